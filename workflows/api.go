@@ -1,0 +1,266 @@
+package workflows
+
+// This file is the workflow's public contract: the names, inputs and results a
+// booking system (in Go through starter/, or in any language through its own
+// Temporal SDK) uses. Changing a name or a JSON field here breaks callers and
+// recorded histories.
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/money"
+)
+
+const (
+	// TaskQueue is where the worker polls.
+	TaskQueue = "booking-payments"
+	// WorkflowName is the registered workflow type.
+	WorkflowName = "BookingPayment"
+
+	// UpdateAuthorization waits until the authorization has an outcome
+	// (authorized, awaiting_3ds, declined, failed) and returns it. Booking
+	// systems send it with update-with-start.
+	UpdateAuthorization = "authorization"
+	// UpdateCapture captures the hold, fully or partly (CaptureRequest → CaptureResult).
+	UpdateCapture = "capture"
+	// UpdateCancel releases the hold (CancelRequest → CancelResult).
+	UpdateCancel = "cancel"
+	// UpdateMoveCaptureTime moves the expected check-out / return time
+	// (MoveCaptureTimeRequest → MoveCaptureTimeResult).
+	UpdateMoveCaptureTime = "move_capture_time"
+
+	// SignalChargeChanged is sent by the webhook receiver for every A55 webhook.
+	SignalChargeChanged = "charge_changed"
+	// Signal3DSComplete is sent by the booking front end on the 3ds-auth-complete message.
+	Signal3DSComplete = "3ds_complete"
+
+	// QueryStatus returns PaymentState.
+	QueryStatus = "status"
+)
+
+// Defaults applied when the input leaves a duration at zero.
+const (
+	DefaultHoldWindow     = 7 * 24 * time.Hour
+	DefaultSafetyMargin   = 6 * time.Hour
+	DefaultThreeDSTimeout = 15 * time.Minute
+)
+
+var bookingIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ValidateBookingID accepts 1–64 characters of letters, digits, '.', '_' and
+// '-', starting with a letter or digit: safe in a workflow id, a URL path and a
+// shell.
+func ValidateBookingID(id string) error {
+	if !bookingIDPattern.MatchString(id) {
+		return fmt.Errorf("booking_id %q is invalid: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", id)
+	}
+	return nil
+}
+
+// WorkflowID is the one workflow id of a booking: a second start for the same
+// booking attaches to the first instead of authorizing again.
+func WorkflowID(bookingID string) string { return "booking-" + bookingID }
+
+// BookingKind is what the hold is for.
+type BookingKind string
+
+const (
+	KindHotelStay BookingKind = "hotel_stay"
+	KindCarRental BookingKind = "car_rental"
+)
+
+// DeadlineAction is what happens when the hold is about to lapse without a
+// capture or cancel from the booking system.
+type DeadlineAction string
+
+const (
+	// DeadlineRelease voids the hold (the default: never take money nobody asked for).
+	DeadlineRelease DeadlineAction = "release"
+	// DeadlineCapture captures DeadlinePolicy.Amount (or the full hold).
+	DeadlineCapture DeadlineAction = "capture"
+)
+
+// DeadlinePolicy is the booking's instruction for the deadline.
+type DeadlinePolicy struct {
+	Action DeadlineAction `json:"action"`
+	// Amount to capture when Action is capture; nil captures the full hold.
+	Amount *money.Amount `json:"amount,omitempty"`
+}
+
+// BookingPaymentInput starts one booking's payment.
+type BookingPaymentInput struct {
+	BookingID   string          `json:"booking_id"`
+	Kind        BookingKind     `json:"kind"`
+	MerchantID  string          `json:"merchant_id"`
+	WalletUUID  string          `json:"wallet_uuid"`
+	Payer       a55client.Payer `json:"payer"`
+	Amount      money.Amount    `json:"amount"` // the hold
+	Description string          `json:"description,omitempty"`
+	// Card is used by the authorize activity only; history holds it encrypted
+	// by the payload codec, and the workflow drops it once authorized.
+	Card              a55client.Card        `json:"card"`
+	ThreeDS           bool                  `json:"threeds"`
+	DeviceInfo        *a55client.DeviceInfo `json:"device_info,omitempty"`
+	ExpectedCaptureAt time.Time             `json:"expected_capture_at"` // check-out / return
+	DeadlinePolicy    DeadlinePolicy        `json:"deadline_policy"`
+	// HoldWindow is how long A55 keeps the authorization (0 = 7 days). Longer
+	// only where the merchant has extended authorization.
+	HoldWindow time.Duration `json:"hold_window,omitempty"`
+	// SafetyMargin is how long before the hold lapses the deadline policy runs (0 = 6 h).
+	SafetyMargin time.Duration `json:"safety_margin,omitempty"`
+	// ThreeDSTimeout is how long to wait for the challenge before reading the charge anyway (0 = 15 min).
+	ThreeDSTimeout time.Duration `json:"threeds_timeout,omitempty"`
+	// WebhookBaseURL overrides the worker's receiver URL (empty = worker config).
+	WebhookBaseURL string `json:"webhook_base_url,omitempty"`
+	// ReturnURL is where A55 sends the card holder after the 3DS challenge (redirect_url).
+	ReturnURL string `json:"return_url,omitempty"`
+}
+
+// Status is the booking payment's state.
+type Status string
+
+const (
+	StatusAuthorizing Status = "authorizing"
+	StatusAwaiting3DS Status = "awaiting_3ds"
+	StatusAuthorized  Status = "authorized"
+	StatusCapturing   Status = "capturing"
+	StatusCaptured    Status = "captured"
+	StatusVoiding     Status = "voiding"
+	StatusVoided      Status = "voided"
+	StatusDeclined    Status = "declined"
+	StatusExpired     Status = "expired"
+	StatusFailed      Status = "failed"
+)
+
+// Terminal reports whether no event can move the status any more.
+func (s Status) Terminal() bool {
+	switch s {
+	case StatusCaptured, StatusVoided, StatusDeclined, StatusExpired, StatusFailed:
+		return true
+	}
+	return false
+}
+
+// AuthorizationResult is the outcome of UpdateAuthorization.
+type AuthorizationResult struct {
+	Status          Status       `json:"status"`
+	ChargeUUID      string       `json:"charge_uuid,omitempty"`
+	URL3DS          string       `json:"url_3ds,omitempty"`
+	Authorized      money.Amount `json:"authorized"`
+	CaptureDeadline time.Time    `json:"capture_deadline,omitempty"`
+	DeclineCode     string       `json:"decline_code,omitempty"`
+	DeclineMessage  string       `json:"decline_message,omitempty"`
+	Reason          string       `json:"reason,omitempty"`
+}
+
+// CaptureRequest captures the hold; nil Amount captures all of it.
+type CaptureRequest struct {
+	Amount *money.Amount `json:"amount,omitempty"`
+}
+
+// CaptureResult is what the booking system stores after a capture.
+type CaptureResult struct {
+	ChargeUUID string       `json:"charge_uuid"`
+	Captured   money.Amount `json:"captured"`
+	Released   money.Amount `json:"released"`
+	Status     Status       `json:"status"`
+}
+
+// CancelRequest releases the hold.
+type CancelRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// CancelResult is the outcome of a cancel.
+type CancelResult struct {
+	ChargeUUID string `json:"charge_uuid"`
+	Status     Status `json:"status"`
+}
+
+// MoveCaptureTimeRequest moves the expected check-out / return.
+type MoveCaptureTimeRequest struct {
+	ExpectedCaptureAt time.Time `json:"expected_capture_at"`
+}
+
+// MoveCaptureTimeResult tells when the deadline policy will now run.
+type MoveCaptureTimeResult struct {
+	ExpectedCaptureAt time.Time `json:"expected_capture_at"`
+	CaptureDeadline   time.Time `json:"capture_deadline"`
+}
+
+// ChargeChangedSignal carries an A55 webhook: only a trigger to re-read the charge.
+type ChargeChangedSignal struct {
+	ChargeUUID string `json:"charge_uuid"`
+	Status     string `json:"status"`
+}
+
+// ThreeDSCompleteSignal is the front end's 3ds-auth-complete message.
+type ThreeDSCompleteSignal struct {
+	ChargeUUID string `json:"charge_uuid"`
+}
+
+// Transition is one step of the status history kept for operators.
+type Transition struct {
+	At     time.Time `json:"at"`
+	From   Status    `json:"from"`
+	To     Status    `json:"to"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// PaymentState is the answer to QueryStatus. It never contains card data.
+type PaymentState struct {
+	BookingID         string         `json:"booking_id"`
+	Kind              BookingKind    `json:"kind"`
+	Status            Status         `json:"status"`
+	ChargeUUID        string         `json:"charge_uuid,omitempty"`
+	URL3DS            string         `json:"url_3ds,omitempty"`
+	Hold              money.Amount   `json:"hold"`
+	Authorized        money.Amount   `json:"authorized"`
+	Captured          money.Amount   `json:"captured"`
+	AuthorizedAt      time.Time      `json:"authorized_at,omitempty"`
+	HoldExpiresAt     time.Time      `json:"hold_expires_at,omitempty"`
+	CaptureDeadline   time.Time      `json:"capture_deadline,omitempty"`
+	ExpectedCaptureAt time.Time      `json:"expected_capture_at,omitempty"`
+	DeadlinePolicy    DeadlinePolicy `json:"deadline_policy"`
+	LastA55Status     string         `json:"last_a55_status,omitempty"`
+	DeclineCode       string         `json:"decline_code,omitempty"`
+	DeclineMessage    string         `json:"decline_message,omitempty"`
+	Reason            string         `json:"reason,omitempty"`
+	History           []Transition   `json:"history"`
+}
+
+// BookingPaymentResult is the workflow's result, for the booking system to store.
+type BookingPaymentResult struct {
+	BookingID      string       `json:"booking_id"`
+	Status         Status       `json:"status"`
+	ChargeUUID     string       `json:"charge_uuid,omitempty"`
+	Authorized     money.Amount `json:"authorized"`
+	Captured       money.Amount `json:"captured"`
+	CapturedBy     string       `json:"captured_by,omitempty"` // "request" | "deadline"
+	DeclineCode    string       `json:"decline_code,omitempty"`
+	DeclineMessage string       `json:"decline_message,omitempty"`
+	Reason         string       `json:"reason,omitempty"`
+}
+
+// Search attributes, registered on the namespace (see the Makefile and compose
+// file). Amounts are minor units. Never put PII or card data here: search
+// attributes are not encrypted.
+var (
+	BookingIDKey        = temporal.NewSearchAttributeKeyKeyword("BookingID")
+	ChargeUUIDKey       = temporal.NewSearchAttributeKeyKeyword("ChargeUUID")
+	PaymentStatusKey    = temporal.NewSearchAttributeKeyKeyword("PaymentStatus")
+	AuthorizedAmountKey = temporal.NewSearchAttributeKeyInt64("AuthorizedAmount")
+	CapturedAmountKey   = temporal.NewSearchAttributeKeyInt64("CapturedAmount")
+	CaptureDeadlineKey  = temporal.NewSearchAttributeKeyTime("CaptureDeadline")
+)
+
+// SearchAttributeFlags is the dev server's --search-attribute list, in one place.
+var SearchAttributeFlags = []string{
+	"BookingID=Keyword", "ChargeUUID=Keyword", "PaymentStatus=Keyword",
+	"AuthorizedAmount=Int", "CapturedAmount=Int", "CaptureDeadline=Datetime",
+}
