@@ -48,6 +48,9 @@ const (
 	DefaultHoldWindow     = 7 * 24 * time.Hour
 	DefaultSafetyMargin   = 6 * time.Hour
 	DefaultThreeDSTimeout = 15 * time.Minute
+	// DefaultCaptureGrace is how long after the expected check-out / return the
+	// workflow waits for the booking system's capture before the deadline policy.
+	DefaultCaptureGrace = 24 * time.Hour
 )
 
 var bookingIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -107,7 +110,10 @@ type BookingPaymentInput struct {
 	ThreeDS           bool                  `json:"threeds"`
 	DeviceInfo        *a55client.DeviceInfo `json:"device_info,omitempty"`
 	ExpectedCaptureAt time.Time             `json:"expected_capture_at"` // check-out / return
-	DeadlinePolicy    DeadlinePolicy        `json:"deadline_policy"`
+	// CaptureGrace: the deadline policy runs at min(ExpectedCaptureAt +
+	// CaptureGrace, hold expiry − SafetyMargin) (0 = 24 h).
+	CaptureGrace   time.Duration  `json:"capture_grace,omitempty"`
+	DeadlinePolicy DeadlinePolicy `json:"deadline_policy"`
 	// HoldWindow is how long A55 keeps the authorization (0 = 7 days). Longer
 	// only where the merchant has extended authorization.
 	HoldWindow time.Duration `json:"hold_window,omitempty"`
