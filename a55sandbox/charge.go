@@ -1,0 +1,201 @@
+package a55sandbox
+
+import (
+	"net/http"
+	"time"
+)
+
+// Charge statuses the sandbox uses (the seeds' vocabulary).
+const (
+	StatusPending    = "pending"    // waiting for the 3DS challenge
+	StatusAuthorized = "authorized" // hold placed (capture:false), not captured
+	StatusConfirmed  = "confirmed"  // captured
+	StatusPaid       = "paid"       // settled
+	StatusCanceled   = "canceled"   // voided, lapsed hold, or abandoned challenge
+	StatusError      = "error"      // declined or failed
+	StatusRefunded   = "refunded"   // fully or partly refunded
+)
+
+// charge is the sandbox's record of one charge. Card data is reduced to the
+// last four digits and the brand as soon as the outcome is decided.
+type charge struct {
+	uuid, walletUUID     string
+	clientID             string
+	status               string
+	history              []StatusChange
+	currency             string
+	exp                  int
+	authorized           int64
+	captured             int64
+	released             int64
+	refunded             int64
+	installmentCount     int
+	captureFlag          bool
+	threeDS              bool
+	dataOnly             bool
+	challenged           bool // a 3DS challenge was started
+	challengeDone        bool // the challenge was answered (page or validate)
+	cardLast4, cardBrand string
+	referenceExternalID  string
+	transactionReference string
+	webhookURL           string
+	redirectURL          string
+	url3DS               string
+	description          string
+	dueDate              string
+	typeCharge           string
+	merchantID           string
+	eci, authStatus      string
+	cavv                 string
+	code, message        string
+	createdAt, updatedAt time.Time
+	authorizedAt         time.Time
+	pendingAt            time.Time
+	capturedAt           time.Time
+	calls                CallCounts
+	webhooks             WebhookStats
+	webhookChain         chan struct{} // closed when the charge's latest event had its first attempt
+}
+
+// setStatusLocked moves the charge, records the history and sends the webhook.
+func (s *Sandbox) setStatusLocked(c *charge, status, reason string) {
+	now := s.now()
+	c.status = status
+	c.updatedAt = now
+	c.history = append(c.history, StatusChange{Status: status, At: now, Reason: reason})
+	switch status {
+	case StatusAuthorized:
+		c.authorizedAt = now
+	case StatusPending:
+		c.pendingAt = now
+	case StatusConfirmed:
+		c.capturedAt = now
+	}
+	s.enqueueWebhookLocked(c)
+}
+
+// applyTimersLocked applies the clock-driven transitions due at now.
+func (s *Sandbox) applyTimersLocked(c *charge, now time.Time) {
+	switch c.status {
+	case StatusAuthorized:
+		if s.cfg.HoldWindow > 0 && !now.Before(c.authorizedAt.Add(s.cfg.HoldWindow)) {
+			c.released = c.authorized
+			s.setStatusLocked(c, StatusCanceled, "authorization expired before capture")
+		}
+	case StatusPending:
+		if s.cfg.ChallengeTimeout > 0 && !now.Before(c.pendingAt.Add(s.cfg.ChallengeTimeout)) {
+			c.released = c.authorized
+			c.code = "error_threeds_timeout"
+			s.setStatusLocked(c, StatusCanceled, "3DS challenge not completed in time")
+		}
+	case StatusConfirmed:
+		if s.cfg.SettlementDelay > 0 && !now.Before(c.capturedAt.Add(s.cfg.SettlementDelay)) {
+			s.setStatusLocked(c, StatusPaid, "settled")
+		}
+	}
+}
+
+// lookupLocked finds a charge of a wallet, answering A55's 404s.
+func (s *Sandbox) lookupLocked(q *apiRequest, walletUUID, chargeUUID string) (*charge, *response) {
+	if _, ok := s.cfg.Wallets[walletUUID]; !ok {
+		return nil, apiError(http.StatusNotFound, q.requestID, "errors.wallet.not_found", "wallet_uuid", "wallet "+walletUUID+" does not exist")
+	}
+	c, ok := s.charges[chargeUUID]
+	if !ok || c.walletUUID != walletUUID {
+		return nil, apiError(http.StatusNotFound, q.requestID, "CHARGE_NOT_FOUND", "charge_uuid", "charge "+chargeUUID+" not found in wallet "+walletUUID)
+	}
+	s.applyTimersLocked(c, s.now())
+	return c, nil
+}
+
+// amountLocal is the amount shown as local_currency: captured once captured, else authorized.
+func (c *charge) amountLocal() int64 {
+	if c.captured > 0 {
+		return c.captured
+	}
+	return c.authorized
+}
+
+type installmentView struct {
+	LocalCurrency     any    `json:"local_currency"`
+	Currency          string `json:"currency"`
+	USDCurrency       any    `json:"usd_currency"`
+	EURCurrency       any    `json:"eur_currency"`
+	DueDate           string `json:"due_date"`
+	Status            string `json:"status"`
+	InstallmentNumber int    `json:"installment_number"`
+}
+
+// view renders the charge the way create, get, list and capture answer.
+func (s *Sandbox) view(c *charge) map[string]any {
+	local := c.amountLocal()
+	v := map[string]any{
+		"uuid":                  c.uuid,
+		"charge_uuid":           c.uuid,
+		"wallet_uuid":           c.walletUUID,
+		"status":                c.status,
+		"reference_external_id": c.referenceExternalID,
+		"transaction_reference": c.transactionReference,
+		"currency":              c.currency,
+		"local_currency":        decimalNumber(local, c.exp),
+		"usd_currency":          decimalNumber(convert(local, c.exp, c.currency, 0), 2),
+		"eur_currency":          decimalNumber(convert(local, c.exp, c.currency, 1), 2),
+		"value":                 decimalNumber(c.authorized, c.exp),
+		"authorized_amount":     decimalNumber(c.authorized, c.exp),
+		"captured_amount":       decimalNumber(c.captured, c.exp),
+		"refunded_amount":       decimalNumber(c.refunded, c.exp),
+		"released_amount":       decimalNumber(c.released, c.exp),
+		"type":                  c.typeCharge,
+		"capture":               c.captureFlag,
+		"date":                  c.createdAt.UTC().Format("2006-01-02"),
+		"description":           c.description,
+		"due_date":              c.dueDate,
+		"installment_count":     c.installmentCount,
+		"installments":          s.installments(c, local),
+		"message":               nil,
+		"created_at":            c.createdAt.UTC().Format(time.RFC3339),
+		"updated_at":            c.updatedAt.UTC().Format(time.RFC3339),
+	}
+	if c.merchantID != "" {
+		v["merchant_id"] = c.merchantID
+	}
+	if c.redirectURL != "" {
+		v["redirect_url"] = c.redirectURL
+	}
+	if c.status == StatusPending {
+		v["url_3ds"] = c.url3DS
+	}
+	if c.eci != "" {
+		v["eci"] = c.eci
+	}
+	if c.authStatus != "" {
+		v["authentication_status"] = c.authStatus
+	}
+	if c.status == StatusError || c.code != "" && c.status == StatusCanceled {
+		v["code"] = c.code
+		v["message"] = []errorItem{{Message: c.message}}
+	}
+	return v
+}
+
+func (s *Sandbox) installments(c *charge, total int64) []installmentView {
+	n := max(c.installmentCount, 1)
+	per, rest := total/int64(n), total%int64(n)
+	out := make([]installmentView, n)
+	for i := range n {
+		amt := per
+		if i == 0 {
+			amt += rest // the remainder rides on the first installment
+		}
+		out[i] = installmentView{
+			LocalCurrency:     decimalNumber(amt, c.exp),
+			Currency:          c.currency,
+			USDCurrency:       decimalNumber(convert(amt, c.exp, c.currency, 0), 2),
+			EURCurrency:       decimalNumber(convert(amt, c.exp, c.currency, 1), 2),
+			DueDate:           c.dueDate,
+			Status:            c.status,
+			InstallmentNumber: i + 1,
+		}
+	}
+	return out
+}

@@ -1,0 +1,172 @@
+package a55sandbox
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/hotelpay/a55-temporal/money"
+)
+
+// StatusChange is one step of a charge's history.
+type StatusChange struct {
+	Status string    `json:"status"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// CallCounts counts state-changing calls that changed something; Replays
+// counts idempotent replays (answered from the stored response, nothing done).
+type CallCounts struct {
+	Create   int `json:"create"`
+	Capture  int `json:"capture"`
+	Cancel   int `json:"cancel"`
+	Refund   int `json:"refund"`
+	Validate int `json:"validate"` // 3DS challenge answered (page or validate call)
+	Replays  int `json:"replays"`
+}
+
+// WebhookStats counts webhook deliveries of a charge.
+type WebhookStats struct {
+	Attempts   int `json:"attempts"`    // HTTP requests sent (retries and duplicates included)
+	Delivered  int `json:"delivered"`   // answered 2xx
+	Failed     int `json:"failed"`      // events given up (4xx, or every retry failed)
+	Dropped    int `json:"dropped"`     // events dropped by a fault
+	Duplicated int `json:"duplicated"`  // extra deliveries injected by a fault
+	LastStatus int `json:"last_status"` // HTTP status of the latest attempt (0: no response)
+}
+
+// LedgerEntry is everything the sandbox knows about one charge (never card data beyond last4).
+type LedgerEntry struct {
+	ChargeUUID           string         `json:"charge_uuid"`
+	WalletUUID           string         `json:"wallet_uuid"`
+	Status               string         `json:"status"`
+	Code                 string         `json:"code,omitempty"`
+	ReferenceExternalID  string         `json:"reference_external_id,omitempty"`
+	TransactionReference string         `json:"transaction_reference"`
+	CaptureFlag          bool           `json:"capture"`
+	ThreeDS              bool           `json:"threeds_authentication"`
+	CardLast4            string         `json:"card_last4"`
+	CardBrand            string         `json:"card_brand"`
+	Authorized           money.Amount   `json:"authorized"`
+	Captured             money.Amount   `json:"captured"`
+	Released             money.Amount   `json:"released"`
+	Refunded             money.Amount   `json:"refunded"`
+	History              []StatusChange `json:"history"`
+	Calls                CallCounts     `json:"calls"`
+	Webhooks             WebhookStats   `json:"webhooks"`
+	CreatedAt            time.Time      `json:"created_at"`
+}
+
+// Ledger is the admin view: every charge and the faults injected so far.
+type Ledger struct {
+	Charges        []LedgerEntry  `json:"charges"`
+	FaultsInjected map[string]int `json:"faults_injected"`
+}
+
+func (s *Sandbox) entryLocked(c *charge) LedgerEntry {
+	amt := func(minor int64) money.Amount {
+		return money.Amount{Minor: minor, Currency: money.Currency(c.currency)}
+	}
+	return LedgerEntry{
+		ChargeUUID: c.uuid, WalletUUID: c.walletUUID, Status: c.status, Code: c.code,
+		ReferenceExternalID: c.referenceExternalID, TransactionReference: c.transactionReference,
+		CaptureFlag: c.captureFlag, ThreeDS: c.threeDS, CardLast4: c.cardLast4, CardBrand: c.cardBrand,
+		Authorized: amt(c.authorized), Captured: amt(c.captured), Released: amt(c.released), Refunded: amt(c.refunded),
+		History: append([]StatusChange(nil), c.history...), Calls: c.calls, Webhooks: c.webhooks, CreatedAt: c.createdAt,
+	}
+}
+
+// Ledger returns every charge in creation order and the fault counters.
+func (s *Sandbox) Ledger() Ledger {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweepLocked()
+	l := Ledger{Charges: []LedgerEntry{}, FaultsInjected: map[string]int{}}
+	for _, c := range s.order {
+		l.Charges = append(l.Charges, s.entryLocked(c))
+	}
+	for k, v := range s.faultCounts {
+		l.FaultsInjected[k] = v
+	}
+	return l
+}
+
+// Charge returns one charge's ledger entry.
+func (s *Sandbox) Charge(chargeUUID string) (LedgerEntry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.charges[chargeUUID]
+	if !ok {
+		return LedgerEntry{}, false
+	}
+	s.applyTimersLocked(c, s.now())
+	return s.entryLocked(c), true
+}
+
+// ChargesByReference returns the ledger entries with this reference_external_id
+// (e.g. every charge of one booking).
+func (s *Sandbox) ChargesByReference(ref string) []LedgerEntry {
+	var out []LedgerEntry
+	for _, e := range s.Ledger().Charges {
+		if e.ReferenceExternalID == ref {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// serveAdmin serves /_sandbox/ledger, /_sandbox/faults, /_sandbox/reset.
+func (s *Sandbox) serveAdmin(w http.ResponseWriter, r *http.Request, what string) {
+	requestID := newRequestID()
+	switch what {
+	case "ledger":
+		if r.Method != http.MethodGet {
+			methodNotAllowed(w, http.MethodGet)
+			return
+		}
+		l := s.Ledger()
+		q := r.URL.Query()
+		if id, ref := q.Get("charge_uuid"), q.Get("reference_external_id"); id != "" || ref != "" {
+			kept := []LedgerEntry{}
+			for _, e := range l.Charges {
+				if (id == "" || e.ChargeUUID == id) && (ref == "" || e.ReferenceExternalID == ref) {
+					kept = append(kept, e)
+				}
+			}
+			l.Charges = kept
+		}
+		writeResponse(w, jsonResponse(http.StatusOK, l))
+	case "faults":
+		switch r.Method {
+		case http.MethodGet:
+		case http.MethodPost, http.MethodPut:
+			var faults map[string]Fault
+			dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&faults); err != nil {
+				writeResponse(w, apiError(http.StatusBadRequest, requestID, "INVALID_JSON", "", "faults body: "+err.Error()))
+				return
+			}
+			if err := s.SetFaults(faults); err != nil {
+				writeResponse(w, apiError(http.StatusBadRequest, requestID, "VALIDATION_ERROR", "", err.Error()))
+				return
+			}
+		case http.MethodDelete:
+			s.SetFaults(nil)
+		default:
+			methodNotAllowed(w, "GET, POST, DELETE")
+			return
+		}
+		writeResponse(w, jsonResponse(http.StatusOK, map[string]any{"faults": s.Faults(), "faults_injected": s.FaultCounts()}))
+	case "reset":
+		if r.Method != http.MethodPost {
+			methodNotAllowed(w, http.MethodPost)
+			return
+		}
+		s.Reset()
+		writeResponse(w, jsonResponse(http.StatusOK, map[string]any{"status": "reset"}))
+	default:
+		writeResponse(w, notFound(requestID, r.URL.Path))
+	}
+}
