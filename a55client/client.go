@@ -2,9 +2,14 @@ package a55client
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
+
+	"github.com/hotelpay/a55-temporal/money"
 )
 
 // Config configures a Client. Base URL and token URL are independent: A55's
@@ -18,48 +23,326 @@ type Config struct {
 	Timeout      time.Duration // per request; default 30s
 	UserAgent    string
 	Vocabulary   Vocabulary
+	// Now is the clock for token expiry, card expiry and the default due
+	// date; nil means time.Now.
+	Now func() time.Time
 }
 
+// DefaultTimeout is the per-request timeout when Config.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// DefaultUserAgent is sent when Config.UserAgent is empty.
+const DefaultUserAgent = "hotelpay-a55-temporal/1 (+go)"
+
+// String describes the configuration with the secret masked, so a Config can
+// be logged.
+func (c Config) String() string {
+	secret := ""
+	if c.ClientSecret != "" {
+		secret = "[redacted]"
+	}
+	return fmt.Sprintf("a55client.Config{BaseURL:%q TokenURL:%q ClientID:%q ClientSecret:%s Timeout:%s UserAgent:%q Vocabulary:%d}",
+		c.BaseURL, c.TokenURL, c.ClientID, secret, c.Timeout, c.UserAgent, int(c.Vocabulary))
+}
+
+// GoString is String: %#v masks the secret too.
+func (c Config) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter so every verb masks the secret.
+func (c Config) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+
 // Client talks to A55. It is safe for concurrent use.
-type Client struct{ cfg Config }
+type Client struct {
+	cfg    Config
+	base   string // BaseURL without trailing slash
+	tokens *tokenSource
+}
 
-var errTODO = errors.New("a55client: not implemented yet")
+// New validates the configuration and returns a client. Every problem is
+// listed in the returned *Error's Fields (class ClassInvalid).
+func New(cfg Config) (*Client, error) {
+	var probs problems
+	checkURL := func(field, v string) {
+		if v == "" {
+			probs.add(field, "is required")
+			return
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			probs.add(field, "must be an absolute http(s) URL")
+			return
+		}
+		if u.RawQuery != "" || u.Fragment != "" {
+			probs.add(field, "must not have a query or fragment")
+		}
+	}
+	checkURL("BaseURL", cfg.BaseURL)
+	checkURL("TokenURL", cfg.TokenURL)
+	if strings.TrimSpace(cfg.ClientID) == "" {
+		probs.add("ClientID", "is required")
+	}
+	if cfg.ClientSecret == "" {
+		probs.add("ClientSecret", "is required")
+	}
+	if cfg.Timeout < 0 {
+		probs.add("Timeout", "must not be negative")
+	}
+	if cfg.Vocabulary != VocabularySeeds && cfg.Vocabulary != VocabularyPublicDocs {
+		probs.add("Vocabulary", "must be VocabularySeeds or VocabularyPublicDocs")
+	}
+	if err := probs.err("new"); err != nil {
+		e := err.(*Error)
+		e.Message = "invalid configuration"
+		return nil, e
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{}
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultUserAgent
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	c := &Client{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/")}
+	c.tokens = &tokenSource{c: c}
+	return c, nil
+}
 
-// New validates the configuration and returns a client.
-func New(cfg Config) (*Client, error) { return &Client{cfg: cfg}, nil }
+func (c *Client) now() time.Time { return c.cfg.Now() }
+
+// Token returns the cached access token, fetching one if needed. Activities
+// do not need it; it exists for diagnostics ("can the worker log in?").
+func (c *Client) Token(ctx context.Context) (Token, error) {
+	t, err := c.tokens.token(ctx)
+	if err != nil {
+		return Token{}, forOp(err, "token")
+	}
+	return t, nil
+}
+
+// Paths, exactly as A55 spells them (trailing slashes included).
+const (
+	pathCharge   = "/api/v1/bank/wallet/charge/"
+	pathCharges  = "/api/v1/bank/wallet/charges/"
+	pathCapture  = "/api/v1/bank/wallet/charge/capture/"
+	pathValidate = "/api/v1/bank/public/charge/authentication/%s/validate"
+)
 
 // CreateCharge creates a charge. A decline comes back as both the charge (with
 // its UUID, State failed) and an *Error of class ClassDeclined.
 func (c *Client) CreateCharge(ctx context.Context, p *CreateChargeParams, idempotencyKey string) (*Charge, error) {
-	return nil, errTODO
+	const op = "create_charge"
+	var probs problems
+	probs.checkIdempotencyKey(idempotencyKey)
+	req, err := buildChargeRequest(p, c.now())
+	if err != nil {
+		e := err.(*Error)
+		e.Fields = append(probs, e.Fields...)
+		return nil, e
+	}
+	if err := probs.err(op); err != nil {
+		return nil, err
+	}
+	return c.chargeCall(ctx, &call{op: op, method: http.MethodPost, path: pathCharge, body: req, idempotencyKey: idempotencyKey})
 }
 
 // GetCharge reads a charge: the source of truth after any webhook or ambiguous failure.
 func (c *Client) GetCharge(ctx context.Context, walletUUID, chargeUUID string) (*Charge, error) {
-	return nil, errTODO
+	const op = "get_charge"
+	var probs problems
+	probs.checkSegment("wallet_uuid", walletUUID)
+	probs.checkSegment("charge_uuid", chargeUUID)
+	if err := probs.err(op); err != nil {
+		return nil, err
+	}
+	q := url.Values{"charge_uuid": {chargeUUID}, "wallet_uuid": {walletUUID}}
+	return c.chargeCall(ctx, &call{op: op, method: http.MethodGet, path: pathCharge, query: q})
 }
 
 // ListCharges lists charges of a wallet.
 func (c *Client) ListCharges(ctx context.Context, p *ListChargesParams) (*ChargeList, error) {
-	return nil, errTODO
+	const op = "list_charges"
+	var probs problems
+	if p == nil {
+		p = &ListChargesParams{}
+	}
+	probs.checkSegment("wallet_uuid", p.WalletUUID)
+	if p.Page < 0 {
+		probs.add("page", "must not be negative")
+	}
+	if p.Limit < 0 || p.Limit > 100 {
+		probs.add("limit", "must be 0 (default) to 100")
+	}
+	if err := probs.err(op); err != nil {
+		return nil, err
+	}
+	q := url.Values{"wallet_uuid": {p.WalletUUID}}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("merchant_uuid", p.MerchantUUID)
+	set("date_start", p.DateStart)
+	set("date_end", p.DateEnd)
+	if p.Page > 0 {
+		q.Set("page", fmt.Sprint(p.Page))
+	}
+	if p.Limit > 0 {
+		q.Set("limit", fmt.Sprint(p.Limit))
+	}
+	set("filter", p.Filter)
+	set("sort", p.Sort)
+	resp, err := c.do(ctx, &call{op: op, method: http.MethodGet, path: pathCharges, query: q})
+	if err != nil {
+		return nil, err
+	}
+	list, derr := decodeList(resp.body, c.cfg.Vocabulary)
+	if derr != nil {
+		return nil, resp.decodeError(op, derr)
+	}
+	return list, nil
 }
 
 // CaptureCharge captures an authorized charge, fully or partly.
 func (c *Client) CaptureCharge(ctx context.Context, p *CaptureParams, idempotencyKey string) (*Charge, error) {
-	return nil, errTODO
+	const op = "capture"
+	var probs problems
+	probs.checkIdempotencyKey(idempotencyKey)
+	if p == nil {
+		p = &CaptureParams{}
+	}
+	probs.checkSegment("charge_uuid", p.ChargeUUID)
+	probs.checkSegment("wallet_uuid", p.WalletUUID)
+	body := captureRequest{ChargeUUID: p.ChargeUUID, WalletUUID: p.WalletUUID}
+	if p.Amount != nil {
+		body.Amount = probs.wireAmount("amount", *p.Amount)
+	}
+	if err := probs.err(op); err != nil {
+		return nil, err
+	}
+	return c.chargeCall(ctx, &call{op: op, method: http.MethodPost, path: pathCapture, body: body, idempotencyKey: idempotencyKey})
 }
 
 // CancelCharge voids an uncaptured charge (releases the hold).
 func (c *Client) CancelCharge(ctx context.Context, p *CancelParams, idempotencyKey string) (*Charge, error) {
-	return nil, errTODO
+	const op = "cancel"
+	var probs problems
+	probs.checkIdempotencyKey(idempotencyKey)
+	if p == nil {
+		p = &CancelParams{}
+	}
+	probs.checkSegment("charge_uuid", p.ChargeUUID)
+	probs.checkSegment("wallet_uuid", p.WalletUUID)
+	if err := probs.err(op); err != nil {
+		return nil, err
+	}
+	path := pathCharge + url.PathEscape(p.ChargeUUID) + "/cancel/" + url.PathEscape(p.WalletUUID) + "/"
+	return c.chargeCall(ctx, &call{op: op, method: http.MethodPost, path: path, body: cancelRequest{Reason: p.Reason}, idempotencyKey: idempotencyKey})
 }
 
 // RefundCharge refunds a captured charge, fully or partly.
 func (c *Client) RefundCharge(ctx context.Context, p *RefundParams, idempotencyKey string) (*Charge, error) {
-	return nil, errTODO
+	const op = "refund"
+	var probs problems
+	probs.checkIdempotencyKey(idempotencyKey)
+	if p == nil {
+		p = &RefundParams{}
+	}
+	probs.checkSegment("charge_uuid", p.ChargeUUID)
+	probs.checkSegment("wallet_uuid", p.WalletUUID)
+	body := refundRequest{Reason: p.Reason}
+	if p.Amount != nil {
+		body.Amount = probs.wireAmount("amount", *p.Amount)
+	}
+	if err := probs.err(op); err != nil {
+		return nil, err
+	}
+	path := pathCharge + url.PathEscape(p.ChargeUUID) + "/refund/" + url.PathEscape(p.WalletUUID) + "/"
+	return c.chargeCall(ctx, &call{op: op, method: http.MethodPost, path: path, body: body, idempotencyKey: idempotencyKey})
 }
 
-// Validate3DS calls the public validate endpoint after a challenge.
+// Validate3DS calls the public validate endpoint after a challenge. It sends
+// no bearer token. A failed authentication (status "error") returns both the
+// validation and an *Error of class ClassDeclined.
 func (c *Client) Validate3DS(ctx context.Context, chargeUUID, transactionID, idempotencyKey string) (*ThreeDSValidation, error) {
-	return nil, errTODO
+	const op = "validate_3ds"
+	var probs problems
+	probs.checkIdempotencyKey(idempotencyKey)
+	probs.checkSegment("charge_uuid", chargeUUID)
+	if strings.TrimSpace(transactionID) == "" {
+		probs.add("transaction_id", "is required")
+	}
+	if err := probs.err(op); err != nil {
+		return nil, err
+	}
+	resp, err := c.do(ctx, &call{
+		op: op, method: http.MethodPost, public: true,
+		path:           fmt.Sprintf(pathValidate, url.PathEscape(chargeUUID)),
+		body:           validate3DSRequest{TransactionID: transactionID},
+		idempotencyKey: idempotencyKey,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ch, derr := decodeCharge(resp.body, c.cfg.Vocabulary)
+	if derr != nil {
+		return nil, resp.decodeError(op, derr)
+	}
+	var extra struct {
+		CAVV looseString `json:"cavv"`
+	}
+	_ = json.Unmarshal(resp.body, &extra)
+	v := &ThreeDSValidation{
+		ChargeUUID:           ch.UUID,
+		AuthenticationStatus: ch.AuthenticationStatus,
+		ECI:                  ch.ECI,
+		CAVV:                 string(extra.CAVV),
+		Status:               ch.Status,
+		State:                ch.State,
+		Message:              ch.Message,
+	}
+	if v.ChargeUUID == "" {
+		v.ChargeUUID = chargeUUID
+		ch.UUID = chargeUUID
+	}
+	if ch.State == StateFailed {
+		return v, resp.declined(op, ch)
+	}
+	return v, nil
+}
+
+// wireAmount validates a capture/refund amount and converts it.
+func (p *problems) wireAmount(field string, a money.Amount) *Decimal {
+	if err := a.Validate(); err != nil {
+		p.add(field, "%v", err)
+		return nil
+	}
+	d, err := FormatAmount(a)
+	if err != nil {
+		p.add(field, "%v", err)
+		return nil
+	}
+	return &d
+}
+
+// chargeCall sends a call whose answer is a charge, and turns a 2xx answer
+// with status "error" into a decline.
+func (c *Client) chargeCall(ctx context.Context, cl *call) (*Charge, error) {
+	resp, err := c.do(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	ch, derr := decodeCharge(resp.body, c.cfg.Vocabulary)
+	if derr != nil {
+		return nil, resp.decodeError(cl.op, derr)
+	}
+	if ch.State == StateFailed {
+		return ch, resp.declined(cl.op, ch)
+	}
+	return ch, nil
 }

@@ -1,6 +1,11 @@
 package a55client
 
-import "time"
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Class says what a caller may do about an error.
 type Class int
@@ -15,6 +20,26 @@ const (
 	ClassNotCapturable       // errors.wallet.charge_capture_not_available
 	ClassUnauthorized        // credentials rejected even after a token refresh
 )
+
+var classNames = [...]string{
+	ClassUnknown:       "unknown",
+	ClassRetryable:     "retryable",
+	ClassDeclined:      "declined",
+	ClassInvalid:       "invalid",
+	ClassNotFound:      "not_found",
+	ClassConflict:      "conflict",
+	ClassNotCapturable: "not_capturable",
+	ClassUnauthorized:  "unauthorized",
+}
+
+// String names the class in snake case ("retryable", "not_capturable"); the
+// activities use it as the type of Temporal application errors.
+func (c Class) String() string {
+	if c >= 0 && int(c) < len(classNames) {
+		return classNames[c]
+	}
+	return "class(" + strconv.Itoa(int(c)) + ")"
+}
 
 // Error is every error the client returns about an A55 call.
 type Error struct {
@@ -36,7 +61,49 @@ type FieldError struct {
 	Reason string
 }
 
-func (e *Error) Error() string { return "a55: " + e.Op + ": " + e.Message }
+func (f FieldError) String() string { return f.Field + ": " + f.Reason }
+
+// Error renders the operation, HTTP status, code, message and field problems.
+// It never contains request bodies, tokens, secrets or card data: the client
+// builds every part of it from A55's answer or from its own rule texts.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("a55: ")
+	b.WriteString(e.Op)
+	b.WriteString(": ")
+	if e.HTTPStatus != 0 {
+		b.WriteString("HTTP ")
+		b.WriteString(strconv.Itoa(e.HTTPStatus))
+		b.WriteString(": ")
+	}
+	if e.Code != "" {
+		b.WriteString(e.Code)
+		b.WriteString(": ")
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = e.Class.String() + " error"
+	}
+	b.WriteString(msg)
+	for i, f := range e.Fields {
+		if i == 0 {
+			b.WriteString(" (")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.String())
+		if i == len(e.Fields)-1 {
+			b.WriteString(")")
+		}
+	}
+	if e.RequestID != "" {
+		b.WriteString(" [request_id ")
+		b.WriteString(e.RequestID)
+		b.WriteString("]")
+	}
+	return b.String()
+}
+
 func (e *Error) Unwrap() error { return e.Err }
 
 // Helpers the activities read like rules (implemented with errors.As).
@@ -46,5 +113,63 @@ func IsInvalid(err error) bool       { return classOf(err) == ClassInvalid }
 func IsNotFound(err error) bool      { return classOf(err) == ClassNotFound }
 func IsConflict(err error) bool      { return classOf(err) == ClassConflict }
 func IsNotCapturable(err error) bool { return classOf(err) == ClassNotCapturable }
+func IsUnauthorized(err error) bool  { return classOf(err) == ClassUnauthorized }
 
-func classOf(err error) Class { return ClassUnknown }
+// ClassOf returns the class of an *Error anywhere in err's chain, and
+// ClassUnknown for nil or foreign errors.
+func ClassOf(err error) Class { return classOf(err) }
+
+// RetryAfter returns how long A55 asked the caller to wait (Retry-After), or
+// zero when it did not or err is not an *Error.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}
+
+func classOf(err error) Class {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Class
+	}
+	return ClassUnknown
+}
+
+// codes that mean "the first request with this idempotency key is still being
+// processed": wait and send the same request again.
+var inProgressCodes = map[string]bool{
+	"REQUEST_IN_PROGRESS":     true,
+	"IDEMPOTENCY_IN_PROGRESS": true,
+}
+
+// classify maps an HTTP error answer to a Class. Declines arrive as 2xx with
+// status "error" and are classified by the caller, not here.
+func classify(status int, code, message string) Class {
+	if code == codeCaptureNotAvailable && status >= 400 && status < 500 {
+		return ClassNotCapturable
+	}
+	switch {
+	case status == 429 || status >= 500 || status == 408:
+		return ClassRetryable
+	case status == 409:
+		if inProgressCodes[strings.ToUpper(code)] ||
+			strings.Contains(strings.ToLower(code), "in_progress") ||
+			strings.Contains(strings.ToLower(message), "in progress") {
+			return ClassRetryable
+		}
+		return ClassConflict
+	case status == 400 || status == 422:
+		return ClassInvalid
+	case status == 404:
+		return ClassNotFound
+	case status == 401 || status == 403:
+		return ClassUnauthorized
+	}
+	return ClassUnknown
+}
+
+// codeCaptureNotAvailable is A55's answer to a capture of a charge that is not
+// (or no longer) authorized.
+const codeCaptureNotAvailable = "errors.wallet.charge_capture_not_available"
