@@ -1,0 +1,89 @@
+// Package metrics names the project's business metrics and records them
+// through the Temporal SDK's metrics handler, so one handler serves the SDK's
+// own metrics and ours. Inside workflow code pass workflow.GetMetricsHandler(ctx)
+// (it drops emissions during replay); in activities activity.GetMetricsHandler(ctx);
+// elsewhere the process's handler (see package prom for the Prometheus export).
+//
+// Names are Prometheus-style; the exporter adds _total to counters and
+// _seconds to timers.
+package metrics
+
+import "go.temporal.io/sdk/client"
+
+// Metric names.
+const (
+	// Authorizations counts authorization outcomes (tag outcome).
+	Authorizations = "booking_payment_authorizations"
+	// ThreeDSChallenges counts 3DS challenges presented to card holders.
+	ThreeDSChallenges = "booking_payment_threeds_challenges"
+	// ThreeDSOutcomes counts how 3DS challenges ended (tag outcome).
+	ThreeDSOutcomes = "booking_payment_threeds_outcomes"
+	// Captures counts captures (tag by: request | deadline).
+	Captures = "booking_payment_captures"
+	// Releases counts released holds (tag by: request | deadline).
+	Releases = "booking_payment_releases"
+
+	// A55Requests counts HTTP calls to A55 (tags op, class).
+	A55Requests = "a55_requests"
+	// A55RequestErrors counts failed HTTP calls to A55 (tags op, class).
+	A55RequestErrors = "a55_request_errors"
+	// A55RequestLatency times HTTP calls to A55 (tags op, class).
+	A55RequestLatency = "a55_request_latency"
+
+	// WebhooksReceived counts webhook requests that reached the receiver.
+	WebhooksReceived = "a55_webhooks_received"
+	// WebhooksRejected counts webhooks answered 4xx (tag reason).
+	WebhooksRejected = "a55_webhooks_rejected"
+	// WebhooksSignalled counts webhooks delivered to Temporal (tag result:
+	// signalled | workflow_closed | temporal_unavailable).
+	WebhooksSignalled = "a55_webhooks_signalled"
+)
+
+// Tag names.
+const (
+	TagOutcome = "outcome"
+	TagBy      = "by"
+	TagOp      = "op"
+	TagClass   = "class"
+	TagReason  = "reason"
+	TagResult  = "result"
+)
+
+// Values of TagBy.
+const (
+	ByRequest  = "request"
+	ByDeadline = "deadline"
+)
+
+func nopIfNil(h client.MetricsHandler) client.MetricsHandler {
+	if h == nil {
+		return client.MetricsNopHandler
+	}
+	return h
+}
+
+// Authorization records an authorization outcome: authorized, awaiting_3ds,
+// declined, failed.
+func Authorization(h client.MetricsHandler, outcome string) {
+	nopIfNil(h).WithTags(map[string]string{TagOutcome: outcome}).Counter(Authorizations).Inc(1)
+}
+
+// ThreeDSChallenge records that a card holder was sent to a 3DS challenge.
+func ThreeDSChallenge(h client.MetricsHandler) {
+	nopIfNil(h).Counter(ThreeDSChallenges).Inc(1)
+}
+
+// ThreeDSOutcome records how a challenge ended: authorized, declined, timed_out.
+func ThreeDSOutcome(h client.MetricsHandler, outcome string) {
+	nopIfNil(h).WithTags(map[string]string{TagOutcome: outcome}).Counter(ThreeDSOutcomes).Inc(1)
+}
+
+// Capture records a capture, by ByRequest or ByDeadline.
+func Capture(h client.MetricsHandler, by string) {
+	nopIfNil(h).WithTags(map[string]string{TagBy: by}).Counter(Captures).Inc(1)
+}
+
+// Release records a released hold, by ByRequest or ByDeadline.
+func Release(h client.MetricsHandler, by string) {
+	nopIfNil(h).WithTags(map[string]string{TagBy: by}).Counter(Releases).Inc(1)
+}
