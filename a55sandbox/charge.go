@@ -55,6 +55,7 @@ type charge struct {
 	calls                CallCounts
 	webhooks             WebhookStats
 	webhookChain         chan struct{} // closed when the charge's latest event had its first attempt
+	heldWebhook          chan struct{} // closed to release an event held by a reorder fault
 }
 
 // setStatusLocked moves the charge, records the history and sends the webhook.
@@ -98,11 +99,11 @@ func (s *Sandbox) applyTimersLocked(c *charge, now time.Time) {
 // lookupLocked finds a charge of a wallet, answering A55's 404s.
 func (s *Sandbox) lookupLocked(q *apiRequest, walletUUID, chargeUUID string) (*charge, *response) {
 	if _, ok := s.cfg.Wallets[walletUUID]; !ok {
-		return nil, apiError(http.StatusNotFound, q.requestID, "errors.wallet.not_found", "wallet_uuid", "wallet "+walletUUID+" does not exist")
+		return nil, apiError(http.StatusNotFound, q.requestID, "errors.wallet.not_found", "wallet_uuid", "wallet_uuid "+walletUUID+" does not exist")
 	}
 	c, ok := s.charges[chargeUUID]
 	if !ok || c.walletUUID != walletUUID {
-		return nil, apiError(http.StatusNotFound, q.requestID, "CHARGE_NOT_FOUND", "charge_uuid", "charge "+chargeUUID+" not found in wallet "+walletUUID)
+		return nil, apiError(http.StatusNotFound, q.requestID, "CHARGE_NOT_FOUND", "charge_uuid", "charge_uuid "+chargeUUID+" not found in wallet_uuid "+walletUUID)
 	}
 	s.applyTimersLocked(c, s.now())
 	return c, nil

@@ -246,7 +246,7 @@ func (s *Sandbox) handleCreate(q *apiRequest) *response {
 	}
 	walletCurrency, ok := s.cfg.Wallets[wallet]
 	if !ok {
-		return apiError(http.StatusNotFound, q.requestID, "errors.wallet.not_found", "wallet_uuid", "wallet "+wallet+" does not exist")
+		return apiError(http.StatusNotFound, q.requestID, "errors.wallet.not_found", "wallet_uuid", "wallet_uuid "+wallet+" does not exist")
 	}
 
 	currency := f.str("currency", true)

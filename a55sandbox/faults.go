@@ -26,7 +26,8 @@ type Fault struct {
 	ErrorStatuses []int `json:"error_statuses,omitempty"`
 	// RetryAfter is the Retry-After header on injected 429/503 (default 1 s).
 	RetryAfter Duration `json:"retry_after,omitempty"`
-	// Latency is added before every call of the endpoint.
+	// Latency is added to every call of the endpoint (after the
+	// Idempotency-Key is reserved, before the work).
 	Latency Duration `json:"latency,omitempty"`
 	// LostResponseRate commits the work then drops the connection.
 	LostResponseRate float64 `json:"lost_response_rate,omitempty"`
@@ -170,10 +171,6 @@ func (s *Sandbox) injectBefore(r *http.Request, endpoint, requestID string) *res
 		s.mu.Unlock()
 		return nil
 	}
-	latency := time.Duration(f.Latency)
-	if latency > 0 {
-		s.faultCounts[endpoint+":latency"]++
-	}
 	fire := s.fireLocked(&f.ErrorNext, f.ErrorRate)
 	status := 0
 	if fire {
@@ -186,15 +183,6 @@ func (s *Sandbox) injectBefore(r *http.Request, endpoint, requestID string) *res
 	}
 	s.faults[endpoint] = f
 	s.mu.Unlock()
-
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-		}
-	}
 	if status == 0 {
 		return nil
 	}
@@ -227,6 +215,28 @@ func (s *Sandbox) injectBefore(r *http.Request, endpoint, requestID string) *res
 		resp.header = http.Header{"Retry-After": {secs}}
 	}
 	return resp
+}
+
+// injectLatency sleeps the endpoint's latency. It runs after the
+// Idempotency-Key is reserved, so it stands for slow processing: a duplicate
+// arriving meanwhile sees REQUEST_IN_PROGRESS.
+func (s *Sandbox) injectLatency(r *http.Request, endpoint string) {
+	s.mu.Lock()
+	latency := time.Duration(s.faults[endpoint].Latency)
+	if latency > 0 {
+		s.faultCounts[endpoint+":latency"]++
+	}
+	s.mu.Unlock()
+	if latency <= 0 {
+		return
+	}
+	t := time.NewTimer(latency)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	case <-s.stop:
+	}
 }
 
 func (s *Sandbox) injectLostResponse(endpoint string) bool {

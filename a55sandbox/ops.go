@@ -33,7 +33,7 @@ func (s *Sandbox) handleGet(q *apiRequest) *response {
 		if c, ok := s.charges[chargeUUID]; ok {
 			walletUUID = c.walletUUID
 		} else {
-			return apiError(http.StatusNotFound, q.requestID, "CHARGE_NOT_FOUND", "charge_uuid", "charge "+chargeUUID+" not found")
+			return apiError(http.StatusNotFound, q.requestID, "CHARGE_NOT_FOUND", "charge_uuid", "charge_uuid "+chargeUUID+" not found")
 		}
 	}
 	c, resp := s.lookupLocked(q, walletUUID, chargeUUID)
@@ -110,7 +110,7 @@ func (s *Sandbox) handleList(q *apiRequest) *response {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.cfg.Wallets[wallet]; !ok {
-		return apiError(http.StatusNotFound, q.requestID, "errors.wallet.not_found", "wallet_uuid", "wallet "+wallet+" does not exist")
+		return apiError(http.StatusNotFound, q.requestID, "errors.wallet.not_found", "wallet_uuid", "wallet_uuid "+wallet+" does not exist")
 	}
 	s.sweepLocked()
 	var match []*charge

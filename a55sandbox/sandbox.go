@@ -278,6 +278,7 @@ func (s *Sandbox) serve(w http.ResponseWriter, r *http.Request, rt route) {
 		}
 	}
 
+	s.injectLatency(r, rt.endpoint)
 	resp := rt.handle(q)
 
 	if useKey {
@@ -443,6 +444,20 @@ func (s *Sandbox) idemBegin(k idemKey, body []byte, requestID string) *response 
 	replay := *e.resp
 	replay.header = http.Header{"Idempotent-Replayed": {"true"}}
 	return &replay
+}
+
+// IdempotencyInFlight reports how many requests hold an Idempotency-Key
+// without an answer yet.
+func (s *Sandbox) IdempotencyInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, e := range s.idem {
+		if !e.done {
+			n++
+		}
+	}
+	return n
 }
 
 // idemFinish stores the response for replay. Server errors are not stored:

@@ -44,7 +44,7 @@ func (s *Sandbox) handleValidate(q *apiRequest) *response {
 	defer s.mu.Unlock()
 	c, ok := s.charges[q.params[0]]
 	if !ok {
-		return apiError(http.StatusNotFound, q.requestID, "CHARGE_NOT_FOUND", "uuid", "charge "+q.params[0]+" not found")
+		return apiError(http.StatusNotFound, q.requestID, "CHARGE_NOT_FOUND", "uuid", "charge uuid "+q.params[0]+" not found")
 	}
 	s.applyTimersLocked(c, s.now())
 	switch {

@@ -55,8 +55,15 @@ func (s *Sandbox) enqueueWebhookLocked(c *charge) {
 	prev := c.webhookChain
 	done := make(chan struct{})
 	c.webhookChain = done
+	releaseHeld := c.heldWebhook // an earlier reordered event waits for this one
+	c.heldWebhook = nil
+	var hold chan struct{}
+	if plan.reorder {
+		hold = make(chan struct{})
+		c.heldWebhook = hold
+	}
 	s.wg.Add(1)
-	go s.deliver(ev, plan, prev, done)
+	go s.deliver(ev, plan, prev, done, hold, releaseHeld)
 }
 
 // sleep waits d unless the sandbox closes; it reports whether to go on.
@@ -79,26 +86,45 @@ func (s *Sandbox) sleep(d time.Duration) bool {
 	}
 }
 
-func (s *Sandbox) deliver(ev webhookEvent, plan webhookPlan, prev <-chan struct{}, done chan struct{}) {
+func (s *Sandbox) deliver(ev webhookEvent, plan webhookPlan, prev <-chan struct{}, done, hold, releaseHeld chan struct{}) {
 	defer s.wg.Done()
 	closed := false
 	release := func() {
 		if !closed {
 			closed = true
 			close(done)
+			if releaseHeld != nil {
+				close(releaseHeld)
+			}
 		}
 	}
 	defer release()
-	if plan.reorder {
-		release() // later events of the charge may go first while this one is held
-	} else if prev != nil {
+	if prev != nil {
 		select {
 		case <-prev:
 		case <-s.stop:
 			return
 		}
 	}
-	if !s.sleep(plan.delay) {
+	if plan.reorder {
+		// Let the charge's next event go first; wait for its first attempt
+		// (or at most the fault's Delay when no further event comes).
+		if releaseHeld != nil {
+			close(releaseHeld)
+			releaseHeld = nil
+		}
+		closed = true
+		close(done)
+		t := time.NewTimer(plan.delay)
+		select {
+		case <-hold:
+		case <-t.C:
+		case <-s.stop:
+			t.Stop()
+			return
+		}
+		t.Stop()
+	} else if !s.sleep(plan.delay) {
 		return
 	}
 	for i, gap := range WebhookSchedule {
