@@ -41,6 +41,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 type harness struct {
 	t     *testing.T
+	cfg   a55sandbox.Config
 	srv   *a55sandbox.Server
 	token string
 }
@@ -57,15 +58,19 @@ func newHarness(t *testing.T, cfg a55sandbox.Config) *harness {
 	if cfg.SettlementDelay == 0 {
 		cfg.SettlementDelay = -1 // tests that want settlement set it
 	}
-	h := &harness{t: t, srv: a55sandbox.Start(t, cfg)}
+	h := &harness{t: t, cfg: cfg, srv: a55sandbox.Start(t, cfg)}
 	h.token = h.getToken()
 	return h
 }
 
 func (h *harness) getToken() string {
 	h.t.Helper()
+	id, secret := h.cfg.ClientID, h.cfg.ClientSecret
+	if id == "" {
+		id, secret = a55sandbox.DefaultClientID, a55sandbox.DefaultClientSecret
+	}
 	resp, err := http.PostForm(h.srv.TokenURL(), url.Values{
-		"grant_type": {"client_credentials"}, "client_id": {a55sandbox.DefaultClientID}, "client_secret": {a55sandbox.DefaultClientSecret},
+		"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret},
 	})
 	if err != nil {
 		h.t.Fatal(err)
