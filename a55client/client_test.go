@@ -329,17 +329,15 @@ func TestOperationsOnTheWire(t *testing.T) {
 	}
 }
 
-
-
 func TestListCharges(t *testing.T) {
 	item1 := `{"charge_uuid":"c1","status":"confirmed","local_currency":"100.50","currency":"BRL"}`
 	item2 := `{"uuid":"c2","status":"pending","url_3ds":"https://x/3ds"}`
 	envelopes := map[string]string{
-		"sandbox data":  `{"data":[` + item1 + `,` + item2 + `],"page":2,"limit":20,"total":42}`,
-		"bare array":    `[` + item1 + `,` + item2 + `]`,
-		"charges key":   `{"charges":[` + item1 + `,` + item2 + `],"page":"2","limit":20,"total":42}`,
-		"results key":   `{"results":[` + item1 + `,` + item2 + `],"page":2,"limit":20,"total":42}`,
-		"items key":     `{"items":[` + item1 + `,` + item2 + `],"page":2,"limit":20,"total":42}`,
+		"sandbox data": `{"data":[` + item1 + `,` + item2 + `],"page":2,"limit":20,"total":42}`,
+		"bare array":   `[` + item1 + `,` + item2 + `]`,
+		"charges key":  `{"charges":[` + item1 + `,` + item2 + `],"page":"2","limit":20,"total":42}`,
+		"results key":  `{"results":[` + item1 + `,` + item2 + `],"page":2,"limit":20,"total":42}`,
+		"items key":    `{"items":[` + item1 + `,` + item2 + `],"page":2,"limit":20,"total":42}`,
 	}
 	for name, body := range envelopes {
 		t.Run(name, func(t *testing.T) {

@@ -37,16 +37,17 @@ type fakeA55 struct {
 	t   *testing.T
 	srv *httptest.Server
 
-	mu            sync.Mutex
-	api           []recorded
-	tokenForms    []url.Values
-	expiresIn     int
-	tokenStatus   int
-	tokenBody     string
-	tokenGate     chan struct{} // when set, token answers wait for it
-	apiHandler    func(w http.ResponseWriter, r *http.Request, n int)
-	validTokens   map[string]bool
-	rejectAllAuth bool
+	mu          sync.Mutex
+	api         []recorded
+	tokenForms  []url.Values
+	expiresIn   int
+	tokenStatus int
+	tokenBody   string
+	tokenGate   chan struct{} // when set, token answers wait for it
+	apiHandler  func(w http.ResponseWriter, r *http.Request, n int)
+	validTokens map[string]bool
+	seeToken    func(*http.Request) // observes token requests
+	tokenRaw    string              // when set, the token endpoint answers 200 with this body
 }
 
 func newFake(t *testing.T) *fakeA55 {
@@ -61,8 +62,15 @@ func (f *fakeA55) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	if r.URL.Path == "/oauth2/token" {
 		f.mu.Lock()
-		gate := f.tokenGate
+		gate, see, raw := f.tokenGate, f.seeToken, f.tokenRaw
 		f.mu.Unlock()
+		if see != nil {
+			see(r)
+		}
+		if raw != "" {
+			_, _ = io.WriteString(w, raw)
+			return
+		}
 		if gate != nil {
 			<-gate
 		}
