@@ -311,3 +311,9 @@ func luhnOK(s string) bool {
 	}
 	return sum%10 == 0
 }
+
+func newReceiverWithHandler(t *testing.T, h http.Handler) string {
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return s.URL
+}
