@@ -1,0 +1,306 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/hotelpay/a55-temporal/internal/metrics"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// Signaler delivers a signal; client.Client satisfies it.
+type Signaler interface {
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg interface{}) error
+}
+
+// Defaults for Options.
+const (
+	DefaultMaxBodyBytes       = 64 << 10
+	DefaultSignalTimeout      = 10 * time.Second
+	DefaultSignatureTolerance = 5 * time.Minute
+)
+
+// Signature headers A55 sends when webhook signing is on.
+const (
+	HeaderSignature = "X-Webhook-Signature"
+	HeaderTimestamp = "X-Webhook-Timestamp"
+)
+
+// Options configure a Receiver.
+type Options struct {
+	// RouteSecret keys the per-booking routing token (required; the worker uses the same).
+	RouteSecret []byte
+	// SigningSecret, when set, makes X-Webhook-Signature mandatory.
+	SigningSecret []byte
+	// Signaler delivers the signal (required).
+	Signaler Signaler
+	Logger   *slog.Logger          // nil = discard
+	Metrics  client.MetricsHandler // nil = none
+	// MaxBodyBytes bounds a webhook body (0 = 64 KiB).
+	MaxBodyBytes int64
+	// SignalTimeout bounds the call to Temporal (0 = 10 s; A55 waits 30 s).
+	SignalTimeout time.Duration
+	// SignatureTolerance is the accepted clock skew of X-Webhook-Timestamp (0 = 5 min).
+	SignatureTolerance time.Duration
+	// Health reports whether Temporal is reachable, for GET /healthz (nil = always healthy).
+	Health func(context.Context) error
+	// Now is the clock (nil = time.Now).
+	Now func() time.Time
+}
+
+// Receiver is the http.Handler for A55 webhooks and GET /healthz.
+type Receiver struct {
+	opts Options
+	log  *slog.Logger
+	m    client.MetricsHandler
+}
+
+// NewReceiver checks the options and returns the handler.
+func NewReceiver(opts Options) (*Receiver, error) {
+	if len(opts.RouteSecret) == 0 {
+		return nil, errors.New("webhook: RouteSecret is required")
+	}
+	if opts.Signaler == nil {
+		return nil, errors.New("webhook: Signaler is required")
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.SignalTimeout <= 0 {
+		opts.SignalTimeout = DefaultSignalTimeout
+	}
+	if opts.SignatureTolerance <= 0 {
+		opts.SignatureTolerance = DefaultSignatureTolerance
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m := opts.Metrics
+	if m == nil {
+		m = client.MetricsNopHandler
+	}
+	return &Receiver{opts: opts, log: log, m: m}, nil
+}
+
+// Payload is the part of A55's webhook body the receiver reads; other fields
+// are ignored (A55 adds fields over time).
+type Payload struct {
+	ChargeUUID           string `json:"charge_uuid"`
+	Status               string `json:"status"`
+	TransactionReference string `json:"transaction_reference"`
+}
+
+// ServeHTTP routes GET /healthz and POST PathPrefix<workflow id>.
+func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/healthz":
+		rc.serveHealth(w, r)
+	case strings.HasPrefix(r.URL.Path, PathPrefix):
+		rc.serveWebhook(w, r)
+	default:
+		writeJSON(w, http.StatusNotFound, "not found")
+	}
+}
+
+func (rc *Receiver) serveHealth(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeJSON(w, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	if rc.opts.Health != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := rc.opts.Health(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, "temporal unavailable")
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, "ok")
+}
+
+// reject answers a permanent (4xx) refusal: A55 does not retry those.
+func (rc *Receiver) reject(w http.ResponseWriter, status int, reason, msg string, attrs ...any) {
+	rc.m.WithTags(map[string]string{metrics.TagReason: reason}).Counter(metrics.WebhooksRejected).Inc(1)
+	rc.log.Warn("webhook rejected", append([]any{"reason", reason, "http_status", status}, attrs...)...)
+	writeJSON(w, status, msg)
+}
+
+func (rc *Receiver) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	rc.m.Counter(metrics.WebhooksReceived).Inc(1)
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		rc.reject(w, http.StatusMethodNotAllowed, "method", "only POST is allowed")
+		return
+	}
+	workflowID := strings.TrimPrefix(r.URL.Path, PathPrefix)
+	bookingID, ok := strings.CutPrefix(workflowID, workflows.WorkflowID(""))
+	if !ok || workflows.ValidateBookingID(bookingID) != nil {
+		rc.reject(w, http.StatusNotFound, "unknown_route", "unknown webhook route")
+		return
+	}
+	if !ValidToken(rc.opts.RouteSecret, workflowID, r.URL.Query().Get("token")) {
+		rc.reject(w, http.StatusUnauthorized, "token", "missing or invalid token", "workflow_id", workflowID)
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		rc.reject(w, http.StatusUnsupportedMediaType, "content_type", "Content-Type must be application/json", "workflow_id", workflowID)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rc.opts.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			rc.reject(w, http.StatusRequestEntityTooLarge, "body_size", fmt.Sprintf("body exceeds %d bytes", rc.opts.MaxBodyBytes), "workflow_id", workflowID)
+			return
+		}
+		rc.reject(w, http.StatusBadRequest, "body_read", "could not read body", "workflow_id", workflowID)
+		return
+	}
+	if len(rc.opts.SigningSecret) > 0 {
+		if reason := rc.checkSignature(r.Header, body); reason != "" {
+			rc.reject(w, http.StatusUnauthorized, "signature", "invalid signature: "+reason, "workflow_id", workflowID)
+			return
+		}
+	}
+	p, err := decodePayload(body)
+	if err != nil {
+		rc.reject(w, http.StatusBadRequest, "payload", err.Error(), "workflow_id", workflowID)
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), rc.opts.SignalTimeout)
+	defer cancel()
+	attrs := []any{"workflow_id", workflowID, "charge_uuid", p.ChargeUUID, "a55_status", p.Status}
+	err = rc.opts.Signaler.SignalWorkflow(ctx, workflowID, "", workflows.SignalChargeChanged,
+		workflows.ChargeChangedSignal{ChargeUUID: p.ChargeUUID, Status: p.Status})
+	signalled := func(result string) {
+		rc.m.WithTags(map[string]string{metrics.TagResult: result}).Counter(metrics.WebhooksSignalled).Inc(1)
+	}
+	var notFound *serviceerror.NotFound
+	switch {
+	case err == nil:
+		signalled("signalled")
+		rc.log.Info("webhook signalled", attrs...)
+		writeJSON(w, http.StatusOK, "accepted")
+	case errors.As(err, &notFound):
+		// The booking is over (or never existed): nothing will ever consume
+		// this webhook, so A55 must stop retrying.
+		signalled("workflow_closed")
+		rc.log.Warn("webhook for a finished or unknown workflow", append(attrs, "error", err.Error())...)
+		writeJSON(w, http.StatusOK, "workflow already completed")
+	default:
+		// Temporal did not take the signal: 5xx so A55 retries.
+		signalled("temporal_unavailable")
+		rc.log.Error("webhook not signalled", append(attrs, "error", err.Error())...)
+		writeJSON(w, http.StatusServiceUnavailable, "temporarily unavailable, retry")
+	}
+}
+
+// checkSignature verifies X-Webhook-Signature = hex HMAC-SHA256(secret,
+// "<X-Webhook-Timestamp>.<raw body>") (optionally prefixed "sha256="), with
+// the timestamp in unix seconds within the tolerance. It returns why not.
+func (rc *Receiver) checkSignature(h http.Header, body []byte) string {
+	ts := h.Get(HeaderTimestamp)
+	sig := strings.TrimPrefix(h.Get(HeaderSignature), "sha256=")
+	if ts == "" || sig == "" {
+		return "missing " + HeaderSignature + " or " + HeaderTimestamp
+	}
+	secs, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return "malformed timestamp"
+	}
+	skew := rc.opts.Now().Sub(time.Unix(secs, 0))
+	if skew < 0 {
+		skew = -skew
+	}
+	if skew > rc.opts.SignatureTolerance {
+		return "stale timestamp"
+	}
+	got, err := hex.DecodeString(sig)
+	if err != nil {
+		return "malformed signature"
+	}
+	if !hmac.Equal(got, Sign(rc.opts.SigningSecret, ts, body)) {
+		return "signature mismatch"
+	}
+	return ""
+}
+
+// Sign computes the raw HMAC of "<timestamp>.<body>" (for tests and for the sandbox).
+func Sign(secret []byte, timestamp string, body []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(timestamp))
+	m.Write([]byte("."))
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+func decodePayload(body []byte) (Payload, error) {
+	var p Payload
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&p); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return Payload{}, fmt.Errorf("field %s must be a %s", typeErr.Field, typeErr.Type)
+		}
+		return Payload{}, errors.New("body is not valid JSON")
+	}
+	if dec.More() {
+		return Payload{}, errors.New("body must be a single JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Payload{}, errors.New("body must be a single JSON object")
+	}
+	p.ChargeUUID = strings.TrimSpace(p.ChargeUUID)
+	p.Status = strings.TrimSpace(p.Status)
+	if p.ChargeUUID == "" {
+		return Payload{}, errors.New("charge_uuid is required")
+	}
+	if p.Status == "" {
+		return Payload{}, errors.New("status is required")
+	}
+	if len(p.ChargeUUID) > 64 || !printableASCII(p.ChargeUUID) {
+		return Payload{}, errors.New("charge_uuid must be at most 64 printable ASCII characters")
+	}
+	if len(p.Status) > 64 || !printableASCII(p.Status) {
+		return Payload{}, errors.New("status must be at most 64 printable ASCII characters")
+	}
+	return p, nil
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
+}
