@@ -45,12 +45,22 @@ func kindOf(key string) fieldKind {
 	return sensitiveFields[strings.ReplaceAll(strings.ToLower(key), "-", "_")]
 }
 
-// Redact masks card data and secrets in s. A string that is a JSON object or
-// array is rewritten field by field (key order kept); anything else is treated
-// as free text.
+// Redact masks card data and secrets in s. A string that is one JSON value is
+// rewritten field by field (key order kept, stays valid JSON); anything else
+// is treated as free text.
 func Redact(s string) string {
-	trimmed := strings.TrimSpace(s)
-	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+	if trimmed := strings.TrimSpace(s); json.Valid([]byte(trimmed)) {
+		if out, err := RedactJSON([]byte(trimmed)); err == nil {
+			return string(out)
+		}
+	}
+	return redactText(s)
+}
+
+// redactString masks a JSON string value: nested JSON objects and arrays
+// (a request body quoted in a message) field by field, anything else as text.
+func redactString(s string) string {
+	if trimmed := strings.TrimSpace(s); len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
 		if out, err := RedactJSON([]byte(trimmed)); err == nil {
 			return string(out)
 		}
@@ -175,7 +185,7 @@ func redactScalar(kind fieldKind, v string) string {
 	case fieldName:
 		return MaskName(v)
 	}
-	return Redact(v)
+	return redactString(v)
 }
 
 func writeJSONString(out *bytes.Buffer, s string) {

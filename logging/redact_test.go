@@ -42,6 +42,7 @@ func TestRedact(t *testing.T) {
 		{name: "holder name in text", in: `card_name: "Maria Souza", ok`, want: `card_name: "M**** S****", ok`},
 		{name: "UUID left alone", in: "charge 123e4567-e89b-12d3-a456-426614174000", want: "charge 123e4567-e89b-12d3-a456-426614174000"},
 		{name: "timestamp left alone", in: `{"time":"2026-11-27T02:29:21Z"}`, want: `{"time":"2026-11-27T02:29:21Z"}`},
+		{name: "bare JSON number stays JSON", in: `4111111111111111`, want: `"411111******1111"`},
 		{name: "HTML characters not escaped", in: `{"message":"a<b & c>d"}`, want: `{"message":"a<b & c>d"}`},
 	}
 	for _, tt := range tests {
