@@ -86,7 +86,6 @@ func (s *Sandbox) applyTimersLocked(c *charge, now time.Time) {
 	case StatusPending:
 		if s.cfg.ChallengeTimeout > 0 && !now.Before(c.pendingAt.Add(s.cfg.ChallengeTimeout)) {
 			c.released = c.authorized
-			c.code = "error_threeds_timeout"
 			s.setStatusLocked(c, StatusCanceled, "3DS challenge not completed in time")
 		}
 	case StatusConfirmed:
@@ -172,7 +171,7 @@ func (s *Sandbox) view(c *charge) map[string]any {
 	if c.authStatus != "" {
 		v["authentication_status"] = c.authStatus
 	}
-	if c.status == StatusError || c.code != "" && c.status == StatusCanceled {
+	if c.status == StatusError {
 		v["code"] = c.code
 		v["message"] = []errorItem{{Message: c.message}}
 	}

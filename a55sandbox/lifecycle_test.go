@@ -215,7 +215,9 @@ func TestGetAndList(t *testing.T) {
 		t.Errorf("unknown charge by path: %d %s", r.status, r.raw)
 	}
 
-	list := func(query string) result { return h.do("GET", "/api/v1/bank/wallet/charges/?wallet_uuid="+wallet+query, nil) }
+	list := func(query string) result {
+		return h.do("GET", "/api/v1/bank/wallet/charges/?wallet_uuid="+wallet+query, nil)
+	}
 	r := list("")
 	if r.status != 200 || r.body["total"] != json.Number("3") || r.body["page"] != json.Number("1") || r.body["limit"] != json.Number("20") {
 		t.Fatalf("list: %d %s", r.status, r.raw)

@@ -23,13 +23,17 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "a55sandbox:", err)
 		os.Exit(2)
 	}
 }
 
-func run(args []string) error {
+// run serves until ctx ends. getenv reads the A55_SANDBOX_* variables;
+// ready, when not nil, receives the server once it listens.
+func run(ctx context.Context, args []string, getenv func(string) string, ready func(*a55sandbox.Server)) error {
 	fs := flag.NewFlagSet("a55sandbox", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8055", "listen address")
 	clientID := fs.String("client-id", a55sandbox.DefaultClientID, "OAuth client_id accepted by /oauth2/token")
@@ -52,7 +56,7 @@ func run(args []string) error {
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "A55_SANDBOX_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok {
+		if v := getenv(name); v != "" {
 			if err := f.Value.Set(v); err != nil && envErr == nil {
 				envErr = fmt.Errorf("%s: %w", name, err)
 			}
@@ -108,8 +112,9 @@ func run(args []string) error {
 	logger.Info("A55 sandbox listening", "url", srv.URL, "token_url", srv.TokenURL(), "client_id", cfg.ClientID,
 		"admin", srv.URL+"/_sandbox/ledger")
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if ready != nil {
+		ready(srv)
+	}
 	<-ctx.Done()
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
