@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/logging"
 )
 
 // Environment variable names shared by the worker, the receiver and the starter.
@@ -203,11 +204,10 @@ func RegisterCommon(fs *flag.FlagSet, env Env, c *Common) error {
 
 // Check validates the common settings.
 func (c Common) Check() error {
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-		return nil
+	if _, err := logging.ParseLevel(c.LogLevel); err != nil {
+		return Errorf(EnvLogLevel, "%v", err)
 	}
-	return Errorf(EnvLogLevel, "%q is not one of debug, info, warn, error", c.LogLevel)
+	return nil
 }
 
 // A55 is the gateway's configuration.
