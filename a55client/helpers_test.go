@@ -234,3 +234,9 @@ func mustNotContain(t *testing.T, what, s string, secrets ...string) {
 }
 
 var ctxBG = context.Background()
+
+func amountp(a money.Amount) *money.Amount { return &a }
+
+func moneyAmount(minor int64, c money.Currency) money.Amount {
+	return money.Amount{Minor: minor, Currency: c}
+}
