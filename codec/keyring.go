@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -171,14 +170,6 @@ func KeyringFromFile(path string) (*Keyring, error) {
 // is there (mode 0600, parent directories 0700), for the dev stack's first
 // run. An existing file is left alone. It reports whether it created one.
 func EnsureKeyFile(path string) (created bool, err error) {
-	if _, err := os.Stat(path); err == nil {
-		return false, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return false, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return false, err
-	}
 	key := make([]byte, KeySize)
 	if _, err := rand.Read(key); err != nil {
 		return false, err
@@ -186,16 +177,5 @@ func EnsureKeyFile(path string) (created bool, err error) {
 	content := "# Payload encryption keys: kid:base64key, one per line; the first encrypts.\n" +
 		"# Generated for the dev stack. Never commit this file.\n" +
 		"dev-" + time.Now().UTC().Format("20060102") + ":" + base64.StdEncoding.EncodeToString(key) + "\n"
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return false, nil // created concurrently by another process
-		}
-		return false, err
-	}
-	if _, err := f.WriteString(content); err != nil {
-		f.Close()
-		return false, err
-	}
-	return true, f.Close()
+	return writeNewSecretFile(path, content)
 }
