@@ -256,8 +256,17 @@ func TestGetAndList(t *testing.T) {
 	if r := h.do("GET", "/api/v1/bank/wallet/nothing/", nil); r.status != 404 {
 		t.Errorf("unknown path: %d", r.status)
 	}
-	if r := h.do("GET", "/elsewhere", nil); r.status != 404 {
-		t.Errorf("unknown root path: %d", r.status)
+	for path, want := range map[string]int{
+		"/elsewhere":    404,
+		"/oauth2/token": 405,
+		"/api/v1/bank/public/charge/authentication/" + ids[0] + "/validate": 405,
+		"/api/v1/bank/public/charge/authentication/" + ids[0] + "/other":    404,
+		"/api/v1/bank/wallet/charge/capture/":                               405,
+		"/api/v1/bank/wallet/charge/" + ids[0] + "/cancel/" + wallet + "/":  405,
+	} {
+		if r := h.do("GET", path, nil); r.status != want {
+			t.Errorf("GET %s: %d, want %d", path, r.status, want)
+		}
 	}
 }
 

@@ -85,7 +85,7 @@ var challengeTemplate = template.Must(template.New("challenge").Parse(`<!DOCTYPE
 {{if .Pending}}
 <p>Charge <code>{{.UUID}}</code>: {{.Amount}} {{.Currency}}, card ending {{.Last4}}.</p>
 <p>This page stands in for the issuer's challenge. Choose the card holder's answer.</p>
-<form method="post" action="{{.Action}}">
+<form method="post">
 <button type="submit" name="action" value="approve" id="approve">Approve</button>
 <button type="submit" name="action" value="fail" id="fail">Fail</button>
 </form>
@@ -107,8 +107,8 @@ var challengeTemplate = template.Must(template.New("challenge").Parse(`<!DOCTYPE
 `))
 
 type challengePage struct {
-	UUID, Currency, Amount, Last4, Status, Action, RedirectURL string
-	Pending, Approved                                          bool
+	UUID, Currency, Amount, Last4, Status, RedirectURL string
+	Pending, Approved                                  bool
 }
 
 // serveChallenge is the page behind url_3ds: GET shows Approve / Fail; POST
@@ -143,7 +143,7 @@ func (s *Sandbox) serveChallenge(w http.ResponseWriter, r *http.Request, chargeU
 	}
 	page := challengePage{
 		UUID: c.uuid, Currency: c.currency, Amount: formatDecimal(c.authorized, c.exp), Last4: c.cardLast4,
-		Status: c.status, Action: "/3ds/challenge/" + c.uuid, RedirectURL: c.redirectURL,
+		Status: c.status, RedirectURL: c.redirectURL,
 		Pending:  c.status == StatusPending,
 		Approved: c.status == StatusAuthorized || c.status == StatusConfirmed || c.status == StatusPaid,
 	}
