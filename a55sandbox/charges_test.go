@@ -180,6 +180,7 @@ func TestCreateValidation(t *testing.T) {
 		{"type_charge pix", map[string]any{"type_charge": "pix"}, 422, "VALIDATION_ERROR", "type_charge"},
 		{"payer_email", map[string]any{"payer_email": "nobody"}, 400, "VALIDATION_ERROR", "payer_email"},
 		{"item value decimals", map[string]any{"items": []any{map[string]any{"name": "x", "quantity": 1, "value": json.Number("1.001")}}}, 422, "AMOUNT_INVALID", "items[0].value"},
+		{"item value negative", map[string]any{"items": []any{map[string]any{"name": "x", "quantity": 1, "unit_amount": -1}}}, 422, "AMOUNT_INVALID", "items[0].unit_amount"},
 		{"item quantity", map[string]any{"items": []any{map[string]any{"name": "x", "quantity": 0}}}, 422, "VALIDATION_ERROR", "items[0].quantity"},
 		{"payer_address typed", map[string]any{"payer_address": map[string]any{"zip_code": 1310100}}, 400, "VALIDATION_ERROR", "payer_address.zip_code"},
 	}
@@ -246,6 +247,7 @@ func TestAmountForms(t *testing.T) {
 		{"installments multiply", map[string]any{"installment_value": json.Number("100.10"), "installment_count": 3}, 30030},
 		{"amount only", map[string]any{"installment_value": nil, "amount": json.Number("10000")}, 1000000},
 		{"amount and installments agree", map[string]any{"installment_value": 50, "installment_count": 2, "amount": 100}, 10000},
+		{"free item", map[string]any{"items": []any{map[string]any{"name": "breakfast", "quantity": 1, "value": 0, "unit_amount": "0.00"}}}, 50000},
 		{"month and year as strings", map[string]any{"card_expiry_month": "07", "card_expiry_year": "2031"}, 50000},
 	}
 	for _, tc := range cases {

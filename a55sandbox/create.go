@@ -97,8 +97,11 @@ func (f *form) boolean(name string, def bool) bool {
 	return b
 }
 
-// amount reads a decimal amount (JSON number or numeric string) in minor units.
-func (f *form) amount(name string, exp int) (int64, bool) {
+// amount reads a positive decimal amount (JSON number or numeric string) in minor units.
+func (f *form) amount(name string, exp int) (int64, bool) { return f.decimal(name, exp, false) }
+
+// decimal reads a decimal amount; zero is refused unless allowZero.
+func (f *form) decimal(name string, exp int, allowZero bool) (int64, bool) {
 	v, ok := f.m[name]
 	if !ok || v == nil {
 		return 0, false
@@ -118,7 +121,7 @@ func (f *form) amount(name string, exp int) (int64, bool) {
 		f.fail(422, "AMOUNT_INVALID", name, "%v (got %s)", err, text)
 		return 0, false
 	}
-	if minor <= 0 {
+	if minor < 0 || minor == 0 && !allowZero {
 		f.fail(422, "AMOUNT_INVALID", name, "must be greater than zero (got %s)", text)
 		return 0, false
 	}
@@ -406,7 +409,7 @@ func (s *Sandbox) handleCreate(q *apiRequest) *response {
 			}
 			if known {
 				for _, k := range []string{"value", "unit_amount", "total_amount"} {
-					sub.amount(k, exp)
+					sub.decimal(k, exp, true) // a free item (0.00) is fine
 				}
 			}
 			for _, e := range sub.errs {
