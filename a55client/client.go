@@ -150,7 +150,9 @@ func (c *Client) CreateCharge(ctx context.Context, p *CreateChargeParams, idempo
 	return c.chargeCall(ctx, &call{op: op, method: http.MethodPost, path: pathCharge, body: req, idempotencyKey: idempotencyKey})
 }
 
-// GetCharge reads a charge: the source of truth after any webhook or ambiguous failure.
+// GetCharge reads a charge: the source of truth after any webhook or ambiguous
+// failure. A charge whose status is "error" is a successful read: it comes
+// back with State StateFailed (and its Code and Message) and a nil error.
 func (c *Client) GetCharge(ctx context.Context, walletUUID, chargeUUID string) (*Charge, error) {
 	const op = "get_charge"
 	var probs problems
@@ -160,7 +162,15 @@ func (c *Client) GetCharge(ctx context.Context, walletUUID, chargeUUID string) (
 		return nil, err
 	}
 	q := url.Values{"charge_uuid": {chargeUUID}, "wallet_uuid": {walletUUID}}
-	return c.chargeCall(ctx, &call{op: op, method: http.MethodGet, path: pathCharge, query: q})
+	resp, err := c.do(ctx, &call{op: op, method: http.MethodGet, path: pathCharge, query: q})
+	if err != nil {
+		return nil, err
+	}
+	ch, derr := decodeCharge(resp.body, c.cfg.Vocabulary)
+	if derr != nil {
+		return nil, resp.decodeError(op, derr)
+	}
+	return ch, nil
 }
 
 // ListCharges lists charges of a wallet.
@@ -330,8 +340,9 @@ func (p *problems) wireAmount(field string, a money.Amount) *Decimal {
 	return &d
 }
 
-// chargeCall sends a call whose answer is a charge, and turns a 2xx answer
-// with status "error" into a decline.
+// chargeCall sends a mutating call whose answer is a charge, and turns a 2xx
+// answer with status "error" into a decline: the charge plus a ClassDeclined
+// *Error. A55 replays that answer for the same idempotency key, so it is final.
 func (c *Client) chargeCall(ctx context.Context, cl *call) (*Charge, error) {
 	resp, err := c.do(ctx, cl)
 	if err != nil {

@@ -668,3 +668,27 @@ func TestResponseBodyLimit(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Reading a failed charge is a successful read, not a decline.
+func TestGetFailedChargeIsNotAnError(t *testing.T) {
+	f := newFake(t)
+	f.reply(200, `{"uuid":"`+testCharge+`","status":"error","message":[{"message":"Declined"}],"code":"CARD_DECLINED"}`)
+	ch, err := f.client().GetCharge(ctxT(t), testWallet, testCharge)
+	if err != nil || ch.State != StateFailed || ch.Code != "CARD_DECLINED" || ch.Message != "Declined" {
+		t.Fatalf("ch=%+v err=%v", ch, err)
+	}
+}
+
+func TestMutatingCallsDecline(t *testing.T) {
+	f := newFake(t)
+	f.reply(200, `{"charge_uuid":"`+testCharge+`","status":"error","message":[{"code":"PROCESSING_ERROR","source":"acquirer","description":"try later"}]}`)
+	c := f.client()
+	_, err1 := c.CaptureCharge(ctxT(t), &CaptureParams{WalletUUID: testWallet, ChargeUUID: testCharge}, "k1")
+	_, err2 := c.RefundCharge(ctxT(t), &RefundParams{WalletUUID: testWallet, ChargeUUID: testCharge}, "k2")
+	_, err3 := c.CancelCharge(ctxT(t), &CancelParams{WalletUUID: testWallet, ChargeUUID: testCharge}, "k3")
+	for i, err := range []error{err1, err2, err3} {
+		if !IsDeclined(err) || !strings.Contains(err.Error(), "PROCESSING_ERROR") {
+			t.Errorf("call %d: %v", i, err)
+		}
+	}
+}

@@ -21,7 +21,6 @@ type tokenSource struct {
 	mu       sync.Mutex
 	tok      Token
 	inflight *tokenFetch // non-nil while a token request runs
-	fetches  int         // token requests sent, for tests and diagnostics
 }
 
 type tokenFetch struct {
@@ -56,7 +55,6 @@ func (ts *tokenSource) token(ctx context.Context) (Token, error) {
 	if f == nil {
 		f = &tokenFetch{done: make(chan struct{})}
 		ts.inflight = f
-		ts.fetches++
 		// The fetch outlives a caller that gives up: others may be waiting.
 		go ts.run(context.WithoutCancel(ctx), f)
 	}

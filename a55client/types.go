@@ -45,8 +45,10 @@ type Item struct {
 }
 
 // Card is the card data for an H2H charge. It is sensitive: it is used only to
-// build the create-charge request, and String/GoString/MarshalText never reveal
-// the PAN or CVV.
+// build the create-charge request, and String/GoString/Format (every fmt verb)
+// never reveal the PAN, CVV or holder name; see Masked. JSON marshalling is
+// the default on purpose: the card travels, encrypted by the payload codec, in
+// the workflow input.
 type Card struct {
 	HolderName  string `json:"holder_name"`
 	Number      string `json:"number"`
