@@ -351,3 +351,22 @@ func TestParseOrigins(t *testing.T) {
 		t.Errorf("ParseOrigins = %q", got)
 	}
 }
+
+func TestServerTrustedOriginMode(t *testing.T) {
+	trusted, ring := newTestServer(t, ServerOptions{TrustAllowedOrigins: true})
+	body := encryptedBody(t, ring, sampleInput)
+	payloads := decodeResponse(t, post(t, trusted.URL+"/decode", body, map[string]string{"Origin": uiOrigin}))
+	if !bytes.Contains(payloads[0].Data, []byte("411111******1111")) || bytes.Contains(payloads[0].Data, []byte("4111111111111111")) {
+		t.Errorf("trusted origin decode: %s", payloads[0].Data)
+	}
+	if resp := post(t, trusted.URL+"/decode", body, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("trusted mode without Origin: status = %d, want 401", resp.StatusCode)
+	}
+	if resp := post(t, trusted.URL+"/decode", body, map[string]string{"Origin": "http://other.example"}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("trusted mode, foreign Origin: status = %d, want 403", resp.StatusCode)
+	}
+	strict, _ := newTestServer(t, ServerOptions{Keyring: ring})
+	if resp := post(t, strict.URL+"/decode", body, map[string]string{"Origin": uiOrigin}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("default mode, Origin only: status = %d, want 401", resp.StatusCode)
+	}
+}

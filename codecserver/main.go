@@ -33,6 +33,7 @@ const (
 	envTLSCert    = "CODEC_TLS_CERT"
 	envTLSKey     = "CODEC_TLS_KEY"
 	envLogLevel   = "LOG_LEVEL"
+	envTrust      = "CODEC_TRUST_UI_ORIGINS"
 
 	defaultListenAddr = "127.0.0.1:8081"
 	defaultOrigins    = "http://localhost:8233,http://127.0.0.1:8233"
@@ -58,6 +59,7 @@ type config struct {
 	logLevel      string
 	initKeyFile   string
 	initTokenFile string
+	trustOrigins  bool
 }
 
 func parseFlags(args []string, lookup func(string) (string, bool), usage io.Writer) (config, error) {
@@ -76,6 +78,8 @@ func parseFlags(args []string, lookup func(string) (string, bool), usage io.Writ
 	fs.StringVar(&cfg.tlsCert, "tls-cert", env(envTLSCert, ""), "TLS certificate file; serve HTTPS (env "+envTLSCert+")")
 	fs.StringVar(&cfg.tlsKey, "tls-key", env(envTLSKey, ""), "TLS key file (env "+envTLSKey+")")
 	fs.StringVar(&cfg.logLevel, "log-level", env(envLogLevel, "info"), "log level (env "+envLogLevel+")")
+	fs.BoolVar(&cfg.trustOrigins, "trust-ui-origins", env(envTrust, "") == "1" || env(envTrust, "") == "true",
+		"dev only: let the allowed UI origins decode without a token; needs a loopback -listen address (env "+envTrust+"=1)")
 	fs.StringVar(&cfg.initKeyFile, "init-key-file", "", "create this payload key file (0600) if missing, then exit")
 	fs.StringVar(&cfg.initTokenFile, "init-token-file", "", "create this codec token file (0600) if missing, then exit")
 	fs.Usage = func() {
@@ -91,6 +95,9 @@ func parseFlags(args []string, lookup func(string) (string, bool), usage io.Writ
 	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return cfg, errors.New("-tls-cert and -tls-key go together: set both or neither")
+	}
+	if cfg.trustOrigins && !isLoopback(cfg.listen) {
+		return cfg, fmt.Errorf("-trust-ui-origins needs a loopback -listen address (127.0.0.1, ::1, localhost), not %q: any program that reaches the port can claim an Origin", cfg.listen)
 	}
 	if _, err := logging.ParseLevel(cfg.logLevel); err != nil {
 		return cfg, err
@@ -123,6 +130,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		AllowedOrigins: codec.ParseOrigins(cfg.origins),
 		MaxBodyBytes:   cfg.maxBody,
 		SecureCookie:   cfg.tlsCert != "",
+
+		TrustAllowedOrigins: cfg.trustOrigins,
 	})
 	if err != nil {
 		return err
@@ -141,7 +150,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		MaxHeaderBytes:    64 << 10,
 	}
 	log.Info().Str("addr", ln.Addr().String()).Str("active_key_id", ring.ActiveKeyID()).
-		Strs("cors_origins", codec.ParseOrigins(cfg.origins)).Bool("tls", cfg.tlsCert != "").Msg("codec server listening")
+		Strs("cors_origins", codec.ParseOrigins(cfg.origins)).Bool("tls", cfg.tlsCert != "").Bool("trust_ui_origins", cfg.trustOrigins).Msg("codec server listening")
 	if onListen != nil {
 		onListen(ln.Addr().String())
 	}
@@ -164,6 +173,18 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	err = srv.Shutdown(shutdownCtx)
 	log.Info().Msg("codec server stopped")
 	return err
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func initFiles(cfg config, stdout io.Writer) error {

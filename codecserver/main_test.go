@@ -119,13 +119,15 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 		{"no token", nil, map[string]string{codec.EnvKeys: "k1:" + strings.Repeat("A", 43) + "="}, codec.EnvAuthToken},
 		{"tls half set", []string{"-tls-cert", "c.pem"}, nil, "-tls-key"},
 		{"bad log level", []string{"-log-level", "loud"}, nil, "log level"},
+		{"trust on a public address", []string{"-trust-ui-origins", "-listen", "0.0.0.0:8081"}, nil, "loopback"},
+		{"trust on all interfaces", []string{"-listen", ":8081"}, map[string]string{"CODEC_TRUST_UI_ORIGINS": "1"}, "loopback"},
 		{"stray argument", []string{"serve"}, nil, "unexpected arguments"},
 		{"bad origin", []string{"-cors-origins", "*"}, map[string]string{codec.EnvKeys: "k1:" + strings.Repeat("A", 43) + "=", codec.EnvAuthToken: "0123456789abcdef0123"}, codec.EnvCORSOrigins},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out syncBuffer
-			err := run(context.Background(), append(tt.args, "-listen", "127.0.0.1:0"), envOf(tt.env), &out, &out, func(string) { t.Error("server started") })
+			err := run(context.Background(), append([]string{"-listen", "127.0.0.1:0"}, tt.args...), envOf(tt.env), &out, &out, func(string) { t.Error("server started") })
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("err = %v, want it to contain %q", err, tt.wantErr)
 			}
