@@ -10,6 +10,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -25,7 +26,11 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, nil); err != nil {
+	err := run(ctx, os.Args[1:], os.Getenv, nil)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "a55sandbox:", err)
 		os.Exit(2)
 	}
@@ -51,7 +56,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, ready f
 	seed := fs.Uint64("seed", 1, "seed of the random source (faults, last-digit-9 cards)")
 	sweep := fs.Duration("sweep-interval", 100*time.Millisecond, "how often expiry, settlement and challenge timeouts are applied")
 	faults := fs.String("faults", "", `initial faults as JSON, or @file, e.g. {"capture":{"error_rate":0.2},"webhook":{"duplicate_rate":0.5}}`)
+	idemTTL := fs.Duration("idempotency-ttl", 24*time.Hour, "how long an Idempotency-Key is remembered")
 	quiet := fs.Bool("quiet", false, "do not log requests")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `Usage: a55sandbox [flags]
+
+Runs the A55 API simulator: POST /oauth2/token, /api/v1/bank/wallet/..., the 3DS
+challenge page /3ds/challenge/{uuid}, and the admin endpoints /_sandbox/ledger,
+/_sandbox/faults, /_sandbox/reset. Every flag may also come from the environment
+as A55_SANDBOX_<FLAG> (e.g. A55_SANDBOX_WEBHOOK_SIGNING_SECRET); flags win.
+
+`)
+		fs.PrintDefaults()
+	}
 
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
@@ -74,7 +91,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, ready f
 		HoldWindow: *holdWindow, SettlementDelay: *settlement, ChallengeTimeout: *challengeTimeout,
 		WebhookRetryScale: *retryScale, WebhookTimeout: *webhookTimeout, WebhookSigningSecret: *signingSecret,
 		DefaultWebhookURL: *defaultWebhook, PublicURL: *publicURL, Seed: *seed, SweepInterval: *sweep,
-		Wallets: map[string]string{},
+		IdempotencyTTL: *idemTTL,
+		Wallets:        map[string]string{},
 	}
 	for _, w := range strings.Split(*wallets, ",") {
 		id, cur, ok := strings.Cut(strings.TrimSpace(w), ":")
