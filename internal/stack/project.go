@@ -33,6 +33,16 @@ var MainPackages = map[string]string{
 	BinCtl:      "./starter/cmd/bookingctl",
 }
 
+// HealthPaths are the readiness URLs' paths per binary (the worker's is on
+// its metrics address). The compose file's health checks use the same ones;
+// deploy's test checks that they agree.
+var HealthPaths = map[string]string{
+	BinSandbox:  "/_sandbox/ledger",
+	BinCodec:    "/login", // the sign-in page: no secret needed, proves the handler serves
+	BinReceiver: "/healthz",
+	BinWorker:   "/healthz",
+}
+
 // Addrs are the stack's listen addresses (host:port).
 type Addrs struct {
 	Temporal        string // frontend gRPC
@@ -263,7 +273,7 @@ func (p *Project) StartSandbox(ctx context.Context) (*Process, error) {
 	args := append([]string{"-addr", p.Addrs.Sandbox, "-public-url", p.SandboxURL()}, p.SandboxArgs...)
 	// The signing secret goes through the environment: flags show in ps.
 	env := map[string]string{"A55_SANDBOX_WEBHOOK_SIGNING_SECRET": s[EnvWebhookSigningSecret]}
-	return p.start(ctx, BinSandbox, args, env, HTTPCheck(p.SandboxURL()+"/_sandbox/ledger"))
+	return p.start(ctx, BinSandbox, args, env, HTTPCheck(p.SandboxURL()+HealthPaths[BinSandbox]))
 }
 
 // StartCodec starts the codec server the Web UI decodes payloads with.
@@ -273,13 +283,13 @@ func (p *Project) StartCodec(ctx context.Context) (*Process, error) {
 		return nil, err
 	}
 	env := map[string]string{
-		"CODEC_ADDR":         p.Addrs.Codec,
+		"CODEC_LISTEN_ADDR":  p.Addrs.Codec,
 		EnvCodecAuthToken:    s[EnvCodecAuthToken],
 		"CODEC_CORS_ORIGINS": p.UIURL() + "," + "http://localhost:" + portOf(p.Addrs.TemporalUI),
 		EnvPayloadKeyFile:    p.PayloadKeyFile(),
 		"LOG_LEVEL":          "info",
 	}
-	return p.start(ctx, BinCodec, nil, env, HTTPCheck(p.CodecURL()+"/healthz"))
+	return p.start(ctx, BinCodec, nil, env, HTTPCheck(p.CodecURL()+HealthPaths[BinCodec]))
 }
 
 // StartReceiver starts the webhook receiver.
@@ -296,7 +306,7 @@ func (p *Project) StartReceiver(ctx context.Context) (*Process, error) {
 		EnvWebhookSigningSecret: s[EnvWebhookSigningSecret],
 		"LOG_LEVEL":             "info",
 	})
-	return p.start(ctx, BinReceiver, nil, env, HTTPCheck(p.ReceiverURL()+"/healthz"))
+	return p.start(ctx, BinReceiver, nil, env, HTTPCheck(p.ReceiverURL()+HealthPaths[BinReceiver]))
 }
 
 // StartWorker starts the worker against the sandbox.
@@ -316,7 +326,7 @@ func (p *Project) StartWorker(ctx context.Context) (*Process, error) {
 		"METRICS_ADDR":        p.Addrs.WorkerMetrics,
 		"LOG_LEVEL":           "info",
 	})
-	return p.start(ctx, BinWorker, nil, env, HTTPCheck("http://"+p.Addrs.WorkerMetrics+"/healthz"))
+	return p.start(ctx, BinWorker, nil, env, HTTPCheck("http://"+p.Addrs.WorkerMetrics+HealthPaths[BinWorker]))
 }
 
 // StartApps starts, in dependency order, every project process that exists
