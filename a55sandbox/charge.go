@@ -58,9 +58,14 @@ type charge struct {
 	heldWebhook          chan struct{} // closed to release an event held by a reorder fault
 }
 
-// setStatusLocked moves the charge, records the history and sends the webhook.
+// setStatusLocked moves the charge now, records the history and sends the webhook.
 func (s *Sandbox) setStatusLocked(c *charge, status, reason string) {
-	now := s.now()
+	s.setStatusAtLocked(c, status, reason, s.now())
+}
+
+// setStatusAtLocked is setStatusLocked for a transition that fell due at a
+// given time (a lapse noticed by a later sweep is recorded when it happened).
+func (s *Sandbox) setStatusAtLocked(c *charge, status, reason string, now time.Time) {
 	c.status = status
 	c.updatedAt = now
 	c.history = append(c.history, StatusChange{Status: status, At: now, Reason: reason})
@@ -79,18 +84,18 @@ func (s *Sandbox) setStatusLocked(c *charge, status, reason string) {
 func (s *Sandbox) applyTimersLocked(c *charge, now time.Time) {
 	switch c.status {
 	case StatusAuthorized:
-		if s.cfg.HoldWindow > 0 && !now.Before(c.authorizedAt.Add(s.cfg.HoldWindow)) {
+		if due := c.authorizedAt.Add(s.cfg.HoldWindow); s.cfg.HoldWindow > 0 && !now.Before(due) {
 			c.released = c.authorized
-			s.setStatusLocked(c, StatusCanceled, "authorization expired before capture")
+			s.setStatusAtLocked(c, StatusCanceled, "authorization expired before capture", due)
 		}
 	case StatusPending:
-		if s.cfg.ChallengeTimeout > 0 && !now.Before(c.pendingAt.Add(s.cfg.ChallengeTimeout)) {
+		if due := c.pendingAt.Add(s.cfg.ChallengeTimeout); s.cfg.ChallengeTimeout > 0 && !now.Before(due) {
 			c.released = c.authorized
-			s.setStatusLocked(c, StatusCanceled, "3DS challenge not completed in time")
+			s.setStatusAtLocked(c, StatusCanceled, "3DS challenge not completed in time", due)
 		}
 	case StatusConfirmed:
-		if s.cfg.SettlementDelay > 0 && !now.Before(c.capturedAt.Add(s.cfg.SettlementDelay)) {
-			s.setStatusLocked(c, StatusPaid, "settled")
+		if due := c.capturedAt.Add(s.cfg.SettlementDelay); s.cfg.SettlementDelay > 0 && !now.Before(due) {
+			s.setStatusAtLocked(c, StatusPaid, "settled", due)
 		}
 	}
 }

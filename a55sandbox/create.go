@@ -455,8 +455,7 @@ func (s *Sandbox) handleCreate(q *apiRequest) *response {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	outcome := s.decideLocked(pan, threeDS)
-	pan = ""
+	outcome := s.decideLocked(pan)
 	s.charges[c.uuid] = c
 	s.order = append(s.order, c)
 	switch {
@@ -512,7 +511,7 @@ type cardOutcome struct {
 }
 
 // decideLocked applies the seeds' test cards, then A55's last-digit rule.
-func (s *Sandbox) decideLocked(pan string, threeDS bool) cardOutcome {
+func (s *Sandbox) decideLocked(pan string) cardOutcome {
 	switch pan {
 	case "4111111111111111", "5500000000000004":
 		return cardOutcome{approved: true}

@@ -292,8 +292,12 @@ func TestAuthorizationExpiry(t *testing.T) {
 	if got[1]["status"] != "canceled" {
 		t.Errorf("lapse webhook: %v", got)
 	}
-	if e, _ := h.srv.Charge(id); e.Released.Minor != e.Authorized.Minor {
+	e, _ := h.srv.Charge(id)
+	if e.Released.Minor != e.Authorized.Minor {
 		t.Errorf("a lapsed hold releases everything: %+v", e)
+	}
+	if len(e.History) != 2 || !e.History[1].At.Equal(e.History[0].At.Add(7*24*time.Hour)) {
+		t.Errorf("the lapse is recorded when it fell due: %+v", e.History)
 	}
 }
 

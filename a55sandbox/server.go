@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -26,8 +27,12 @@ func Listen(addr string, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	tcp := ln.Addr().(*net.TCPAddr)
 	url := "http://" + ln.Addr().String()
-	if cfg.PublicURL == "" {
+	if tcp.IP.IsUnspecified() {
+		// Listening on every interface: challenge links follow each request's Host.
+		url = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	} else if cfg.PublicURL == "" {
 		cfg.PublicURL = url
 	}
 	srv := &Server{Sandbox: New(cfg), URL: url, listener: ln, done: make(chan struct{})}

@@ -53,7 +53,7 @@ func (s *Sandbox) handleValidate(q *apiRequest) *response {
 	case c.challengeDone:
 		return shapeA(http.StatusConflict, q.requestID, c.uuid, "ALREADY_VALIDATED", "3ds", "3DS authentication was already completed for this charge")
 	case c.status != StatusPending:
-		return apiError(http.StatusUnprocessableEntity, q.requestID, "AUTHENTICATION_EXPIRED", "uuid", "the 3DS authentication session expired; the charge is "+c.status)
+		return apiError(http.StatusUnprocessableEntity, q.requestID, "AUTHENTICATION_EXPIRED", "uuid", "the 3DS authentication session is over: the charge is "+c.status)
 	}
 	s.settleChallengeLocked(c, !strings.HasPrefix(strings.ToLower(txID), "fail"), "validate")
 	body := map[string]any{
