@@ -200,7 +200,7 @@ func TestWebhookRetries(t *testing.T) {
 		dead := newReceiver(t)
 		deadURL := dead.URL
 		dead.Close()
-		h := newHarness(t, a55sandbox.Config{})
+		h := newHarness(t, a55sandbox.Config{WebhookRetryScale: 1e-6}) // the seven attempts span 117 ms
 		r := h.create(charge("4111111111111111", map[string]any{"webhook_url": deadURL}))
 		eventually(t, "the event to be given up", func() bool {
 			e, _ := h.srv.Charge(r.str("uuid"))
