@@ -444,6 +444,20 @@ func TestValidate3DS(t *testing.T) {
 	if r := validate(id, map[string]any{"transaction_id": "x"}); r.status != 422 {
 		t.Errorf("validate after timeout: %d %s", r.status, r.raw)
 	}
+	// Go tests without a browser answer the challenge directly.
+	id = pending(true)
+	if err := h.srv.CompleteChallenge(id, true); err != nil {
+		t.Fatal(err)
+	}
+	if g := h.get(id); g.str("status") != "confirmed" || g.str("eci") != "05" {
+		t.Errorf("CompleteChallenge: %s", g.raw)
+	}
+	if err := h.srv.CompleteChallenge(id, true); err == nil {
+		t.Error("a challenge answered twice")
+	}
+	if err := h.srv.CompleteChallenge("nope", false); err == nil {
+		t.Error("unknown charge accepted")
+	}
 	// Cancel works on a pending charge too.
 	id = pending(false)
 	if r := h.cancel(id); r.status != 200 {

@@ -3,6 +3,7 @@ package a55sandbox
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
@@ -152,4 +153,21 @@ func (s *Sandbox) serveChallenge(w http.ResponseWriter, r *http.Request, chargeU
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	challengeTemplate.Execute(w, page)
+}
+
+// CompleteChallenge answers a pending 3DS challenge as the card holder would
+// on the url_3ds page (approve or fail), for tests that have no browser.
+func (s *Sandbox) CompleteChallenge(chargeUUID string, approve bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.charges[chargeUUID]
+	if !ok {
+		return fmt.Errorf("a55sandbox: no charge %s", chargeUUID)
+	}
+	s.applyTimersLocked(c, s.now())
+	if !c.challenged || c.status != StatusPending {
+		return fmt.Errorf("a55sandbox: charge %s has no pending challenge (status %s)", chargeUUID, c.status)
+	}
+	s.settleChallengeLocked(c, approve, "CompleteChallenge")
+	return nil
 }
