@@ -161,7 +161,7 @@ func TestDecodeChargeVocabularies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ch, err := decodeCharge([]byte(tt.body), VocabularySeeds)
+			ch, err := DecodeCharge([]byte(tt.body), VocabularySeeds)
 			if err != nil {
 				t.Fatal(err)
 			}

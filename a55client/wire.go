@@ -181,6 +181,11 @@ func (w *chargeWire) url3DS() string {
 	return string(w.ActionURL)
 }
 
+// DecodeCharge decodes a charge as A55 sends it (any endpoint's answer or a
+// webhook body), mapping its status through the vocabulary. It is what every
+// call of the client uses.
+func DecodeCharge(body []byte, v Vocabulary) (*Charge, error) { return decodeCharge(body, v) }
+
 // decodeCharge turns a charge body into a Charge. The only hard errors are a
 // body that is not a JSON object and an amount that is not an exact decimal in
 // the charge's currency: the client never guesses a sum of money.
