@@ -1,0 +1,245 @@
+// Package starter is what a booking system written in Go uses to drive a
+// booking's payment: authorize (update-with-start), capture, cancel, move the
+// capture time, report a finished 3DS challenge, read the status and wait for
+// the result. Every call is safe to retry: the workflow id is derived from
+// the booking id and every update carries an id derived from the operation.
+package starter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/hotelpay/a55-temporal/config"
+	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// Update ids: the same operation sent twice to one booking is one update, so
+// a booking system that retries after a timeout never captures twice.
+const (
+	UpdateIDAuthorization = "authorization"
+	UpdateIDCapture       = "capture"
+	UpdateIDCancel        = "cancel"
+)
+
+// ErrBookingNotFound is returned when no workflow exists for the booking.
+var ErrBookingNotFound = errors.New("no payment workflow for this booking")
+
+// RejectedError says why the request was refused: invalid input (nothing was
+// started) or the workflow's validator / handler refused the operation.
+type RejectedError struct {
+	Operation string // authorize, capture, cancel, move_capture_time, 3ds_complete
+	BookingID string
+	Reason    string // human-readable, never card data
+	Type      string // the application error type, e.g. InvalidInput
+	Err       error
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("%s for booking %q rejected: %s", e.Operation, e.BookingID, e.Reason)
+}
+
+func (e *RejectedError) Unwrap() error { return e.Err }
+
+// Starter drives booking payments through a Temporal client.
+type Starter struct {
+	c client.Client
+}
+
+// New wraps a client built with the project's data converter (see DialFromEnv).
+func New(c client.Client) *Starter { return &Starter{c: c} }
+
+// Client returns the underlying Temporal client.
+func (s *Starter) Client() client.Client { return s.c }
+
+// DialOptions configure DialFromEnv.
+type DialOptions struct {
+	Env     config.Env // nil = the process environment
+	DevMode bool       // allow a generated local payload key
+	Client  client.Options
+}
+
+// ClientOptionsFromEnv returns client options from TEMPORAL_* (SDK envconfig)
+// with the encrypting payload codec from PAYLOAD_KEYS / PAYLOAD_KEY_FILE.
+func ClientOptionsFromEnv(o DialOptions) (client.Options, error) {
+	opts, _, err := config.Temporal{Env: o.Env, DevMode: o.DevMode, Logger: o.Client.Logger, Metrics: o.Client.MetricsHandler}.ClientOptions()
+	if err != nil {
+		return client.Options{}, err
+	}
+	if o.Client.Identity != "" {
+		opts.Identity = o.Client.Identity
+	}
+	return opts, nil
+}
+
+// DialFromEnv dials Temporal with ClientOptionsFromEnv.
+func DialFromEnv(ctx context.Context, o DialOptions) (client.Client, error) {
+	opts, err := ClientOptionsFromEnv(o)
+	if err != nil {
+		return nil, err
+	}
+	return client.DialContext(ctx, opts)
+}
+
+// StartOptions are the workflow start options Authorize uses, exported so
+// callers in other languages can mirror them.
+func StartOptions(in workflows.BookingPaymentInput) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       workflows.WorkflowID(in.BookingID),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:            summary(in),
+		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.BookingIDKey.ValueSet(in.BookingID)),
+	}
+}
+
+// Authorize starts the booking's payment workflow (or attaches to the running
+// one) and waits for the authorization's outcome: authorized, awaiting_3ds
+// (send the card holder to URL3DS), declined or failed. Invalid input starts
+// nothing and returns a *RejectedError.
+func (s *Starter) Authorize(ctx context.Context, in workflows.BookingPaymentInput) (workflows.AuthorizationResult, error) {
+	var res workflows.AuthorizationResult
+	if err := validateInput(in); err != nil {
+		return res, &RejectedError{Operation: "authorize", BookingID: in.BookingID, Reason: err.Error(), Type: "InvalidInput", Err: err}
+	}
+	start := s.c.NewWithStartWorkflowOperation(StartOptions(in), workflows.WorkflowName, in)
+	handle, err := s.c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateID:     UpdateIDAuthorization,
+			UpdateName:   workflows.UpdateAuthorization,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		return res, classify("authorize", in.BookingID, err)
+	}
+	if err := handle.Get(ctx, &res); err != nil {
+		return res, classify("authorize", in.BookingID, err)
+	}
+	return res, nil
+}
+
+// Capture captures the hold: amount nil captures all of it, a smaller amount
+// captures part and releases the rest. Retrying returns the first capture's
+// result.
+func (s *Starter) Capture(ctx context.Context, bookingID string, amount *money.Amount) (workflows.CaptureResult, error) {
+	var res workflows.CaptureResult
+	if amount != nil {
+		if err := amount.Validate(); err != nil {
+			return res, &RejectedError{Operation: "capture", BookingID: bookingID, Reason: "amount: " + err.Error(), Type: "InvalidInput", Err: err}
+		}
+	}
+	err := s.update(ctx, bookingID, "capture", UpdateIDCapture, workflows.UpdateCapture, workflows.CaptureRequest{Amount: amount}, &res)
+	return res, err
+}
+
+// Cancel releases the hold.
+func (s *Starter) Cancel(ctx context.Context, bookingID, reason string) (workflows.CancelResult, error) {
+	var res workflows.CancelResult
+	err := s.update(ctx, bookingID, "cancel", UpdateIDCancel, workflows.UpdateCancel, workflows.CancelRequest{Reason: reason}, &res)
+	return res, err
+}
+
+// MoveCaptureTime moves the expected check-out / return; the deadline policy
+// moves with it (never past the hold's expiry minus the safety margin).
+func (s *Starter) MoveCaptureTime(ctx context.Context, bookingID string, at time.Time) (workflows.MoveCaptureTimeResult, error) {
+	var res workflows.MoveCaptureTimeResult
+	if at.IsZero() {
+		return res, &RejectedError{Operation: "move_capture_time", BookingID: bookingID, Reason: "expected_capture_at is required", Type: "InvalidInput"}
+	}
+	// The same move sent twice is one update; a different time is a new one.
+	id := "move_capture_time:" + at.UTC().Format(time.RFC3339Nano)
+	err := s.update(ctx, bookingID, "move_capture_time", id, workflows.UpdateMoveCaptureTime,
+		workflows.MoveCaptureTimeRequest{ExpectedCaptureAt: at}, &res)
+	return res, err
+}
+
+// Report3DSComplete forwards the front end's 3ds-auth-complete message; the
+// workflow then re-reads the charge (the message itself proves nothing).
+func (s *Starter) Report3DSComplete(ctx context.Context, bookingID, chargeUUID string) error {
+	if err := workflows.ValidateBookingID(bookingID); err != nil {
+		return &RejectedError{Operation: "3ds_complete", BookingID: bookingID, Reason: err.Error(), Type: "InvalidInput", Err: err}
+	}
+	err := s.c.SignalWorkflow(ctx, workflows.WorkflowID(bookingID), "", workflows.Signal3DSComplete,
+		workflows.ThreeDSCompleteSignal{ChargeUUID: chargeUUID})
+	if err != nil {
+		return classify("3ds_complete", bookingID, err)
+	}
+	return nil
+}
+
+// Status returns the payment's current state (never card data).
+func (s *Starter) Status(ctx context.Context, bookingID string) (workflows.PaymentState, error) {
+	var st workflows.PaymentState
+	if err := workflows.ValidateBookingID(bookingID); err != nil {
+		return st, &RejectedError{Operation: "status", BookingID: bookingID, Reason: err.Error(), Type: "InvalidInput", Err: err}
+	}
+	v, err := s.c.QueryWorkflow(ctx, workflows.WorkflowID(bookingID), "", workflows.QueryStatus)
+	if err != nil {
+		return st, classify("status", bookingID, err)
+	}
+	if err := v.Get(&st); err != nil {
+		return st, fmt.Errorf("status of booking %q: decoding: %w", bookingID, err)
+	}
+	return st, nil
+}
+
+// Result waits for the booking's workflow to finish and returns its result.
+func (s *Starter) Result(ctx context.Context, bookingID string) (workflows.BookingPaymentResult, error) {
+	var res workflows.BookingPaymentResult
+	if err := workflows.ValidateBookingID(bookingID); err != nil {
+		return res, &RejectedError{Operation: "result", BookingID: bookingID, Reason: err.Error(), Type: "InvalidInput", Err: err}
+	}
+	if err := s.c.GetWorkflow(ctx, workflows.WorkflowID(bookingID), "").Get(ctx, &res); err != nil {
+		return res, classify("result", bookingID, err)
+	}
+	return res, nil
+}
+
+func (s *Starter) update(ctx context.Context, bookingID, op, updateID, name string, arg, result any) error {
+	if err := workflows.ValidateBookingID(bookingID); err != nil {
+		return &RejectedError{Operation: op, BookingID: bookingID, Reason: err.Error(), Type: "InvalidInput", Err: err}
+	}
+	handle, err := s.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.WorkflowID(bookingID),
+		UpdateID:     updateID,
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return classify(op, bookingID, err)
+	}
+	if err := handle.Get(ctx, result); err != nil {
+		return classify(op, bookingID, err)
+	}
+	return nil
+}
+
+// classify turns SDK errors into ErrBookingNotFound, *RejectedError (the
+// workflow refused) or a wrapped transport error.
+func classify(op, bookingID string, err error) error {
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return fmt.Errorf("%s for booking %q: %w", op, bookingID, ErrBookingNotFound)
+	}
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return &RejectedError{Operation: op, BookingID: bookingID, Type: "BookingFinished", Err: err,
+			Reason: "this booking's payment already finished; a new payment needs a new booking id"}
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return &RejectedError{Operation: op, BookingID: bookingID, Reason: app.Message(), Type: app.Type(), Err: err}
+	}
+	return fmt.Errorf("%s for booking %q: %w", op, bookingID, err)
+}

@@ -1,0 +1,309 @@
+package starter
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/codec"
+	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// contractWorkflow plays the server side of the workflow contract (names,
+// validators, results) so these tests exercise the starter's use of
+// update-with-start, update ids, queries and error mapping on a real server.
+func contractWorkflow(ctx workflow.Context, in workflows.BookingPaymentInput) (workflows.BookingPaymentResult, error) {
+	st := workflows.PaymentState{BookingID: in.BookingID, Kind: in.Kind, Status: workflows.StatusAuthorizing, Hold: in.Amount}
+	move := func(to workflows.Status, reason string) {
+		st.History = append(st.History, workflows.Transition{At: workflow.Now(ctx), From: st.Status, To: to, Reason: reason})
+		st.Status = to
+	}
+	// Authorization happens once, whoever asks.
+	if in.Card.Number == "4000000000000002" {
+		move(workflows.StatusDeclined, "card declined")
+		st.DeclineCode = "CARD_DECLINED"
+	} else {
+		st.ChargeUUID, st.Authorized = "ch-"+in.BookingID, in.Amount
+		move(workflows.StatusAuthorized, "")
+	}
+	if err := workflow.SetQueryHandler(ctx, workflows.QueryStatus, func() (workflows.PaymentState, error) { return st, nil }); err != nil {
+		return workflows.BookingPaymentResult{}, err
+	}
+	if err := workflow.SetUpdateHandler(ctx, workflows.UpdateAuthorization, func(ctx workflow.Context) (workflows.AuthorizationResult, error) {
+		return workflows.AuthorizationResult{Status: st.Status, ChargeUUID: st.ChargeUUID, Authorized: st.Authorized, DeclineCode: st.DeclineCode}, nil
+	}); err != nil {
+		return workflows.BookingPaymentResult{}, err
+	}
+	var capturedBy string
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, workflows.UpdateCapture,
+		func(ctx workflow.Context, req workflows.CaptureRequest) (workflows.CaptureResult, error) {
+			amt := st.Authorized
+			if req.Amount != nil {
+				amt = *req.Amount
+			}
+			st.Captured = amt
+			capturedBy = "request"
+			move(workflows.StatusCaptured, "captured by request")
+			released, _ := st.Authorized.Sub(amt)
+			return workflows.CaptureResult{ChargeUUID: st.ChargeUUID, Captured: amt, Released: released, Status: st.Status}, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req workflows.CaptureRequest) error {
+			if st.Status != workflows.StatusAuthorized {
+				return errors.New("capture needs an authorized hold; status is " + string(st.Status))
+			}
+			if req.Amount != nil {
+				if c, err := req.Amount.Cmp(st.Authorized); err != nil || c > 0 {
+					return errors.New("capture amount exceeds the authorized " + st.Authorized.String())
+				}
+			}
+			return nil
+		}}); err != nil {
+		return workflows.BookingPaymentResult{}, err
+	}
+	if err := workflow.SetUpdateHandler(ctx, workflows.UpdateMoveCaptureTime,
+		func(ctx workflow.Context, req workflows.MoveCaptureTimeRequest) (workflows.MoveCaptureTimeResult, error) {
+			st.ExpectedCaptureAt = req.ExpectedCaptureAt
+			return workflows.MoveCaptureTimeResult{ExpectedCaptureAt: req.ExpectedCaptureAt, CaptureDeadline: req.ExpectedCaptureAt.Add(24 * time.Hour)}, nil
+		}); err != nil {
+		return workflows.BookingPaymentResult{}, err
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, workflows.Signal3DSComplete)
+		for {
+			var sig workflows.ThreeDSCompleteSignal
+			ch.Receive(ctx, &sig)
+			st.Reason = "3ds_complete:" + sig.ChargeUUID
+		}
+	})
+	// The booking ends when captured or declined and every update finished.
+	_ = workflow.Await(ctx, func() bool { return st.Status.Terminal() && workflow.AllHandlersFinished(ctx) })
+	return workflows.BookingPaymentResult{BookingID: in.BookingID, Status: st.Status, ChargeUUID: st.ChargeUUID,
+		Authorized: st.Authorized, Captured: st.Captured, CapturedBy: capturedBy, DeclineCode: st.DeclineCode}, nil
+}
+
+// repoRoot walks up to go.mod.
+func repoRoot(t testing.TB) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+func startServer(t *testing.T) (*Starter, client.Client) {
+	t.Helper()
+	bin := filepath.Join(repoRoot(t), "bin", "temporal")
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("the Temporal CLI is missing at %s (make builds it): %v", bin, err)
+	}
+	ring, err := codec.ParseKeys("test", "test:"+"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, fc := codec.ClientOptions(ring)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	args := []string{"--log-level", "error"}
+	for _, sa := range workflows.SearchAttributeFlags {
+		args = append(args, "--search-attribute", sa)
+	}
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:  bin,
+		ClientOptions: &client.Options{DataConverter: dc, FailureConverter: fc},
+		ExtraArgs:     args,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+	c := srv.Client()
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(contractWorkflow, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	return New(c), c
+}
+
+func bookingInput(id string) workflows.BookingPaymentInput {
+	return workflows.BookingPaymentInput{
+		BookingID:         id,
+		Kind:              workflows.KindHotelStay,
+		MerchantID:        "m-1",
+		WalletUUID:        "w-1",
+		Payer:             a55client.Payer{Name: "Ana Souza", Email: "ana@example.com"},
+		Amount:            money.Amount{Minor: 50000, Currency: "BRL"},
+		Card:              a55client.Card{HolderName: "ANA SOUZA", Number: "4111111111111111", ExpiryMonth: 12, ExpiryYear: 2030, CVV: "123"},
+		ExpectedCaptureAt: time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC),
+		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},
+	}
+}
+
+func TestStarterAgainstADevServer(t *testing.T) {
+	s, c := startServer(t)
+	ctx := context.Background()
+
+	t.Run("authorize starts once and answers synchronously", func(t *testing.T) {
+		in := bookingInput("BK-auth-1")
+		res, err := s.Authorize(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != workflows.StatusAuthorized || res.ChargeUUID != "ch-BK-auth-1" || res.Authorized != in.Amount {
+			t.Fatalf("result = %+v", res)
+		}
+		again, err := s.Authorize(ctx, in)
+		if err != nil || again != res {
+			t.Fatalf("second authorize = %+v, %v; want the first result", again, err)
+		}
+		desc, err := c.DescribeWorkflowExecution(ctx, workflows.WorkflowID(in.BookingID), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := desc.GetWorkflowExecutionInfo().GetTaskQueue(); got != workflows.TaskQueue {
+			t.Errorf("task queue = %q", got)
+		}
+		sa := desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()["BookingID"]
+		if sa == nil || !bytesContain(sa.GetData(), in.BookingID) {
+			t.Errorf("BookingID search attribute = %v", sa)
+		}
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: "WorkflowId = 'booking-BK-auth-1'"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(resp.GetExecutions()); n != 1 {
+			t.Errorf("%d executions for the booking, want 1", n)
+		}
+	})
+
+	t.Run("invalid input starts nothing", func(t *testing.T) {
+		in := bookingInput("BK-bad-1")
+		in.Amount.Minor = 0
+		_, err := s.Authorize(ctx, in)
+		var rej *RejectedError
+		if !errors.As(err, &rej) || rej.Type != "InvalidInput" || !strings.Contains(rej.Reason, "amount") {
+			t.Fatalf("err = %v, want a RejectedError about the amount", err)
+		}
+		if _, err := c.DescribeWorkflowExecution(ctx, workflows.WorkflowID(in.BookingID), ""); err == nil {
+			t.Fatal("a workflow was started for invalid input")
+		}
+		in = bookingInput("../etc")
+		if _, err := s.Authorize(ctx, in); !errors.As(err, &rej) || !strings.Contains(rej.Reason, "booking_id") {
+			t.Fatalf("bad booking id: %v", err)
+		}
+	})
+
+	t.Run("declined", func(t *testing.T) {
+		in := bookingInput("BK-decl-1")
+		in.Card.Number = "4000000000000002"
+		res, err := s.Authorize(ctx, in)
+		if err != nil || res.Status != workflows.StatusDeclined || res.DeclineCode != "CARD_DECLINED" {
+			t.Fatalf("result = %+v, %v", res, err)
+		}
+		final, err := s.Result(ctx, in.BookingID)
+		if err != nil || final.Status != workflows.StatusDeclined {
+			t.Fatalf("final = %+v, %v", final, err)
+		}
+		// The booking's payment is over: a retried authorize gets the same
+		// answer and starts nothing.
+		again, err := s.Authorize(ctx, in)
+		if err != nil || again != res {
+			t.Fatalf("authorize after the end = %+v, %v; want %+v", again, err, res)
+		}
+	})
+
+	t.Run("capture, retried capture, rejected over-capture", func(t *testing.T) {
+		in := bookingInput("BK-cap-1")
+		if _, err := s.Authorize(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		over := money.Amount{Minor: 50001, Currency: "BRL"}
+		_, err := s.Capture(ctx, in.BookingID, &over)
+		var rej *RejectedError
+		if !errors.As(err, &rej) || !strings.Contains(rej.Reason, "exceeds") {
+			t.Fatalf("over-capture err = %v, want a RejectedError saying why", err)
+		}
+		if _, err := s.Capture(ctx, in.BookingID, &money.Amount{Minor: -5, Currency: "BRL"}); !errors.As(err, &rej) || rej.Type != "InvalidInput" {
+			t.Fatalf("negative capture err = %v", err)
+		}
+		if _, err := s.MoveCaptureTime(ctx, in.BookingID, time.Date(2026, 12, 4, 11, 0, 0, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.Status(ctx, in.BookingID)
+		if err != nil || st.Status != workflows.StatusAuthorized || !st.ExpectedCaptureAt.Equal(time.Date(2026, 12, 4, 11, 0, 0, 0, time.UTC)) {
+			t.Fatalf("status = %+v, %v", st, err)
+		}
+		if err := s.Report3DSComplete(ctx, in.BookingID, "ch-BK-cap-1"); err != nil {
+			t.Fatal(err)
+		}
+		part := money.Amount{Minor: 32000, Currency: "BRL"}
+		res, err := s.Capture(ctx, in.BookingID, &part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Captured != part || res.Released != (money.Amount{Minor: 18000, Currency: "BRL"}) {
+			t.Fatalf("capture = %+v", res)
+		}
+		final, err := s.Result(ctx, in.BookingID)
+		if err != nil || final.Status != workflows.StatusCaptured || final.Captured != part {
+			t.Fatalf("final = %+v, %v", final, err)
+		}
+		// A booking system retrying after a lost answer gets the first capture back.
+		again, err := s.Capture(ctx, in.BookingID, &part)
+		if err != nil || again != res {
+			t.Fatalf("capture retried after the end = %+v, %v; want %+v", again, err, res)
+		}
+	})
+
+	t.Run("retried capture while the workflow runs is one capture", func(t *testing.T) {
+		in := bookingInput("BK-cap-2")
+		in.Kind = workflows.KindCarRental
+		if _, err := s.Authorize(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		first, err := s.Capture(ctx, in.BookingID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := s.Capture(ctx, in.BookingID, nil)
+		if err != nil || second != first {
+			t.Fatalf("retried capture = %+v, %v; want %+v", second, err, first)
+		}
+	})
+
+	t.Run("unknown booking", func(t *testing.T) {
+		if _, err := s.Status(ctx, "BK-nobody"); !errors.Is(err, ErrBookingNotFound) {
+			t.Errorf("status: %v", err)
+		}
+		if _, err := s.Capture(ctx, "BK-nobody", nil); !errors.Is(err, ErrBookingNotFound) {
+			t.Errorf("capture: %v", err)
+		}
+		if err := s.Report3DSComplete(ctx, "BK-nobody", "x"); !errors.Is(err, ErrBookingNotFound) {
+			t.Errorf("3ds: %v", err)
+		}
+	})
+}
+
+func bytesContain(b []byte, s string) bool { return strings.Contains(string(b), s) }
