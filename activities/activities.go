@@ -1,0 +1,430 @@
+// Package activities holds one Temporal activity per A55 operation the
+// booking-payment workflow needs: Authorize, GetCharge, Capture, Cancel and
+// Refund. Each activity is idempotent: the workflow fixes the idempotency key
+// ("<workflow id>/authorize", "/capture", "/cancel", "/refund") and every retry
+// reuses it, so A55 replays the first answer instead of acting twice.
+//
+// Errors are mapped for Temporal's retry policy:
+//   - A55 retryable (network, timeout, 5xx, 409 in progress) → a plain
+//     retryable error; 429/503 with Retry-After → an application error of type
+//     "A55Retryable" whose NextRetryDelay honours Retry-After.
+//   - invalid, not found, conflict, unauthorized, not capturable →
+//     non-retryable application errors of type "A55Invalid", "A55NotFound",
+//     "A55Conflict", "A55Unauthorized", "A55NotCapturable"; the message carries
+//     A55's code.
+//   - a decline is not an error: it is the charge's answer and comes back as a
+//     result (AuthorizeResult.Declined). A55 replays it for the same
+//     idempotency key, so retrying cannot change it, and keeping it out of
+//     failures keeps expected declines out of error metrics and alerts.
+//
+// Card data is used by Authorize only and never appears in a result, an error
+// or a log line.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/webhook"
+)
+
+// Registered activity names (the method names; worker.RegisterActivity on an
+// *Activities registers them under these names).
+const (
+	AuthorizeName = "Authorize"
+	GetChargeName = "GetCharge"
+	CaptureName   = "Capture"
+	CancelName    = "Cancel"
+	RefundName    = "Refund"
+)
+
+// Error types of the non-retryable application errors the activities return;
+// the workflow lists them in RetryPolicy.NonRetryableErrorTypes.
+const (
+	ErrTypeRetryable     = "A55Retryable" // retryable, with NextRetryDelay from Retry-After
+	ErrTypeInvalid       = "A55Invalid"
+	ErrTypeNotFound      = "A55NotFound"
+	ErrTypeConflict      = "A55Conflict"
+	ErrTypeUnauthorized  = "A55Unauthorized"
+	ErrTypeNotCapturable = "A55NotCapturable"
+	ErrTypeDeclined      = "A55Declined"
+	// ErrTypeUnexpected: A55 answered something the activity cannot act on
+	// (a charge in a state the operation does not allow).
+	ErrTypeUnexpected = "A55Unexpected"
+)
+
+// NonRetryableErrorTypes is the list for RetryPolicy.NonRetryableErrorTypes.
+var NonRetryableErrorTypes = []string{
+	ErrTypeInvalid, ErrTypeNotFound, ErrTypeConflict, ErrTypeUnauthorized,
+	ErrTypeNotCapturable, ErrTypeDeclined, ErrTypeUnexpected,
+}
+
+// Gateway is the part of *a55client.Client the activities use; tests may
+// substitute a fake.
+type Gateway interface {
+	CreateCharge(ctx context.Context, p *a55client.CreateChargeParams, idempotencyKey string) (*a55client.Charge, error)
+	GetCharge(ctx context.Context, walletUUID, chargeUUID string) (*a55client.Charge, error)
+	CaptureCharge(ctx context.Context, p *a55client.CaptureParams, idempotencyKey string) (*a55client.Charge, error)
+	CancelCharge(ctx context.Context, p *a55client.CancelParams, idempotencyKey string) (*a55client.Charge, error)
+	RefundCharge(ctx context.Context, p *a55client.RefundParams, idempotencyKey string) (*a55client.Charge, error)
+}
+
+var _ Gateway = (*a55client.Client)(nil)
+
+// Config is the worker-side configuration of the activities.
+type Config struct {
+	// WebhookBaseURL is the public base URL of the webhook receiver (e.g.
+	// https://hooks.example.com). Each charge's webhook_url is
+	// webhook.URL(WebhookBaseURL, WebhookSecret, workflowID). Empty (and no
+	// per-booking override): charges are created without webhook_url and the
+	// workflow relies on its own reads.
+	WebhookBaseURL string
+	// WebhookSecret keys the per-booking routing token. It lives only in the
+	// worker: the URL carrying the token is built inside the activity and
+	// never enters workflow history.
+	WebhookSecret []byte
+}
+
+// Activities is registered with worker.RegisterActivity.
+type Activities struct {
+	gw  Gateway
+	cfg Config
+}
+
+// New returns the activities backed by an A55 client.
+func New(client *a55client.Client, cfg Config) *Activities {
+	return NewWithGateway(client, cfg)
+}
+
+// NewWithGateway is New with any Gateway (a fake in tests).
+func NewWithGateway(gw Gateway, cfg Config) *Activities {
+	cfg.WebhookSecret = append([]byte(nil), cfg.WebhookSecret...)
+	return &Activities{gw: gw, cfg: cfg}
+}
+
+// ChargeView is what the workflow learns about a charge: never card data.
+type ChargeView struct {
+	ChargeUUID string          `json:"charge_uuid"`
+	Status     string          `json:"status"` // A55's status as sent
+	State      a55client.State `json:"state"`
+	URL3DS     string          `json:"url_3ds,omitempty"`
+	Amount     *money.Amount   `json:"amount,omitempty"`
+	Code       string          `json:"code,omitempty"`
+	Message    string          `json:"message,omitempty"`
+}
+
+func viewOf(c *a55client.Charge) ChargeView {
+	if c == nil {
+		return ChargeView{}
+	}
+	return ChargeView{
+		ChargeUUID: c.UUID, Status: c.Status, State: c.State, URL3DS: c.URL3DS,
+		Amount: c.Amount, Code: c.Code, Message: c.Message,
+	}
+}
+
+// AuthorizeInput places the hold. Card is the only card data in the
+// project's activity inputs; the payload codec encrypts it in history.
+type AuthorizeInput struct {
+	IdempotencyKey string                `json:"idempotency_key"` // "<workflow id>/authorize"
+	WorkflowID     string                `json:"workflow_id"`     // routes the webhook back
+	BookingID      string                `json:"booking_id"`      // reference_external_id
+	WalletUUID     string                `json:"wallet_uuid"`
+	MerchantID     string                `json:"merchant_id"`
+	Payer          a55client.Payer       `json:"payer"`
+	Amount         money.Amount          `json:"amount"`
+	Description    string                `json:"description,omitempty"`
+	Card           a55client.Card        `json:"card"`
+	ThreeDS        bool                  `json:"threeds"`
+	DeviceInfo     *a55client.DeviceInfo `json:"device_info,omitempty"`
+	WebhookBaseURL string                `json:"webhook_base_url,omitempty"` // overrides Config.WebhookBaseURL
+	ReturnURL      string                `json:"return_url,omitempty"`
+}
+
+// AuthorizeResult is the charge A55 created. A decline is a result, not an
+// error: Declined is set with A55's code and message.
+type AuthorizeResult struct {
+	Charge         ChargeView `json:"charge"`
+	Declined       bool       `json:"declined,omitempty"`
+	DeclineCode    string     `json:"decline_code,omitempty"`
+	DeclineMessage string     `json:"decline_message,omitempty"`
+}
+
+// Authorize creates the charge with capture:false. A retry sends the same
+// Idempotency-Key, so A55 answers with the first charge (or the first
+// decline) instead of placing a second hold: a lost response costs nothing.
+func (a *Activities) Authorize(ctx context.Context, in AuthorizeInput) (*AuthorizeResult, error) {
+	logger := activity.GetLogger(ctx)
+	base := in.WebhookBaseURL
+	if base == "" {
+		base = a.cfg.WebhookBaseURL
+	}
+	var hookURL string
+	if base != "" {
+		hookURL = webhook.URL(base, a.cfg.WebhookSecret, in.WorkflowID)
+	}
+	p := &a55client.CreateChargeParams{
+		WalletUUID:          in.WalletUUID,
+		MerchantID:          in.MerchantID,
+		Payer:               in.Payer,
+		Amount:              in.Amount,
+		Description:         in.Description,
+		Card:                in.Card,
+		Capture:             false,
+		ThreeDS:             in.ThreeDS,
+		DeviceInfo:          in.DeviceInfo,
+		WebhookURL:          hookURL,
+		RedirectURL:         in.ReturnURL,
+		ReferenceExternalID: in.BookingID,
+	}
+	ch, err := a.gw.CreateCharge(ctx, p, in.IdempotencyKey)
+	if err != nil {
+		if a55client.IsDeclined(err) {
+			res := &AuthorizeResult{Charge: viewOf(ch), Declined: true}
+			res.DeclineCode, res.DeclineMessage = declineDetails(ch, err)
+			logger.Info("A55 declined the authorization", "booking_id", in.BookingID, "code", res.DeclineCode)
+			return res, nil
+		}
+		return nil, temporalError(err)
+	}
+	logger.Info("A55 answered the authorization", "booking_id", in.BookingID, "charge_uuid", ch.UUID, "status", ch.Status)
+	return &AuthorizeResult{Charge: viewOf(ch)}, nil
+}
+
+func declineDetails(ch *a55client.Charge, err error) (code, message string) {
+	if ch != nil {
+		code, message = ch.Code, ch.Message
+	}
+	var e *a55client.Error
+	if errors.As(err, &e) {
+		if code == "" {
+			code = e.Code
+		}
+		if message == "" {
+			message = e.Message
+		}
+	}
+	return code, message
+}
+
+// GetChargeInput reads a charge.
+type GetChargeInput struct {
+	WalletUUID string `json:"wallet_uuid"`
+	ChargeUUID string `json:"charge_uuid"`
+}
+
+// GetCharge reads a charge: the source of truth after any webhook or signal.
+func (a *Activities) GetCharge(ctx context.Context, in GetChargeInput) (*ChargeView, error) {
+	ch, err := a.gw.GetCharge(ctx, in.WalletUUID, in.ChargeUUID)
+	if err != nil {
+		return nil, temporalError(err)
+	}
+	v := viewOf(ch)
+	if v.ChargeUUID == "" {
+		v.ChargeUUID = in.ChargeUUID
+	}
+	return &v, nil
+}
+
+// Outcome is how a capture or cancel ended.
+type Outcome string
+
+const (
+	OutcomeCaptured Outcome = "captured" // the charge is captured (by this call or an earlier attempt)
+	OutcomeVoided   Outcome = "voided"   // the hold is released
+	OutcomeExpired  Outcome = "expired"  // the hold lapsed before the capture
+)
+
+// CaptureInput captures the hold.
+type CaptureInput struct {
+	IdempotencyKey string        `json:"idempotency_key"` // "<workflow id>/capture"
+	WalletUUID     string        `json:"wallet_uuid"`
+	ChargeUUID     string        `json:"charge_uuid"`
+	Amount         *money.Amount `json:"amount,omitempty"` // nil: the full hold
+}
+
+// OperationResult is the answer of Capture and Cancel.
+type OperationResult struct {
+	Outcome Outcome    `json:"outcome"`
+	Charge  ChargeView `json:"charge"`
+	// Recovered is set when the charge was found already in the wanted state
+	// (an earlier attempt whose answer was lost did the work).
+	Recovered bool `json:"recovered,omitempty"`
+}
+
+// Capture captures the hold, fully or partly (A55 releases the rest). After an
+// ambiguous failure (attempt > 1) it first reads the charge, so a capture that
+// already happened is recognised instead of sent again; the idempotency key is
+// the second line of defence.
+func (a *Activities) Capture(ctx context.Context, in CaptureInput) (*OperationResult, error) {
+	logger := activity.GetLogger(ctx)
+	if activity.GetInfo(ctx).Attempt > 1 {
+		if res, done, err := a.settledBefore(ctx, in.WalletUUID, in.ChargeUUID, OutcomeCaptured); err != nil || done {
+			return res, err
+		}
+	}
+	ch, err := a.gw.CaptureCharge(ctx, &a55client.CaptureParams{WalletUUID: in.WalletUUID, ChargeUUID: in.ChargeUUID, Amount: in.Amount}, in.IdempotencyKey)
+	switch {
+	case err == nil:
+		logger.Info("A55 captured the charge", "charge_uuid", in.ChargeUUID, "status", ch.Status)
+		v := viewOf(ch)
+		if v.ChargeUUID == "" {
+			v.ChargeUUID = in.ChargeUUID
+		}
+		return &OperationResult{Outcome: OutcomeCaptured, Charge: v}, nil
+	case a55client.IsNotCapturable(err):
+		// Not capturable: already captured (success), lapsed (expired), or
+		// something an operator must look at.
+		return a.resolveNotCapturable(ctx, in, err)
+	}
+	return nil, temporalError(err)
+}
+
+func (a *Activities) resolveNotCapturable(ctx context.Context, in CaptureInput, capErr error) (*OperationResult, error) {
+	ch, err := a.gw.GetCharge(ctx, in.WalletUUID, in.ChargeUUID)
+	if err != nil {
+		return nil, temporalError(err)
+	}
+	v := viewOf(ch)
+	switch ch.State {
+	case a55client.StateCaptured:
+		return &OperationResult{Outcome: OutcomeCaptured, Charge: v, Recovered: true}, nil
+	case a55client.StateCanceled:
+		return &OperationResult{Outcome: OutcomeExpired, Charge: v}, nil
+	}
+	return nil, temporal.NewApplicationErrorWithOptions(
+		fmt.Sprintf("%v; the charge is %q", capErr, ch.Status), ErrTypeNotCapturable,
+		temporal.ApplicationErrorOptions{NonRetryable: true})
+}
+
+// settledBefore reads the charge before a retried capture or cancel. done is
+// true when the operation is already complete (or impossible) and res/err is
+// the answer.
+func (a *Activities) settledBefore(ctx context.Context, wallet, chargeUUID string, want Outcome) (res *OperationResult, done bool, err error) {
+	ch, err := a.gw.GetCharge(ctx, wallet, chargeUUID)
+	if err != nil {
+		return nil, true, temporalError(err)
+	}
+	v := viewOf(ch)
+	switch ch.State {
+	case a55client.StateAuthorized:
+		return nil, false, nil
+	case a55client.StateCaptured:
+		if want == OutcomeCaptured {
+			return &OperationResult{Outcome: OutcomeCaptured, Charge: v, Recovered: true}, true, nil
+		}
+		return &OperationResult{Outcome: OutcomeCaptured, Charge: v}, true, nil
+	case a55client.StateCanceled:
+		if want == OutcomeVoided {
+			return &OperationResult{Outcome: OutcomeVoided, Charge: v, Recovered: true}, true, nil
+		}
+		return &OperationResult{Outcome: OutcomeExpired, Charge: v}, true, nil
+	}
+	// Any other state: let the call itself answer (A55 decides).
+	return nil, false, nil
+}
+
+// CancelInput releases the hold.
+type CancelInput struct {
+	IdempotencyKey string `json:"idempotency_key"` // "<workflow id>/cancel"
+	WalletUUID     string `json:"wallet_uuid"`
+	ChargeUUID     string `json:"charge_uuid"`
+	Reason         string `json:"reason,omitempty"`
+}
+
+// Cancel voids the charge (releases the hold, or abandons a 3DS challenge).
+// Outcome is voided, or captured when the charge turned out to be captured
+// (the workflow reports that; it never refunds on its own).
+func (a *Activities) Cancel(ctx context.Context, in CancelInput) (*OperationResult, error) {
+	logger := activity.GetLogger(ctx)
+	if activity.GetInfo(ctx).Attempt > 1 {
+		if res, done, err := a.settledBefore(ctx, in.WalletUUID, in.ChargeUUID, OutcomeVoided); err != nil || done {
+			return res, err
+		}
+	}
+	ch, err := a.gw.CancelCharge(ctx, &a55client.CancelParams{WalletUUID: in.WalletUUID, ChargeUUID: in.ChargeUUID, Reason: in.Reason}, in.IdempotencyKey)
+	if err == nil {
+		logger.Info("A55 cancelled the charge", "charge_uuid", in.ChargeUUID, "status", ch.Status)
+		v := viewOf(ch)
+		if v.ChargeUUID == "" {
+			v.ChargeUUID = in.ChargeUUID
+		}
+		return &OperationResult{Outcome: OutcomeVoided, Charge: v}, nil
+	}
+	if a55client.IsRetryable(err) || a55client.ClassOf(err) == a55client.ClassUnknown {
+		return nil, temporalError(err)
+	}
+	// A refusal may mean the charge is no longer cancellable because it is
+	// already canceled (lapsed, or our earlier attempt) or captured: read it.
+	got, gerr := a.gw.GetCharge(ctx, in.WalletUUID, in.ChargeUUID)
+	if gerr == nil {
+		switch got.State {
+		case a55client.StateCanceled:
+			return &OperationResult{Outcome: OutcomeVoided, Charge: viewOf(got), Recovered: true}, nil
+		case a55client.StateCaptured:
+			return &OperationResult{Outcome: OutcomeCaptured, Charge: viewOf(got)}, nil
+		}
+	}
+	return nil, temporalError(err)
+}
+
+// RefundInput refunds a captured charge (operators; the workflow never refunds on its own).
+type RefundInput struct {
+	IdempotencyKey string        `json:"idempotency_key"` // "<workflow id>/refund"
+	WalletUUID     string        `json:"wallet_uuid"`
+	ChargeUUID     string        `json:"charge_uuid"`
+	Amount         *money.Amount `json:"amount,omitempty"`
+	Reason         string        `json:"reason,omitempty"`
+}
+
+// Refund refunds a captured charge, fully or partly.
+func (a *Activities) Refund(ctx context.Context, in RefundInput) (*ChargeView, error) {
+	ch, err := a.gw.RefundCharge(ctx, &a55client.RefundParams{WalletUUID: in.WalletUUID, ChargeUUID: in.ChargeUUID, Amount: in.Amount, Reason: in.Reason}, in.IdempotencyKey)
+	if err != nil {
+		return nil, temporalError(err)
+	}
+	v := viewOf(ch)
+	return &v, nil
+}
+
+// temporalError maps an a55client error to what Temporal's retry policy
+// understands. Errors that are not *a55client.Error (context cancellation,
+// bugs) stay retryable.
+func temporalError(err error) error {
+	var e *a55client.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	nonRetryable := func(typ string) error {
+		return temporal.NewApplicationErrorWithOptions(e.Error(), typ, temporal.ApplicationErrorOptions{NonRetryable: true})
+	}
+	switch e.Class {
+	case a55client.ClassRetryable:
+		if e.RetryAfter > 0 {
+			return temporal.NewApplicationErrorWithOptions(e.Error(), ErrTypeRetryable, temporal.ApplicationErrorOptions{NextRetryDelay: e.RetryAfter})
+		}
+		return temporal.NewApplicationError(e.Error(), ErrTypeRetryable)
+	case a55client.ClassDeclined:
+		return temporal.NewApplicationErrorWithOptions(e.Error(), ErrTypeDeclined, temporal.ApplicationErrorOptions{
+			NonRetryable: true, Category: temporal.ApplicationErrorCategoryBenign})
+	case a55client.ClassInvalid:
+		return nonRetryable(ErrTypeInvalid)
+	case a55client.ClassNotFound:
+		return nonRetryable(ErrTypeNotFound)
+	case a55client.ClassConflict:
+		return nonRetryable(ErrTypeConflict)
+	case a55client.ClassUnauthorized:
+		return nonRetryable(ErrTypeUnauthorized)
+	case a55client.ClassNotCapturable:
+		return nonRetryable(ErrTypeNotCapturable)
+	}
+	// Unknown answers (an unexpected status, an undecodable body) are retried:
+	// every mutating call carries its idempotency key, so a retry is safe.
+	return temporal.NewApplicationError(e.Error(), ErrTypeRetryable)
+}
