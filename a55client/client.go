@@ -18,8 +18,8 @@ type Config struct {
 	BaseURL      string // e.g. https://core-manager.a55.tech (the client appends /api/v1/...)
 	TokenURL     string // e.g. https://.../oauth2/token
 	ClientID     string
-	ClientSecret string // never logged nor put in errors
-	HTTPClient   *http.Client
+	ClientSecret string        // never logged nor put in errors
+	HTTPClient   *http.Client  // transport, jar, timeout are used; redirects are never followed
 	Timeout      time.Duration // per request; default 30s
 	UserAgent    string
 	Vocabulary   Vocabulary
@@ -98,9 +98,15 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
+	// A copy of the caller's client that never follows redirects: Go turns a
+	// POST into a GET on 301/302, and a capture silently becoming a read is
+	// the worst kind of wrong. A 3xx comes back as an error instead.
+	hc := http.Client{}
+	if cfg.HTTPClient != nil {
+		hc = *cfg.HTTPClient
 	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.HTTPClient = &hc
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = DefaultUserAgent
 	}

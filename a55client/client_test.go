@@ -692,3 +692,20 @@ func TestMutatingCallsDecline(t *testing.T) {
 		}
 	}
 }
+
+// A redirect is never followed: Go would turn the POST into a GET.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	f := newFake(t)
+	f.setHandler(func(w http.ResponseWriter, r *http.Request, _ int) {
+		w.Header().Set("Location", "/api/v1/bank/wallet/charge/?charge_uuid=x&wallet_uuid=y")
+		w.WriteHeader(http.StatusFound)
+	})
+	_, err := f.client().CaptureCharge(ctxT(t), &CaptureParams{WalletUUID: testWallet, ChargeUUID: testCharge}, "k")
+	var e *Error
+	if !errors.As(err, &e) || e.HTTPStatus != 302 || e.Class != ClassUnknown || !strings.Contains(e.Message, "redirect") {
+		t.Fatalf("err = %v", err)
+	}
+	if reqs := f.requests(); len(reqs) != 1 || reqs[0].Method != "POST" {
+		t.Errorf("requests = %+v", reqs)
+	}
+}

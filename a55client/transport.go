@@ -138,6 +138,12 @@ func (c *Client) errorFromResponse(op string, r *response) *Error {
 	if msg == "" {
 		msg = http.StatusText(r.status)
 	}
+	if r.status >= 300 && r.status < 400 {
+		msg = "unexpected redirect (not followed)"
+		if loc := r.header.Get("Location"); loc != "" {
+			msg += " to " + quoteShort(loc)
+		}
+	}
 	e := &Error{
 		Op:         op,
 		HTTPStatus: r.status,
