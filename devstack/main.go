@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -182,5 +181,3 @@ func printLinks(out io.Writer, proj *stack.Project) {
 	}
 	fmt.Fprintln(out)
 }
-
-var errNoStarter = errors.New("the starter package is not in this checkout yet")
