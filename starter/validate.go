@@ -1,26 +1,13 @@
 package starter
 
 import (
-	"fmt"
+	"time"
 
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
-// summary is the one-line StaticSummary shown in the UI and CLI: kind,
-// booking and hold, never PII or card data.
-func summary(in workflows.BookingPaymentInput) string {
-	return fmt.Sprintf("%s %s: hold %s", in.Kind, in.BookingID, in.Amount)
-}
+// summary is the one-line StaticSummary shown in the UI and CLI (no PII).
+func summary(in workflows.BookingPaymentInput) string { return workflows.StaticSummary(in) }
 
 // validateInput runs the workflow's own input rules before anything starts.
-// WIRING POINT: switch to workflows.ValidateInput once the workflow package
-// exports it; until then the checks that need no workflow knowledge.
-func validateInput(in workflows.BookingPaymentInput) error {
-	if err := workflows.ValidateBookingID(in.BookingID); err != nil {
-		return err
-	}
-	if err := in.Amount.Validate(); err != nil {
-		return fmt.Errorf("amount: %w", err)
-	}
-	return nil
-}
+func validateInput(in workflows.BookingPaymentInput) error { return workflows.ValidateInput(in, time.Now()) }
