@@ -129,7 +129,7 @@ func sessionValue(token string) string {
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	origin := r.Header.Get("Origin")
-	if origin != "" {
+	if origin != "" && !isSameOrigin(r, origin) {
 		if !s.origins[origin] {
 			http.Error(w, "origin not allowed", http.StatusForbidden)
 			return
@@ -177,6 +177,16 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	s.codec.ServeHTTP(w, r)
+}
+
+// isSameOrigin reports a request from the server's own pages (the /login
+// form), which browsers also label with an Origin header.
+func isSameOrigin(r *http.Request, origin string) bool {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return origin == scheme+"://"+r.Host
 }
 
 func (s *server) authorized(r *http.Request) bool {

@@ -298,11 +298,19 @@ func TestServerLoginCookie(t *testing.T) {
 		t.Errorf("wrong token: status %d cookies %v", wrong.StatusCode, wrong.Cookies())
 	}
 
-	ok, err := client.PostForm(srv.URL+"/login", url.Values{"token": {testToken}})
+	// Browsers label the form post with the server's own origin.
+	form := strings.NewReader(url.Values{"token": {testToken}}.Encode())
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/login", form)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", srv.URL)
+	ok, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ok.Body.Close()
+	if ok.StatusCode != http.StatusOK {
+		t.Fatalf("login with the right token from the server's own page: status %d", ok.StatusCode)
+	}
 	var session *http.Cookie
 	for _, c := range ok.Cookies() {
 		if c.Name == SessionCookie {
@@ -314,6 +322,18 @@ func TestServerLoginCookie(t *testing.T) {
 	}
 	if !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || strings.Contains(session.Value, testToken) {
 		t.Errorf("cookie = %+v; want HttpOnly, SameSite=Strict, not the raw token", session)
+	}
+
+	foreign, _ := http.NewRequest(http.MethodPost, srv.URL+"/login", strings.NewReader("token="+testToken))
+	foreign.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	foreign.Header.Set("Origin", "http://evil.example")
+	foreignResp, err := client.Do(foreign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreignResp.Body.Close()
+	if foreignResp.StatusCode != http.StatusForbidden || len(foreignResp.Cookies()) != 0 {
+		t.Errorf("login posted from a foreign page: status %d; want 403 and no cookie", foreignResp.StatusCode)
 	}
 
 	resp := post(t, srv.URL+"/decode", encryptedBody(t, ring, sampleInput), map[string]string{"Cookie": session.Name + "=" + session.Value, "Origin": uiOrigin})
