@@ -30,40 +30,48 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hotelpay/a55-temporal/a55client"
-	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/webhook"
+	"github.com/hotelpay/a55-temporal/workflows"
 )
 
-// Registered activity names (the method names; worker.RegisterActivity on an
-// *Activities registers them under these names).
+// Activity names, error types, inputs and results are the workflow's
+// contract (workflows/activity_contract.go); these aliases let callers of this
+// package use them without importing workflows.
 const (
-	AuthorizeName = "Authorize"
-	GetChargeName = "GetCharge"
-	CaptureName   = "Capture"
-	CancelName    = "Cancel"
-	RefundName    = "Refund"
+	AuthorizeName = workflows.ActivityAuthorize
+	GetChargeName = workflows.ActivityGetCharge
+	CaptureName   = workflows.ActivityCapture
+	CancelName    = workflows.ActivityCancel
+	RefundName    = workflows.ActivityRefund
+
+	ErrTypeRetryable     = workflows.ErrTypeA55Retryable
+	ErrTypeInvalid       = workflows.ErrTypeA55Invalid
+	ErrTypeNotFound      = workflows.ErrTypeA55NotFound
+	ErrTypeConflict      = workflows.ErrTypeA55Conflict
+	ErrTypeUnauthorized  = workflows.ErrTypeA55Unauthorized
+	ErrTypeNotCapturable = workflows.ErrTypeA55NotCapturable
+	ErrTypeDeclined      = workflows.ErrTypeA55Declined
+	ErrTypeUnexpected    = workflows.ErrTypeA55Unexpected
+
+	OutcomeCaptured = workflows.OutcomeCaptured
+	OutcomeVoided   = workflows.OutcomeVoided
+	OutcomeExpired  = workflows.OutcomeExpired
 )
 
-// Error types of the non-retryable application errors the activities return;
-// the workflow lists them in RetryPolicy.NonRetryableErrorTypes.
-const (
-	ErrTypeRetryable     = "A55Retryable" // retryable, with NextRetryDelay from Retry-After
-	ErrTypeInvalid       = "A55Invalid"
-	ErrTypeNotFound      = "A55NotFound"
-	ErrTypeConflict      = "A55Conflict"
-	ErrTypeUnauthorized  = "A55Unauthorized"
-	ErrTypeNotCapturable = "A55NotCapturable"
-	ErrTypeDeclined      = "A55Declined"
-	// ErrTypeUnexpected: A55 answered something the activity cannot act on
-	// (a charge in a state the operation does not allow).
-	ErrTypeUnexpected = "A55Unexpected"
+type (
+	ChargeView      = workflows.ChargeView
+	AuthorizeInput  = workflows.AuthorizeInput
+	AuthorizeResult = workflows.AuthorizeResult
+	GetChargeInput  = workflows.GetChargeInput
+	CaptureInput    = workflows.CaptureInput
+	CancelInput     = workflows.CancelInput
+	RefundInput     = workflows.RefundInput
+	OperationResult = workflows.OperationResult
+	Outcome         = workflows.Outcome
 )
 
-// NonRetryableErrorTypes is the list for RetryPolicy.NonRetryableErrorTypes.
-var NonRetryableErrorTypes = []string{
-	ErrTypeInvalid, ErrTypeNotFound, ErrTypeConflict, ErrTypeUnauthorized,
-	ErrTypeNotCapturable, ErrTypeDeclined, ErrTypeUnexpected,
-}
+// NonRetryableErrorTypes is the list the workflow gives RetryPolicy.NonRetryableErrorTypes.
+var NonRetryableErrorTypes = workflows.ActivityNonRetryableErrorTypes
 
 // Gateway is the part of *a55client.Client the activities use; tests may
 // substitute a fake.
@@ -108,17 +116,6 @@ func NewWithGateway(gw Gateway, cfg Config) *Activities {
 	return &Activities{gw: gw, cfg: cfg}
 }
 
-// ChargeView is what the workflow learns about a charge: never card data.
-type ChargeView struct {
-	ChargeUUID string          `json:"charge_uuid"`
-	Status     string          `json:"status"` // A55's status as sent
-	State      a55client.State `json:"state"`
-	URL3DS     string          `json:"url_3ds,omitempty"`
-	Amount     *money.Amount   `json:"amount,omitempty"`
-	Code       string          `json:"code,omitempty"`
-	Message    string          `json:"message,omitempty"`
-}
-
 func viewOf(c *a55client.Charge) ChargeView {
 	if c == nil {
 		return ChargeView{}
@@ -127,33 +124,6 @@ func viewOf(c *a55client.Charge) ChargeView {
 		ChargeUUID: c.UUID, Status: c.Status, State: c.State, URL3DS: c.URL3DS,
 		Amount: c.Amount, Code: c.Code, Message: c.Message,
 	}
-}
-
-// AuthorizeInput places the hold. Card is the only card data in the
-// project's activity inputs; the payload codec encrypts it in history.
-type AuthorizeInput struct {
-	IdempotencyKey string                `json:"idempotency_key"` // "<workflow id>/authorize"
-	WorkflowID     string                `json:"workflow_id"`     // routes the webhook back
-	BookingID      string                `json:"booking_id"`      // reference_external_id
-	WalletUUID     string                `json:"wallet_uuid"`
-	MerchantID     string                `json:"merchant_id"`
-	Payer          a55client.Payer       `json:"payer"`
-	Amount         money.Amount          `json:"amount"`
-	Description    string                `json:"description,omitempty"`
-	Card           a55client.Card        `json:"card"`
-	ThreeDS        bool                  `json:"threeds"`
-	DeviceInfo     *a55client.DeviceInfo `json:"device_info,omitempty"`
-	WebhookBaseURL string                `json:"webhook_base_url,omitempty"` // overrides Config.WebhookBaseURL
-	ReturnURL      string                `json:"return_url,omitempty"`
-}
-
-// AuthorizeResult is the charge A55 created. A decline is a result, not an
-// error: Declined is set with A55's code and message.
-type AuthorizeResult struct {
-	Charge         ChargeView `json:"charge"`
-	Declined       bool       `json:"declined,omitempty"`
-	DeclineCode    string     `json:"decline_code,omitempty"`
-	DeclineMessage string     `json:"decline_message,omitempty"`
 }
 
 // Authorize creates the charge with capture:false. A retry sends the same
@@ -213,12 +183,6 @@ func declineDetails(ch *a55client.Charge, err error) (code, message string) {
 	return code, message
 }
 
-// GetChargeInput reads a charge.
-type GetChargeInput struct {
-	WalletUUID string `json:"wallet_uuid"`
-	ChargeUUID string `json:"charge_uuid"`
-}
-
 // GetCharge reads a charge: the source of truth after any webhook or signal.
 func (a *Activities) GetCharge(ctx context.Context, in GetChargeInput) (*ChargeView, error) {
 	ch, err := a.gw.GetCharge(ctx, in.WalletUUID, in.ChargeUUID)
@@ -230,32 +194,6 @@ func (a *Activities) GetCharge(ctx context.Context, in GetChargeInput) (*ChargeV
 		v.ChargeUUID = in.ChargeUUID
 	}
 	return &v, nil
-}
-
-// Outcome is how a capture or cancel ended.
-type Outcome string
-
-const (
-	OutcomeCaptured Outcome = "captured" // the charge is captured (by this call or an earlier attempt)
-	OutcomeVoided   Outcome = "voided"   // the hold is released
-	OutcomeExpired  Outcome = "expired"  // the hold lapsed before the capture
-)
-
-// CaptureInput captures the hold.
-type CaptureInput struct {
-	IdempotencyKey string        `json:"idempotency_key"` // "<workflow id>/capture"
-	WalletUUID     string        `json:"wallet_uuid"`
-	ChargeUUID     string        `json:"charge_uuid"`
-	Amount         *money.Amount `json:"amount,omitempty"` // nil: the full hold
-}
-
-// OperationResult is the answer of Capture and Cancel.
-type OperationResult struct {
-	Outcome Outcome    `json:"outcome"`
-	Charge  ChargeView `json:"charge"`
-	// Recovered is set when the charge was found already in the wanted state
-	// (an earlier attempt whose answer was lost did the work).
-	Recovered bool `json:"recovered,omitempty"`
 }
 
 // Capture captures the hold, fully or partly (A55 releases the rest). After an
@@ -330,14 +268,6 @@ func (a *Activities) settledBefore(ctx context.Context, wallet, chargeUUID strin
 	return nil, false, nil
 }
 
-// CancelInput releases the hold.
-type CancelInput struct {
-	IdempotencyKey string `json:"idempotency_key"` // "<workflow id>/cancel"
-	WalletUUID     string `json:"wallet_uuid"`
-	ChargeUUID     string `json:"charge_uuid"`
-	Reason         string `json:"reason,omitempty"`
-}
-
 // Cancel voids the charge (releases the hold, or abandons a 3DS challenge).
 // Outcome is voided, or captured when the charge turned out to be captured
 // (the workflow reports that; it never refunds on its own).
@@ -372,15 +302,6 @@ func (a *Activities) Cancel(ctx context.Context, in CancelInput) (*OperationResu
 		}
 	}
 	return nil, temporalError(err)
-}
-
-// RefundInput refunds a captured charge (operators; the workflow never refunds on its own).
-type RefundInput struct {
-	IdempotencyKey string        `json:"idempotency_key"` // "<workflow id>/refund"
-	WalletUUID     string        `json:"wallet_uuid"`
-	ChargeUUID     string        `json:"charge_uuid"`
-	Amount         *money.Amount `json:"amount,omitempty"`
-	Reason         string        `json:"reason,omitempty"`
 }
 
 // Refund refunds a captured charge, fully or partly.

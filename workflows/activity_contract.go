@@ -1,0 +1,129 @@
+package workflows
+
+// The contract between the workflow and its activities (package activities):
+// registered names, error types, inputs and results. It lives here because
+// the workflow fixes it (idempotency keys included) and because the
+// activities package imports the webhook package, which imports this one.
+
+import (
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/money"
+)
+
+// Registered activity names (the method names; worker.RegisterActivity on an
+// *Activities registers them under these names).
+const (
+	ActivityAuthorize = "Authorize"
+	ActivityGetCharge = "GetCharge"
+	ActivityCapture   = "Capture"
+	ActivityCancel    = "Cancel"
+	ActivityRefund    = "Refund"
+)
+
+// Error types of the non-retryable application errors the activities return;
+// the workflow lists them in RetryPolicy.NonRetryableErrorTypes.
+const (
+	ErrTypeA55Retryable     = "A55Retryable" // retryable, with NextRetryDelay from Retry-After
+	ErrTypeA55Invalid       = "A55Invalid"
+	ErrTypeA55NotFound      = "A55NotFound"
+	ErrTypeA55Conflict      = "A55Conflict"
+	ErrTypeA55Unauthorized  = "A55Unauthorized"
+	ErrTypeA55NotCapturable = "A55NotCapturable"
+	ErrTypeA55Declined      = "A55Declined"
+	// ErrTypeUnexpected: A55 answered something the activity cannot act on
+	// (a charge in a state the operation does not allow).
+	ErrTypeA55Unexpected = "A55Unexpected"
+)
+
+// ActivityNonRetryableErrorTypes is the list for RetryPolicy.NonRetryableErrorTypes.
+var ActivityNonRetryableErrorTypes = []string{
+	ErrTypeA55Invalid, ErrTypeA55NotFound, ErrTypeA55Conflict, ErrTypeA55Unauthorized,
+	ErrTypeA55NotCapturable, ErrTypeA55Declined, ErrTypeA55Unexpected,
+}
+
+// ChargeView is what the workflow learns about a charge: never card data.
+type ChargeView struct {
+	ChargeUUID string          `json:"charge_uuid"`
+	Status     string          `json:"status"` // A55's status as sent
+	State      a55client.State `json:"state"`
+	URL3DS     string          `json:"url_3ds,omitempty"`
+	Amount     *money.Amount   `json:"amount,omitempty"`
+	Code       string          `json:"code,omitempty"`
+	Message    string          `json:"message,omitempty"`
+}
+
+// AuthorizeInput places the hold. Card is the only card data in the
+// project's activity inputs; the payload codec encrypts it in history.
+type AuthorizeInput struct {
+	IdempotencyKey string                `json:"idempotency_key"` // "<workflow id>/authorize"
+	WorkflowID     string                `json:"workflow_id"`     // routes the webhook back
+	BookingID      string                `json:"booking_id"`      // reference_external_id
+	WalletUUID     string                `json:"wallet_uuid"`
+	MerchantID     string                `json:"merchant_id"`
+	Payer          a55client.Payer       `json:"payer"`
+	Amount         money.Amount          `json:"amount"`
+	Description    string                `json:"description,omitempty"`
+	Card           a55client.Card        `json:"card"`
+	ThreeDS        bool                  `json:"threeds"`
+	DeviceInfo     *a55client.DeviceInfo `json:"device_info,omitempty"`
+	WebhookBaseURL string                `json:"webhook_base_url,omitempty"` // overrides Config.WebhookBaseURL
+	ReturnURL      string                `json:"return_url,omitempty"`
+}
+
+// AuthorizeResult is the charge A55 created. A decline is a result, not an
+// error: Declined is set with A55's code and message.
+type AuthorizeResult struct {
+	Charge         ChargeView `json:"charge"`
+	Declined       bool       `json:"declined,omitempty"`
+	DeclineCode    string     `json:"decline_code,omitempty"`
+	DeclineMessage string     `json:"decline_message,omitempty"`
+}
+
+// GetChargeInput reads a charge.
+type GetChargeInput struct {
+	WalletUUID string `json:"wallet_uuid"`
+	ChargeUUID string `json:"charge_uuid"`
+}
+
+// Outcome is how a capture or cancel ended.
+type Outcome string
+
+const (
+	OutcomeCaptured Outcome = "captured" // the charge is captured (by this call or an earlier attempt)
+	OutcomeVoided   Outcome = "voided"   // the hold is released
+	OutcomeExpired  Outcome = "expired"  // the hold lapsed before the capture
+)
+
+// CaptureInput captures the hold.
+type CaptureInput struct {
+	IdempotencyKey string        `json:"idempotency_key"` // "<workflow id>/capture"
+	WalletUUID     string        `json:"wallet_uuid"`
+	ChargeUUID     string        `json:"charge_uuid"`
+	Amount         *money.Amount `json:"amount,omitempty"` // nil: the full hold
+}
+
+// OperationResult is the answer of Capture and Cancel.
+type OperationResult struct {
+	Outcome Outcome    `json:"outcome"`
+	Charge  ChargeView `json:"charge"`
+	// Recovered is set when the charge was found already in the wanted state
+	// (an earlier attempt whose answer was lost did the work).
+	Recovered bool `json:"recovered,omitempty"`
+}
+
+// CancelInput releases the hold.
+type CancelInput struct {
+	IdempotencyKey string `json:"idempotency_key"` // "<workflow id>/cancel"
+	WalletUUID     string `json:"wallet_uuid"`
+	ChargeUUID     string `json:"charge_uuid"`
+	Reason         string `json:"reason,omitempty"`
+}
+
+// RefundInput refunds a captured charge (operators; the workflow never refunds on its own).
+type RefundInput struct {
+	IdempotencyKey string        `json:"idempotency_key"` // "<workflow id>/refund"
+	WalletUUID     string        `json:"wallet_uuid"`
+	ChargeUUID     string        `json:"charge_uuid"`
+	Amount         *money.Amount `json:"amount,omitempty"`
+	Reason         string        `json:"reason,omitempty"`
+}

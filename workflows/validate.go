@@ -1,0 +1,272 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hotelpay/a55-temporal/a55client"
+)
+
+// MaxHoldWindow is the longest hold any acquirer grants (extended
+// authorization for lodging and car rental).
+const MaxHoldWindow = 30 * 24 * time.Hour
+
+// InputError lists every problem of a BookingPaymentInput. Each problem names
+// the JSON field and the rule; none echoes card data.
+type InputError struct {
+	Problems []a55client.FieldError
+}
+
+func (e *InputError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.String()
+	}
+	return "invalid booking payment input: " + strings.Join(parts, "; ")
+}
+
+type inputProblems []a55client.FieldError
+
+func (p *inputProblems) add(field, format string, args ...any) {
+	*p = append(*p, a55client.FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+}
+
+// ValidateInput checks a booking payment input and lists every problem in an
+// *InputError (nil when valid). It is pure: now is the caller's clock
+// (time.Now in the starter, workflow.Now in the workflow), used for the card
+// expiry and the expected capture time.
+func ValidateInput(in BookingPaymentInput, now time.Time) error {
+	var p inputProblems
+	if err := ValidateBookingID(in.BookingID); err != nil {
+		p.add("booking_id", "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+	}
+	switch in.Kind {
+	case KindHotelStay, KindCarRental:
+	default:
+		p.add("kind", "must be %q or %q (got %q)", KindHotelStay, KindCarRental, string(in.Kind))
+	}
+	if strings.TrimSpace(in.MerchantID) == "" {
+		p.add("merchant_id", "is required")
+	}
+	switch {
+	case strings.TrimSpace(in.WalletUUID) == "":
+		p.add("wallet_uuid", "is required")
+	case strings.ContainsAny(in.WalletUUID, "/?# "):
+		p.add("wallet_uuid", "must not contain '/', '?', '#' or spaces")
+	}
+	if strings.TrimSpace(in.Payer.Name) == "" {
+		p.add("payer.name", "is required")
+	}
+	if in.Payer.Email == "" {
+		p.add("payer.email", "is required")
+	} else if a, err := mail.ParseAddress(in.Payer.Email); err != nil || a.Address != in.Payer.Email {
+		p.add("payer.email", "must be a plain e-mail address like name@example.com")
+	}
+	if err := in.Amount.Validate(); err != nil {
+		p.add("amount", "%v", err)
+	}
+	checkCard(&p, in.Card, now)
+	if in.ThreeDS {
+		checkDeviceInfo(&p, in.DeviceInfo)
+	}
+
+	hold := in.HoldWindow
+	switch {
+	case hold < 0:
+		p.add("hold_window", "must not be negative")
+	case hold > MaxHoldWindow:
+		p.add("hold_window", "must be at most 30 days (720h); got %s", hold)
+	}
+	if hold <= 0 {
+		hold = DefaultHoldWindow
+	}
+	margin := in.SafetyMargin
+	if margin < 0 {
+		p.add("safety_margin", "must not be negative")
+	}
+	if margin <= 0 {
+		margin = DefaultSafetyMargin
+	}
+	if margin >= hold {
+		p.add("safety_margin", "must be shorter than hold_window (%s ≥ %s)", margin, hold)
+	}
+	if in.CaptureGrace < 0 {
+		p.add("capture_grace", "must not be negative")
+	}
+	if in.ThreeDSTimeout < 0 {
+		p.add("threeds_timeout", "must not be negative")
+	} else if in.ThreeDSTimeout > 0 && in.ThreeDSTimeout < time.Minute {
+		p.add("threeds_timeout", "must be at least 1m (the card holder needs time for the challenge)")
+	}
+	if in.ExpectedCaptureAt.IsZero() {
+		p.add("expected_capture_at", "is required (the check-out or return time)")
+	} else if grace := orDefault(in.CaptureGrace, DefaultCaptureGrace); !in.ExpectedCaptureAt.Add(grace).After(now) {
+		p.add("expected_capture_at", "plus capture_grace is already in the past")
+	}
+
+	switch in.DeadlinePolicy.Action {
+	case DeadlineRelease:
+		if in.DeadlinePolicy.Amount != nil {
+			p.add("deadline_policy.amount", "must be empty when the action is release")
+		}
+	case DeadlineCapture:
+		if a := in.DeadlinePolicy.Amount; a != nil {
+			if err := a.Validate(); err != nil {
+				p.add("deadline_policy.amount", "%v", err)
+			} else if a.Currency != in.Amount.Currency {
+				p.add("deadline_policy.amount", "currency %s differs from the hold's %s", a.Currency, in.Amount.Currency)
+			} else if a.Minor > in.Amount.Minor {
+				p.add("deadline_policy.amount", "%s is more than the hold %s", a.Display(), in.Amount.Display())
+			}
+		}
+	default:
+		p.add("deadline_policy.action", "must be %q or %q (got %q)", DeadlineRelease, DeadlineCapture, string(in.DeadlinePolicy.Action))
+	}
+	if in.WebhookBaseURL != "" {
+		checkURL(&p, "webhook_base_url", in.WebhookBaseURL)
+	}
+	if in.ReturnURL != "" {
+		checkURL(&p, "return_url", in.ReturnURL)
+	}
+	if len(in.Description) > 255 {
+		p.add("description", "must be at most 255 characters")
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return &InputError{Problems: p}
+}
+
+// IsInputError reports whether err is (or wraps) an *InputError.
+func IsInputError(err error) bool {
+	var ie *InputError
+	return errors.As(err, &ie)
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+func checkURL(p *inputProblems, field, v string) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.add(field, "must be an absolute http(s) URL")
+	}
+}
+
+func checkCard(p *inputProblems, c a55client.Card, now time.Time) {
+	number := strings.NewReplacer(" ", "", "-", "").Replace(c.Number)
+	switch {
+	case number == "":
+		p.add("card.number", "is required")
+	case !allDigits(number):
+		p.add("card.number", "must contain digits only")
+	case len(number) < 12 || len(number) > 19:
+		p.add("card.number", "must have 12 to 19 digits (got %d)", len(number))
+	case !luhn(number):
+		p.add("card.number", "fails the Luhn check")
+	}
+	monthOK := c.ExpiryMonth >= 1 && c.ExpiryMonth <= 12
+	if !monthOK {
+		p.add("card.expiry_month", "must be 1 to 12")
+	}
+	yearOK := c.ExpiryYear >= 2000 && c.ExpiryYear <= 9999
+	if !yearOK {
+		p.add("card.expiry_year", "must have 4 digits")
+	}
+	if monthOK && yearOK {
+		y, m := now.Year(), int(now.Month())
+		if c.ExpiryYear < y || (c.ExpiryYear == y && c.ExpiryMonth < m) {
+			p.add("card.expiry_year", "the card has expired")
+		}
+	}
+	if n := len(c.CVV); (n != 3 && n != 4) || !allDigits(c.CVV) {
+		p.add("card.cvv", "must be 3 or 4 digits")
+	}
+	if strings.TrimSpace(c.HolderName) == "" {
+		p.add("card.holder_name", "is required")
+	}
+}
+
+func checkDeviceInfo(p *inputProblems, d *a55client.DeviceInfo) {
+	if d == nil {
+		p.add("device_info", "is required when threeds is true")
+		return
+	}
+	required := []struct {
+		field   string
+		present bool
+	}{
+		{"ip_address", d.IPAddress != ""},
+		{"user_agent", d.UserAgent != ""},
+		{"http_accept_content", d.HTTPAcceptContent != ""},
+		{"http_accept_browser_value", d.HTTPAcceptBrowserValue != ""},
+		{"http_browser_language", d.HTTPBrowserLanguage != ""},
+		{"http_browser_java_enabled", d.HTTPBrowserJavaEnabled != nil},
+		{"http_browser_javascript_enabled", d.HTTPBrowserJavascriptEnabled != nil},
+		{"http_browser_color_depth", d.HTTPBrowserColorDepth != ""},
+		{"http_browser_screen_height", d.HTTPBrowserScreenHeight != ""},
+		{"http_browser_screen_width", d.HTTPBrowserScreenWidth != ""},
+		{"http_browser_time_difference", d.HTTPBrowserTimeDifference != ""},
+	}
+	for _, r := range required {
+		if !r.present {
+			p.add("device_info."+r.field, "is required when threeds is true")
+		}
+	}
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func luhn(number string) bool {
+	sum, double := 0, false
+	for i := len(number) - 1; i >= 0; i-- {
+		d := int(number[i] - '0')
+		if double {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return sum%10 == 0
+}
+
+// StaticSummary is the one line the Web UI shows for a booking's workflow,
+// e.g. "Hotel stay H-1001 · hold R$ 500,00". No payer or card data: it is
+// readable by anyone who can list workflows when the UI has the codec.
+func StaticSummary(in BookingPaymentInput) string {
+	kind := "Booking"
+	switch in.Kind {
+	case KindHotelStay:
+		kind = "Hotel stay"
+	case KindCarRental:
+		kind = "Car rental"
+	}
+	return kind + " " + in.BookingID + " · hold " + in.Amount.Display()
+}
+
+// captureDeadline is min(expected + grace, hold expiry − margin).
+func captureDeadline(expected time.Time, grace time.Duration, holdExpires time.Time, margin time.Duration) time.Time {
+	d := expected.Add(grace)
+	if last := holdExpires.Add(-margin); last.Before(d) {
+		return last
+	}
+	return d
+}
