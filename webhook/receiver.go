@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -21,8 +22,33 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hotelpay/a55-temporal/internal/metrics"
-	"github.com/hotelpay/a55-temporal/workflows"
 )
+
+// The workflow contract as the receiver speaks it. Package workflows cannot
+// be imported here (it depends, through activities, on this package); the
+// external test contract_test.go pins these to workflows' names.
+const (
+	// SignalChargeChanged is workflows.SignalChargeChanged.
+	SignalChargeChanged = "charge_changed"
+	// WorkflowIDPrefix is what workflows.WorkflowID puts before the booking id.
+	WorkflowIDPrefix = "booking-"
+)
+
+// ChargeChanged is the signal argument; it encodes exactly like
+// workflows.ChargeChangedSignal.
+type ChargeChanged struct {
+	ChargeUUID string `json:"charge_uuid"`
+	Status     string `json:"status"`
+}
+
+// bookingIDPattern is workflows.ValidateBookingID's rule.
+var bookingIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// IsBookingWorkflowID reports whether id is workflows.WorkflowID of a valid booking id.
+func IsBookingWorkflowID(id string) bool {
+	booking, ok := strings.CutPrefix(id, WorkflowIDPrefix)
+	return ok && bookingIDPattern.MatchString(booking)
+}
 
 // Signaler delivers a signal; client.Client satisfies it.
 type Signaler interface {
@@ -154,8 +180,7 @@ func (rc *Receiver) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	workflowID := strings.TrimPrefix(r.URL.Path, PathPrefix)
-	bookingID, ok := strings.CutPrefix(workflowID, workflows.WorkflowID(""))
-	if !ok || workflows.ValidateBookingID(bookingID) != nil {
+	if !IsBookingWorkflowID(workflowID) {
 		rc.reject(w, http.StatusNotFound, "unknown_route", "unknown webhook route")
 		return
 	}
@@ -192,8 +217,8 @@ func (rc *Receiver) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), rc.opts.SignalTimeout)
 	defer cancel()
 	attrs := []any{"workflow_id", workflowID, "charge_uuid", p.ChargeUUID, "a55_status", p.Status}
-	err = rc.opts.Signaler.SignalWorkflow(ctx, workflowID, "", workflows.SignalChargeChanged,
-		workflows.ChargeChangedSignal{ChargeUUID: p.ChargeUUID, Status: p.Status})
+	err = rc.opts.Signaler.SignalWorkflow(ctx, workflowID, "", SignalChargeChanged,
+		ChargeChanged{ChargeUUID: p.ChargeUUID, Status: p.Status})
 	signalled := func(result string) {
 		rc.m.WithTags(map[string]string{metrics.TagResult: result}).Counter(metrics.WebhooksSignalled).Inc(1)
 	}
