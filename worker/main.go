@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/hotelpay/a55-temporal/a55client"
@@ -252,6 +253,7 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 		MaxConcurrentActivityTaskPollers:       s.ActivityPollers,
 		MaxConcurrentWorkflowTaskPollers:       s.WorkflowPollers,
 		WorkerStopTimeout:                      s.StopTimeout,
+		Interceptors:                           []interceptor.WorkerInterceptor{&businessMetrics{}},
 	})
 	register(w, activities.New(a55, activities.Config{WebhookBaseURL: s.WebhookBaseURL, WebhookSecret: s.WebhookRouteSecret}))
 	if err := w.Start(); err != nil {

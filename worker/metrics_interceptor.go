@@ -1,0 +1,109 @@
+package main
+
+import (
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hotelpay/a55-temporal/internal/metrics"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// businessMetrics derives the business metrics from what the booking-payment
+// workflow already does in a replay-safe way: its PaymentStatus search
+// attribute upserts (every status transition), its cancel update and its
+// result. Counters go through workflow.GetMetricsHandler, which emits nothing
+// while a workflow replays, so a worker restart never double counts.
+type businessMetrics struct {
+	interceptor.WorkerInterceptorBase
+}
+
+func (*businessMetrics) InterceptWorkflow(ctx workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	if workflow.GetInfo(ctx).WorkflowType.Name != workflows.WorkflowName {
+		return next
+	}
+	return &paymentMetricsInbound{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}}
+}
+
+// paymentMetricsInbound lives as long as one workflow execution (in a worker's cache).
+type paymentMetricsInbound struct {
+	interceptor.WorkflowInboundInterceptorBase
+	status          workflows.Status
+	cancelRequested bool
+}
+
+func (i *paymentMetricsInbound) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
+	return i.Next.Init(&paymentMetricsOutbound{WorkflowOutboundInterceptorBase: interceptor.WorkflowOutboundInterceptorBase{Next: outbound}, in: i})
+}
+
+func (i *paymentMetricsInbound) ExecuteUpdate(ctx workflow.Context, in *interceptor.UpdateInput) (any, error) {
+	res, err := i.Next.ExecuteUpdate(ctx, in)
+	if err == nil && in.Name == workflows.UpdateCancel {
+		i.cancelRequested = true
+	}
+	return res, err
+}
+
+func (i *paymentMetricsInbound) ExecuteWorkflow(ctx workflow.Context, in *interceptor.ExecuteWorkflowInput) (any, error) {
+	out, err := i.Next.ExecuteWorkflow(ctx, in)
+	h := workflow.GetMetricsHandler(ctx)
+	if res, ok := out.(workflows.BookingPaymentResult); ok && err == nil {
+		switch res.Status {
+		case workflows.StatusCaptured:
+			by := res.CapturedBy
+			if by == "" {
+				by = "unknown"
+			}
+			metrics.Capture(h, by)
+		case workflows.StatusVoided:
+			if i.cancelRequested {
+				metrics.Release(h, metrics.ByRequest)
+			} else {
+				metrics.Release(h, metrics.ByDeadline)
+			}
+		}
+	}
+	return out, err
+}
+
+// transition turns a status change into authorization and 3DS metrics.
+func (i *paymentMetricsInbound) transition(ctx workflow.Context, to workflows.Status) {
+	from := i.status
+	i.status = to
+	if from == to {
+		return
+	}
+	h := workflow.GetMetricsHandler(ctx)
+	switch from {
+	case workflows.StatusAuthorizing:
+		switch to {
+		case workflows.StatusAuthorized, workflows.StatusDeclined, workflows.StatusFailed, workflows.StatusAwaiting3DS:
+			metrics.Authorization(h, string(to))
+		}
+		if to == workflows.StatusAwaiting3DS {
+			metrics.ThreeDSChallenge(h)
+		}
+	case workflows.StatusAwaiting3DS:
+		switch to {
+		case workflows.StatusAuthorized, workflows.StatusDeclined, workflows.StatusFailed:
+			metrics.ThreeDSOutcome(h, string(to))
+		case workflows.StatusVoiding:
+			metrics.ThreeDSOutcome(h, "abandoned") // timed out or cancelled during the challenge
+		}
+	}
+}
+
+type paymentMetricsOutbound struct {
+	interceptor.WorkflowOutboundInterceptorBase
+	in *paymentMetricsInbound
+}
+
+func (o *paymentMetricsOutbound) UpsertTypedSearchAttributes(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) error {
+	err := o.Next.UpsertTypedSearchAttributes(ctx, updates...)
+	if err == nil {
+		if s, ok := temporal.NewSearchAttributes(updates...).GetKeyword(workflows.PaymentStatusKey); ok {
+			o.in.transition(ctx, workflows.Status(s))
+		}
+	}
+	return err
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/internal/metrics/prom"
+	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// gateway plays A55 for the real workflow: authorize answers with the given
+// charge state; reads answer with readState; capture and cancel succeed.
+type gateway struct {
+	authorize workflows.ChargeView
+	declined  bool
+	readState a55client.State
+}
+
+func (g *gateway) register(env *testsuite.TestWorkflowEnvironment) {
+	env.RegisterActivityWithOptions(func(ctx context.Context, in workflows.AuthorizeInput) (*workflows.AuthorizeResult, error) {
+		return &workflows.AuthorizeResult{Charge: g.authorize, Declined: g.declined, DeclineCode: "CARD_DECLINED"}, nil
+	}, activity.RegisterOptions{Name: workflows.ActivityAuthorize})
+	env.RegisterActivityWithOptions(func(ctx context.Context, in workflows.GetChargeInput) (*workflows.ChargeView, error) {
+		v := g.authorize
+		v.State, v.Status = g.readState, string(g.readState)
+		return &v, nil
+	}, activity.RegisterOptions{Name: workflows.ActivityGetCharge})
+	env.RegisterActivityWithOptions(func(ctx context.Context, in workflows.CaptureInput) (*workflows.OperationResult, error) {
+		return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: workflows.ChargeView{ChargeUUID: in.ChargeUUID, State: a55client.StateCaptured}}, nil
+	}, activity.RegisterOptions{Name: workflows.ActivityCapture})
+	env.RegisterActivityWithOptions(func(ctx context.Context, in workflows.CancelInput) (*workflows.OperationResult, error) {
+		return &workflows.OperationResult{Outcome: workflows.OutcomeVoided, Charge: workflows.ChargeView{ChargeUUID: in.ChargeUUID, State: a55client.StateCanceled}}, nil
+	}, activity.RegisterOptions{Name: workflows.ActivityCancel})
+}
+
+func input(id string) workflows.BookingPaymentInput {
+	return workflows.BookingPaymentInput{
+		BookingID: id, Kind: workflows.KindHotelStay, MerchantID: "m-1", WalletUUID: "w-1",
+		Payer:  a55client.Payer{Name: "Ana Souza", Email: "ana@example.com"},
+		Amount: money.Amount{Minor: 50000, Currency: "BRL"},
+		Card:   a55client.Card{HolderName: "ANA SOUZA", Number: "4111111111111111", ExpiryMonth: 12, ExpiryYear: 2099, CVV: "123"},
+		// The test environment's clock starts at the real now.
+		ExpectedCaptureAt: time.Now().Add(48 * time.Hour),
+		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},
+	}
+}
+
+// runBooking runs one booking through the real workflow with the metrics
+// interceptor; during is called one minute in (updates, signals).
+func runBooking(t *testing.T, e *prom.Exporter, g *gateway, in workflows.BookingPaymentInput, during func(env *testsuite.TestWorkflowEnvironment)) workflows.BookingPaymentResult {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	suite.SetMetricsHandler(e.Handler())
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&businessMetrics{}}})
+	env.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	g.register(env)
+	if during != nil {
+		env.RegisterDelayedCallback(func() { during(env) }, time.Minute)
+	}
+	env.ExecuteWorkflow(workflows.WorkflowName, in)
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var res workflows.BookingPaymentResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func scrape(t *testing.T, e *prom.Exporter) string {
+	rec := httptest.NewRecorder()
+	e.Mux(nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	return rec.Body.String()
+}
+
+func TestBusinessMetricsFromTheRealWorkflow(t *testing.T) {
+	e, err := prom.New(func(err error) { t.Errorf("instrument: %v", err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	authorized := workflows.ChargeView{ChargeUUID: "ch-1", Status: "authorized", State: a55client.StateAuthorized}
+
+	// Frictionless hold, captured by the booking system.
+	res := runBooking(t, e, &gateway{authorize: authorized, readState: a55client.StateAuthorized}, input("BK-m1"),
+		func(env *testsuite.TestWorkflowEnvironment) {
+			env.UpdateWorkflow(workflows.UpdateCapture, "capture", &testsuite.TestUpdateCallback{
+				OnReject: func(err error) { t.Errorf("capture rejected: %v", err) },
+			}, workflows.CaptureRequest{})
+		})
+	if res.Status != workflows.StatusCaptured {
+		t.Fatalf("booking 1 ended %s", res.Status)
+	}
+
+	// 3DS challenge passed (the read after the webhook says authorized), then
+	// nobody captures: the deadline policy releases the hold.
+	pending := workflows.ChargeView{ChargeUUID: "ch-2", Status: "pending", State: a55client.StatePending3DS, URL3DS: "https://3ds.example/c/2"}
+	res = runBooking(t, e, &gateway{authorize: pending, readState: a55client.StateAuthorized}, input("BK-m2"),
+		func(env *testsuite.TestWorkflowEnvironment) {
+			env.SignalWorkflow(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: "ch-2", Status: "authorized"})
+		})
+	if res.Status != workflows.StatusVoided {
+		t.Fatalf("booking 2 ended %s", res.Status)
+	}
+
+	// Authorized, then cancelled by the booking system.
+	res = runBooking(t, e, &gateway{authorize: authorized, readState: a55client.StateAuthorized}, input("BK-m3"),
+		func(env *testsuite.TestWorkflowEnvironment) {
+			env.UpdateWorkflow(workflows.UpdateCancel, "cancel", &testsuite.TestUpdateCallback{
+				OnReject: func(err error) { t.Errorf("cancel rejected: %v", err) },
+			}, workflows.CancelRequest{Reason: "guest cancelled"})
+		})
+	if res.Status != workflows.StatusVoided {
+		t.Fatalf("booking 3 ended %s", res.Status)
+	}
+
+	// Declined.
+	declined := workflows.ChargeView{ChargeUUID: "ch-4", Status: "error", State: a55client.StateFailed}
+	res = runBooking(t, e, &gateway{authorize: declined, declined: true}, input("BK-m4"), nil)
+	if res.Status != workflows.StatusDeclined {
+		t.Fatalf("booking 4 ended %s", res.Status)
+	}
+
+	body := scrape(t, e)
+	for _, want := range []string{
+		`booking_payment_authorizations_total{outcome="authorized"} 2`,
+		`booking_payment_authorizations_total{outcome="awaiting_3ds"} 1`,
+		`booking_payment_authorizations_total{outcome="declined"} 1`,
+		`booking_payment_threeds_challenges_total 1`,
+		`booking_payment_threeds_outcomes_total{outcome="authorized"} 1`,
+		`booking_payment_captures_total{by="request"} 1`,
+		`booking_payment_releases_total{by="deadline"} 1`,
+		`booking_payment_releases_total{by="request"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("booking_payment lines:\n%s", grep(body, "booking_payment"))
+	}
+}
+
+func grep(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
