@@ -1,0 +1,206 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// Every approving test card: hold, then capture in full at check-out.
+func TestApprovedCardsAreHeldThenCaptured(t *testing.T) {
+	for _, card := range []struct{ name, number string }{
+		{"visa", "4111111111111111"},
+		{"mastercard", "5500000000000004"},
+	} {
+		t.Run(card.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := testCtx(t)
+			id := bookingID(card.name)
+			auth := authorize(t, ctx, hold(id, card.number, 45000))
+			if auth.Status != workflows.StatusAuthorized || auth.ChargeUUID == "" {
+				t.Fatalf("authorization = %+v, want authorized with a charge", auth)
+			}
+			if auth.Authorized != brl(45000) {
+				t.Errorf("authorized %v, want BRL 450.00", auth.Authorized)
+			}
+			if auth.CaptureDeadline.IsZero() {
+				t.Error("no capture deadline reported")
+			}
+			held := ledgerCharge(t, ctx, id, auth.ChargeUUID)
+			if held.Status != "authorized" || held.Authorized.Minor != 45000 || held.Captured.Minor != 0 {
+				t.Fatalf("ledger after authorization: %s authorized %d captured %d", held.Status, held.Authorized.Minor, held.Captured.Minor)
+			}
+
+			capt, err := st().Capture(ctx, id, nil)
+			if err != nil {
+				t.Fatalf("capture: %v", err)
+			}
+			if capt.Status != workflows.StatusCaptured || capt.Captured != brl(45000) || capt.Released.Minor != 0 {
+				t.Fatalf("capture result = %+v, want all BRL 450.00 captured", capt)
+			}
+			res := result(t, ctx, id)
+			if res.Status != workflows.StatusCaptured || res.Captured != brl(45000) || res.CapturedBy != "request" {
+				t.Fatalf("workflow result = %+v", res)
+			}
+			e := ledgerCharge(t, ctx, id, auth.ChargeUUID)
+			if e.Captured.Minor != 45000 || e.Released.Minor != 0 || e.Calls.Capture != 1 {
+				t.Fatalf("ledger: captured %d released %d captures %d", e.Captured.Minor, e.Released.Minor, e.Calls.Capture)
+			}
+		})
+	}
+}
+
+// Declining test cards end the booking with A55's code and never capture.
+func TestDeclinedCardsEndTheBooking(t *testing.T) {
+	for _, card := range []struct {
+		name, number, code string
+		statuses          []workflows.Status
+	}{
+		{"declined", "4000000000000002", "CARD_DECLINED", []workflows.Status{workflows.StatusDeclined}},
+		{"insufficient-funds", "5105105105105100", "INSUFFICIENT_FUNDS", []workflows.Status{workflows.StatusDeclined}},
+		{"processing-error", "4000000000000069", "PROCESSING_ERROR", []workflows.Status{workflows.StatusDeclined, workflows.StatusFailed}},
+	} {
+		t.Run(card.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := testCtx(t)
+			id := bookingID(card.name)
+			auth := authorize(t, ctx, hold(id, card.number, 30000))
+			if !containsStatus(card.statuses, auth.Status) || auth.DeclineCode != card.code {
+				t.Fatalf("authorization = %+v, want %v with code %s", auth, card.statuses, card.code)
+			}
+			res := result(t, ctx, id)
+			if res.Status != auth.Status || res.DeclineCode != card.code || res.Captured.Minor != 0 {
+				t.Fatalf("workflow result = %+v", res)
+			}
+			if auth.ChargeUUID != "" {
+				e := ledgerCharge(t, ctx, id, auth.ChargeUUID)
+				if e.Status != "error" || e.Code != card.code || e.Captured.Minor != 0 || e.Calls.Capture != 0 {
+					t.Fatalf("ledger: status %s code %s captured %d", e.Status, e.Code, e.Captured.Minor)
+				}
+			}
+			// A capture after a decline is refused and changes nothing.
+			if _, err := st().Capture(ctx, id, nil); err == nil {
+				t.Fatal("a declined booking accepted a capture")
+			}
+		})
+	}
+}
+
+func containsStatus(list []workflows.Status, s workflows.Status) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// The 3DS card: the workflow waits for the challenge, the card holder
+// approves it on the sandbox's page, A55's webhook reaches the workflow
+// through the receiver, and the hold can then be captured.
+func Test3DSChallengeThenWebhookThenCapture(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	id := bookingID("3ds")
+	in := hold(id, "4000000000000101", 80000)
+	in.ThreeDS = true
+	in.DeviceInfo = deviceInfo(id)
+	in.ReturnURL = "http://127.0.0.1/return/" + id
+	auth := authorize(t, ctx, in)
+	if auth.Status != workflows.StatusAwaiting3DS || auth.URL3DS == "" || auth.ChargeUUID == "" {
+		t.Fatalf("authorization = %+v, want awaiting_3ds with url_3ds", auth)
+	}
+	if s, err := st().Status(ctx, id); err != nil || s.Status != workflows.StatusAwaiting3DS {
+		t.Fatalf("status before the challenge = %+v, %v", s.Status, err)
+	}
+	if _, err := st().Capture(ctx, id, nil); err == nil {
+		t.Fatal("a capture was accepted before the 3DS challenge")
+	}
+
+	before := signalsReceived(t, ctx, id, workflows.SignalChargeChanged)
+	if err := env.sandbox.CompleteChallenge(ctx, auth.URL3DS, true); err != nil {
+		t.Fatal(err)
+	}
+	// Nobody tells the workflow but A55's webhook (no 3ds_complete signal).
+	s := waitStatus(t, ctx, id, workflows.StatusAuthorized)
+	if s.Authorized != brl(80000) {
+		t.Errorf("authorized %v after 3DS, want BRL 800.00", s.Authorized)
+	}
+	if n := signalsReceived(t, ctx, id, workflows.SignalChargeChanged); n <= before {
+		t.Fatalf("no %s signal after the challenge: the webhook did not reach the workflow", workflows.SignalChargeChanged)
+	}
+	if n := signalsReceived(t, ctx, id, workflows.Signal3DSComplete); n != 0 {
+		t.Fatalf("%d %s signals: this test must rely on the webhook alone", n, workflows.Signal3DSComplete)
+	}
+	if e := ledgerCharge(t, ctx, id, auth.ChargeUUID); e.Webhooks.Delivered < 1 || !e.ThreeDS {
+		t.Fatalf("ledger: webhooks %+v, threeds %v", e.Webhooks, e.ThreeDS)
+	}
+
+	capt, err := st().Capture(ctx, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if capt.Captured != brl(80000) {
+		t.Fatalf("captured %v, want BRL 800.00", capt.Captured)
+	}
+	if e := ledgerCharge(t, ctx, id, auth.ChargeUUID); e.Captured.Minor != 80000 {
+		t.Fatalf("ledger captured %d", e.Captured.Minor)
+	}
+}
+
+// A failed challenge declines the booking; nothing is captured.
+func Test3DSChallengeFailedDeclines(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	id := bookingID("3ds-fail")
+	in := hold(id, "4000000000000101", 20000)
+	in.ThreeDS = true
+	in.DeviceInfo = deviceInfo(id)
+	auth := authorize(t, ctx, in)
+	if auth.Status != workflows.StatusAwaiting3DS {
+		t.Fatalf("authorization = %+v", auth)
+	}
+	if err := env.sandbox.CompleteChallenge(ctx, auth.URL3DS, false); err != nil {
+		t.Fatal(err)
+	}
+	res := result(t, ctx, id)
+	if res.Status != workflows.StatusDeclined || res.Captured.Minor != 0 {
+		t.Fatalf("workflow result = %+v, want declined", res)
+	}
+	if e := ledgerCharge(t, ctx, id, auth.ChargeUUID); e.Captured.Minor != 0 {
+		t.Fatalf("ledger captured %d", e.Captured.Minor)
+	}
+}
+
+// Check-out bill below the hold: capture part, the rest is released.
+func TestPartialCaptureReleasesTheRest(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	id := bookingID("partial")
+	auth := authorize(t, ctx, hold(id, "4111111111111111", 50000))
+	if auth.Status != workflows.StatusAuthorized {
+		t.Fatalf("authorization = %+v", auth)
+	}
+	bill := brl(32000)
+	capt, err := st().Capture(ctx, id, &bill)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if capt.Captured != brl(32000) || capt.Released != brl(18000) {
+		t.Fatalf("capture result = %+v, want captured 320.00 released 180.00", capt)
+	}
+	e := ledgerCharge(t, ctx, id, auth.ChargeUUID)
+	if e.Captured.Minor != 32000 || e.Released.Minor != 18000 {
+		t.Fatalf("ledger: captured %d released %d, want 32000 and 18000", e.Captured.Minor, e.Released.Minor)
+	}
+	// The hold is spent. Capture is idempotent per booking (one capture
+	// update id): asking again is either refused or answered with the first
+	// capture's result; either way A55 sees no second capture.
+	more := brl(1000)
+	if again, err := st().Capture(ctx, id, &more); err == nil && again != capt {
+		t.Fatalf("a second capture returned %+v, want the first capture's result %+v", again, capt)
+	}
+	if e := ledgerCharge(t, ctx, id, auth.ChargeUUID); e.Captured.Minor != 32000 || e.Calls.Capture != 1 {
+		t.Fatalf("ledger after a second capture request: captured %d, %d captures", e.Captured.Minor, e.Calls.Capture)
+	}
+}

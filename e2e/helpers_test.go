@@ -1,0 +1,158 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/starter"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+var (
+	runNonce = time.Now().UTC().Format("150405")
+	bookings atomic.Int64
+)
+
+// bookingID is unique per test run and names the test's purpose.
+func bookingID(purpose string) string {
+	return fmt.Sprintf("e2e-%s-%s-%d", purpose, runNonce, bookings.Add(1))
+}
+
+func brl(minor int64) money.Amount { return money.Amount{Minor: minor, Currency: "BRL"} }
+
+func st() *starter.Starter { return starter.New(env.client) }
+
+func testCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// hold is a hotel booking's input: R$ amount on card, check-out in two days,
+// release at the deadline.
+func hold(id, card string, minor int64) workflows.BookingPaymentInput {
+	return workflows.BookingPaymentInput{
+		BookingID: id, Kind: workflows.KindHotelStay, MerchantID: "e2e-hotel",
+		WalletUUID: a55sandbox.DefaultWallet,
+		Payer: a55client.Payer{
+			Name: "Ana Souza", Email: "ana.souza@example.com", CellPhone: "+5511987654321", TaxID: "12345678909",
+			Address: &a55client.Address{Street: "Avenida Atlântica", AddressNumber: "1702", Neighborhood: "Copacabana",
+				City: "Rio de Janeiro", State: "RJ", PostalCode: "22021-001", Country: "BR"},
+		},
+		Amount:      brl(minor),
+		Description: "e2e stay",
+		Card: a55client.Card{HolderName: "ANA SOUZA", Number: card, ExpiryMonth: 12,
+			ExpiryYear: time.Now().Year() + 3, CVV: "123"},
+		ExpectedCaptureAt: time.Now().Add(48 * time.Hour),
+		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},
+	}
+}
+
+func deviceInfo(session string) *a55client.DeviceInfo {
+	yes, no := true, false
+	return &a55client.DeviceInfo{
+		IPAddress: "127.0.0.1", UserAgent: "Mozilla/5.0 e2e", HTTPAcceptContent: "text/html",
+		HTTPAcceptBrowserValue: "text/html", HTTPBrowserLanguage: "pt-BR",
+		HTTPBrowserJavaEnabled: &no, HTTPBrowserJavascriptEnabled: &yes, HTTPBrowserColorDepth: "24",
+		HTTPBrowserScreenHeight: "1080", HTTPBrowserScreenWidth: "1920", HTTPBrowserTimeDifference: "180",
+		SessionID: session,
+	}
+}
+
+func authorize(t *testing.T, ctx context.Context, in workflows.BookingPaymentInput) workflows.AuthorizationResult {
+	t.Helper()
+	res, err := st().Authorize(ctx, in)
+	if err != nil {
+		t.Fatalf("authorize %s: %v", in.BookingID, err)
+	}
+	return res
+}
+
+// waitStatus polls the status query until the booking reaches want.
+func waitStatus(t *testing.T, ctx context.Context, id string, want workflows.Status) workflows.PaymentState {
+	t.Helper()
+	var last workflows.PaymentState
+	var lastErr error
+	for {
+		s, err := st().Status(ctx, id)
+		if err == nil {
+			last = s
+			if s.Status == want {
+				return s
+			}
+		}
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			t.Fatalf("booking %s: status %q (err %v), want %q; history %+v", id, last.Status, lastErr, want, last.History)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func result(t *testing.T, ctx context.Context, id string) workflows.BookingPaymentResult {
+	t.Helper()
+	r, err := st().Result(ctx, id)
+	if err != nil {
+		t.Fatalf("result of %s: %v", id, err)
+	}
+	return r
+}
+
+// ledgerCharge reads the charge from the sandbox and checks the ledger's
+// invariants for one booking: exactly one authorization (one charge for the
+// booking, created once), at most one capture.
+func ledgerCharge(t *testing.T, ctx context.Context, id, chargeUUID string) a55sandbox.LedgerEntry {
+	t.Helper()
+	e, err := env.sandbox.Charge(ctx, chargeUUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(e.ReferenceExternalID, id) {
+		t.Errorf("charge %s has reference_external_id %q, which does not name booking %s", chargeUUID, e.ReferenceExternalID, id)
+	}
+	same, err := env.sandbox.Ledger(ctx, e.ReferenceExternalID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(same) != 1 {
+		t.Errorf("booking %s has %d charges at A55, want exactly 1", id, len(same))
+	}
+	if e.Calls.Create != 1 {
+		t.Errorf("booking %s: charge created %d times, want 1", id, e.Calls.Create)
+	}
+	if e.Calls.Capture > 1 {
+		t.Errorf("booking %s: %d captures, want at most 1", id, e.Calls.Capture)
+	}
+	if e.CaptureFlag {
+		t.Errorf("booking %s: the charge was created with capture:true; a booking must only place a hold", id)
+	}
+	return e
+}
+
+// signalsReceived counts the signals of a name in the booking's history.
+func signalsReceived(t *testing.T, ctx context.Context, id, name string) int {
+	t.Helper()
+	it := env.client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	n := 0
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", id, err)
+		}
+		if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a != nil && a.GetSignalName() == name {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,199 @@
+// Package e2e runs the whole system as it runs in production, on this
+// machine: the real Temporal dev server (bin/temporal), and the real sandbox,
+// codec server, webhook receiver and worker binaries, each a subprocess with
+// its own environment on dynamic ports. Bookings go in through the starter
+// package, as a booking system's would; the sandbox's ledger is the ground
+// truth of what happened at "A55".
+//
+// The package fails (never skips) when the dev server or a binary cannot
+// start; only -short (make unit) skips it.
+package e2e
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/hotelpay/a55-temporal/codec"
+	"github.com/hotelpay/a55-temporal/internal/stack"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// The sandbox's hold window for this run: short enough that a booking whose
+// own hold window matches it reaches its deadline within seconds, long enough
+// that no other test's hold lapses on a slow machine.
+const sandboxHoldWindow = 90 * time.Second
+
+// env is the running stack, shared by every test of the package.
+var env struct {
+	root     string
+	proj     *stack.Project
+	server   *testsuite.DevServer
+	client   client.Client // encrypting client, as a booking system has
+	sandbox  stack.SandboxAdmin
+	stateDir string
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("e2e: skipped with -short (it starts the dev server and every binary)")
+		os.Exit(0)
+	}
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) (code int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	defer func() {
+		if code != 0 {
+			dumpOutputs(os.Stderr)
+		}
+	}()
+	if err := start(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: cannot start the stack:", err)
+		stop()
+		return 1
+	}
+	defer stop()
+	return m.Run()
+}
+
+func start(ctx context.Context) error {
+	root, err := stack.RepoRoot(".")
+	if err != nil {
+		return err
+	}
+	env.root = root
+	temporalBin := filepath.Join(root, "bin", "temporal")
+	if _, err := os.Stat(temporalBin); err != nil {
+		return fmt.Errorf("%s is missing: run `make temporal` first (make test does)", temporalBin)
+	}
+	tmp, err := os.MkdirTemp("", "a55-e2e-")
+	if err != nil {
+		return err
+	}
+	env.stateDir = tmp
+	addrs, err := stack.FreeAddrs()
+	if err != nil {
+		return err
+	}
+	env.proj = &stack.Project{
+		Root: root, BinDir: filepath.Join(tmp, "bin"), StateDir: tmp, LogDir: filepath.Join(tmp, "logs"),
+		Addrs: addrs,
+		SandboxArgs: []string{
+			"-hold-window", sandboxHoldWindow.String(),
+			"-webhook-retry-scale", "0.001",
+			"-settlement-delay", "-1s",
+		},
+	}
+	for _, bin := range []string{stack.BinSandbox, stack.BinCodec, stack.BinReceiver, stack.BinWorker} {
+		if !stack.PackageExists(root, stack.MainPackages[bin]) {
+			return fmt.Errorf("%s (%s) is missing from this checkout", bin, stack.MainPackages[bin])
+		}
+	}
+	if err := env.proj.Build(ctx); err != nil {
+		return err
+	}
+	secrets, err := env.proj.Secrets()
+	if err != nil {
+		return err
+	}
+	_ = secrets
+
+	// The dev server the way the SDK's test suite runs it, with our binary and
+	// search attributes.
+	logFile, err := os.Create(filepath.Join(tmp, "temporal.log"))
+	if err != nil {
+		return err
+	}
+	extra := []string{"--ui-codec-endpoint", env.proj.CodecURL()}
+	for _, sa := range workflows.SearchAttributeFlags {
+		extra = append(extra, "--search-attribute", sa)
+	}
+	env.server, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:  temporalBin,
+		ClientOptions: &client.Options{HostPort: addrs.Temporal, Namespace: "default"},
+		LogLevel:      "warn",
+		ExtraArgs:     extra,
+		Stdout:        logFile,
+		Stderr:        logFile,
+	})
+	if err != nil {
+		return fmt.Errorf("dev server (%s): %w", temporalBin, err)
+	}
+	if err := env.proj.StartApps(ctx); err != nil {
+		return err
+	}
+	ring, err := codec.KeyringFromFile(env.proj.PayloadKeyFile())
+	if err != nil {
+		return err
+	}
+	dc, fc := codec.ClientOptions(ring)
+	env.client, err = client.DialContext(ctx, client.Options{
+		HostPort: addrs.Temporal, Namespace: "default", DataConverter: dc, FailureConverter: fc,
+		Logger: quietLogger{},
+	})
+	if err != nil {
+		return err
+	}
+	env.sandbox = stack.SandboxAdmin{BaseURL: env.proj.SandboxURL()}
+	return nil
+}
+
+func stop() {
+	if env.client != nil {
+		env.client.Close()
+	}
+	if env.proj != nil {
+		_ = env.proj.Stop()
+	}
+	if env.server != nil {
+		_ = env.server.Stop()
+	}
+	if env.stateDir != "" && os.Getenv("E2E_KEEP_STATE") == "" {
+		_ = os.RemoveAll(env.stateDir)
+	}
+}
+
+// dumpOutputs prints the tail of every process's output after a failure.
+func dumpOutputs(w io.Writer) {
+	if env.proj != nil {
+		for _, p := range env.proj.Group().Processes() {
+			fmt.Fprintf(w, "\n----- %s (last output) -----\n%s\n", p.Name, tail(p.Output(), 4000))
+		}
+	}
+	if env.stateDir != "" {
+		if b, err := os.ReadFile(filepath.Join(env.stateDir, "temporal.log")); err == nil && len(b) > 0 {
+			fmt.Fprintf(w, "\n----- temporal dev server -----\n%s\n", tail(string(b), 4000))
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[len(s)-n:]
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...any) {}
+func (quietLogger) Info(string, ...any)  {}
+func (quietLogger) Warn(string, ...any)  {}
+func (quietLogger) Error(string, ...any) {}
