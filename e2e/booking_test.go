@@ -54,7 +54,7 @@ func TestApprovedCardsAreHeldThenCaptured(t *testing.T) {
 func TestDeclinedCardsEndTheBooking(t *testing.T) {
 	for _, card := range []struct {
 		name, number, code string
-		statuses          []workflows.Status
+		statuses           []workflows.Status
 	}{
 		{"declined", "4000000000000002", "CARD_DECLINED", []workflows.Status{workflows.StatusDeclined}},
 		{"insufficient-funds", "5105105105105100", "INSUFFICIENT_FUNDS", []workflows.Status{workflows.StatusDeclined}},
