@@ -181,7 +181,11 @@ func (d *demo) finish(ctx context.Context, bookingID, chargeUUID string) error {
 	if err != nil {
 		return fmt.Errorf("result of %s: %w", bookingID, err)
 	}
-	d.step("workflow finished: %s, captured %s", res.Status, res.Captured.Display())
+	if res.Captured.IsZero() || res.Captured.Minor == 0 {
+		d.step("workflow finished: %s, nothing captured", res.Status)
+	} else {
+		d.step("workflow finished: %s, %s captured (by %s)", res.Status, res.Captured.Display(), res.CapturedBy)
+	}
 	e, err := d.admin.Charge(ctx, chargeUUID)
 	if err != nil {
 		return err
