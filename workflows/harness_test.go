@@ -1,0 +1,226 @@
+package workflows_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/activities"
+	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// t0 is the mock clock's start: every test is reproducible.
+var t0 = time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
+
+var brl = func(minor int64) money.Amount { return money.Amount{Minor: minor, Currency: "BRL"} }
+
+const testHolder = "TEST HOLDER"
+
+func validInput(bookingID string) workflows.BookingPaymentInput {
+	yes := true
+	return workflows.BookingPaymentInput{
+		BookingID:  bookingID,
+		Kind:       workflows.KindHotelStay,
+		MerchantID: "merchant-1",
+		WalletUUID: "00000000-0000-4000-8000-000000000001",
+		Payer:      a55client.Payer{Name: "Ana Souza", Email: "ana@example.com"},
+		Amount:     brl(50000),
+		Card: a55client.Card{HolderName: testHolder, Number: cardApprove, ExpiryMonth: 12,
+			ExpiryYear: 2030, CVV: "123"},
+		DeviceInfo: &a55client.DeviceInfo{
+			IPAddress: "203.0.113.7", UserAgent: "Mozilla/5.0", HTTPAcceptContent: "text/html",
+			HTTPAcceptBrowserValue: "text/html", HTTPBrowserLanguage: "pt-BR",
+			HTTPBrowserJavaEnabled: &yes, HTTPBrowserJavascriptEnabled: &yes,
+			HTTPBrowserColorDepth: "24", HTTPBrowserScreenHeight: "900", HTTPBrowserScreenWidth: "1440",
+			HTTPBrowserTimeDifference: "180",
+		},
+		ExpectedCaptureAt: t0.Add(48 * time.Hour),
+		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},
+		ReturnURL:         "https://hotel.example/return",
+	}
+}
+
+// run is one workflow execution in the SDK's test environment (mock clock,
+// time skipping) with the real activities over the fake A55.
+type run struct {
+	t    *testing.T
+	env  *testsuite.TestWorkflowEnvironment
+	fake *fakeA55
+	in   workflows.BookingPaymentInput
+
+	mu         sync.Mutex
+	activities []startedActivity
+}
+
+type startedActivity struct {
+	name string
+	args string // JSON of the input, to check card data stays in Authorize
+}
+
+func newRun(t *testing.T, in workflows.BookingPaymentInput) *run {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartTime(t0)
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID(in.BookingID), TaskQueue: workflows.TaskQueue})
+	env.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	fake := newFakeA55()
+	env.RegisterActivity(activities.NewWithGateway(fake, activities.Config{
+		WebhookBaseURL: "https://hooks.example", WebhookSecret: []byte("test-secret"),
+	}))
+	r := &run{t: t, env: env, fake: fake, in: in}
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+		var raw json.RawMessage
+		_ = args.Get(&raw)
+		r.mu.Lock()
+		r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, args: string(raw)})
+		r.mu.Unlock()
+	})
+	return r
+}
+
+// at runs fn after d of workflow time.
+func (r *run) at(d time.Duration, fn func()) { r.env.RegisterDelayedCallback(fn, d) }
+
+// outcome collects one update's answer.
+type outcome struct {
+	accepted bool
+	rejected error
+	done     bool
+	result   any
+	err      error
+}
+
+func (o *outcome) decode(t *testing.T, v any) {
+	t.Helper()
+	b, err := json.Marshal(o.result)
+	if err != nil {
+		t.Fatalf("update result: %v", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("update result %s: %v", b, err)
+	}
+}
+
+// update sends an update now (call from inside at).
+func (r *run) update(name, id string, arg ...any) *outcome {
+	o := &outcome{}
+	r.env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
+		OnAccept:   func() { o.accepted = true },
+		OnReject:   func(err error) { o.rejected = err },
+		OnComplete: func(res any, err error) { o.done, o.result, o.err = true, res, err },
+	}, arg...)
+	return o
+}
+
+func (r *run) signal(name string, v any) { r.env.SignalWorkflow(name, v) }
+
+func (r *run) state() workflows.PaymentState {
+	r.t.Helper()
+	v, err := r.env.QueryWorkflow(workflows.QueryStatus)
+	if err != nil {
+		r.t.Fatalf("query: %v", err)
+	}
+	var st workflows.PaymentState
+	if err := v.Get(&st); err != nil {
+		r.t.Fatalf("query decode: %v", err)
+	}
+	return st
+}
+
+// execute runs the workflow to completion and returns its result.
+func (r *run) execute() workflows.BookingPaymentResult {
+	r.t.Helper()
+	r.env.ExecuteWorkflow(workflows.WorkflowName, r.in)
+	if !r.env.IsWorkflowCompleted() {
+		r.t.Fatal("workflow did not complete")
+	}
+	if err := r.env.GetWorkflowError(); err != nil {
+		r.t.Fatalf("workflow error: %v", err)
+	}
+	var res workflows.BookingPaymentResult
+	if err := r.env.GetWorkflowResult(&res); err != nil {
+		r.t.Fatal(err)
+	}
+	r.checkNoCardOutsideAuthorize(res)
+	return res
+}
+
+// checkNoCardOutsideAuthorize: the PAN, CVV and holder name appear in the
+// Authorize activity's input only: never in another activity, the result or
+// the query answer.
+func (r *run) checkNoCardOutsideAuthorize(res workflows.BookingPaymentResult) {
+	r.t.Helper()
+	secrets := []string{r.in.Card.Number, `"cvv":"` + r.in.Card.CVV + `"`, testHolder}
+	check := func(what, s string) {
+		for _, sec := range secrets {
+			if sec != "" && strings.Contains(s, sec) {
+				r.t.Errorf("%s contains card data", what)
+			}
+		}
+	}
+	b, _ := json.Marshal(res)
+	check("result", string(b))
+	b, _ = json.Marshal(r.state())
+	check("query answer", string(b))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	authorizeSawCard := false
+	for _, a := range r.activities {
+		if a.name == activities.AuthorizeName {
+			authorizeSawCard = authorizeSawCard || strings.Contains(a.args, r.in.Card.Number)
+			continue
+		}
+		check("activity "+a.name+" input", a.args)
+	}
+	if len(r.activities) > 0 && r.activities[0].name == activities.AuthorizeName && !authorizeSawCard {
+		r.t.Error("the Authorize activity did not receive the card")
+	}
+}
+
+func (r *run) started(name string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, a := range r.activities {
+		if a.name == name {
+			n++
+		}
+	}
+	return n
+}
+
+func statuses(st workflows.PaymentState) []workflows.Status {
+	out := []workflows.Status{}
+	for _, tr := range st.History {
+		out = append(out, tr.To)
+	}
+	return out
+}
+
+func wantStatuses(t *testing.T, st workflows.PaymentState, want ...workflows.Status) {
+	t.Helper()
+	got := statuses(st)
+	if strings.Join(toStrings(got), ",") != strings.Join(toStrings(want), ",") {
+		t.Errorf("status history = %v, want %v", got, want)
+	}
+}
+
+func toStrings(s []workflows.Status) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = string(v)
+	}
+	return out
+}

@@ -1,0 +1,557 @@
+package workflows_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/activities"
+	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+func TestFrictionlessApproveThenCaptureFull(t *testing.T) {
+	r := newRun(t, validInput("H-1001"))
+	var auth, capture *outcome
+	r.at(0, func() { auth = r.update(workflows.UpdateAuthorization, "auth") })
+	r.at(time.Hour, func() {
+		st := r.state()
+		if st.Status != workflows.StatusAuthorized {
+			t.Errorf("status at +1h = %s, want authorized", st.Status)
+		}
+		if want := t0.Add(72 * time.Hour); !st.CaptureDeadline.Equal(want) {
+			t.Errorf("capture deadline = %s, want %s (check-out + 24 h grace)", st.CaptureDeadline, want)
+		}
+		if want := t0.Add(7 * 24 * time.Hour); !st.HoldExpiresAt.Equal(want) {
+			t.Errorf("hold expires = %s, want %s", st.HoldExpiresAt, want)
+		}
+		capture = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{})
+	})
+	res := r.execute()
+
+	var a workflows.AuthorizationResult
+	auth.decode(t, &a)
+	if a.Status != workflows.StatusAuthorized || a.ChargeUUID == "" || a.Authorized != brl(50000) {
+		t.Errorf("authorization = %+v", a)
+	}
+	var c workflows.CaptureResult
+	if capture.err != nil {
+		t.Fatalf("capture: %v", capture.err)
+	}
+	capture.decode(t, &c)
+	if c.Captured != brl(50000) || c.Released != brl(0) || c.Status != workflows.StatusCaptured {
+		t.Errorf("capture result = %+v", c)
+	}
+	if res.Status != workflows.StatusCaptured || res.CapturedBy != "request" || res.Captured != brl(50000) {
+		t.Errorf("result = %+v", res)
+	}
+	creates, captures, cancels := r.fake.counts("H-1001")
+	if creates != 1 || captures != 1 || cancels != 0 {
+		t.Errorf("A55 saw %d creates, %d captures, %d cancels", creates, captures, cancels)
+	}
+	wantStatuses(t, r.state(), workflows.StatusAuthorizing, workflows.StatusAuthorized, workflows.StatusCapturing, workflows.StatusCaptured)
+}
+
+func TestPartialCaptureReleasesTheRest(t *testing.T) {
+	r := newRun(t, validInput("H-1002"))
+	var capture *outcome
+	amount := brl(32000)
+	r.at(time.Hour, func() {
+		capture = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{Amount: &amount})
+	})
+	res := r.execute()
+	if capture.err != nil {
+		t.Fatal(capture.err)
+	}
+	var c workflows.CaptureResult
+	capture.decode(t, &c)
+	if c.Captured != brl(32000) || c.Released != brl(18000) {
+		t.Errorf("capture = %+v, want captured 320,00 released 180,00", c)
+	}
+	if got := r.fake.charge(res.ChargeUUID).captured; got != brl(32000) {
+		t.Errorf("A55 captured %v", got)
+	}
+	if res.Captured != brl(32000) || res.Authorized != brl(50000) {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestCaptureValidatorRejectsBadCaptures(t *testing.T) {
+	r := newRun(t, validInput("H-1003"))
+	over, usd, zero := brl(50001), money.Amount{Minor: 100, Currency: "USD"}, brl(0)
+	var rejected []*outcome
+	var good, second *outcome
+	r.at(time.Hour, func() {
+		for i, a := range []*money.Amount{&over, &usd, &zero} {
+			rejected = append(rejected, r.update(workflows.UpdateCapture, "bad-"+string(rune('a'+i)), workflows.CaptureRequest{Amount: a}))
+		}
+		good = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{})
+		// The second capture arrives while the first is in flight.
+		second = r.update(workflows.UpdateCapture, "capture-2", workflows.CaptureRequest{})
+	})
+	res := r.execute()
+	wantMsgs := []string{"more than the authorized", "currency", "positive"}
+	for i, o := range rejected {
+		if o.rejected == nil || o.accepted {
+			t.Errorf("bad capture %d was not rejected by the validator", i)
+			continue
+		}
+		if !strings.Contains(o.rejected.Error(), wantMsgs[i]) {
+			t.Errorf("bad capture %d: %v, want it to mention %q", i, o.rejected, wantMsgs[i])
+		}
+	}
+	if good.err != nil || !good.accepted {
+		t.Fatalf("good capture: %+v", good)
+	}
+	if second.rejected == nil || !strings.Contains(second.rejected.Error(), "already in progress") {
+		t.Errorf("second capture: rejected=%v accepted=%v", second.rejected, second.accepted)
+	}
+	if _, captures, _ := r.fake.counts("H-1003"); captures != 1 || res.Status != workflows.StatusCaptured {
+		t.Errorf("captures = %d, status %s", captures, res.Status)
+	}
+}
+
+func TestCancelVoidsTheHold(t *testing.T) {
+	r := newRun(t, validInput("H-1005"))
+	var cancel, late *outcome
+	r.at(2*time.Hour, func() {
+		cancel = r.update(workflows.UpdateCancel, "cancel", workflows.CancelRequest{Reason: "guest cancelled"})
+		late = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{})
+	})
+	res := r.execute()
+	if cancel.err != nil {
+		t.Fatal(cancel.err)
+	}
+	var c workflows.CancelResult
+	cancel.decode(t, &c)
+	if c.Status != workflows.StatusVoided || res.Status != workflows.StatusVoided {
+		t.Errorf("cancel = %+v, result %+v", c, res)
+	}
+	if late.rejected == nil {
+		t.Error("a capture after the cancel started was accepted")
+	}
+	if r.fake.charge(res.ChargeUUID).status != "canceled" {
+		t.Error("A55 still holds the charge")
+	}
+	if !strings.Contains(res.Reason, "guest cancelled") {
+		t.Errorf("reason %q does not carry the booking system's reason", res.Reason)
+	}
+}
+
+func TestDeadlineReleasesByDefault(t *testing.T) {
+	r := newRun(t, validInput("H-1006"))
+	res := r.execute()
+	if res.Status != workflows.StatusVoided {
+		t.Fatalf("result = %+v", res)
+	}
+	st := r.state()
+	last := st.History[len(st.History)-1]
+	if want := t0.Add(72 * time.Hour); !last.At.Equal(want) {
+		t.Errorf("released at %s, want the deadline %s", last.At, want)
+	}
+	if _, captures, cancels := r.fake.counts("H-1006"); captures != 0 || cancels != 1 {
+		t.Errorf("captures %d cancels %d", captures, cancels)
+	}
+}
+
+func TestDeadlineCapturesPerPolicy(t *testing.T) {
+	in := validInput("H-1007")
+	amount := brl(10000)
+	in.DeadlinePolicy = workflows.DeadlinePolicy{Action: workflows.DeadlineCapture, Amount: &amount}
+	in.ExpectedCaptureAt = t0.Add(10 * 24 * time.Hour) // after the hold: the hold wins
+	in.HoldWindow = 5 * 24 * time.Hour
+	r := newRun(t, in)
+	var late *outcome
+	r.at(5*24*time.Hour-6*time.Hour+time.Second, func() {
+		late = r.update(workflows.UpdateCapture, "late", workflows.CaptureRequest{})
+	})
+	res := r.execute()
+	if res.Status != workflows.StatusCaptured || res.CapturedBy != "deadline" || res.Captured != amount {
+		t.Fatalf("result = %+v", res)
+	}
+	st := r.state()
+	if want := t0.Add(5*24*time.Hour - 6*time.Hour); !st.CaptureDeadline.Equal(want) {
+		t.Errorf("deadline %s, want hold expiry − margin %s", st.CaptureDeadline, want)
+	}
+	if late != nil && late.accepted {
+		t.Error("a capture after the deadline was accepted")
+	}
+}
+
+func TestMoveCaptureTimeRearmsTheTimer(t *testing.T) {
+	r := newRun(t, validInput("H-1008"))
+	var moved, beyond, past *outcome
+	r.at(time.Hour, func() {
+		past = r.update(workflows.UpdateMoveCaptureTime, "past", workflows.MoveCaptureTimeRequest{ExpectedCaptureAt: t0})
+		moved = r.update(workflows.UpdateMoveCaptureTime, "move-1", workflows.MoveCaptureTimeRequest{ExpectedCaptureAt: t0.Add(4 * 24 * time.Hour)})
+	})
+	// The original deadline (+72h) passes without action.
+	r.at(73*time.Hour, func() {
+		if st := r.state(); st.Status != workflows.StatusAuthorized {
+			t.Errorf("status at the old deadline = %s, want authorized", st.Status)
+		}
+		beyond = r.update(workflows.UpdateMoveCaptureTime, "move-2", workflows.MoveCaptureTimeRequest{ExpectedCaptureAt: t0.Add(20 * 24 * time.Hour)})
+	})
+	res := r.execute()
+	if past.rejected == nil {
+		t.Error("a past check-out was accepted")
+	}
+	var m workflows.MoveCaptureTimeResult
+	moved.decode(t, &m)
+	if want := t0.Add(5 * 24 * time.Hour); !m.CaptureDeadline.Equal(want) {
+		t.Errorf("moved deadline %s, want %s", m.CaptureDeadline, want)
+	}
+	var b workflows.MoveCaptureTimeResult
+	beyond.decode(t, &b)
+	holdLimit := t0.Add(7*24*time.Hour - 6*time.Hour)
+	if !b.CaptureDeadline.Equal(holdLimit) {
+		t.Errorf("deadline beyond the hold = %s, want hold expiry − margin %s", b.CaptureDeadline, holdLimit)
+	}
+	st := r.state()
+	if last := st.History[len(st.History)-1]; res.Status != workflows.StatusVoided || !last.At.Equal(holdLimit) {
+		t.Errorf("result %s at %s, want voided at %s", res.Status, last.At, holdLimit)
+	}
+}
+
+func TestThreeDSApproved(t *testing.T) {
+	in := validInput("H-2001")
+	in.Card.Number = cardChallenge
+	in.ThreeDS = true
+	r := newRun(t, in)
+	var first, second, capture *outcome
+	var waiting workflows.PaymentState
+	r.at(0, func() { first = r.update(workflows.UpdateAuthorization, "auth-1") })
+	r.at(2*time.Minute, func() {
+		waiting = r.state()
+		r.fake.complete3DS(waiting.ChargeUUID, true)
+		r.signal(workflows.Signal3DSComplete, workflows.ThreeDSCompleteSignal{ChargeUUID: waiting.ChargeUUID})
+	})
+	r.at(3*time.Minute, func() { second = r.update(workflows.UpdateAuthorization, "auth-2") })
+	r.at(time.Hour, func() {
+		a := brl(50000)
+		capture = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{Amount: &a})
+	})
+	res := r.execute()
+	var a1, a2 workflows.AuthorizationResult
+	first.decode(t, &a1)
+	second.decode(t, &a2)
+	if a1.Status != workflows.StatusAwaiting3DS || !strings.HasPrefix(a1.URL3DS, "https://a55.test/3ds/") {
+		t.Errorf("first authorization = %+v", a1)
+	}
+	if waiting.Status != workflows.StatusAwaiting3DS || waiting.URL3DS != a1.URL3DS {
+		t.Errorf("state while waiting = %s %q", waiting.Status, waiting.URL3DS)
+	}
+	if a2.Status != workflows.StatusAuthorized || a2.URL3DS != "" {
+		t.Errorf("second authorization = %+v", a2)
+	}
+	if capture.err != nil || res.Status != workflows.StatusCaptured {
+		t.Errorf("capture %v, result %+v", capture.err, res)
+	}
+	wantStatuses(t, r.state(), workflows.StatusAuthorizing, workflows.StatusAwaiting3DS, workflows.StatusAuthorized,
+		workflows.StatusCapturing, workflows.StatusCaptured)
+}
+
+func TestThreeDSFailed(t *testing.T) {
+	in := validInput("H-2002")
+	in.Card.Number = cardChallenge
+	in.ThreeDS = true
+	r := newRun(t, in)
+	r.at(time.Minute, func() {
+		uuid := r.state().ChargeUUID
+		r.fake.complete3DS(uuid, false)
+		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "error"})
+	})
+	res := r.execute()
+	if res.Status != workflows.StatusDeclined || res.Reason != workflows.Reason3DSFailed || res.DeclineCode != "3DS_FAILED" {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestThreeDSAbandonedIsCancelled(t *testing.T) {
+	in := validInput("H-2003")
+	in.Card.Number = cardChallenge
+	in.ThreeDS = true
+	r := newRun(t, in)
+	// A stale 3ds_complete for another charge changes nothing.
+	r.at(time.Minute, func() {
+		r.signal(workflows.Signal3DSComplete, workflows.ThreeDSCompleteSignal{ChargeUUID: "someone-else"})
+	})
+	res := r.execute()
+	if res.Status != workflows.StatusDeclined || res.Reason != workflows.Reason3DSAbandoned {
+		t.Fatalf("result = %+v", res)
+	}
+	if got := r.fake.charge(res.ChargeUUID).status; got != "canceled" {
+		t.Errorf("A55 charge is %s, want canceled", got)
+	}
+	st := r.state()
+	if last := st.History[len(st.History)-1]; !last.At.Equal(t0.Add(workflows.DefaultThreeDSTimeout)) {
+		t.Errorf("abandoned at %s, want after the 15 min timeout", last.At)
+	}
+	if r.started(activities.GetChargeName) != 1 {
+		t.Errorf("reads = %d, want 1 (the final read before cancelling)", r.started(activities.GetChargeName))
+	}
+}
+
+func TestDeclineEndsTheWorkflow(t *testing.T) {
+	in := validInput("H-3001")
+	in.Card.Number = cardDecline
+	r := newRun(t, in)
+	var auth *outcome
+	r.at(0, func() { auth = r.update(workflows.UpdateAuthorization, "auth") })
+	res := r.execute()
+	var a workflows.AuthorizationResult
+	auth.decode(t, &a)
+	if a.Status != workflows.StatusDeclined || a.DeclineCode != "CARD_DECLINED" || a.DeclineMessage == "" {
+		t.Errorf("authorization = %+v", a)
+	}
+	if res.Status != workflows.StatusDeclined || res.DeclineCode != "CARD_DECLINED" {
+		t.Errorf("result = %+v", res)
+	}
+	if r.started(activities.AuthorizeName) != 1 {
+		t.Errorf("authorize attempts: %d", r.started(activities.AuthorizeName))
+	}
+}
+
+func TestWebhookBeforeCreateReturns(t *testing.T) {
+	in := validInput("H-4001")
+	in.Card.Number = cardChallenge
+	in.ThreeDS = true
+	r := newRun(t, in)
+	// The card holder is fast: the challenge completes and A55's webhook
+	// arrives while our create call is still waiting for its answer.
+	r.fake.onCreate = func(uuid, _ string) {
+		r.fake.complete3DS(uuid, true)
+		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "authorized"})
+	}
+	var auth *outcome
+	r.at(0, func() { auth = r.update(workflows.UpdateAuthorization, "auth") })
+	r.at(time.Minute, func() {
+		if st := r.state(); st.Status != workflows.StatusAuthorized {
+			t.Errorf("status at +1 min = %s: the early webhook was lost", st.Status)
+		}
+		r.update(workflows.UpdateCancel, "cancel", workflows.CancelRequest{})
+	})
+	res := r.execute()
+	var a workflows.AuthorizationResult
+	auth.decode(t, &a)
+	if a.Status != workflows.StatusAwaiting3DS && a.Status != workflows.StatusAuthorized {
+		t.Errorf("authorization = %+v", a)
+	}
+	if res.Status != workflows.StatusVoided {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestDuplicateAndOutOfOrderWebhooks(t *testing.T) {
+	r := newRun(t, validInput("H-4002"))
+	r.at(time.Hour, func() {
+		uuid := r.state().ChargeUUID
+		for i := 0; i < 5; i++ { // duplicates of what the create answer said: no reads
+			r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "authorized"})
+		}
+		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "pending"}) // stale
+	})
+	r.at(2*time.Hour, func() {
+		st := r.state()
+		if st.Status != workflows.StatusAuthorized {
+			t.Errorf("stale webhook moved the status to %s", st.Status)
+		}
+		if n := r.started(activities.GetChargeName); n != 1 {
+			t.Errorf("reads after 5 duplicates and 1 stale webhook = %d, want 1", n)
+		}
+		r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{})
+		// Late webhooks after the capture cannot move it.
+		uuid := st.ChargeUUID
+		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "authorized"})
+		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "canceled"})
+	})
+	res := r.execute()
+	if res.Status != workflows.StatusCaptured {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestWebhookReportsLapsedHold(t *testing.T) {
+	r := newRun(t, validInput("H-4003"))
+	r.at(time.Hour, func() {
+		uuid := r.state().ChargeUUID
+		r.fake.setStatus(uuid, "canceled")
+		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "canceled"})
+	})
+	res := r.execute()
+	if res.Status != workflows.StatusExpired || !strings.Contains(res.Reason, "canceled") {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestCaptureOfLapsedHoldEndsExpired(t *testing.T) {
+	r := newRun(t, validInput("H-4004"))
+	var capture *outcome
+	r.at(time.Hour, func() {
+		r.fake.setStatus(r.state().ChargeUUID, "canceled") // lapsed without a webhook
+		capture = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{})
+	})
+	res := r.execute()
+	var appErr *temporal.ApplicationError
+	if !errors.As(capture.err, &appErr) || appErr.Type() != workflows.ErrTypeHoldExpired {
+		t.Errorf("capture error = %v, want %s", capture.err, workflows.ErrTypeHoldExpired)
+	}
+	if res.Status != workflows.StatusExpired {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestRetryableFailuresAreRetried(t *testing.T) {
+	r := newRun(t, validInput("H-5001"))
+	r.fake.inject(r.fake.failNext, "create", 3)
+	r.fake.inject(r.fake.limitNext, "capture", 1)
+	r.fake.inject(r.fake.failNext, "capture", 2)
+	r.at(time.Hour, func() { r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{}) })
+	res := r.execute()
+	if res.Status != workflows.StatusCaptured {
+		t.Fatalf("result = %+v", res)
+	}
+	creates, captures, _ := r.fake.counts("H-5001")
+	if creates != 1 || captures != 1 {
+		t.Errorf("creates %d captures %d", creates, captures)
+	}
+	if n := r.started(activities.AuthorizeName); n != 4 {
+		t.Errorf("authorize attempts = %d, want 4", n)
+	}
+}
+
+func TestLostResponsesDoNotChargeTwice(t *testing.T) {
+	r := newRun(t, validInput("H-5002"))
+	r.fake.inject(r.fake.lostNext, "create", 1)
+	r.fake.inject(r.fake.lostNext, "capture", 1)
+	var capture *outcome
+	r.at(time.Hour, func() { capture = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{}) })
+	res := r.execute()
+	if capture.err != nil || res.Status != workflows.StatusCaptured {
+		t.Fatalf("capture %v result %+v", capture.err, res)
+	}
+	creates, captures, _ := r.fake.counts("H-5002")
+	if creates != 1 || captures != 1 {
+		t.Errorf("A55 saw %d creates and %d captures after lost responses, want 1 and 1", creates, captures)
+	}
+	if r.started(activities.AuthorizeName) != 2 || r.started(activities.CaptureName) != 2 {
+		t.Errorf("attempts: authorize %d capture %d", r.started(activities.AuthorizeName), r.started(activities.CaptureName))
+	}
+	if !strings.Contains(r.state().History[len(r.state().History)-1].Reason, "earlier attempt") {
+		t.Error("the recovered capture is not reported as such")
+	}
+}
+
+func TestAuthorizeRefusedFailsWithReason(t *testing.T) {
+	r := newRun(t, validInput("H-5003"))
+	r.fake.hardNext["create"] = &a55client.Error{Op: "create_charge", HTTPStatus: 422, Code: "VALIDATION_ERROR", Message: "merchant unknown", Class: a55client.ClassInvalid}
+	res := r.execute()
+	if res.Status != workflows.StatusFailed || !strings.Contains(res.Reason, "VALIDATION_ERROR") {
+		t.Errorf("result = %+v", res)
+	}
+	if n := r.started(activities.AuthorizeName); n != 1 {
+		t.Errorf("a non-retryable error was retried: %d attempts", n)
+	}
+}
+
+func TestAuthorizeGivesUpAfterItsBudget(t *testing.T) {
+	r := newRun(t, validInput("H-5004"))
+	r.fake.inject(r.fake.failNext, "create", 1000)
+	res := r.execute()
+	if res.Status != workflows.StatusFailed || !strings.Contains(res.Reason, "reference_external_id H-5004") {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestInvalidInputFailsBeforeAnyActivity(t *testing.T) {
+	in := validInput("H-6001")
+	in.Amount = brl(-5)
+	in.Card.Number = "4111111111111112"
+	r := newRun(t, in)
+	r.env.ExecuteWorkflow(workflows.WorkflowName, in)
+	err := r.env.GetWorkflowError()
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != workflows.ErrTypeInvalidInput || !appErr.NonRetryable() {
+		t.Fatalf("error = %v", err)
+	}
+	if !strings.Contains(err.Error(), "amount") || !strings.Contains(err.Error(), "card.number") {
+		t.Errorf("error does not list every problem: %v", err)
+	}
+	if strings.Contains(err.Error(), in.Card.Number) {
+		t.Error("the error echoes the card number")
+	}
+	if len(r.activities) != 0 {
+		t.Errorf("activities ran: %v", r.activities)
+	}
+}
+
+func TestCancelDuringChallenge(t *testing.T) {
+	in := validInput("H-6002")
+	in.Card.Number = cardChallenge
+	in.ThreeDS = true
+	r := newRun(t, in)
+	var cancel *outcome
+	r.at(time.Minute, func() {
+		cancel = r.update(workflows.UpdateCancel, "cancel", workflows.CancelRequest{Reason: "booking dropped"})
+	})
+	res := r.execute()
+	if cancel.err != nil || res.Status != workflows.StatusDeclined {
+		t.Errorf("cancel %v result %+v", cancel.err, res)
+	}
+	if r.fake.charge(res.ChargeUUID).status != "canceled" {
+		t.Error("the challenge's charge was not cancelled at A55")
+	}
+}
+
+func TestSearchAttributes(t *testing.T) {
+	r := newRun(t, validInput("H-7001"))
+	var upserts []temporal.SearchAttributes
+	r.env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Run(func(args mock.Arguments) {
+		upserts = append(upserts, args.Get(0).(temporal.SearchAttributes))
+	})
+	amount := brl(32000)
+	r.at(time.Hour, func() { r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{Amount: &amount}) })
+	r.execute()
+	// last returns the latest upserted value of a key.
+	last := func(key temporal.SearchAttributeKey) temporal.SearchAttributes {
+		for i := len(upserts) - 1; i >= 0; i-- {
+			if upserts[i].ContainsKey(key) {
+				return upserts[i]
+			}
+		}
+		t.Fatalf("%s never upserted", key.GetName())
+		return temporal.SearchAttributes{}
+	}
+	if v, _ := last(workflows.PaymentStatusKey).GetKeyword(workflows.PaymentStatusKey); v != "captured" {
+		t.Errorf("PaymentStatus = %q", v)
+	}
+	if v, _ := last(workflows.AuthorizedAmountKey).GetInt64(workflows.AuthorizedAmountKey); v != 50000 {
+		t.Errorf("AuthorizedAmount = %d", v)
+	}
+	if v, _ := last(workflows.CapturedAmountKey).GetInt64(workflows.CapturedAmountKey); v != 32000 {
+		t.Errorf("CapturedAmount = %d", v)
+	}
+	if v, _ := last(workflows.ChargeUUIDKey).GetKeyword(workflows.ChargeUUIDKey); v == "" {
+		t.Error("ChargeUUID not set")
+	}
+	if v, _ := last(workflows.CaptureDeadlineKey).GetTime(workflows.CaptureDeadlineKey); !v.Equal(t0.Add(72 * time.Hour)) {
+		t.Errorf("CaptureDeadline = %s", v)
+	}
+	if v, _ := last(workflows.BookingIDKey).GetKeyword(workflows.BookingIDKey); v != "H-7001" {
+		t.Errorf("BookingID = %q", v)
+	}
+	var seen []string
+	for _, u := range upserts {
+		if v, ok := u.GetKeyword(workflows.PaymentStatusKey); ok {
+			seen = append(seen, v)
+		}
+	}
+	if got := strings.Join(seen, ","); got != "authorizing,authorized,capturing,captured" {
+		t.Errorf("PaymentStatus sequence = %s", got)
+	}
+}
