@@ -261,7 +261,7 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 		return 1
 	}
 	running.Store(true)
-	zl.Info().Str("task_queue", workflows.TaskQueue).Str("namespace", opts.Namespace).Str("temporal", hostPortOf(opts)).
+	zl.Info().Str("task_queue", workflows.TaskQueue).Str("namespace", namespaceOf(opts)).Str("temporal", hostPortOf(opts)).
 		Int("max_concurrent_activities", s.MaxConcurrentActivities).Msg("worker started")
 
 	code := 0
@@ -291,4 +291,11 @@ func hostPortOf(opts client.Options) string {
 		return client.DefaultHostPort
 	}
 	return opts.HostPort
+}
+
+func namespaceOf(opts client.Options) string {
+	if opts.Namespace == "" {
+		return client.DefaultNamespace
+	}
+	return opts.Namespace
 }

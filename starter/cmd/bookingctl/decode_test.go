@@ -172,6 +172,19 @@ func TestExitCodesOfErrors(t *testing.T) {
 	}
 }
 
+func TestBookingIDMayLeadTheFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"capture", "BK-1", "-amount", "320.00"},
+		{"capture", "-amount", "320.00", "BK-1"},
+		{"capture", "-booking", "BK-1", "-amount", "320.00"},
+	} {
+		a, _, errOut, dials := newTestApp("")
+		if code := a.run(context.Background(), args); code != exitFailure || *dials != 1 {
+			t.Errorf("%q: exit %d after %d dials (stderr %s); want to reach Temporal", args, code, *dials, errOut)
+		}
+	}
+}
+
 func TestValidInputReachesTemporal(t *testing.T) {
 	body, err := os.ReadFile("testdata/booking.json")
 	if err != nil {

@@ -221,8 +221,13 @@ func (a *app) run(ctx context.Context, args []string) int {
 	return exitUsage
 }
 
-// parse parses flags; a single positional argument is taken as the booking id.
+// parse parses flags; the booking id may also come as the first argument or
+// as a single argument after the flags.
 func (a *app) parse(fs *flag.FlagSet, args []string, c *common, needBooking bool) (int, bool) {
+	// "capture BK-1 -amount 320.00": a leading booking id, then flags.
+	if needBooking && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		c.booking, args = args[0], args[1:]
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK, false
