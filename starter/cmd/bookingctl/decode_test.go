@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
@@ -30,6 +31,10 @@ func TestDecodeTheExampleBooking(t *testing.T) {
 		in.Card.Number != "4111111111111111" || !in.ThreeDS || in.DeadlinePolicy.Action != workflows.DeadlineRelease ||
 		in.ExpectedCaptureAt.UTC().Hour() != 14 {
 		t.Fatalf("decoded %+v", in)
+	}
+	// The example is what the README shows: the workflow must accept it.
+	if err := workflows.ValidateInput(in, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatalf("the example booking is invalid: %v", err)
 	}
 }
 
