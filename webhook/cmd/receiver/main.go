@@ -82,12 +82,12 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], config.OS, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], config.OS, os.Stdout, os.Stderr))
 }
 
 // run returns the exit code: 0 after a clean shutdown, 2 on bad
 // configuration, 1 on a runtime failure.
-func run(ctx context.Context, args []string, env config.Env, stderr io.Writer) int {
+func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.Writer) int {
 	s, err := loadSettings(args, env, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, env config.Env, stderr io.Writer) i
 		fmt.Fprintln(stderr, "receiver:", err)
 		return 2
 	}
-	zl := logging.New(os.Stdout, s.LogLevel, "webhook-receiver")
+	zl := logging.New(stdout, s.LogLevel, "webhook-receiver")
 	logger := slog.New(zerolog.NewSlogHandler(zl))
 
 	exporter, err := prom.New(func(err error) { zl.Warn().Err(err).Msg("metric instrument") })

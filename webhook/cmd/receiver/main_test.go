@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hotelpay/a55-temporal/config"
+	"github.com/hotelpay/a55-temporal/webhook"
 )
 
 const secret = "0123456789abcdef0123456789abcdef"
@@ -46,7 +51,7 @@ func TestBadConfigurationExitsNonZeroNamingTheVariable(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			var stderr strings.Builder
-			code := run(context.Background(), tc.args, tc.env, &stderr)
+			code := run(context.Background(), tc.args, tc.env, io.Discard, &stderr)
 			if code != 2 {
 				t.Fatalf("exit %d, want 2; stderr %q", code, stderr.String())
 			}
@@ -54,5 +59,86 @@ func TestBadConfigurationExitsNonZeroNamingTheVariable(t *testing.T) {
 				t.Errorf("stderr %q does not name %s", stderr.String(), tc.want)
 			}
 		})
+	}
+}
+
+// TestReceiverAnswers503WhileTemporalIsDown runs the process function with
+// Temporal unreachable: it still starts (lazy client), a valid webhook gets
+// 503 so A55 retries, a forged one 401, and a stop ends it with exit 0.
+func TestReceiverAnswers503WhileTemporalIsDown(t *testing.T) {
+	env := config.Map{
+		config.EnvWebhookRouteSecret: secret,
+		config.EnvReceiverAddr:       "127.0.0.1:0",
+		config.EnvMetricsAddr:        "127.0.0.1:0",
+		"TEMPORAL_ADDRESS":           "127.0.0.1:1",
+		"TEMPORAL_CONFIG_FILE":       "/nonexistent/t.toml",
+		"PAYLOAD_KEYS":               "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	pr, pw := io.Pipe()
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, []string{"-signal-timeout", "1s"}, env, pw, io.Discard)
+		pw.Close()
+	}()
+	var addr, metricsAddr string
+	lines := bufio.NewScanner(pr)
+	for addr == "" && lines.Scan() {
+		var line map[string]any
+		if json.Unmarshal(lines.Bytes(), &line) == nil && line["message"] == "receiver listening" {
+			addr, _ = line["addr"].(string)
+			metricsAddr, _ = line["metrics_addr"].(string)
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if addr == "" {
+		t.Fatal("the receiver never logged its address")
+	}
+	id := webhook.WorkflowIDPrefix + "BK-1"
+	post := func(target string) int {
+		resp, err := http.Post("http://"+addr+target, "application/json",
+			strings.NewReader(`{"charge_uuid":"c-1","status":"confirmed"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(webhook.URL("", []byte(secret), id)); code != http.StatusServiceUnavailable {
+		t.Errorf("valid webhook with Temporal down = %d, want 503", code)
+	}
+	if code := post(webhook.PathPrefix + id + "?token=forged"); code != http.StatusUnauthorized {
+		t.Errorf("forged webhook = %d, want 401", code)
+	}
+	for _, a := range []string{addr, metricsAddr} {
+		resp, err := http.Get("http://" + a + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%s/healthz with Temporal down = %d, want 503", a, resp.StatusCode)
+		}
+	}
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`a55_webhooks_signalled_total{result="temporal_unavailable"} 1`, `a55_webhooks_rejected_total{reason="token"} 1`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	stop()
+	select {
+	case code := <-exit:
+		if code != 0 {
+			t.Fatalf("exit %d after stop, want 0", code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("receiver did not stop")
 	}
 }
