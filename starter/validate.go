@@ -10,4 +10,6 @@ import (
 func summary(in workflows.BookingPaymentInput) string { return workflows.StaticSummary(in) }
 
 // validateInput runs the workflow's own input rules before anything starts.
-func validateInput(in workflows.BookingPaymentInput) error { return workflows.ValidateInput(in, time.Now()) }
+func validateInput(in workflows.BookingPaymentInput) error {
+	return workflows.ValidateInput(in, time.Now())
+}
