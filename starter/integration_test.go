@@ -1,0 +1,168 @@
+package starter
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/activities"
+	"github.com/hotelpay/a55-temporal/codec"
+	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/webhook"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// TestStarterDrivesTheRealWorkflow wires the whole chain in one process: the
+// starter, a dev server, a worker with the real workflow and activities, the
+// A55 sandbox and the webhook receiver.
+func TestStarterDrivesTheRealWorkflow(t *testing.T) {
+	bin := filepath.Join(repoRoot(t), "bin", "temporal")
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("the Temporal CLI is missing at %s (make builds it): %v", bin, err)
+	}
+	ring, err := codec.ParseKeys("test", "test:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, fc := codec.ClientOptions(ring)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	args := []string{"--log-level", "error"}
+	for _, sa := range workflows.SearchAttributeFlags {
+		args = append(args, "--search-attribute", sa)
+	}
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath: bin, ClientOptions: &client.Options{DataConverter: dc, FailureConverter: fc}, ExtraArgs: args,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	c := srv.Client()
+
+	routeSecret := []byte("route-secret-route-secret-route-secret")
+	rc, err := webhook.NewReceiver(webhook.Options{RouteSecret: routeSecret, Signaler: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks := httptest.NewServer(rc)
+	defer hooks.Close()
+	sandbox := a55sandbox.Start(t, a55sandbox.Config{WebhookRetryScale: 0.0001})
+	a55, err := a55client.New(a55client.Config{BaseURL: sandbox.URL, TokenURL: sandbox.TokenURL(), ClientID: "sandbox-client", ClientSecret: "sandbox-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	w.RegisterActivity(activities.New(a55, activities.Config{WebhookBaseURL: hooks.URL, WebhookSecret: routeSecret}))
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	s := New(c)
+
+	booking := func(id, card string) workflows.BookingPaymentInput {
+		in := bookingInput(id)
+		in.WalletUUID = "00000000-0000-4000-8000-000000000001"
+		in.Card.Number = card
+		in.ExpectedCaptureAt = time.Now().Add(72 * time.Hour)
+		return in
+	}
+
+	t.Run("frictionless hold, partial capture", func(t *testing.T) {
+		in := booking("BK-real-1", "4111111111111111")
+		res, err := s.Authorize(ctx, in)
+		if err != nil || res.Status != workflows.StatusAuthorized || res.ChargeUUID == "" {
+			t.Fatalf("authorize = %+v, %v", res, err)
+		}
+		part := money.Amount{Minor: 32000, Currency: "BRL"}
+		capRes, err := s.Capture(ctx, in.BookingID, &part)
+		if err != nil || capRes.Captured != part || capRes.Released.Minor != 18000 {
+			t.Fatalf("capture = %+v, %v", capRes, err)
+		}
+		again, err := s.Capture(ctx, in.BookingID, &part)
+		if err != nil || again != capRes {
+			t.Fatalf("retried capture = %+v, %v", again, err)
+		}
+		final, err := s.Result(ctx, in.BookingID)
+		if err != nil || final.Status != workflows.StatusCaptured || final.CapturedBy != "request" {
+			t.Fatalf("result = %+v, %v", final, err)
+		}
+	})
+
+	t.Run("over-capture is refused with the reason", func(t *testing.T) {
+		in := booking("BK-real-2", "5500000000000004")
+		if _, err := s.Authorize(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		over := money.Amount{Minor: 60000, Currency: "BRL"}
+		_, err := s.Capture(ctx, in.BookingID, &over)
+		var rej *RejectedError
+		if !errors.As(err, &rej) || rej.Reason == "" {
+			t.Fatalf("over-capture = %v, want a RejectedError", err)
+		}
+		if st, err := s.Status(ctx, in.BookingID); err != nil || st.Status != workflows.StatusAuthorized {
+			t.Fatalf("after a refused capture: %+v, %v", st.Status, err)
+		}
+		if res, err := s.Cancel(ctx, in.BookingID, "guest cancelled"); err != nil || res.Status != workflows.StatusVoided {
+			t.Fatalf("cancel = %+v, %v", res, err)
+		}
+	})
+
+	t.Run("3DS challenge passed through the webhook", func(t *testing.T) {
+		in := booking("BK-real-3", "4000000000000101")
+		in.ThreeDS = true
+		in.DeviceInfo = &a55client.DeviceInfo{IPAddress: "203.0.113.10", UserAgent: "Mozilla/5.0", HTTPAcceptContent: "text/html",
+			HTTPAcceptBrowserValue: "text/html", HTTPBrowserLanguage: "pt-BR", HTTPBrowserColorDepth: "24",
+			HTTPBrowserScreenHeight: "900", HTTPBrowserScreenWidth: "1440", HTTPBrowserTimeDifference: "180",
+			HTTPBrowserJavaEnabled: new(bool), HTTPBrowserJavascriptEnabled: new(bool)}
+		res, err := s.Authorize(ctx, in)
+		if err != nil || res.Status != workflows.StatusAwaiting3DS || res.URL3DS == "" {
+			t.Fatalf("authorize = %+v, %v", res, err)
+		}
+		resp, err := http.PostForm(res.URL3DS, url.Values{"action": {"approve"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		// The sandbox's webhook reaches the receiver, which signals the workflow.
+		var st workflows.PaymentState
+		for st.Status != workflows.StatusAuthorized {
+			if st, err = s.Status(ctx, in.BookingID); err != nil {
+				t.Fatal(err)
+			}
+			if st.Status.Terminal() || ctx.Err() != nil {
+				t.Fatalf("status %s (%s), want authorized", st.Status, st.Reason)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if _, err := s.Capture(ctx, in.BookingID, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("declined card", func(t *testing.T) {
+		in := booking("BK-real-4", "4000000000000002")
+		res, err := s.Authorize(ctx, in)
+		if err != nil || res.Status != workflows.StatusDeclined || res.DeclineCode == "" {
+			t.Fatalf("authorize = %+v, %v", res, err)
+		}
+		if strings.Contains(res.DeclineMessage, "4000000000000002") {
+			t.Fatal("the decline quotes the card number")
+		}
+	})
+}
