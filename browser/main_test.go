@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,14 +14,18 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/log"
 
+	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 )
 
 // The sandbox's challenge timeout: an unanswered challenge is canceled at A55
 // after this long. Long enough for a click on a loaded machine, short enough
 // that the abandoned-challenge test ends in seconds.
-const sandboxChallengeTimeout = 20 * time.Second
+const sandboxChallengeTimeout = 15 * time.Second
 
 // env is the running stack and browser, shared by the package's tests.
 var env struct {
@@ -29,6 +34,8 @@ var env struct {
 	proj        *stack.Project
 	sandbox     stack.SandboxAdmin
 	codecToken  string
+	client      client.Client // encrypting client, as a booking system has
+	converter   converter.DataConverter
 	browser     context.Context // a started Chromium; tests open tabs in fresh browser contexts
 	screenshots string
 }
@@ -156,6 +163,11 @@ func start(ctx context.Context) error {
 		// operator who signed in with the token (no trusted-origin shortcut).
 		ExtraEnv: map[string]map[string]string{stack.BinCodec: {"CODEC_TRUST_UI_ORIGINS": "0"}},
 	}
+	for _, bin := range []string{stack.BinSandbox, stack.BinCodec, stack.BinReceiver, stack.BinWorker} {
+		if !stack.PackageExists(root, stack.MainPackages[bin]) {
+			return fmt.Errorf("%s (%s) is missing from this checkout", bin, stack.MainPackages[bin])
+		}
+	}
 	if err := env.proj.Build(ctx); err != nil {
 		return err
 	}
@@ -171,10 +183,23 @@ func start(ctx context.Context) error {
 		return err
 	}
 	env.sandbox = stack.SandboxAdmin{BaseURL: env.proj.SandboxURL()}
-	return nil
+	ring, err := codec.KeyringFromFile(env.proj.PayloadKeyFile())
+	if err != nil {
+		return err
+	}
+	dc, fc := codec.ClientOptions(ring)
+	env.converter = dc
+	env.client, err = client.DialContext(ctx, client.Options{
+		HostPort: addrs.Temporal, Namespace: "default", DataConverter: dc, FailureConverter: fc,
+		Logger: log.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+	})
+	return err
 }
 
 func stop() {
+	if env.client != nil {
+		env.client.Close()
+	}
 	if env.proj != nil {
 		_ = env.proj.Stop()
 	}
