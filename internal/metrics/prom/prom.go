@@ -94,7 +94,15 @@ func Serve(ctx context.Context, addr string, handler http.Handler) (net.Addr, <-
 	if err != nil {
 		return nil, nil, err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	// Bounded reads and writes: the webhook receiver faces the internet.
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
 	done := make(chan error, 1)
 	go func() {
 		err := srv.Serve(ln)
