@@ -101,6 +101,11 @@ func startEnv(ctx context.Context, o options) (*benchEnv, error) {
 			stack.MainPackages[stack.BinReceiver], stack.MainPackages[stack.BinWorker]); err != nil {
 			return env, err
 		}
+		if o.workerBin != "" {
+			if err := copyFile(o.workerBin, env.proj.Bin(stack.BinWorker)); err != nil {
+				return env, fmt.Errorf("-worker-bin: %w", err)
+			}
+		}
 	}
 	dbFile := filepath.Join(env.tmp, "temporal.db")
 	if o.memoryDB {
@@ -156,6 +161,14 @@ func startEnv(ctx context.Context, o options) (*benchEnv, error) {
 		fmt.Fprintf(os.Stderr, "  %-12s ready (pid %d)\n", "floor-worker", env.floorWorker.Pid())
 	}
 	return env, nil
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o755)
 }
 
 // pollersCheck passes once a worker polls the task queue for workflow tasks.

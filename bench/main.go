@@ -39,6 +39,7 @@ type options struct {
 	pollEvery   time.Duration
 	closeWait   time.Duration
 	sandboxArgs []string
+	workerBin   string
 }
 
 type kvFlag map[string]string
@@ -74,6 +75,7 @@ func main() {
 	flag.StringVar(&o.label, "label", "", "name of this run in the results file (default: the mode)")
 	flag.Var(kvFlag(o.workerEnv), "worker-env", "extra KEY=VALUE for the worker process (repeatable), e.g. to try tuning knobs")
 	flag.Var(&sandboxArgs, "sandbox-arg", "extra a55sandbox flag (repeatable), e.g. -sandbox-arg=-settlement-delay=-1s")
+	flag.StringVar(&o.workerBin, "worker-bin", "", "use this worker binary instead of building ./worker (to measure a proposed change built from a copy of the tree)")
 	flag.BoolVar(&o.memoryDB, "memory-db", false, "run the dev server in memory instead of a fresh SQLite file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temp directory (logs, database) and print its path")
 	flag.DurationVar(&o.pollEvery, "poll", 20*time.Millisecond, "status query interval while waiting for authorized after 3DS")

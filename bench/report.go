@@ -61,6 +61,9 @@ func renderThroughput(r *throughputRun) string {
 	if len(o.workerEnv) > 0 {
 		fmt.Fprintf(&b, ", worker env %s", kvString(o.workerEnv))
 	}
+	if o.workerBin != "" {
+		fmt.Fprintf(&b, ", worker binary `%s`", o.workerBin)
+	}
 	fmt.Fprint(&b, ".\n\n")
 
 	var floorRate float64

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/testsuite"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+func ev(id int64, t enumspb.EventType) *historypb.HistoryEvent {
+	return &historypb.HistoryEvent{EventId: id, EventType: t}
+}
+
+func activityStarted(id int64, attempt int32) *historypb.HistoryEvent {
+	e := ev(id, enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED)
+	e.Attributes = &historypb.HistoryEvent_ActivityTaskStartedEventAttributes{
+		ActivityTaskStartedEventAttributes: &historypb.ActivityTaskStartedEventAttributes{Attempt: attempt},
+	}
+	return e
+}
+
+func marker(id int64, name string, wft int64) *historypb.HistoryEvent {
+	e := ev(id, enumspb.EVENT_TYPE_MARKER_RECORDED)
+	e.Attributes = &historypb.HistoryEvent_MarkerRecordedEventAttributes{
+		MarkerRecordedEventAttributes: &historypb.MarkerRecordedEventAttributes{MarkerName: name, WorkflowTaskCompletedEventId: wft},
+	}
+	return e
+}
+
+func TestCountActionsFollowsTheCloudRules(t *testing.T) {
+	events := []*historypb.HistoryEvent{
+		ev(1, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED),
+		ev(2, enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED),
+		ev(3, enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED),
+		ev(4, enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+		ev(5, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED),
+		// Two local activities in one workflow task: one action.
+		marker(6, markerLocalActivity, 4),
+		marker(7, markerLocalActivity, 4),
+		ev(8, enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES),
+		ev(9, enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES),
+		ev(10, enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+		// Third attempt: the two retries before it were billed too.
+		activityStarted(11, 3),
+		ev(12, enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED),
+		ev(13, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED),
+		ev(14, enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+		// A local activity in a later workflow task: a second action.
+		marker(15, markerLocalActivity, 14),
+		marker(16, markerVersion, 14), // free
+		marker(17, markerSideEffect, 14),
+		ev(18, enumspb.EVENT_TYPE_TIMER_STARTED),
+		ev(19, enumspb.EVENT_TYPE_TIMER_CANCELED), // free
+		ev(20, enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED),
+		ev(21, enumspb.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED),
+		ev(22, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED),
+	}
+	c := countActions(events)
+	want := map[string]int{
+		"workflow_start": 1, "update": 1, "local_activity_batch": 2, "search_attribute_upsert": 2,
+		"activity": 3, "signal": 1, "side_effect": 1, "timer": 1, "child_workflow": 2, "signal_sent": 1,
+	}
+	total := 0
+	for k, v := range want {
+		total += v
+		if c.ByKind[k] != v {
+			t.Errorf("%s: %d actions, want %d", k, c.ByKind[k], v)
+		}
+	}
+	for k := range c.ByKind {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected kind %s", k)
+		}
+	}
+	if c.Actions != total || c.Events != len(events) {
+		t.Errorf("got %d actions over %d events, want %d over %d", c.Actions, c.Events, total, len(events))
+	}
+
+	// The event-by-event account adds up to the same total.
+	sum := 0
+	for _, line := range describeEvents(events) {
+		if i := strings.Index(line, " — "); i >= 0 {
+			var n int
+			if _, err := fmt.Sscan(line[i+len(" — "):], &n); err != nil {
+				t.Fatalf("line %q: %v", line, err)
+			}
+			sum += n
+		}
+	}
+	if sum != total {
+		t.Errorf("described actions add up to %d, want %d", sum, total)
+	}
+	if !closed(events) || closed(events[:5]) {
+		t.Error("closed() misreads the last event")
+	}
+}
+
+func TestEventNamesReadLikeTheUI(t *testing.T) {
+	if got := eventName(enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED); got != "WorkflowExecutionUpdateAccepted" {
+		t.Fatalf("eventName = %q", got)
+	}
+}
+
+func TestSignalLagTakesTheFirstSignalAfterTheChallenge(t *testing.T) {
+	base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	at := func(id int64, tp enumspb.EventType, d time.Duration) *historypb.HistoryEvent {
+		e := ev(id, tp)
+		e.EventTime = timestamppb.New(base.Add(d))
+		return e
+	}
+	events := []*historypb.HistoryEvent{
+		at(1, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, 0),
+		at(2, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, time.Second), // the "pending" webhook, before the challenge
+		at(3, enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, 3*time.Second),
+		at(4, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, 2*time.Second+40*time.Millisecond),
+	}
+	lag, ok := signalLag(events, base.Add(2*time.Second))
+	if !ok || lag != 40*time.Millisecond {
+		t.Fatalf("lag = %v, %v; want 40ms", lag, ok)
+	}
+	if _, ok := signalLag(events, base.Add(5*time.Second)); ok {
+		t.Fatal("found a signal after the last one")
+	}
+}
+
+func TestPercentileIsNearestRank(t *testing.T) {
+	var ds []time.Duration
+	for i := 100; i >= 1; i-- { // unsorted input
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	s := summarize(ds)
+	if s.P50 != 50*time.Millisecond || s.P95 != 95*time.Millisecond || s.P99 != 99*time.Millisecond || s.Max != 100*time.Millisecond {
+		t.Fatalf("summary = %+v", s)
+	}
+	one := summarize([]time.Duration{7 * time.Millisecond})
+	if one.P50 != 7*time.Millisecond || one.P99 != 7*time.Millisecond {
+		t.Fatalf("single value summary = %+v", one)
+	}
+	if summarize(nil).String() != "–" {
+		t.Fatal("empty summary should render as a dash")
+	}
+}
+
+func TestParseStatCPUCountsFieldsAfterTheCommandName(t *testing.T) {
+	// comm "(my (odd) cmd)" holds spaces and parentheses; utime 250, stime 50 ticks.
+	line := "1234 (my (odd) cmd) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 8 0 100 1000000 500"
+	d, err := parseStatCPU(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d != 3*time.Second {
+		t.Fatalf("cpu = %v, want 3s", d)
+	}
+	if _, err := parseStatCPU("garbage"); err == nil {
+		t.Fatal("a line without a command name was accepted")
+	}
+}
+
+func TestReadProcSeesThisProcess(t *testing.T) {
+	s, err := readProc(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.RSS <= 0 || s.HWM < s.RSS {
+		t.Fatalf("RSS %d, HWM %d", s.RSS, s.HWM)
+	}
+	if _, err := readProc(-1); err == nil {
+		t.Fatal("pid -1 read without error")
+	}
+}
+
+func TestWriteSectionReplacesOnlyItsOwnLabel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "BENCHMARKS.md")
+	if err := os.WriteFile(path, []byte("# Benchmarks\n\nhand-written notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeSection(path, "throughput", "first run"); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeSection(path, "hold", "hold run"); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeSection(path, "throughput", "second run"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	doc := string(b)
+	for _, want := range []string{"hand-written notes", "second run", "hold run"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("%q missing from:\n%s", want, doc)
+		}
+	}
+	if strings.Contains(doc, "first run") {
+		t.Errorf("the old section survived:\n%s", doc)
+	}
+	if strings.Count(doc, "<!-- bench:throughput:begin -->") != 1 {
+		t.Errorf("throughput section duplicated:\n%s", doc)
+	}
+	if strings.Index(doc, "second run") > strings.Index(doc, "hold run") {
+		t.Error("the replaced section moved instead of staying in place")
+	}
+}
+
+func TestRunBookingsRunsEachIndexOnceAndBoundsConcurrency(t *testing.T) {
+	const n, c = 50, 4
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	seen := make([]int, n)
+	samples, _ := runBookings(context.Background(), n, c, func(_ context.Context, i int) sample {
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		seen[i]++
+		mu.Unlock()
+		time.Sleep(time.Millisecond)
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return sample{WorkflowID: "wf", Path: pathOf(i)}
+	}, nil)
+	for i, k := range seen {
+		if k != 1 {
+			t.Fatalf("booking %d ran %d times", i, k)
+		}
+	}
+	if peak > c {
+		t.Fatalf("%d bookings in flight, limit %d", peak, c)
+	}
+	if countPath(samples, pathHappy) != n/2 || countPath(samples, path3DS) != n/2 {
+		t.Fatalf("paths: %d happy, %d 3DS", countPath(samples, pathHappy), countPath(samples, path3DS))
+	}
+}
+
+func TestErrorSummaryGroupsAndLimits(t *testing.T) {
+	samples := []sample{
+		{Err: errors.New("capture: boom")}, {Err: errors.New("capture: boom")}, {},
+		{Err: errors.New("authorize: nope")}, {Err: errors.New("third")},
+	}
+	got := errorSummary(samples, 2)
+	if len(got) != 3 || got[0] != "2× capture: boom" || got[1] != "1× authorize: nope" || !strings.Contains(got[2], "1 more") {
+		t.Fatalf("summary = %q", got)
+	}
+}
+
+// The floor workflow completes only after an authorization, a signal and a
+// capture, and refuses a capture before the authorization.
+func TestFloorWorkflowShape(t *testing.T) {
+	for _, local := range []bool{false, true} {
+		var s testsuite.WorkflowTestSuite
+		env := s.NewTestWorkflowEnvironment()
+		env.RegisterActivity(FloorAuthorize)
+		env.RegisterActivity(FloorCapture)
+		var early, auth, capt error
+		var authRes, captRes FloorResult
+		env.RegisterDelayedCallback(func() {
+			env.UpdateWorkflow(floorUpdateCapture, "early", &testsuite.TestUpdateCallback{
+				OnReject: func(err error) { early = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
+			})
+			env.UpdateWorkflow(floorUpdateAuth, "a", &testsuite.TestUpdateCallback{
+				OnReject: func(err error) { auth = err }, OnAccept: func() {},
+				OnComplete: func(r any, err error) {
+					auth = err
+					if err == nil {
+						authRes = r.(FloorResult)
+					}
+				},
+			})
+		}, time.Second)
+		env.RegisterDelayedCallback(func() { env.SignalWorkflow(floorSignalWebhook, nil) }, 2*time.Second)
+		env.RegisterDelayedCallback(func() {
+			env.UpdateWorkflow(floorUpdateCapture, "c", &testsuite.TestUpdateCallback{
+				OnReject: func(err error) { capt = err }, OnAccept: func() {},
+				OnComplete: func(r any, err error) {
+					capt = err
+					if err == nil {
+						captRes = r.(FloorResult)
+					}
+				},
+			})
+		}, 3*time.Second)
+		if local {
+			env.ExecuteWorkflow(floorBookingLocal, FloorInput{BookingID: "b", Minor: 100})
+		} else {
+			env.ExecuteWorkflow(floorBooking, FloorInput{BookingID: "b", Minor: 100})
+		}
+		if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
+			t.Fatalf("local=%v: completed %v, error %v", local, env.IsWorkflowCompleted(), env.GetWorkflowError())
+		}
+		if early == nil {
+			t.Errorf("local=%v: a capture before the authorization was accepted", local)
+		}
+		if auth != nil || capt != nil || authRes.Status != "authorized" || captRes.Status != "captured" {
+			t.Errorf("local=%v: authorization %v %+v, capture %v %+v", local, auth, authRes, capt, captRes)
+		}
+		var res FloorResult
+		if err := env.GetWorkflowResult(&res); err != nil || res.Status != "captured" || res.Minor != 100 {
+			t.Errorf("local=%v: result %+v, %v", local, res, err)
+		}
+	}
+}
