@@ -56,6 +56,8 @@ const (
 	OutcomeCaptured = workflows.OutcomeCaptured
 	OutcomeVoided   = workflows.OutcomeVoided
 	OutcomeExpired  = workflows.OutcomeExpired
+
+	OutcomeNothingHeld = workflows.OutcomeNothingHeld
 )
 
 type (
@@ -263,14 +265,19 @@ func (a *Activities) settledBefore(ctx context.Context, wallet, chargeUUID strin
 			return &OperationResult{Outcome: OutcomeVoided, Charge: v, Recovered: true}, true, nil
 		}
 		return &OperationResult{Outcome: OutcomeExpired, Charge: v}, true, nil
+	case a55client.StateFailed:
+		if want == OutcomeVoided {
+			return &OperationResult{Outcome: OutcomeNothingHeld, Charge: v}, true, nil
+		}
 	}
 	// Any other state: let the call itself answer (A55 decides).
 	return nil, false, nil
 }
 
 // Cancel voids the charge (releases the hold, or abandons a 3DS challenge).
-// Outcome is voided, or captured when the charge turned out to be captured
-// (the workflow reports that; it never refunds on its own).
+// Outcome is voided; captured when the charge turned out to be captured (the
+// workflow reports that; it never refunds on its own); nothing_held when the
+// charge had failed (a declined challenge) so there was nothing to release.
 func (a *Activities) Cancel(ctx context.Context, in CancelInput) (*OperationResult, error) {
 	logger := activity.GetLogger(ctx)
 	if activity.GetInfo(ctx).Attempt > 1 {
@@ -299,6 +306,8 @@ func (a *Activities) Cancel(ctx context.Context, in CancelInput) (*OperationResu
 			return &OperationResult{Outcome: OutcomeVoided, Charge: viewOf(got), Recovered: true}, nil
 		case a55client.StateCaptured:
 			return &OperationResult{Outcome: OutcomeCaptured, Charge: viewOf(got)}, nil
+		case a55client.StateFailed:
+			return &OperationResult{Outcome: OutcomeNothingHeld, Charge: viewOf(got)}, nil
 		}
 	}
 	return nil, temporalError(err)

@@ -92,6 +92,9 @@ const (
 	OutcomeCaptured Outcome = "captured" // the charge is captured (by this call or an earlier attempt)
 	OutcomeVoided   Outcome = "voided"   // the hold is released
 	OutcomeExpired  Outcome = "expired"  // the hold lapsed before the capture
+	// OutcomeNothingHeld: a cancel found the charge failed (declined, 3DS
+	// failed): there was no hold to release.
+	OutcomeNothingHeld Outcome = "nothing_held"
 )
 
 // CaptureInput captures the hold.

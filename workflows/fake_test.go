@@ -283,3 +283,15 @@ func (f *fakeA55) inject(kind map[string]int, op string, n int) {
 	defer f.mu.Unlock()
 	kind[op] += n
 }
+
+// chargeFor returns the uuid of the booking's charge ("" before the create).
+func (f *fakeA55) chargeFor(ref string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, uuid := range f.order {
+		if f.charges[uuid].ref == ref {
+			return uuid
+		}
+	}
+	return ""
+}

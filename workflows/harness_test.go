@@ -3,6 +3,8 @@ package workflows_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -19,6 +22,10 @@ import (
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
+
+// quietLogger keeps the SDK's per-activity lines out of test output (run with
+// -v and look at t.Log output for the story of a failing run).
+var quietLogger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 
 // t0 is the mock clock's start: every test is reproducible.
 var t0 = time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
@@ -71,6 +78,7 @@ type startedActivity struct {
 func newRun(t *testing.T, in workflows.BookingPaymentInput) *run {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(quietLogger)
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(t0)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID(in.BookingID), TaskQueue: workflows.TaskQueue})

@@ -487,6 +487,8 @@ func (p *payment) abandon(ctx workflow.Context) {
 		p.st.Authorized, p.st.Captured, p.capturedBy = p.in.Amount, p.in.Amount, CapturedByA55
 		p.upsert(ctx, AuthorizedAmountKey.ValueSet(p.in.Amount.Minor), CapturedAmountKey.ValueSet(p.in.Amount.Minor))
 		p.transition(ctx, StatusCaptured, "the abandoned challenge's charge turned out captured ("+res.Charge.Status+")")
+	case OutcomeNothingHeld:
+		p.decline(ctx, res.Charge.Code, res.Charge.Message, Reason3DSFailed)
 	default:
 		p.decline(ctx, "", "", Reason3DSAbandoned)
 	}
@@ -525,7 +527,8 @@ func (p *payment) holdLoop(ctx workflow.Context) {
 			return
 		case p.readWanted:
 			p.readWanted = false
-			if c, ok := p.read(ctx); ok {
+			// The deadline does not wait for a slow read.
+			if c, ok := p.readUnless(ctx, func() bool { return p.deadlineDue }); ok {
 				p.applyHeldRead(ctx, c)
 			}
 		}
@@ -665,6 +668,14 @@ func (p *payment) release(ctx workflow.Context, why, a55Reason string) (CancelRe
 		p.transition(ctx, StatusCaptured, "the cancel found the charge already captured ("+res.Charge.Status+"): refund it if needed")
 		return CancelResult{}, temporal.NewApplicationError(p.st.Reason, ErrTypeCancelFailed)
 	}
+	if res.Outcome == OutcomeNothingHeld {
+		if from3DS {
+			p.decline(ctx, res.Charge.Code, res.Charge.Message, Reason3DSFailed)
+			return CancelResult{ChargeUUID: p.st.ChargeUUID, Status: p.st.Status}, nil
+		}
+		p.transition(ctx, StatusVoided, "nothing to release: A55 reports the charge "+res.Charge.Status)
+		return CancelResult{ChargeUUID: p.st.ChargeUUID, Status: StatusVoided}, nil
+	}
 	if from3DS {
 		p.decline(ctx, "", "", "cancelled during the 3DS challenge: "+why)
 		return CancelResult{ChargeUUID: p.st.ChargeUUID, Status: p.st.Status}, nil
@@ -698,14 +709,27 @@ func (p *payment) moneyBudget(ctx workflow.Context) time.Duration {
 // read fetches the charge; ok is false when it could not be read (the read
 // is only a refresh: the caller keeps waiting).
 func (p *payment) read(ctx workflow.Context) (ChargeView, bool) {
+	return p.readUnless(ctx, func() bool { return false })
+}
+
+// readUnless is read, abandoned (and the activity cancelled) as soon as stop
+// reports true.
+func (p *payment) readUnless(ctx workflow.Context, stop func() bool) (ChargeView, bool) {
 	if p.st.ChargeUUID == "" {
 		return ChargeView{}, false
 	}
-	actx := p.activityContext(ctx, "read charge "+p.st.ChargeUUID, readBudget)
-	var c ChargeView
-	if err := workflow.ExecuteActivity(actx, ActivityGetCharge, GetChargeInput{
+	rctx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	actx := p.activityContext(rctx, "read charge "+p.st.ChargeUUID, readBudget)
+	f := workflow.ExecuteActivity(actx, ActivityGetCharge, GetChargeInput{
 		WalletUUID: p.in.WalletUUID, ChargeUUID: p.st.ChargeUUID,
-	}).Get(ctx, &c); err != nil {
+	})
+	_ = workflow.Await(ctx, func() bool { return f.IsReady() || stop() })
+	if !f.IsReady() {
+		return ChargeView{}, false
+	}
+	var c ChargeView
+	if err := f.Get(ctx, &c); err != nil {
 		p.logger(ctx).Warn("reading the charge failed", "charge_uuid", p.st.ChargeUUID, "error", describe(err))
 		return ChargeView{}, false
 	}

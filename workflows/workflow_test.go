@@ -555,3 +555,23 @@ func TestSearchAttributes(t *testing.T) {
 		t.Errorf("PaymentStatus sequence = %s", got)
 	}
 }
+
+func TestCaptureAtTheDeadlineInstantIsRefused(t *testing.T) {
+	in := validInput("H-1009")
+	in.DeadlinePolicy = workflows.DeadlinePolicy{Action: workflows.DeadlineCapture}
+	r := newRun(t, in)
+	var late *outcome
+	part := brl(100)
+	r.at(72*time.Hour, func() {
+		late = r.update(workflows.UpdateCapture, "late", workflows.CaptureRequest{Amount: &part})
+	})
+	res := r.execute()
+	// Whichever the workflow sees first at that instant (the timer or the
+	// update), the request is refused and the deadline policy captures.
+	if late == nil || late.accepted || late.rejected == nil {
+		t.Errorf("capture at the deadline: %+v (%v)", late, late.rejected)
+	}
+	if res.CapturedBy != workflows.CapturedByDeadline || res.Captured != brl(50000) {
+		t.Errorf("result = %+v", res)
+	}
+}
