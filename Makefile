@@ -54,3 +54,12 @@ compose-check:
 # Forget the dev stack's state: the dev server's database and the generated keys.
 clean-dev:
 	rm -rf .dev
+
+# make bench: throughput, latency and Temporal cost per booking beside a
+# bare-Temporal floor, on a fresh dev server; results go into BENCHMARKS.md.
+# BENCH_FLAGS="-n 20" for a quick look; BENCH_FLAGS="-mode hold -m 2000" for
+# the hold-and-restart test; `go run ./bench -h` lists every flag.
+BENCH_FLAGS ?=
+.PHONY: bench
+bench: $(TEMPORAL)
+	$(GO) run ./bench -write BENCHMARKS.md $(BENCH_FLAGS)
