@@ -66,7 +66,42 @@ func run(m *testing.M) (code int) {
 		return 1
 	}
 	defer stop()
-	return m.Run()
+	code = m.Run()
+	if err := checkLedger(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: sandbox ledger:", err)
+		code = 1
+	}
+	return code
+}
+
+// checkLedger checks the whole run's ledger at the end, whatever each test
+// looked at: every booking has exactly one charge (one authorization) and at
+// most one capture, and no charge was created with capture:true.
+func checkLedger() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	charges, err := env.sandbox.Ledger(ctx, "")
+	if err != nil {
+		return err
+	}
+	perBooking := map[string]int{}
+	var problems []string
+	for _, c := range charges {
+		perBooking[c.ReferenceExternalID]++
+		if c.Calls.Create != 1 || c.Calls.Capture > 1 || c.CaptureFlag {
+			problems = append(problems, fmt.Sprintf("charge %s of %s: created %d times, captured %d times, capture flag %v",
+				c.ChargeUUID, c.ReferenceExternalID, c.Calls.Create, c.Calls.Capture, c.CaptureFlag))
+		}
+	}
+	for booking, n := range perBooking {
+		if n != 1 {
+			problems = append(problems, fmt.Sprintf("booking %q has %d charges", booking, n))
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d problems:\n  %s", len(problems), strings.Join(problems, "\n  "))
+	}
+	return nil
 }
 
 func start(ctx context.Context) error {
