@@ -4,25 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
-
 	"github.com/hotelpay/a55-temporal/a55client"
-	"github.com/hotelpay/a55-temporal/a55sandbox"
-	"github.com/hotelpay/a55-temporal/activities"
-	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/money"
-	"github.com/hotelpay/a55-temporal/webhook"
+	"github.com/hotelpay/a55-temporal/starter/startertest"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -30,54 +19,14 @@ import (
 // starter, a dev server, a worker with the real workflow and activities, the
 // A55 sandbox and the webhook receiver.
 func TestStarterDrivesTheRealWorkflow(t *testing.T) {
-	bin := filepath.Join(repoRoot(t), "bin", "temporal")
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("the Temporal CLI is missing at %s (make builds it): %v", bin, err)
-	}
-	ring, err := codec.ParseKeys("test", "test:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc, fc := codec.ClientOptions(ring)
+	stack := startertest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	args := []string{"--log-level", "error"}
-	for _, sa := range workflows.SearchAttributeFlags {
-		args = append(args, "--search-attribute", sa)
-	}
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath: bin, ClientOptions: &client.Options{DataConverter: dc, FailureConverter: fc}, ExtraArgs: args,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	c := srv.Client()
-
-	routeSecret := []byte("route-secret-route-secret-route-secret")
-	rc, err := webhook.NewReceiver(webhook.Options{RouteSecret: routeSecret, Signaler: c})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hooks := httptest.NewServer(rc)
-	defer hooks.Close()
-	sandbox := a55sandbox.Start(t, a55sandbox.Config{WebhookRetryScale: 0.0001})
-	a55, err := a55client.New(a55client.Config{BaseURL: sandbox.URL, TokenURL: sandbox.TokenURL(), ClientID: "sandbox-client", ClientSecret: "sandbox-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	w.RegisterActivity(activities.New(a55, activities.Config{WebhookBaseURL: hooks.URL, WebhookSecret: routeSecret}))
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
-	s := New(c)
+	s := New(stack.Client)
 
 	booking := func(id, card string) workflows.BookingPaymentInput {
 		in := bookingInput(id)
-		in.WalletUUID = "00000000-0000-4000-8000-000000000001"
+		in.WalletUUID = stack.Wallet
 		in.Card.Number = card
 		in.ExpectedCaptureAt = time.Now().Add(72 * time.Hour)
 		return in

@@ -3,21 +3,18 @@ package starter
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hotelpay/a55-temporal/a55client"
-	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/starter/startertest"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -93,50 +90,9 @@ func contractWorkflow(ctx workflow.Context, in workflows.BookingPaymentInput) (w
 		Authorized: st.Authorized, Captured: st.Captured, CapturedBy: capturedBy, DeclineCode: st.DeclineCode}, nil
 }
 
-// repoRoot walks up to go.mod.
-func repoRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
 func startServer(t *testing.T) (*Starter, client.Client) {
 	t.Helper()
-	bin := filepath.Join(repoRoot(t), "bin", "temporal")
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("the Temporal CLI is missing at %s (make builds it): %v", bin, err)
-	}
-	ring, err := codec.ParseKeys("test", "test:"+"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc, fc := codec.ClientOptions(ring)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	args := []string{"--log-level", "error"}
-	for _, sa := range workflows.SearchAttributeFlags {
-		args = append(args, "--search-attribute", sa)
-	}
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:  bin,
-		ClientOptions: &client.Options{DataConverter: dc, FailureConverter: fc},
-		ExtraArgs:     args,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Stop() })
+	srv := startertest.StartDevServer(t)
 	c := srv.Client()
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(contractWorkflow, workflow.RegisterOptions{Name: workflows.WorkflowName})
