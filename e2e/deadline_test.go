@@ -36,8 +36,19 @@ func TestHoldDeadlineAppliesThePolicy(t *testing.T) {
 			if auth.Status != workflows.StatusAuthorized {
 				t.Fatalf("authorization = %+v", auth)
 			}
-			if until := time.Until(auth.CaptureDeadline); until > deadlineAfter+time.Second || until < -deadlineAfter {
-				t.Fatalf("capture deadline %s is not about %s from now", auth.CaptureDeadline, deadlineAfter)
+			// The deadline is the hold's expiry minus the margin.
+			if s, err := st().Status(ctx, id); err == nil && s.Status == workflows.StatusAuthorized {
+				// Counted from no later than the authorization: never
+				// later than A55's own expiry.
+				if latest := s.AuthorizedAt.Add(sandboxHoldWindow); s.HoldExpiresAt.After(latest) {
+					t.Errorf("hold expires at %s, after authorized_at + %s = %s", s.HoldExpiresAt, sandboxHoldWindow, latest)
+				}
+				if want := s.HoldExpiresAt.Add(-in.SafetyMargin); !s.CaptureDeadline.Equal(want) {
+					t.Errorf("capture deadline %s, want hold expiry - safety margin = %s", s.CaptureDeadline, want)
+				}
+			}
+			if !auth.CaptureDeadline.Before(in.ExpectedCaptureAt) {
+				t.Fatalf("capture deadline %s is not before the expected check-out %s", auth.CaptureDeadline, in.ExpectedCaptureAt)
 			}
 			res := result(t, ctx, id) // nobody captures or cancels: the timer decides
 			if res.Status != tc.status || res.Captured.Minor != tc.captured {
