@@ -1,0 +1,465 @@
+package activities_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/activities"
+	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/webhook"
+)
+
+// These tests run the activities with the real A55 client against the
+// sandbox, over HTTP on 127.0.0.1.
+
+const wallet = a55sandbox.DefaultWallet
+
+var secret = []byte("activities-test-secret")
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// hooks records the webhooks A55 sends.
+type hooks struct {
+	mu       sync.Mutex
+	requests []*http.Request
+	srv      *httptest.Server
+}
+
+func newHooks(t *testing.T) *hooks {
+	h := &hooks{}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.requests = append(h.requests, r.Clone(r.Context()))
+		h.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *hooks) first(t *testing.T) *http.Request {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second) // the sandbox delivers asynchronously
+	for time.Now().Before(deadline) {
+		h.mu.Lock()
+		if len(h.requests) > 0 {
+			r := h.requests[0]
+			h.mu.Unlock()
+			return r
+		}
+		h.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no webhook arrived")
+	return nil
+}
+
+// newActivityEnv is a test activity environment without the SDK's log lines.
+func newActivityEnv() *testsuite.TestActivityEnvironment {
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	return suite.NewTestActivityEnvironment()
+}
+
+type fixture struct {
+	t     *testing.T
+	clock *clock
+	sb    *a55sandbox.Server
+	acts  *activities.Activities
+	env   *testsuite.TestActivityEnvironment
+	hooks *hooks
+}
+
+func newFixture(t *testing.T, cfg a55sandbox.Config) *fixture {
+	t.Helper()
+	clk := &clock{now: time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)}
+	if cfg.Clock == nil {
+		cfg.Clock = clk.Now
+	}
+	cfg.WebhookRetryScale = 0.00001
+	cfg.SettlementDelay = -1
+	sb := a55sandbox.Start(t, cfg)
+	client, err := a55client.New(a55client.Config{
+		BaseURL: sb.URL, TokenURL: sb.TokenURL(),
+		ClientID: a55sandbox.DefaultClientID, ClientSecret: a55sandbox.DefaultClientSecret,
+		Timeout: 5 * time.Second, Now: clk.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHooks(t)
+	acts := activities.New(client, activities.Config{WebhookBaseURL: h.srv.URL, WebhookSecret: secret})
+	env := newActivityEnv()
+	env.RegisterActivity(acts)
+	return &fixture{t: t, clock: clk, sb: sb, acts: acts, env: env, hooks: h}
+}
+
+func authorizeInput(booking, pan string) activities.AuthorizeInput {
+	return activities.AuthorizeInput{
+		IdempotencyKey: "booking-" + booking + "/authorize",
+		WorkflowID:     "booking-" + booking,
+		BookingID:      booking,
+		WalletUUID:     wallet,
+		MerchantID:     "merchant-1",
+		Payer:          a55client.Payer{Name: "Ana Souza", Email: "ana@example.com"},
+		Amount:         money.Amount{Minor: 50000, Currency: "BRL"},
+		Card:           a55client.Card{HolderName: "TEST HOLDER", Number: pan, ExpiryMonth: 12, ExpiryYear: 2030, CVV: "123"},
+	}
+}
+
+func (f *fixture) authorize(in activities.AuthorizeInput) (*activities.AuthorizeResult, error) {
+	v, err := f.env.ExecuteActivity(f.acts.Authorize, in)
+	if err != nil {
+		return nil, err
+	}
+	var res activities.AuthorizeResult
+	if err := v.Get(&res); err != nil {
+		f.t.Fatal(err)
+	}
+	return &res, nil
+}
+
+func (f *fixture) mustAuthorize(booking string) string {
+	f.t.Helper()
+	res, err := f.authorize(authorizeInput(booking, "4111111111111111"))
+	if err != nil || res.Charge.State != a55client.StateAuthorized {
+		f.t.Fatalf("authorize: %v %+v", err, res)
+	}
+	return res.Charge.ChargeUUID
+}
+
+func (f *fixture) capture(in activities.CaptureInput) (*activities.OperationResult, error) {
+	v, err := f.env.ExecuteActivity(f.acts.Capture, in)
+	if err != nil {
+		return nil, err
+	}
+	var res activities.OperationResult
+	if err := v.Get(&res); err != nil {
+		f.t.Fatal(err)
+	}
+	return &res, nil
+}
+
+func (f *fixture) cancel(in activities.CancelInput) (*activities.OperationResult, error) {
+	v, err := f.env.ExecuteActivity(f.acts.Cancel, in)
+	if err != nil {
+		return nil, err
+	}
+	var res activities.OperationResult
+	if err := v.Get(&res); err != nil {
+		f.t.Fatal(err)
+	}
+	return &res, nil
+}
+
+func appError(t *testing.T, err error) *temporal.ApplicationError {
+	t.Helper()
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) {
+		t.Fatalf("error %v is not an application error", err)
+	}
+	return app
+}
+
+func TestAuthorizePlacesAHoldThatRoutesWebhooksBack(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	res, err := f.authorize(authorizeInput("H-1", "4111111111111111"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Declined || res.Charge.State != a55client.StateAuthorized || res.Charge.ChargeUUID == "" {
+		t.Fatalf("result = %+v", res)
+	}
+	entry, ok := f.sb.Charge(res.Charge.ChargeUUID)
+	if !ok || entry.CaptureFlag || entry.ReferenceExternalID != "H-1" || entry.Authorized.Minor != 50000 {
+		t.Errorf("ledger entry = %+v", entry)
+	}
+	hook := f.hooks.first(t)
+	if hook.URL.Path != webhook.PathPrefix+"booking-H-1" {
+		t.Errorf("webhook path %q", hook.URL.Path)
+	}
+	if !webhook.ValidToken(secret, "booking-H-1", hook.URL.Query().Get("token")) {
+		t.Error("webhook token does not route to this booking's workflow")
+	}
+}
+
+func TestAuthorizeDeclineIsAResult(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	res, err := f.authorize(authorizeInput("H-2", "4000000000000002"))
+	if err != nil {
+		t.Fatalf("a decline came back as an error: %v", err)
+	}
+	if !res.Declined || res.DeclineCode != "CARD_DECLINED" || res.DeclineMessage == "" || res.Charge.ChargeUUID == "" {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestAuthorizeWith3DSReturnsTheChallenge(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	in := authorizeInput("H-3", "4000000000000101")
+	yes := true
+	in.ThreeDS = true
+	in.DeviceInfo = &a55client.DeviceInfo{
+		IPAddress: "203.0.113.7", UserAgent: "Mozilla/5.0", HTTPAcceptContent: "text/html",
+		HTTPAcceptBrowserValue: "text/html", HTTPBrowserLanguage: "pt-BR",
+		HTTPBrowserJavaEnabled: &yes, HTTPBrowserJavascriptEnabled: &yes,
+		HTTPBrowserColorDepth: "24", HTTPBrowserScreenHeight: "900", HTTPBrowserScreenWidth: "1440",
+		HTTPBrowserTimeDifference: "180",
+	}
+	res, err := f.authorize(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Charge.State != a55client.StatePending3DS || res.Charge.URL3DS == "" {
+		t.Fatalf("result = %+v", res)
+	}
+	if err := f.sb.CompleteChallenge(res.Charge.ChargeUUID, true); err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.env.ExecuteActivity(f.acts.GetCharge, activities.GetChargeInput{WalletUUID: wallet, ChargeUUID: res.Charge.ChargeUUID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got activities.ChargeView
+	_ = v.Get(&got)
+	if got.State != a55client.StateAuthorized {
+		t.Errorf("after the challenge: %+v", got)
+	}
+}
+
+func TestAuthorizeLostResponseReplaysTheSameCharge(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	if err := f.sb.SetFault("create", a55sandbox.Fault{LostResponseNext: 1}); err != nil {
+		t.Fatal(err)
+	}
+	in := authorizeInput("H-4", "4111111111111111")
+	// Go's HTTP transport itself resends a request that carries an
+	// Idempotency-Key when a reused connection closes without an answer, so
+	// the attempt may succeed; otherwise it fails retryably and Temporal
+	// retries with the same key. Either way A55 replays the first charge.
+	res, err := f.authorize(in)
+	if err != nil {
+		if app := appError(t, err); app.NonRetryable() {
+			t.Fatalf("a lost response is not retryable: %v", err)
+		}
+		if res, err = f.authorize(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.sb.FaultCounts()["create:lost_response"]; got != 1 {
+		t.Fatalf("lost responses injected: %d", got)
+	}
+	charges := f.sb.ChargesByReference("H-4")
+	if len(charges) != 1 || charges[0].ChargeUUID != res.Charge.ChargeUUID {
+		t.Fatalf("A55 holds %d charges for the booking, want 1", len(charges))
+	}
+	if charges[0].Calls.Replays < 1 {
+		t.Errorf("the retry was not an idempotent replay: %+v", charges[0].Calls)
+	}
+}
+
+func TestCaptureTwiceIsRecognised(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	uuid := f.mustAuthorize("H-5")
+	part := money.Amount{Minor: 32000, Currency: "BRL"}
+	res, err := f.capture(activities.CaptureInput{IdempotencyKey: "booking-H-5/capture", WalletUUID: wallet, ChargeUUID: uuid, Amount: &part})
+	if err != nil || res.Outcome != activities.OutcomeCaptured || res.Recovered {
+		t.Fatalf("capture: %v %+v", err, res)
+	}
+	entry, _ := f.sb.Charge(uuid)
+	if entry.Captured.Minor != 32000 || entry.Released.Minor != 18000 {
+		t.Errorf("ledger captured %v released %v", entry.Captured, entry.Released)
+	}
+	// A second capture under another key is refused by A55 as not capturable;
+	// the activity reads the charge and recognises the capture.
+	res, err = f.capture(activities.CaptureInput{IdempotencyKey: "other-key", WalletUUID: wallet, ChargeUUID: uuid})
+	if err != nil || res.Outcome != activities.OutcomeCaptured || !res.Recovered {
+		t.Fatalf("second capture: %v %+v", err, res)
+	}
+	if entry, _ := f.sb.Charge(uuid); entry.Calls.Capture != 1 {
+		t.Errorf("A55 captured %d times", entry.Calls.Capture)
+	}
+}
+
+func TestCaptureOfALapsedHoldIsExpired(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{HoldWindow: time.Hour})
+	uuid := f.mustAuthorize("H-6")
+	f.clock.Advance(2 * time.Hour)
+	f.sb.Sweep()
+	res, err := f.capture(activities.CaptureInput{IdempotencyKey: "booking-H-6/capture", WalletUUID: wallet, ChargeUUID: uuid})
+	if err != nil || res.Outcome != activities.OutcomeExpired {
+		t.Fatalf("capture of a lapsed hold: %v %+v", err, res)
+	}
+}
+
+func TestCancelReleasesAndRecognisesItsOwnWork(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	uuid := f.mustAuthorize("H-7")
+	res, err := f.cancel(activities.CancelInput{IdempotencyKey: "booking-H-7/cancel", WalletUUID: wallet, ChargeUUID: uuid, Reason: "guest cancelled"})
+	if err != nil || res.Outcome != activities.OutcomeVoided {
+		t.Fatalf("cancel: %v %+v", err, res)
+	}
+	res, err = f.cancel(activities.CancelInput{IdempotencyKey: "another", WalletUUID: wallet, ChargeUUID: uuid})
+	if err != nil || res.Outcome != activities.OutcomeVoided || !res.Recovered {
+		t.Fatalf("second cancel: %v %+v", err, res)
+	}
+	if entry, _ := f.sb.Charge(uuid); entry.Status != "canceled" || entry.Calls.Cancel != 1 {
+		t.Errorf("ledger: %s after %d cancels", entry.Status, entry.Calls.Cancel)
+	}
+}
+
+func TestErrorsAreClassifiedForRetries(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	uuid := f.mustAuthorize("H-8")
+
+	t.Run("rate limit honours Retry-After", func(t *testing.T) {
+		if err := f.sb.SetFault("get", a55sandbox.Fault{ErrorNext: 1, ErrorStatuses: []int{429}, RetryAfter: a55sandbox.Duration(7 * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.env.ExecuteActivity(f.acts.GetCharge, activities.GetChargeInput{WalletUUID: wallet, ChargeUUID: uuid})
+		app := appError(t, err)
+		if app.NonRetryable() || app.Type() != activities.ErrTypeRetryable || app.NextRetryDelay() != 7*time.Second {
+			t.Errorf("429: type %s non-retryable %v next delay %s", app.Type(), app.NonRetryable(), app.NextRetryDelay())
+		}
+	})
+	t.Run("server error is retryable", func(t *testing.T) {
+		if err := f.sb.SetFault("get", a55sandbox.Fault{ErrorNext: 1, ErrorStatuses: []int{500}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.env.ExecuteActivity(f.acts.GetCharge, activities.GetChargeInput{WalletUUID: wallet, ChargeUUID: uuid})
+		if app := appError(t, err); app.NonRetryable() {
+			t.Errorf("500 is not retryable: %v", err)
+		}
+	})
+	t.Run("unknown charge is not found", func(t *testing.T) {
+		_, err := f.env.ExecuteActivity(f.acts.GetCharge, activities.GetChargeInput{WalletUUID: wallet, ChargeUUID: "00000000-0000-4000-8000-00000000dead"})
+		if app := appError(t, err); !app.NonRetryable() || app.Type() != activities.ErrTypeNotFound {
+			t.Errorf("not found: type %s non-retryable %v", app.Type(), app.NonRetryable())
+		}
+	})
+	t.Run("over-capture is invalid", func(t *testing.T) {
+		over := money.Amount{Minor: 99999, Currency: "BRL"}
+		_, err := f.capture(activities.CaptureInput{IdempotencyKey: "over", WalletUUID: wallet, ChargeUUID: uuid, Amount: &over})
+		app := appError(t, err)
+		if !app.NonRetryable() || (app.Type() != activities.ErrTypeInvalid && app.Type() != activities.ErrTypeNotCapturable) {
+			t.Errorf("over-capture: type %s non-retryable %v: %v", app.Type(), app.NonRetryable(), err)
+		}
+	})
+	t.Run("rejected credentials are unauthorized", func(t *testing.T) {
+		client, err := a55client.New(a55client.Config{BaseURL: f.sb.URL, TokenURL: f.sb.TokenURL(), ClientID: "nobody", ClientSecret: "s3cr3t-not-this-one"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acts := activities.New(client, activities.Config{})
+		env := newActivityEnv()
+		env.RegisterActivity(acts)
+		_, err = env.ExecuteActivity(acts.GetCharge, activities.GetChargeInput{WalletUUID: wallet, ChargeUUID: uuid})
+		if app := appError(t, err); !app.NonRetryable() || app.Type() != activities.ErrTypeUnauthorized {
+			t.Errorf("bad credentials: type %s non-retryable %v", app.Type(), app.NonRetryable())
+		}
+		if strings.Contains(err.Error(), "s3cr3t-not-this-one") {
+			t.Error("the error echoes the client secret")
+		}
+	})
+}
+
+func TestErrorsNeverCarryCardData(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	in := authorizeInput("H-9", "4111111111111111")
+	in.Card.ExpiryYear = 2001 // the sandbox refuses an expired card
+	_, err := f.authorize(in)
+	if err == nil {
+		t.Fatal("expired card accepted")
+	}
+	for _, s := range []string{in.Card.Number, "TEST HOLDER"} {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("error contains card data: %v", err)
+		}
+	}
+	if app := appError(t, err); !app.NonRetryable() || app.Type() != activities.ErrTypeInvalid {
+		t.Errorf("type %s non-retryable %v", app.Type(), app.NonRetryable())
+	}
+}
+
+func TestExpiredTokenIsRenewedTransparently(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{TokenLifetime: 10 * time.Minute})
+	uuid := f.mustAuthorize("H-10")
+	f.clock.Advance(2 * time.Hour) // the token the client holds has expired at A55
+	v, err := f.env.ExecuteActivity(f.acts.GetCharge, activities.GetChargeInput{WalletUUID: wallet, ChargeUUID: uuid})
+	if err != nil {
+		t.Fatalf("read after token expiry: %v", err)
+	}
+	var got activities.ChargeView
+	_ = v.Get(&got)
+	if got.State != a55client.StateAuthorized {
+		t.Errorf("charge = %+v", got)
+	}
+	res, err := f.capture(activities.CaptureInput{IdempotencyKey: "booking-H-10/capture", WalletUUID: wallet, ChargeUUID: uuid})
+	if err != nil || res.Outcome != activities.OutcomeCaptured {
+		t.Errorf("capture after token expiry: %v %+v", err, res)
+	}
+}
+
+// recordingGateway remembers the create request and answers "authorized".
+type recordingGateway struct {
+	activities.Gateway // nil: only CreateCharge is called
+	params             *a55client.CreateChargeParams
+	key                string
+}
+
+func (g *recordingGateway) CreateCharge(_ context.Context, p *a55client.CreateChargeParams, key string) (*a55client.Charge, error) {
+	g.params, g.key = p, key
+	return &a55client.Charge{UUID: "ch-1", Status: "authorized", State: a55client.StateAuthorized}, nil
+}
+
+func TestWebhookURLIsBuiltInsideTheActivity(t *testing.T) {
+	for _, tc := range []struct {
+		name, configured, override, want string
+	}{
+		{"no receiver configured", "", "", ""},
+		{"worker's receiver", "https://hooks.example/", "", "https://hooks.example" + webhook.PathPrefix + "booking-H-11?token=" + webhook.Token(secret, "booking-H-11")},
+		{"booking's override", "https://hooks.example", "https://other.example", "https://other.example" + webhook.PathPrefix + "booking-H-11?token=" + webhook.Token(secret, "booking-H-11")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gw := &recordingGateway{}
+			acts := activities.NewWithGateway(gw, activities.Config{WebhookBaseURL: tc.configured, WebhookSecret: secret})
+			env := newActivityEnv()
+			env.RegisterActivity(acts)
+			in := authorizeInput("H-11", "4111111111111111")
+			in.WebhookBaseURL = tc.override
+			if _, err := env.ExecuteActivity(acts.Authorize, in); err != nil {
+				t.Fatal(err)
+			}
+			if gw.params.WebhookURL != tc.want {
+				t.Errorf("webhook_url = %q, want %q", gw.params.WebhookURL, tc.want)
+			}
+			if gw.params.Capture || gw.params.ReferenceExternalID != "H-11" || gw.key != "booking-H-11/authorize" {
+				t.Errorf("capture %v reference %q key %q", gw.params.Capture, gw.params.ReferenceExternalID, gw.key)
+			}
+		})
+	}
+}
