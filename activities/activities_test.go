@@ -2,9 +2,9 @@ package activities_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
