@@ -33,6 +33,9 @@ const TestPayloadKeys = "test:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 type Stack struct {
 	// Client talks to the dev server with the project's payload codec.
 	Client client.Client
+	// ClientOptions are Client's options (codec included), for
+	// client.NewClientFromExisting.
+	ClientOptions client.Options
 	// HostPort is the dev server's frontend address.
 	HostPort string
 	// Sandbox is the A55 simulator the activities call.
@@ -63,6 +66,12 @@ func RepoRoot(t testing.TB) string {
 // and a codec client; it fails the test when the binary is missing.
 func StartDevServer(t testing.TB) *testsuite.DevServer {
 	t.Helper()
+	srv, _ := startDevServer(t)
+	return srv
+}
+
+func startDevServer(t testing.TB) (*testsuite.DevServer, client.Options) {
+	t.Helper()
 	bin := filepath.Join(RepoRoot(t), "bin", "temporal")
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("the Temporal CLI is missing at %s (make builds it): %v", bin, err)
@@ -87,13 +96,13 @@ func StartDevServer(t testing.TB) *testsuite.DevServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Stop() })
-	return srv
+	return srv, client.Options{HostPort: srv.FrontendHostPort(), DataConverter: dc, FailureConverter: fc}
 }
 
 // Start runs the stack until the test ends.
 func Start(t testing.TB) *Stack {
 	t.Helper()
-	srv := StartDevServer(t)
+	srv, opts := startDevServer(t)
 	c := srv.Client()
 	routeSecret := []byte("startertest-route-secret-0123456789")
 	rc, err := webhook.NewReceiver(webhook.Options{RouteSecret: routeSecret, Signaler: c})
@@ -115,5 +124,5 @@ func Start(t testing.TB) *Stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	return &Stack{Client: c, HostPort: srv.FrontendHostPort(), Sandbox: sandbox, Wallet: "00000000-0000-4000-8000-000000000001"}
+	return &Stack{Client: c, ClientOptions: opts, HostPort: srv.FrontendHostPort(), Sandbox: sandbox, Wallet: "00000000-0000-4000-8000-000000000001"}
 }
