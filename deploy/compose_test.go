@@ -172,7 +172,7 @@ func TestComposeRegistersTheWorkflowsSearchAttributes(t *testing.T) {
 	if !slices.Equal(got, workflows.SearchAttributeFlags) {
 		t.Fatalf("namespace job registers %v, the workflow uses %v", got, workflows.SearchAttributeFlags)
 	}
-	for _, cmd := range []string{"operator namespace create", "operator search-attribute create"} {
+	for _, cmd := range []string{"operator cluster health", "operator namespace create", "operator search-attribute create"} {
 		if !strings.Contains(script, cmd) {
 			t.Errorf("namespace job lacks `temporal %s`", cmd)
 		}
@@ -184,8 +184,8 @@ func TestComposeStartOrder(t *testing.T) {
 	want := map[string]map[string]string{
 		"temporal-schema":    {"postgres": "service_healthy"},
 		"temporal":           {"temporal-schema": "service_completed_successfully"},
-		"temporal-namespace": {"temporal": "service_healthy"},
-		"temporal-ui":        {"temporal": "service_healthy"},
+		"temporal-namespace": {"temporal": "service_started"},
+		"temporal-ui":        {"temporal-namespace": "service_completed_successfully"},
 		"receiver":           {"temporal-namespace": "service_completed_successfully"},
 		"worker": {"temporal-namespace": "service_completed_successfully", "receiver": "service_healthy",
 			"a55sandbox": "service_healthy"},
