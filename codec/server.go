@@ -213,8 +213,10 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <label>Codec token <input type="password" name="token" autocomplete="current-password" autofocus></label>
 <button type="submit">Sign in</button>
 </form>
-<p>The token is the server's CODEC_AUTH_TOKEN. Signing in sets a cookie that lets the Temporal Web UI
-decode payloads when "Include cross-origin credentials" is on in its codec settings.</p>
+<p>The token is the server's CODEC_AUTH_TOKEN. Signing in sets a cookie for this host name. Then, in the
+Temporal Web UI's Codec Server settings: enter this server's URL as the browser endpoint, choose
+"Use my browser setting and ignore cluster-level setting", and turn on "Include cross-origin credentials".
+Open the UI under the same host name as this server (both 127.0.0.1 or both localhost).</p>
 </body></html>
 `))
 
