@@ -10,6 +10,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+
+	"github.com/hotelpay/a55-temporal/workflows"
 )
 
 // pathCost sums the histories of one path's bookings.
@@ -24,6 +26,9 @@ type pathCost struct {
 	ExampleID string
 	// 3DS: from the challenge's answer to the webhook's signal in history.
 	SignalLag []time.Duration
+	// 3DS: from the challenge's answer to the workflow recording authorized
+	// (its PaymentStatus search attribute upsert).
+	AuthorizedLag []time.Duration
 }
 
 // analyze reads the history of every successful booking (conc at a time),
@@ -90,6 +95,9 @@ func analyze(ctx context.Context, c client.Client, samples []sample, conc int, c
 			if lag, ok := signalLag(r.events, s.ChallengeDone); ok {
 				pc.SignalLag = append(pc.SignalLag, lag)
 			}
+			if at, ok := statusRecorded(r.events, string(workflows.StatusAuthorized)); ok {
+				pc.AuthorizedLag = append(pc.AuthorizedLag, max(at.Sub(s.ChallengeDone), 0))
+			}
 		}
 	}
 	return costs, nil
@@ -109,6 +117,22 @@ func signalLag(events []*historypb.HistoryEvent, after time.Time) (time.Duration
 		}
 	}
 	return 0, false
+}
+
+// statusRecorded is when the workflow first upserted PaymentStatus = status
+// (search attributes are plain JSON payloads, never encrypted).
+func statusRecorded(events []*historypb.HistoryEvent, status string) (time.Time, bool) {
+	want := `"` + status + `"`
+	for _, e := range events {
+		a := e.GetUpsertWorkflowSearchAttributesEventAttributes()
+		if a == nil {
+			continue
+		}
+		if p := a.GetSearchAttributes().GetIndexedFields()[workflows.PaymentStatusKey.GetName()]; p != nil && string(p.GetData()) == want {
+			return e.GetEventTime().AsTime(), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // stats of a set of durations.

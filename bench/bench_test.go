@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/testsuite"
@@ -306,5 +307,36 @@ func TestFloorWorkflowShape(t *testing.T) {
 		if err := env.GetWorkflowResult(&res); err != nil || res.Status != "captured" || res.Minor != 100 {
 			t.Errorf("local=%v: result %+v, %v", local, res, err)
 		}
+	}
+}
+
+func TestStatusRecordedFindsThePaymentStatusUpsert(t *testing.T) {
+	base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	upsert := func(id int64, d time.Duration, fields map[string]string) *historypb.HistoryEvent {
+		e := ev(id, enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+		e.EventTime = timestamppb.New(base.Add(d))
+		idx := map[string]*commonpb.Payload{}
+		for k, v := range fields {
+			idx[k] = &commonpb.Payload{Data: []byte(v)}
+		}
+		e.Attributes = &historypb.HistoryEvent_UpsertWorkflowSearchAttributesEventAttributes{
+			UpsertWorkflowSearchAttributesEventAttributes: &historypb.UpsertWorkflowSearchAttributesEventAttributes{
+				SearchAttributes: &commonpb.SearchAttributes{IndexedFields: idx},
+			},
+		}
+		return e
+	}
+	events := []*historypb.HistoryEvent{
+		upsert(5, time.Second, map[string]string{"PaymentStatus": `"awaiting_3ds"`}),
+		upsert(9, 2*time.Second, map[string]string{"ChargeUUID": `"authorized"`}), // another attribute
+		upsert(12, 3*time.Second, map[string]string{"PaymentStatus": `"authorized"`, "AuthorizedAmount": "50000"}),
+		upsert(20, 4*time.Second, map[string]string{"PaymentStatus": `"authorized"`}),
+	}
+	at, ok := statusRecorded(events, "authorized")
+	if !ok || !at.Equal(base.Add(3*time.Second)) {
+		t.Fatalf("recorded at %v, %v; want the first PaymentStatus=authorized upsert", at, ok)
+	}
+	if _, ok := statusRecorded(events, "captured"); ok {
+		t.Fatal("found a status that was never recorded")
 	}
 }

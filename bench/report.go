@@ -107,12 +107,13 @@ func renderThroughput(r *throughputRun) string {
 		fmt.Fprintln(&b)
 		fmt.Fprintln(&b, "| | p50 / p95 / p99 | max |")
 		fmt.Fprintln(&b, "|---|---|---|")
-		lag := summarize(nil)
+		lag, rec := summarize(nil), summarize(nil)
 		if c := p.Costs[path3DS]; c != nil {
-			lag = summarize(c.SignalLag)
+			lag, rec = summarize(c.SignalLag), summarize(c.AuthorizedLag)
 		}
 		wh := summarize(durations(p.Samples, path3DS, webhookLat))
 		fmt.Fprintf(&b, "| challenge answered → signal in history (server time) | %s | %s |\n", lag, ms(lag.Max))
+		fmt.Fprintf(&b, "| challenge answered → workflow records authorized (PaymentStatus upsert in history) | %s | %s |\n", rec, ms(rec.Max))
 		fmt.Fprintf(&b, "| challenge answered → status query says authorized (%s polls) | %s | %s |\n", o.pollEvery, wh, ms(wh.Max))
 		fmt.Fprintf(&b, "\nStatus queries sent while waiting: %.1f per 3DS booking (not part of the booking's cost below; Temporal Cloud bills each as an action).\n\n", avgPolls(p.Samples))
 	}
