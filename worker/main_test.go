@@ -6,16 +6,17 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/testsuite"
-
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/config"
+	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/starter"
+	"github.com/hotelpay/a55-temporal/starter/startertest"
+	"github.com/hotelpay/a55-temporal/workflows"
 )
 
 const routeSecret = "0123456789abcdef0123456789abcdef"
@@ -98,40 +99,23 @@ func TestBadConfigurationExits2NamingTheVariable(t *testing.T) {
 	}
 }
 
-func repoRoot(t *testing.T) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = filepath.Dir(dir)
-	}
-}
-
-// TestWorkerServesHealthAndMetricsAndStopsCleanly runs the real process
-// function against a dev server: /healthz turns 200 once polling, /metrics
-// carries the SDK's metrics, and a stop signal ends it with exit 0.
-func TestWorkerServesHealthAndMetricsAndStopsCleanly(t *testing.T) {
-	bin := filepath.Join(repoRoot(t), "bin", "temporal")
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("the Temporal CLI is missing at %s (make builds it): %v", bin, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+// TestWorkerRunsBookingsAndStopsCleanly runs the real process function
+// against a dev server and the A55 sandbox: /healthz turns 200 once polling,
+// a booking authorizes and captures through it, /metrics carries the SDK's,
+// the A55 calls' and the business metrics, and a stop ends it with exit 0.
+func TestWorkerRunsBookingsAndStopsCleanly(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{ExistingPath: bin, LogLevel: "error", ClientOptions: &client.Options{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
+	srv := startertest.StartDevServer(t)
+	sandbox := a55sandbox.Start(t, a55sandbox.Config{})
 
 	env := baseEnv()
 	env["TEMPORAL_ADDRESS"] = srv.FrontendHostPort()
+	env["PAYLOAD_KEYS"] = startertest.TestPayloadKeys
+	env[config.EnvA55BaseURL] = sandbox.URL
+	env[config.EnvA55TokenURL] = sandbox.TokenURL()
+	env[config.EnvA55ClientID] = "sandbox-client"
+	env[config.EnvA55ClientSecret] = "sandbox-secret"
 	env[config.EnvMetricsAddr] = "127.0.0.1:0"
 	pr, pw := io.Pipe()
 	runCtx, stop := context.WithCancel(ctx)
@@ -175,8 +159,37 @@ func TestWorkerServesHealthAndMetricsAndStopsCleanly(t *testing.T) {
 	if !healthy {
 		t.Fatal("/healthz never became 200")
 	}
-	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, "temporal_") {
-		t.Errorf("/metrics = %d without SDK metrics:\n%.2000s", code, body)
+	s := starter.New(srv.Client())
+	in := workflows.BookingPaymentInput{
+		BookingID: "BK-worker-1", Kind: workflows.KindCarRental, MerchantID: "rental-co", WalletUUID: "00000000-0000-4000-8000-000000000001",
+		Payer:             a55client.Payer{Name: "Ana Souza", Email: "ana@example.com"},
+		Amount:            money.Amount{Minor: 120000, Currency: "BRL"},
+		Card:              a55client.Card{HolderName: "ANA SOUZA", Number: "5500000000000004", ExpiryMonth: 12, ExpiryYear: 2099, CVV: "123"},
+		ExpectedCaptureAt: time.Now().Add(48 * time.Hour),
+		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},
+	}
+	if res, err := s.Authorize(ctx, in); err != nil || res.Status != workflows.StatusAuthorized {
+		t.Fatalf("authorize through the worker = %+v, %v", res, err)
+	}
+	if _, err := s.Capture(ctx, in.BookingID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Result(ctx, in.BookingID); err != nil {
+		t.Fatal(err)
+	}
+	code, body := get("/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics = %d", code)
+	}
+	for _, want := range []string{
+		"temporal_workflow_completed",
+		`a55_request_latency_seconds_count{class="ok",op="POST /api/v1/bank/wallet/charge"}`,
+		`outcome="authorized"`,
+		`booking_payment_captures_total{`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 	stop()
 	select {
