@@ -30,6 +30,7 @@ import (
 type options struct {
 	mode        string
 	n, c, m     int
+	rounds      int
 	phases      []string
 	write       string
 	label       string
@@ -69,6 +70,7 @@ func main() {
 	flag.StringVar(&o.mode, "mode", "throughput", "throughput: bookings beside the floors; hold: hold -m authorizations, restart the worker, capture them all")
 	flag.IntVar(&o.n, "n", 1000, "bookings per workload (throughput mode); half of ours go through a 3DS challenge")
 	flag.IntVar(&o.c, "c", 20, "bookings in flight at once")
+	flag.IntVar(&o.rounds, "rounds", 4, "split -n into this many rounds that alternate the workloads (evens out load from outside the bench)")
 	flag.IntVar(&o.m, "m", 10000, "open authorizations to hold (hold mode)")
 	flag.StringVar(&phases, "phases", "floor,ours,floor-local", "workloads to run, in order (throughput mode): floor, floor-local, ours")
 	flag.StringVar(&o.write, "write", "", "write the results into this markdown file (e.g. BENCHMARKS.md), replacing the section of the same -label")
@@ -119,8 +121,11 @@ func (o options) check() error {
 	default:
 		return fmt.Errorf("-mode %q: use throughput or hold", o.mode)
 	}
-	if o.n < 1 || o.c < 1 || o.m < 1 {
-		return fmt.Errorf("-n, -c and -m must be at least 1")
+	if o.n < 1 || o.c < 1 || o.m < 1 || o.rounds < 1 {
+		return fmt.Errorf("-n, -c, -m and -rounds must be at least 1")
+	}
+	if o.rounds > o.n {
+		return fmt.Errorf("-rounds %d is more than -n %d", o.rounds, o.n)
 	}
 	for _, p := range o.phases {
 		switch p {

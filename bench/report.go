@@ -56,8 +56,8 @@ func renderThroughput(r *throughputRun) string {
 	o := r.opts
 	fmt.Fprintf(&b, "### %s — %s\n\n", o.label, r.started.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintln(&b, r.machine.markdown(r.loadEnd))
-	fmt.Fprintf(&b, "\nCommand: `%s` — %d bookings per workload, %d in flight, dev server on %s, order %s",
-		commandLine(), o.n, o.c, dbKind(o), strings.Join(o.phases, " → "))
+	fmt.Fprintf(&b, "\nCommand: `%s` — %d bookings per workload, %d in flight, dev server on %s, %d rounds of %s",
+		commandLine(), o.n, o.c, dbKind(o), o.rounds, strings.Join(o.phases, " → "))
 	if len(o.workerEnv) > 0 {
 		fmt.Fprintf(&b, ", worker env %s", kvString(o.workerEnv))
 	}
@@ -77,7 +77,7 @@ func renderThroughput(r *throughputRun) string {
 		}
 	}
 
-	fmt.Fprintln(&b, "| Workload | Bookings ok / run | Wall | Bookings/s | × regular floor | Authorize p50 / p95 / p99 | Capture p50 / p95 / p99 |")
+	fmt.Fprintln(&b, "| Workload | Bookings ok / run | Wall (sum of rounds) | Bookings/s | × regular floor | Authorize p50 / p95 / p99 | Capture p50 / p95 / p99 |")
 	fmt.Fprintln(&b, "|---|---|---|---|---|---|---|")
 	for _, p := range r.phases {
 		ratio := "–"

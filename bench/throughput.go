@@ -6,8 +6,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"go.temporal.io/sdk/client"
 )
 
 // Workloads of throughput mode.
@@ -57,40 +55,69 @@ type throughputRun struct {
 func runThroughput(ctx context.Context, env *benchEnv, o options) (*throughputRun, error) {
 	r := &throughputRun{opts: o, machine: env.machine, started: time.Now().UTC()}
 	nonce := time.Now().UTC().Format("150405")
-	for _, name := range o.phases {
-		var book booker
-		var c client.Client
-		workerPid := 0
-		switch name {
-		case phaseOurs:
-			book = newOurs(env.ours, env.proj.SandboxURL(), "bench-"+nonce, o.c, o.pollEvery).book
-			c, workerPid = env.ours, env.worker.Pid()
-		case phaseFloor, phaseFloorLocal:
-			wt := FloorWorkflow
-			if name == phaseFloorLocal {
-				wt = FloorLocalWorkflow
+	byName := map[string]*phaseResult{}
+	// Rounds alternate the workloads so that load from outside the bench,
+	// which drifts, falls on each of them alike.
+	for round := range o.rounds {
+		n := o.n / o.rounds
+		if round < o.n%o.rounds {
+			n++
+		}
+		for _, name := range o.phases {
+			var book booker
+			workerPid := 0
+			prefix := fmt.Sprintf("%s-%s-r%d", name, nonce, round)
+			switch name {
+			case phaseOurs:
+				book = newOurs(env.ours, env.proj.SandboxURL(), prefix, o.c, o.pollEvery).book
+				workerPid = env.worker.Pid()
+			case phaseFloor, phaseFloorLocal:
+				wt := FloorWorkflow
+				if name == phaseFloorLocal {
+					wt = FloorLocalWorkflow
+				}
+				book = (&floor{c: env.plain, workflowType: wt, prefix: prefix, timeout: 2 * time.Minute}).book
+				workerPid = env.floorWorker.Pid()
 			}
-			f := &floor{c: env.plain, workflowType: wt, prefix: name + "-" + nonce, timeout: 2 * time.Minute}
-			book = f.book
-			c, workerPid = env.plain, env.floorWorker.Pid()
+			fmt.Fprintf(os.Stderr, "bench: round %d/%d, %s: %d bookings, %d at a time\n", round+1, o.rounds, name, n, o.c)
+			p, err := runPhase(ctx, name, n, o.c, book, workerPid, env.server.Pid())
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(os.Stderr, "bench: %s: %d/%d ok in %s (%.2f bookings/s)\n",
+				name, p.ok(), n, p.Wall.Round(time.Millisecond), p.rate())
+			if prev := byName[name]; prev != nil {
+				prev.merge(p)
+			} else {
+				byName[name] = p
+				r.phases = append(r.phases, p)
+			}
 		}
-		fmt.Fprintf(os.Stderr, "bench: %s: %d bookings, %d at a time\n", name, o.n, o.c)
-		p, err := runPhase(ctx, name, o.n, o.c, book, workerPid, env.server.Pid())
-		if err != nil {
-			return nil, err
+	}
+	for _, p := range r.phases {
+		c := env.plain
+		if p.Name == phaseOurs {
+			c = env.ours
 		}
-		fmt.Fprintf(os.Stderr, "bench: %s: %d/%d ok in %s (%.2f bookings/s); counting histories\n",
-			name, p.ok(), o.n, p.Wall.Round(time.Millisecond), p.rate())
+		fmt.Fprintf(os.Stderr, "bench: counting the histories of %s\n", p.Name)
+		var err error
 		if p.Costs, err = analyze(ctx, c, p.Samples, 8, o.closeWait); err != nil {
-			return nil, err
-		}
-		r.phases = append(r.phases, p)
-		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 	}
 	r.loadEnd = loadAverage()
-	return r, nil
+	return r, ctx.Err()
+}
+
+// merge adds another round of the same workload.
+func (p *phaseResult) merge(q *phaseResult) {
+	p.Samples = append(p.Samples, q.Samples...)
+	p.Wall += q.Wall
+	for _, u := range []struct{ to, from *ProcUsage }{{&p.Worker, &q.Worker}, {&p.Server, &q.Server}, {&p.Bench, &q.Bench}} {
+		u.to.CPU += u.from.CPU
+		u.to.PeakRSS = max(u.to.PeakRSS, u.from.PeakRSS)
+		u.to.HWM, u.to.RSS = u.from.HWM, u.from.RSS
+	}
 }
 
 // runPhase runs the bookings while watching the worker, the dev server and
