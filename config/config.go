@@ -37,8 +37,8 @@ const (
 	EnvDevMode              = "DEV_MODE"
 )
 
-// MinSecretBytes is the shortest HMAC secret accepted: 32 bytes is the
-// SHA-256 block-size-independent minimum that makes guessing pointless.
+// MinSecretBytes is the shortest routing secret accepted: 32 bytes, the
+// size of the HMAC-SHA256 output it keys, so guessing it is pointless.
 const MinSecretBytes = 32
 
 // Error is a configuration error about one variable (or flag).
@@ -134,11 +134,10 @@ func CheckListenAddr(name, addr string) error {
 	if addr == "" {
 		return Errorf(name, "is required (host:port, e.g. 127.0.0.1:9464)")
 	}
-	host, port, err := net.SplitHostPort(addr)
+	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return Errorf(name, "%q is not host:port: %v", addr, err)
 	}
-	_ = host
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		return Errorf(name, "%q has an invalid port", addr)
 	}
