@@ -1,0 +1,253 @@
+package workflows_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/hotelpay/a55-temporal/activities"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// TestReplayRecordedHistories replays the histories in testdata/ (recorded
+// from a real dev server by TestRecordHistories) against today's workflow
+// code: a change that would break a running booking fails here.
+func TestReplayRecordedHistories(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no recorded histories in testdata/ (run RECORD_HISTORIES=1 go test -run TestRecordHistories ./workflows)")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			replayer.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
+			if err := replayer.ReplayWorkflowHistoryFromJSONFile(quietLogger, file); err != nil {
+				t.Fatalf("replay: %v", err)
+			}
+		})
+	}
+}
+
+// TestRecordHistories runs the main paths on a real Temporal dev server
+// (bin/temporal) with an in-process worker over the fake A55 and writes each
+// history to testdata/<path>.json. It runs only with RECORD_HISTORIES=1.
+// The recorded card is a public test number with a fake holder name.
+func TestRecordHistories(t *testing.T) {
+	if os.Getenv("RECORD_HISTORIES") == "" {
+		t.Skip("set RECORD_HISTORIES=1 to record histories from a dev server")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var extra []string
+	for _, f := range workflows.SearchAttributeFlags {
+		extra = append(extra, "--search-attribute", f)
+	}
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:  filepath.Join("..", "bin", "temporal"),
+		ClientOptions: &client.Options{HostPort: "", Logger: quietLogger},
+		LogLevel:      "error",
+		ExtraArgs:     extra,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	c := srv.Client()
+
+	fake := newFakeA55()
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	w.RegisterActivity(activities.NewWithGateway(fake, activities.Config{WebhookBaseURL: "https://hooks.example", WebhookSecret: []byte("recording")}))
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+
+	now := time.Now().UTC()
+	base := func(id string) workflows.BookingPaymentInput {
+		in := validInput(id)
+		in.Card.ExpiryYear = now.Year() + 3
+		in.ExpectedCaptureAt = now.Add(48 * time.Hour)
+		return in
+	}
+	authorize := func(in workflows.BookingPaymentInput) workflows.AuthorizationResult {
+		t.Helper()
+		opts := client.StartWorkflowOptions{
+			ID: workflows.WorkflowID(in.BookingID), TaskQueue: workflows.TaskQueue,
+			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+			StaticSummary:            workflows.StaticSummary(in),
+		}
+		h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+			StartWorkflowOperation: c.NewWithStartWorkflowOperation(opts, workflows.WorkflowName, in),
+			UpdateOptions: client.UpdateWorkflowOptions{
+				UpdateName: workflows.UpdateAuthorization, UpdateID: "authorization", WaitForStage: client.WorkflowUpdateStageCompleted,
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a workflows.AuthorizationResult
+		if err := h.Get(ctx, &a); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	update := func(id, name string, arg any, out any) error {
+		var args []any
+		if arg != nil {
+			args = []any{arg}
+		}
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: workflows.WorkflowID(id), UpdateName: name, UpdateID: name + "-recorded", Args: args,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err != nil {
+			return err
+		}
+		return h.Get(ctx, out)
+	}
+	finish := func(name, id string, want workflows.Status) {
+		t.Helper()
+		var res workflows.BookingPaymentResult
+		if err := c.GetWorkflow(ctx, workflows.WorkflowID(id), "").Get(ctx, &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != want {
+			t.Fatalf("%s ended %s (%s), want %s", name, res.Status, res.Reason, want)
+		}
+		writeHistory(ctx, t, c, workflows.WorkflowID(id), filepath.Join("testdata", name+".json"))
+	}
+
+	// Frictionless hold, partial capture at check-out.
+	in := base("REC-capture")
+	if a := authorize(in); a.Status != workflows.StatusAuthorized {
+		t.Fatalf("authorization = %+v", a)
+	}
+	part := brl(32000)
+	var cr workflows.CaptureResult
+	if err := update(in.BookingID, workflows.UpdateCapture, workflows.CaptureRequest{Amount: &part}, &cr); err != nil {
+		t.Fatal(err)
+	}
+	finish("capture_partial", in.BookingID, workflows.StatusCaptured)
+
+	// 3DS challenge approved, then the booking is cancelled.
+	in = base("REC-3ds-cancel")
+	in.Card.Number, in.ThreeDS = cardChallenge, true
+	a := authorize(in)
+	if a.Status != workflows.StatusAwaiting3DS {
+		t.Fatalf("authorization = %+v", a)
+	}
+	fake.complete3DS(a.ChargeUUID, true)
+	if err := c.SignalWorkflow(ctx, workflows.WorkflowID(in.BookingID), "", workflows.Signal3DSComplete, workflows.ThreeDSCompleteSignal{ChargeUUID: a.ChargeUUID}); err != nil {
+		t.Fatal(err)
+	}
+	var again workflows.AuthorizationResult
+	if err := update(in.BookingID, workflows.UpdateAuthorization, nil, &again); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(ctx, t, c, in.BookingID, workflows.StatusAuthorized)
+	var cancelRes workflows.CancelResult
+	if err := update(in.BookingID, workflows.UpdateCancel, workflows.CancelRequest{Reason: "guest cancelled"}, &cancelRes); err != nil {
+		t.Fatal(err)
+	}
+	finish("threeds_cancel", in.BookingID, workflows.StatusVoided)
+
+	// Declined card.
+	in = base("REC-decline")
+	in.Card.Number = cardDecline
+	if a := authorize(in); a.Status != workflows.StatusDeclined {
+		t.Fatalf("authorization = %+v", a)
+	}
+	finish("decline", in.BookingID, workflows.StatusDeclined)
+
+	// Deadline policy release after a moved check-out (seconds, not days).
+	in = base("REC-deadline")
+	in.ExpectedCaptureAt = now.Add(2 * time.Second)
+	in.CaptureGrace = time.Second
+	authorize(in)
+	var moved workflows.MoveCaptureTimeResult
+	if err := update(in.BookingID, workflows.UpdateMoveCaptureTime, workflows.MoveCaptureTimeRequest{ExpectedCaptureAt: time.Now().Add(3 * time.Second)}, &moved); err != nil {
+		t.Fatal(err)
+	}
+	finish("deadline_release", in.BookingID, workflows.StatusVoided)
+
+	// Webhook before the create call returns; lost answers on create and capture.
+	in = base("REC-early-webhook")
+	in.Card.Number, in.ThreeDS = cardChallenge, true
+	fake.inject(fake.lostNext, "create", 1)
+	fake.inject(fake.lostNext, "capture", 1)
+	fake.onCreate = func(uuid, _ string) {
+		fake.onCreate = nil
+		fake.complete3DS(uuid, true)
+		_ = c.SignalWorkflow(ctx, workflows.WorkflowID("REC-early-webhook"), "", workflows.SignalChargeChanged,
+			workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "authorized"})
+	}
+	authorize(in)
+	waitFor(ctx, t, c, in.BookingID, workflows.StatusAuthorized)
+	if err := update(in.BookingID, workflows.UpdateCapture, workflows.CaptureRequest{}, &cr); err != nil {
+		t.Fatal(err)
+	}
+	finish("early_webhook_lost_responses", in.BookingID, workflows.StatusCaptured)
+
+	// 3DS never completed: abandoned after the (shortest allowed) timeout.
+	in = base("REC-3ds-abandoned")
+	in.Card.Number, in.ThreeDS = cardChallenge, true
+	in.ThreeDSTimeout = time.Minute
+	authorize(in)
+	finish("threeds_abandoned", in.BookingID, workflows.StatusDeclined)
+}
+
+func waitFor(ctx context.Context, t *testing.T, c client.Client, bookingID string, want workflows.Status) {
+	t.Helper()
+	for ctx.Err() == nil {
+		v, err := c.QueryWorkflow(ctx, workflows.WorkflowID(bookingID), "", workflows.QueryStatus)
+		if err == nil {
+			var st workflows.PaymentState
+			if err := v.Get(&st); err == nil && st.Status == want {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s never reached %s", bookingID, want)
+}
+
+func writeHistory(ctx context.Context, t *testing.T, c client.Client, workflowID, file string) {
+	t.Helper()
+	hist := &historypb.History{}
+	iter := c.GetWorkflowHistory(ctx, workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist.Events = append(hist.Events, ev)
+	}
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s (%d events)", file, len(hist.Events))
+}
