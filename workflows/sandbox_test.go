@@ -49,7 +49,9 @@ func TestSandboxPartialCapture(t *testing.T) {
 	r := newSandboxRun(t, validInput("S-1"))
 	amount := brl(32000)
 	var capture *outcome
-	r.at(time.Hour, func() { capture = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{Amount: &amount}) })
+	r.at(time.Hour, func() {
+		capture = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{Amount: &amount})
+	})
 	res := r.execute()
 	if capture.err != nil || res.Status != workflows.StatusCaptured {
 		t.Fatalf("capture %v result %+v", capture.err, res)
