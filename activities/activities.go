@@ -51,7 +51,6 @@ const (
 	ErrTypeUnauthorized  = workflows.ErrTypeA55Unauthorized
 	ErrTypeNotCapturable = workflows.ErrTypeA55NotCapturable
 	ErrTypeDeclined      = workflows.ErrTypeA55Declined
-	ErrTypeUnexpected    = workflows.ErrTypeA55Unexpected
 
 	OutcomeCaptured = workflows.OutcomeCaptured
 	OutcomeVoided   = workflows.OutcomeVoided

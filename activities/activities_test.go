@@ -463,3 +463,30 @@ func TestWebhookURLIsBuiltInsideTheActivity(t *testing.T) {
 		})
 	}
 }
+
+func TestRefundAfterCapture(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	uuid := f.mustAuthorize("H-12")
+	refund := func(key string) error {
+		amount := money.Amount{Minor: 10000, Currency: "BRL"}
+		_, err := f.env.ExecuteActivity(f.acts.Refund, activities.RefundInput{IdempotencyKey: key, WalletUUID: wallet, ChargeUUID: uuid, Amount: &amount, Reason: "late check-out waived"})
+		return err
+	}
+	// A hold cannot be refunded: A55 says so and the activity does not retry.
+	err := refund("booking-H-12/refund-early")
+	if app := appError(t, err); !app.NonRetryable() || app.Type() != activities.ErrTypeConflict {
+		t.Errorf("refund of a hold: type %s non-retryable %v", app.Type(), app.NonRetryable())
+	}
+	if _, err := f.capture(activities.CaptureInput{IdempotencyKey: "booking-H-12/capture", WalletUUID: wallet, ChargeUUID: uuid}); err != nil {
+		t.Fatal(err)
+	}
+	if err := refund("booking-H-12/refund"); err != nil {
+		t.Fatal(err)
+	}
+	if err := refund("booking-H-12/refund"); err != nil { // a retry replays
+		t.Fatal(err)
+	}
+	if entry, _ := f.sb.Charge(uuid); entry.Refunded.Minor != 10000 || entry.Calls.Refund != 1 {
+		t.Errorf("ledger refunded %v in %d calls", entry.Refunded, entry.Calls.Refund)
+	}
+}

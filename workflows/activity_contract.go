@@ -30,15 +30,12 @@ const (
 	ErrTypeA55Unauthorized  = "A55Unauthorized"
 	ErrTypeA55NotCapturable = "A55NotCapturable"
 	ErrTypeA55Declined      = "A55Declined"
-	// ErrTypeUnexpected: A55 answered something the activity cannot act on
-	// (a charge in a state the operation does not allow).
-	ErrTypeA55Unexpected = "A55Unexpected"
 )
 
 // ActivityNonRetryableErrorTypes is the list for RetryPolicy.NonRetryableErrorTypes.
 var ActivityNonRetryableErrorTypes = []string{
 	ErrTypeA55Invalid, ErrTypeA55NotFound, ErrTypeA55Conflict, ErrTypeA55Unauthorized,
-	ErrTypeA55NotCapturable, ErrTypeA55Declined, ErrTypeA55Unexpected,
+	ErrTypeA55NotCapturable, ErrTypeA55Declined,
 }
 
 // ChargeView is what the workflow learns about a charge: never card data.

@@ -575,3 +575,43 @@ func TestCaptureAtTheDeadlineInstantIsRefused(t *testing.T) {
 		t.Errorf("result = %+v", res)
 	}
 }
+
+func TestCaptureOutsideTheWorkflowIsReported(t *testing.T) {
+	r := newRun(t, validInput("H-8001"))
+	r.at(time.Hour, func() {
+		uuid := r.state().ChargeUUID
+		r.fake.setStatus(uuid, "confirmed") // someone captured in A55's dashboard
+		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "confirmed"})
+	})
+	res := r.execute()
+	if res.Status != workflows.StatusCaptured || res.CapturedBy != workflows.CapturedByA55 || !strings.Contains(res.Reason, "without a capture from this workflow") {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestAbandonedChallengeWhoseCancelFailsNeedsAnOperator(t *testing.T) {
+	in := validInput("H-8002")
+	in.Card.Number, in.ThreeDS = cardChallenge, true
+	r := newRun(t, in)
+	r.fake.hardNext["cancel"] = &a55client.Error{Op: "cancel", HTTPStatus: 403, Code: "FORBIDDEN", Class: a55client.ClassUnauthorized}
+	res := r.execute()
+	if res.Status != workflows.StatusFailed || !strings.Contains(res.Reason, "3DS challenge was abandoned") || !strings.Contains(res.Reason, "FORBIDDEN") {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestWebhookForAnotherChargeIsIgnored(t *testing.T) {
+	r := newRun(t, validInput("H-8003"))
+	r.at(time.Hour, func() {
+		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: "not-ours", Status: "canceled"})
+	})
+	r.at(2*time.Hour, func() {
+		if n := r.started(activities.GetChargeName); n != 0 {
+			t.Errorf("a webhook for another charge triggered %d reads", n)
+		}
+		r.update(workflows.UpdateCancel, "cancel", workflows.CancelRequest{})
+	})
+	if res := r.execute(); res.Status != workflows.StatusVoided {
+		t.Errorf("result = %+v", res)
+	}
+}
