@@ -205,10 +205,10 @@ func TestRecordHistories(t *testing.T) {
 	}
 	finish("early_webhook_lost_responses", in.BookingID, workflows.StatusCaptured)
 
-	// 3DS never completed: abandoned after the (shortest allowed) timeout.
+	// 3DS never completed: abandoned after the (shortened) timeout.
 	in = base("REC-3ds-abandoned")
 	in.Card.Number, in.ThreeDS = cardChallenge, true
-	in.ThreeDSTimeout = time.Minute
+	in.ThreeDSTimeout = 3 * time.Second
 	authorize(in)
 	finish("threeds_abandoned", in.BookingID, workflows.StatusDeclined)
 }

@@ -99,8 +99,6 @@ func ValidateInput(in BookingPaymentInput, now time.Time) error {
 	}
 	if in.ThreeDSTimeout < 0 {
 		p.add("threeds_timeout", "must not be negative")
-	} else if in.ThreeDSTimeout > 0 && in.ThreeDSTimeout < time.Minute {
-		p.add("threeds_timeout", "must be at least 1m (the card holder needs time for the challenge)")
 	}
 	if in.ExpectedCaptureAt.IsZero() {
 		p.add("expected_capture_at", "is required (the check-out or return time)")
