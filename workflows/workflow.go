@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -134,11 +135,9 @@ func newPayment(ctx workflow.Context, in BookingPaymentInput) *payment {
 	return p
 }
 
-func (p *payment) logger(ctx workflow.Context) interface {
-	Info(string, ...interface{})
-	Warn(string, ...interface{})
-	Error(string, ...interface{})
-} {
+// logger is the replay-aware workflow logger. The workflow logs ids,
+// statuses and reasons only, never the input's card or payer.
+func (p *payment) logger(ctx workflow.Context) log.Logger {
 	return workflow.GetLogger(ctx)
 }
 
@@ -789,12 +788,8 @@ func (p *payment) transition(ctx workflow.Context, to Status, reason string) boo
 		return false
 	}
 	p.st.Status = to
-	if to.Terminal() || to == StatusAuthorizing {
-		p.st.Reason = reason
-	} else {
-		p.st.Reason = ""
-	}
-	if to == StatusFailed || to == StatusExpired || to == StatusDeclined {
+	p.st.Reason = "" // PaymentState.Reason explains a terminal status; History keeps every step's
+	if to.Terminal() {
 		p.st.Reason = reason
 	}
 	p.st.History = append(p.st.History, Transition{At: workflow.Now(ctx), From: from, To: to, Reason: reason})
