@@ -179,5 +179,7 @@ func printLinks(out io.Writer, proj *stack.Project) {
 	if stack.PackageExists(proj.Root, stack.MainPackages[stack.BinCodec]) {
 		fmt.Fprintf(out, "  codec server     %s  (the UI decrypts payloads through it; card data masked)\n", proj.CodecURL())
 	}
+	fmt.Fprintf(out, "  bookingctl       TEMPORAL_ADDRESS=%s PAYLOAD_KEY_FILE=%s bin/bookingctl status -booking <id>\n",
+		proj.Addrs.Temporal, proj.PayloadKeyFile())
 	fmt.Fprintln(out)
 }
