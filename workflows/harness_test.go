@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"os"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -71,14 +72,15 @@ type run struct {
 }
 
 type startedActivity struct {
-	name string
+	name            string
+	scheduleToClose time.Duration
 	args string // JSON of the input, to check card data stays in Authorize
 }
 
 func newRun(t *testing.T, in workflows.BookingPaymentInput) *run {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
-	suite.SetLogger(quietLogger)
+	suite.SetLogger(testLogger())
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(t0)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID(in.BookingID), TaskQueue: workflows.TaskQueue})
@@ -92,7 +94,7 @@ func newRun(t *testing.T, in workflows.BookingPaymentInput) *run {
 		var raw json.RawMessage
 		_ = args.Get(&raw)
 		r.mu.Lock()
-		r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, args: string(raw)})
+		r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, scheduleToClose: info.ScheduleToCloseTimeout, args: string(raw)})
 		r.mu.Unlock()
 	})
 	return r
@@ -231,4 +233,11 @@ func toStrings(s []workflows.Status) []string {
 		out[i] = string(v)
 	}
 	return out
+}
+
+func testLogger() log.Logger {
+	if os.Getenv("WF_LOG") != "" {
+		return log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	}
+	return quietLogger
 }

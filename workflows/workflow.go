@@ -854,23 +854,25 @@ func (p *payment) result() BookingPaymentResult {
 }
 
 // describe turns an activity failure into one line for reasons: the
-// innermost application error's message (A55's code included), or the
-// timeout.
+// innermost application error's message (A55's code included), prefixed by
+// the timeout when the retry budget ran out.
 func describe(err error) string {
 	var timeout *temporal.TimeoutError
 	var app *temporal.ApplicationError
 	switch {
-	case errors.As(err, &app):
-		return app.Error()
 	case errors.As(err, &timeout):
-		msg := "no answer within the retry budget (" + timeout.TimeoutType().String() + " timeout)"
-		if last := timeout.Unwrap(); last != nil {
-			var lastApp *temporal.ApplicationError
-			if errors.As(last, &lastApp) {
-				msg += "; last error: " + lastApp.Error()
-			}
+		msg := "gave up after the retry budget (" + timeout.TimeoutType().String() + " timeout)"
+		if errors.As(timeout, &app) {
+			msg += "; last error: " + app.Error()
 		}
 		return msg
+	case errors.As(err, &app):
+		if !app.NonRetryable() {
+			// A retryable failure that still ended the activity: the retry
+			// budget (schedule-to-close) ran out.
+			return "gave up after retrying until the retry budget ran out; last error: " + app.Error()
+		}
+		return app.Error()
 	}
 	return err.Error()
 }

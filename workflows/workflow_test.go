@@ -459,11 +459,12 @@ func TestAuthorizeRefusedFailsWithReason(t *testing.T) {
 	}
 }
 
-func TestAuthorizeGivesUpAfterItsBudget(t *testing.T) {
+func TestAuthorizeThatKeepsFailingEndsFailed(t *testing.T) {
 	r := newRun(t, validInput("H-5004"))
 	r.fake.inject(r.fake.failNext, "create", 1000)
 	res := r.execute()
-	if res.Status != workflows.StatusFailed || !strings.Contains(res.Reason, "reference_external_id H-5004") {
+	if res.Status != workflows.StatusFailed || !strings.Contains(res.Reason, "retry budget") ||
+		!strings.Contains(res.Reason, "reference_external_id H-5004") {
 		t.Errorf("result = %+v", res)
 	}
 }
@@ -613,5 +614,40 @@ func TestWebhookForAnotherChargeIsIgnored(t *testing.T) {
 	})
 	if res := r.execute(); res.Status != workflows.StatusVoided {
 		t.Errorf("result = %+v", res)
+	}
+}
+
+// Retry budgets: authorize gives up after 10 minutes (a booking system is
+// waiting); capture keeps retrying until the hold lapses, never longer. (The
+// SDK's test environment caps unlimited retries at 10 attempts, so the
+// budgets are checked on the scheduled activities.)
+func TestRetryBudgets(t *testing.T) {
+	in := validInput("H-5005")
+	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour
+	r := newRun(t, in)
+	var capture *outcome
+	r.at(time.Hour, func() {
+		r.fake.inject(r.fake.failNext, "capture", 1000)
+		capture = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{})
+	})
+	res := r.execute()
+	var appErr *temporal.ApplicationError
+	if !errors.As(capture.err, &appErr) || appErr.Type() != workflows.ErrTypeCaptureFailed {
+		t.Errorf("capture error = %v", capture.err)
+	}
+	if res.Status != workflows.StatusFailed || !strings.Contains(res.Reason, "retry budget") {
+		t.Fatalf("result = %+v", res)
+	}
+	budgets := map[string]time.Duration{}
+	r.mu.Lock()
+	for _, a := range r.activities {
+		budgets[a.name] = a.scheduleToClose
+	}
+	r.mu.Unlock()
+	if budgets[activities.AuthorizeName] != 10*time.Minute {
+		t.Errorf("authorize budget %s", budgets[activities.AuthorizeName])
+	}
+	if budgets[activities.CaptureName] != 23*time.Hour {
+		t.Errorf("capture budget %s, want the 23 h left of the hold", budgets[activities.CaptureName])
 	}
 }
