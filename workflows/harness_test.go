@@ -2,10 +2,10 @@ package workflows_test
 
 import (
 	"context"
-	"os"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -74,7 +74,7 @@ type run struct {
 type startedActivity struct {
 	name            string
 	scheduleToClose time.Duration
-	args string // JSON of the input, to check card data stays in Authorize
+	args            string // JSON of the input, to check card data stays in Authorize
 }
 
 func newRun(t *testing.T, in workflows.BookingPaymentInput) *run {
