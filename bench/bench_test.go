@@ -340,3 +340,17 @@ func TestStatusRecordedFindsThePaymentStatusUpsert(t *testing.T) {
 		t.Fatal("found a status that was never recorded")
 	}
 }
+
+func TestParseTCPPeersKeepsConnectionsToThePort(t *testing.T) {
+	table := `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F77 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
+   1: 0100007F:9C40 0100007F:1F77 06 00000000:00000000 03:00000A2B 00000000     0        0 0 3 0
+   2: 0100007F:9C41 0100007F:1F77 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0
+   3: 0100007F:1F77 0100007F:9C41 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0
+   4: 0100007F:9C42 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 4 1 0
+`
+	got := parseTCPPeers(table, 0x1F77)
+	if len(got) != 2 || !got["0100007F:9C40"] || !got["0100007F:9C41"] {
+		t.Fatalf("peers = %v, want the two client ends (TIME_WAIT and ESTABLISHED)", got)
+	}
+}

@@ -168,3 +168,73 @@ func (w *procWatch) stop() ProcUsage {
 	u := ProcUsage{CPU: end.CPU - w.start.CPU, PeakRSS: max(w.peakRSS, end.RSS), HWM: end.HWM, RSS: end.RSS}
 	return u
 }
+
+// tcpPeers lists the local ends ("ADDR:PORT" in /proc/net/tcp hex) of the
+// TCP sockets whose remote port is port, from /proc/net/tcp and tcp6.
+func tcpPeers(port int) map[string]bool {
+	peers := map[string]bool{}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for k := range parseTCPPeers(string(b), port) {
+			peers[k] = true
+		}
+	}
+	return peers
+}
+
+func parseTCPPeers(table string, port int) map[string]bool {
+	peers := map[string]bool{}
+	want := fmt.Sprintf(":%04X", port)
+	for i, line := range strings.Split(table, "\n") {
+		f := strings.Fields(line)
+		if i == 0 || len(f) < 4 {
+			continue
+		}
+		if strings.HasSuffix(f[2], want) {
+			peers[f[1]] = true
+		}
+	}
+	return peers
+}
+
+// connWatch counts the distinct TCP connections made to a port while it
+// runs (sampled every 100 ms; a connection opened and closed between two
+// samples is missed, so the count is a lower bound). Short-lived
+// connections linger in TIME_WAIT for a minute, which the sampling sees.
+type connWatch struct {
+	seen   map[string]bool
+	stopCh chan struct{}
+	done   chan struct{}
+}
+
+func watchConns(port int) *connWatch {
+	w := &connWatch{seen: map[string]bool{}, stopCh: make(chan struct{}), done: make(chan struct{})}
+	before := tcpPeers(port)
+	go func() {
+		defer close(w.done)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			for k := range tcpPeers(port) {
+				if !before[k] {
+					w.seen[k] = true
+				}
+			}
+			select {
+			case <-w.stopCh:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return w
+}
+
+func (w *connWatch) stop() int {
+	close(w.stopCh)
+	<-w.done
+	return len(w.seen)
+}

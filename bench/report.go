@@ -144,6 +144,12 @@ func renderThroughput(r *throughputRun) string {
 			mib(p.Worker.HWM), perBooking(p.Server.CPU, n), perBooking(p.Bench.CPU, n))
 	}
 	fmt.Fprintln(&b)
+	for _, p := range r.phases {
+		if p.Name == phaseOurs && p.ok() > 0 {
+			fmt.Fprintf(&b, "TCP connections opened to the A55 sandbox during ours: %d (%.2f per booking; the worker's A55 client plus the bench's challenge-page visits, which reuse %d keep-alive connections).\n\n",
+				p.A55Conns, float64(p.A55Conns)/float64(p.ok()), o.c)
+		}
+	}
 
 	// The done-when targets.
 	for _, p := range r.phases {

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,7 +25,10 @@ type phaseResult struct {
 	Worker  ProcUsage // the worker that served this workload
 	Server  ProcUsage // the dev server
 	Bench   ProcUsage // this process: the booking system's clients
-	Costs   map[string]*pathCost
+	// A55Conns: distinct TCP connections to the sandbox during the phase
+	// (the worker's A55 client, plus the bench's challenge-page visits).
+	A55Conns int
+	Costs    map[string]*pathCost
 }
 
 func (p *phaseResult) ok() int {
@@ -80,7 +85,17 @@ func runThroughput(ctx context.Context, env *benchEnv, o options) (*throughputRu
 				workerPid = env.floorWorker.Pid()
 			}
 			fmt.Fprintf(os.Stderr, "bench: round %d/%d, %s: %d bookings, %d at a time\n", round+1, o.rounds, name, n, o.c)
+			var cw *connWatch
+			if name == phaseOurs {
+				cw = watchConns(portNumber(env.proj.Addrs.Sandbox))
+			}
 			p, err := runPhase(ctx, name, n, o.c, book, workerPid, env.server.Pid())
+			if cw != nil {
+				conns := cw.stop()
+				if p != nil {
+					p.A55Conns = conns
+				}
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -112,6 +127,7 @@ func runThroughput(ctx context.Context, env *benchEnv, o options) (*throughputRu
 // merge adds another round of the same workload.
 func (p *phaseResult) merge(q *phaseResult) {
 	p.Samples = append(p.Samples, q.Samples...)
+	p.A55Conns += q.A55Conns
 	p.Wall += q.Wall
 	for _, u := range []struct{ to, from *ProcUsage }{{&p.Worker, &q.Worker}, {&p.Server, &q.Server}, {&p.Bench, &q.Bench}} {
 		u.to.CPU += u.from.CPU
@@ -135,6 +151,12 @@ func runPhase(ctx context.Context, name string, n, c int, book booker, workerPid
 		return nil, err
 	}
 	return p, nil
+}
+
+func portNumber(addr string) int {
+	_, port, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(port)
+	return n
 }
 
 // errorSummary lists distinct errors with their counts.
