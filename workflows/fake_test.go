@@ -67,12 +67,15 @@ const (
 	cardApprove   = "4111111111111111"
 	cardChallenge = "4000000000000101"
 	cardDecline   = "4000000000000002"
+	// cardUndecided: A55 answers "issued" (not decided yet), a frictionless
+	// charge still processing at the acquirer.
+	cardUndecided = "5555555555554444"
 )
 
 var stateOf = map[string]a55client.State{
 	"pending": a55client.StatePending3DS, "authorized": a55client.StateAuthorized,
 	"confirmed": a55client.StateCaptured, "paid": a55client.StateCaptured,
-	"canceled": a55client.StateCanceled, "error": a55client.StateFailed,
+	"canceled": a55client.StateCanceled, "error": a55client.StateFailed, "issued": a55client.StateProcessing,
 }
 
 func (c *fakeCharge) view() *a55client.Charge {
@@ -140,6 +143,8 @@ func (f *fakeA55) CreateCharge(_ context.Context, p *a55client.CreateChargeParam
 		c.status = "authorized"
 	case cardChallenge:
 		c.status, c.url3ds = "pending", "https://a55.test/3ds/"+c.uuid
+	case cardUndecided:
+		c.status = "issued"
 	default:
 		c.status, c.code, c.message = "error", "CARD_DECLINED", "Declined or validation failed"
 		reply.err = &a55client.Error{Op: "create_charge", HTTPStatus: 200, Code: c.code, Message: c.message, Class: a55client.ClassDeclined}
@@ -222,7 +227,7 @@ func (f *fakeA55) CancelCharge(_ context.Context, p *a55client.CancelParams, key
 	if !ok {
 		return nil, &a55client.Error{Op: "cancel", HTTPStatus: 404, Code: "NOT_FOUND", Class: a55client.ClassNotFound}
 	}
-	if c.status != "authorized" && c.status != "pending" {
+	if c.status != "authorized" && c.status != "pending" && c.status != "issued" {
 		return nil, &a55client.Error{Op: "cancel", HTTPStatus: 409, Code: "CANCEL_NOT_ALLOWED", Class: a55client.ClassConflict}
 	}
 	c.status = "canceled"

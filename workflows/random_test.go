@@ -47,8 +47,10 @@ func randomRun(t *testing.T, seed uint64) {
 	in := validInput(id)
 	if rng.IntN(2) == 0 {
 		in.Card.Number, in.ThreeDS = cardChallenge, true
-	} else if rng.IntN(8) == 0 {
+	} else if n := rng.IntN(10); n == 0 {
 		in.Card.Number = cardDecline
+	} else if n == 1 {
+		in.Card.Number = cardUndecided
 	}
 	if rng.IntN(2) == 0 {
 		in.DeadlinePolicy = workflows.DeadlinePolicy{Action: workflows.DeadlineCapture}

@@ -37,6 +37,9 @@ const (
 const (
 	Reason3DSAbandoned = "3ds_abandoned"
 	Reason3DSFailed    = "3ds_failed"
+	// ReasonUndecided: A55 neither approved nor declined a frictionless
+	// authorization within ThreeDSTimeout; the charge was cancelled.
+	ReasonUndecided = "authorization_undecided"
 )
 
 // Activity timeouts. A55 calls take at most the client's 30 s timeout.
@@ -57,7 +60,7 @@ const (
 // so a late or duplicate event cannot move a terminal state.
 var allowed = map[Status][]Status{
 	"":                {StatusAuthorizing},
-	StatusAuthorizing: {StatusAwaiting3DS, StatusAuthorized, StatusDeclined, StatusFailed, StatusCaptured},
+	StatusAuthorizing: {StatusAwaiting3DS, StatusAuthorized, StatusDeclined, StatusFailed, StatusCaptured, StatusVoiding},
 	StatusAwaiting3DS: {StatusAuthorized, StatusDeclined, StatusFailed, StatusVoiding, StatusCaptured},
 	StatusAuthorized:  {StatusCapturing, StatusVoiding, StatusExpired, StatusFailed, StatusCaptured},
 	StatusCapturing:   {StatusCaptured, StatusExpired, StatusFailed},
@@ -467,18 +470,23 @@ func (p *payment) awaitChallenge(ctx workflow.Context) {
 	}
 }
 
-// abandon cancels a challenge the card holder never completed.
+// abandon cancels a challenge the card holder never completed (or a charge
+// A55 left undecided).
 func (p *payment) abandon(ctx workflow.Context) {
+	reason := Reason3DSAbandoned
+	if p.st.Status == StatusAuthorizing {
+		reason = ReasonUndecided
+	}
 	if p.st.ChargeUUID == "" {
 		p.fail(ctx, "A55 returned no charge id and no decision within "+p.threeDSTimeout.String())
 		return
 	}
 	p.busy = true
 	defer func() { p.busy = false }()
-	p.transition(ctx, StatusVoiding, "no 3DS outcome within "+p.threeDSTimeout.String()+": cancelling the charge")
+	p.transition(ctx, StatusVoiding, "no outcome within "+p.threeDSTimeout.String()+": cancelling the charge")
 	res, err := p.cancelActivity(ctx, "3DS challenge abandoned", releaseBudget)
 	if err != nil {
-		p.fail(ctx, "the 3DS challenge was abandoned but cancelling the charge failed: "+describe(err))
+		p.fail(ctx, reason+": cancelling the charge failed: "+describe(err))
 		return
 	}
 	switch res.Outcome {
@@ -489,7 +497,7 @@ func (p *payment) abandon(ctx workflow.Context) {
 	case OutcomeNothingHeld:
 		p.decline(ctx, res.Charge.Code, res.Charge.Message, Reason3DSFailed)
 	default:
-		p.decline(ctx, "", "", Reason3DSAbandoned)
+		p.decline(ctx, "", "", reason)
 	}
 }
 
@@ -769,7 +777,7 @@ func (p *payment) setCharge(ctx workflow.Context, uuid string) {
 
 func (p *payment) decline(ctx workflow.Context, code, message, reason string) {
 	p.st.DeclineCode, p.st.DeclineMessage = code, message
-	if p.st.DeclineCode == "" && (reason == Reason3DSAbandoned || reason == Reason3DSFailed) {
+	if p.st.DeclineCode == "" && (reason == Reason3DSAbandoned || reason == Reason3DSFailed || reason == ReasonUndecided) {
 		p.st.DeclineCode = reason
 	}
 	p.transition(ctx, StatusDeclined, reason)

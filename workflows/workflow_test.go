@@ -596,7 +596,7 @@ func TestAbandonedChallengeWhoseCancelFailsNeedsAnOperator(t *testing.T) {
 	r := newRun(t, in)
 	r.fake.hardNext["cancel"] = &a55client.Error{Op: "cancel", HTTPStatus: 403, Code: "FORBIDDEN", Class: a55client.ClassUnauthorized}
 	res := r.execute()
-	if res.Status != workflows.StatusFailed || !strings.Contains(res.Reason, "3DS challenge was abandoned") || !strings.Contains(res.Reason, "FORBIDDEN") {
+	if res.Status != workflows.StatusFailed || !strings.Contains(res.Reason, workflows.Reason3DSAbandoned) || !strings.Contains(res.Reason, "FORBIDDEN") {
 		t.Errorf("result = %+v", res)
 	}
 }
@@ -650,4 +650,41 @@ func TestRetryBudgets(t *testing.T) {
 	if budgets[activities.CaptureName] != 23*time.Hour {
 		t.Errorf("capture budget %s, want the 23 h left of the hold", budgets[activities.CaptureName])
 	}
+}
+
+func TestUndecidedAuthorization(t *testing.T) {
+	t.Run("decided later, announced by webhook", func(t *testing.T) {
+		in := validInput("H-9001")
+		in.Card.Number = cardUndecided
+		r := newRun(t, in)
+		var auth *outcome
+		r.at(0, func() { auth = r.update(workflows.UpdateAuthorization, "auth") })
+		r.at(2*time.Minute, func() {
+			uuid := r.fake.chargeFor("H-9001")
+			if st := r.state(); st.Status != workflows.StatusAuthorizing {
+				t.Errorf("status while A55 decides = %s", st.Status)
+			}
+			r.fake.setStatus(uuid, "authorized")
+			r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "authorized"})
+		})
+		r.at(time.Hour, func() { r.update(workflows.UpdateCancel, "cancel", workflows.CancelRequest{}) })
+		res := r.execute()
+		var a workflows.AuthorizationResult
+		auth.decode(t, &a)
+		if a.Status != workflows.StatusAuthorized || res.Status != workflows.StatusVoided {
+			t.Errorf("authorization %+v, result %+v", a, res)
+		}
+	})
+	t.Run("never decided", func(t *testing.T) {
+		in := validInput("H-9002")
+		in.Card.Number = cardUndecided
+		r := newRun(t, in)
+		res := r.execute()
+		if res.Status != workflows.StatusDeclined || res.Reason != workflows.ReasonUndecided {
+			t.Errorf("result = %+v", res)
+		}
+		if got := r.fake.charge(res.ChargeUUID).status; got != "canceled" {
+			t.Errorf("A55 charge %s, want canceled", got)
+		}
+	})
 }
