@@ -669,9 +669,9 @@ func (p *payment) release(ctx workflow.Context, why, a55Reason string) (CancelRe
 	}
 	p.noteRead(res.Charge)
 	if res.Outcome == OutcomeCaptured {
-		p.st.Captured = p.in.Amount
+		p.st.Authorized, p.st.Captured = p.in.Amount, p.in.Amount
 		p.capturedBy = CapturedByA55
-		p.upsert(ctx, CapturedAmountKey.ValueSet(p.st.Captured.Minor))
+		p.upsert(ctx, AuthorizedAmountKey.ValueSet(p.st.Authorized.Minor), CapturedAmountKey.ValueSet(p.st.Captured.Minor))
 		p.transition(ctx, StatusCaptured, "the cancel found the charge already captured ("+res.Charge.Status+"): refund it if needed")
 		return CancelResult{}, temporal.NewApplicationError(p.st.Reason, ErrTypeCancelFailed)
 	}
