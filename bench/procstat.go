@@ -201,9 +201,9 @@ func parseTCPPeers(table string, port int) map[string]bool {
 }
 
 // connWatch counts the distinct TCP connections made to a port while it
-// runs (sampled every 100 ms; a connection opened and closed between two
-// samples is missed, so the count is a lower bound). Short-lived
-// connections linger in TIME_WAIT for a minute, which the sampling sees.
+// runs, sampled every 500 ms: a closed connection lingers a minute in
+// TIME_WAIT on the side that closed it (the client, for idle connections
+// over the pool's limit), so the sampling sees it.
 type connWatch struct {
 	seen   map[string]bool
 	stopCh chan struct{}
@@ -215,7 +215,7 @@ func watchConns(port int) *connWatch {
 	before := tcpPeers(port)
 	go func() {
 		defer close(w.done)
-		t := time.NewTicker(100 * time.Millisecond)
+		t := time.NewTicker(500 * time.Millisecond)
 		defer t.Stop()
 		for {
 			for k := range tcpPeers(port) {
