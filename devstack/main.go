@@ -77,6 +77,9 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	}
 	// Whatever happens from here on, nothing we started outlives us.
 	defer func() {
+		if len(proj.Group().Processes()) == 0 {
+			return
+		}
 		fmt.Fprintln(out, "stopping the stack...")
 		if stopErr := proj.Stop(); stopErr != nil && err == nil {
 			err = stopErr
@@ -176,9 +179,7 @@ func printLinks(out io.Writer, proj *stack.Project) {
   A55 sandbox      %s  (ledger: %s/_sandbox/ledger)
   webhook receiver %s
 `, proj.UIURL(), proj.Addrs.Temporal, proj.Addrs.Temporal, proj.SandboxURL(), proj.SandboxURL(), proj.ReceiverURL())
-	if stack.PackageExists(proj.Root, stack.MainPackages[stack.BinCodec]) {
-		fmt.Fprintf(out, "  codec server     %s  (the UI decrypts payloads through it; card data masked)\n", proj.CodecURL())
-	}
+	fmt.Fprintf(out, "  codec server     %s  (the UI decrypts payloads through it; card data masked)\n", proj.CodecURL())
 	fmt.Fprintf(out, "  bookingctl       TEMPORAL_ADDRESS=%s PAYLOAD_KEY_FILE=%s bin/bookingctl status -booking <id>\n",
 		proj.Addrs.Temporal, proj.PayloadKeyFile())
 	fmt.Fprintln(out)

@@ -147,9 +147,7 @@ func (p *Project) progress(format string, args ...any) {
 func (p *Project) Build(ctx context.Context) error {
 	var pkgs []string
 	for _, name := range []string{BinSandbox, BinCodec, BinReceiver, BinWorker, BinCtl} {
-		if PackageExists(p.Root, MainPackages[name]) {
-			pkgs = append(pkgs, MainPackages[name])
-		}
+		pkgs = append(pkgs, MainPackages[name])
 	}
 	p.progress("building %d binaries into %s", len(pkgs), p.binDir())
 	return Build(ctx, p.Root, p.binDir(), pkgs...)
@@ -224,9 +222,7 @@ func (p *Project) StartDevServer(ctx context.Context, dbFile string) (*Process, 
 	d := DevServer{
 		Binary: filepath.Join(p.Root, "bin", "temporal"), Addr: p.Addrs.Temporal, UIPort: port,
 		DBFile: dbFile, Namespace: p.namespace(), SearchAttributes: workflows.SearchAttributeFlags, Log: log,
-	}
-	if PackageExists(p.Root, MainPackages[BinCodec]) {
-		d.CodecEndpoint = p.CodecURL()
+		CodecEndpoint: p.CodecURL(),
 	}
 	p.progress("starting the Temporal dev server on %s (UI %s)", p.Addrs.Temporal, p.UIURL())
 	return d.Start(ctx, &p.group)
@@ -332,28 +328,17 @@ func (p *Project) StartWorker(ctx context.Context) (*Process, error) {
 	return p.start(ctx, BinWorker, nil, env, HTTPCheck("http://"+p.Addrs.WorkerMetrics+HealthPaths[BinWorker]))
 }
 
-// StartApps starts, in dependency order, every project process that exists
-// in this checkout: sandbox, codec server, receiver, worker. The Temporal
-// frontend at Addrs.Temporal must already be serving.
+// StartApps starts the project's processes in dependency order (sandbox,
+// codec server, receiver, worker), each once the previous one is ready. The
+// Temporal frontend at Addrs.Temporal must already be serving.
 func (p *Project) StartApps(ctx context.Context) error {
 	if _, err := p.Secrets(); err != nil {
 		return err
 	}
-	steps := []struct {
-		bin   string
-		start func(context.Context) (*Process, error)
-	}{
-		{BinSandbox, p.StartSandbox},
-		{BinCodec, p.StartCodec},
-		{BinReceiver, p.StartReceiver},
-		{BinWorker, p.StartWorker},
-	}
-	for _, s := range steps {
-		if !PackageExists(p.Root, MainPackages[s.bin]) {
-			p.progress("  %-12s not in this checkout: skipped", s.bin)
-			continue
-		}
-		if _, err := s.start(ctx); err != nil {
+	for _, start := range []func(context.Context) (*Process, error){
+		p.StartSandbox, p.StartCodec, p.StartReceiver, p.StartWorker,
+	} {
+		if _, err := start(ctx); err != nil {
 			return err
 		}
 	}

@@ -65,8 +65,8 @@ func goTool() string {
 	return "/usr/local/go/bin/go"
 }
 
-// PackageExists reports whether root/pkg holds Go files (a component another
-// part of the project may not have landed yet).
+// PackageExists reports whether root/pkg holds Go files, so a harness can
+// say which component is missing instead of failing in go build.
 func PackageExists(root, pkg string) bool {
 	m, _ := filepath.Glob(filepath.Join(root, pkg, "*.go"))
 	return len(m) > 0
