@@ -3,6 +3,7 @@ package faults
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/hotelpay/a55-temporal/a55client"
@@ -148,7 +149,9 @@ func Plans(o PlanOptions) []Plan {
 			actAfter = time.Duration(r.Int64N(int64(o.MaxActAfter) + 1))
 		}
 		plans[i] = Plan{
-			BookingID:  fmt.Sprintf("%s-%d-%04d", o.Prefix, o.Seed, i+1),
+			// The seed in base 36: a long run of digits in a booking id
+			// looks like a card number to the log redactor.
+			BookingID:  fmt.Sprintf("%s-%s-%04d", o.Prefix, strconv.FormatUint(o.Seed, 36), i+1),
 			Kind:       kind,
 			Card:       card,
 			Report3DS:  r.Float64() < o.ReportShare,

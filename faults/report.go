@@ -32,8 +32,12 @@ var terminalOrder = []workflows.Status{
 // ReplayCommand reproduces the run: same bookings, same fault draws (the
 // processes' timing still varies from run to run).
 func (r *Report) ReplayCommand() string {
-	return fmt.Sprintf("FAULTS_SEED=%d FAULTS_BOOKINGS=%d go test ./faults -count=1 -v -run 'TestScenario%d'",
-		r.Scenario.Seed, r.Scenario.Bookings, r.Scenario.Number)
+	test := r.Scenario.Test
+	if test == "" {
+		test = fmt.Sprintf("TestScenario%d", r.Scenario.Number)
+	}
+	return fmt.Sprintf("FAULTS_SEED=%d FAULTS_BOOKINGS=%d go test ./faults -count=1 -v -run '%s'",
+		r.Scenario.Seed, r.Scenario.Bookings, test)
 }
 
 // String is the short report: bookings, faults injected per kind, outcomes

@@ -21,6 +21,8 @@ type Scenario struct {
 	Number int    // 1–8, for the report and the replay command
 	Name   string // short, e.g. "a55-errors"
 	Title  string // one line: what is injected
+	// Test is the go test that runs it, for the replay command (default TestScenario<Number>).
+	Test string
 	Seed   uint64 // bookings and the sandbox's fault draws
 	// Bookings is how many bookings the run drives.
 	Bookings int
@@ -37,6 +39,8 @@ type Scenario struct {
 	Timing      Timing
 	// SandboxArgs are a55sandbox flags for this run (-seed is added).
 	SandboxArgs []string
+	// WorkerEnv adds to the worker's environment.
+	WorkerEnv map[string]string
 	// Faults are the sandbox faults from the first booking on.
 	Faults map[string]a55sandbox.Fault
 	// Chaos runs while bookings are in flight (process kills, restarts,
@@ -138,6 +142,7 @@ func Execute(ctx context.Context, sc Scenario, env Env) (*Report, error) {
 	st, err := StartStack(ctx, StackConfig{
 		Root: env.Root, TemporalBin: env.TemporalBin, BinDir: env.BinDir, StateDir: env.StateDir,
 		SandboxArgs: append([]string{"-seed", fmt.Sprint(sc.Seed)}, sc.SandboxArgs...),
+		WorkerEnv:   sc.WorkerEnv,
 	})
 	if err != nil {
 		return nil, err
@@ -221,6 +226,10 @@ func Execute(ctx context.Context, sc Scenario, env Env) (*Report, error) {
 	return rep, nil
 }
 
+// StatusWorkflowFailed is the report's outcome for a booking whose workflow
+// closed with an error instead of a result.
+const StatusWorkflowFailed workflows.Status = "workflow_failed"
+
 // driver is the simulated booking system: it uses the starter package the
 // way a booking system's backend would, retrying what a real one retries.
 type driver struct {
@@ -233,7 +242,8 @@ type driver struct {
 const callTimeout = 45 * time.Second
 
 // retry calls fn until it succeeds, the workflow refuses (a
-// *starter.RejectedError, returned as is), or ctx ends.
+// *starter.RejectedError) or is gone (starter.ErrBookingNotFound: e.g. an
+// update sent after the deadline policy closed the booking), or ctx ends.
 func retry(ctx context.Context, fn func(ctx context.Context) error) error {
 	backoff := 200 * time.Millisecond
 	for {
@@ -244,7 +254,7 @@ func retry(ctx context.Context, fn func(ctx context.Context) error) error {
 			return nil
 		}
 		var rejected *starter.RejectedError
-		if errors.As(err, &rejected) || ctx.Err() != nil {
+		if errors.As(err, &rejected) || errors.Is(err, starter.ErrBookingNotFound) || ctx.Err() != nil {
 			return err
 		}
 		sleep(ctx, backoff)
@@ -336,11 +346,14 @@ func (d *driver) act(ctx context.Context, rec *Record) {
 	sleep(ctx, p.ActAfter)
 	if err := retry(ctx, op); err != nil {
 		var rejected *starter.RejectedError
-		if errors.As(err, &rejected) {
+		switch {
+		case errors.As(err, &rejected):
 			rec.Rejected = append(rec.Rejected, string(p.Action)+": "+rejected.Reason)
-			return
+		case errors.Is(err, starter.ErrBookingNotFound):
+			rec.Rejected = append(rec.Rejected, string(p.Action)+": the booking's workflow had already closed")
+		default:
+			rec.Err = fmt.Errorf("%s: %w", p.Action, err)
 		}
-		rec.Err = fmt.Errorf("%s: %w", p.Action, err)
 	}
 }
 
@@ -356,6 +369,13 @@ func (d *driver) finish(ctx context.Context, rec *Record) {
 		return err // a *starter.RejectedError: the workflow failed instead of returning a result
 	})
 	if err != nil && !rec.Finished {
+		var rejected *starter.RejectedError
+		if errors.As(err, &rejected) {
+			// The workflow closed without a result (failed or terminated).
+			rec.LastStatus = StatusWorkflowFailed
+			rec.Err = errors.Join(rec.Err, fmt.Errorf("result: %w", err))
+			return
+		}
 		if rec.Err == nil {
 			rec.Err = fmt.Errorf("result: %w", err)
 		}

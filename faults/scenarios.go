@@ -70,9 +70,34 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 
 	case ScenarioLostResponses:
 		sc.Name = "lost-responses"
-		sc.Title = "A55 does the work, then drops the connection, on 30% of authorize, capture and cancel calls"
-		sc.Faults = fault(a55sandbox.Fault{LostResponseRate: 0.3}, "create", "capture", "cancel")
-		expect = []string{"create:lost_response"}
+		sc.Title = "A55 does the work but the answer is lost: the connection dropped on 30% of authorize, capture and cancel calls; " +
+			"and in bursts every call answers after the worker's 1 s timeout"
+		// Go's http.Transport silently re-sends a request with an
+		// Idempotency-Key when a reused connection drops, so dropped
+		// connections alone often reach the activity as a replayed answer.
+		// A timeout is never re-sent: it reaches the activity, whose retry
+		// must use the same key.
+		sc.WorkerEnv = map[string]string{"A55_TIMEOUT": "1s"}
+		dropped := fault(a55sandbox.Fault{LostResponseRate: 0.3}, "create", "capture", "cancel")
+		late := fault(a55sandbox.Fault{LostResponseRate: 0.3, Latency: ms(1500 * time.Millisecond)}, "create", "capture", "cancel")
+		sc.Faults = late
+		sc.Chaos = func(ctx context.Context, r *Run) error {
+			for {
+				r.Stack.Count("a55:late-answer-burst")
+				sleep(ctx, 2*time.Second)
+				if err := r.Stack.SetFaults(context.WithoutCancel(ctx), dropped); err != nil || ctx.Err() != nil {
+					return err
+				}
+				sleep(ctx, 3*time.Second)
+				if ctx.Err() != nil {
+					return nil
+				}
+				if err := r.Stack.SetFaults(ctx, late); err != nil {
+					return err
+				}
+			}
+		}
+		expect = []string{":lost_response", "create:latency"}
 
 	case ScenarioWorkerKill:
 		sc.Name = "worker-sigkill"
@@ -96,6 +121,10 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 		sc.Name = "temporal-restart"
 		sc.Title = "the Temporal dev server is stopped and restarted on the same database file, twice, with bookings in flight"
 		sc.Faults = fault(a55sandbox.Fault{Latency: ms(200 * time.Millisecond)}, "create", "capture", "cancel")
+		// Check-out well after the outage: the workflow validates its input
+		// against its own clock when its first task runs, which a server
+		// outage delays (see the report on deadlines in the past).
+		sc.Timing.DeadlineIn = 20 * time.Second
 		sc.Chaos = func(ctx context.Context, r *Run) error {
 			for _, at := range []float64{0.25, 0.75} {
 				if !r.WaitStarted(ctx, at) {
@@ -177,7 +206,8 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 		sc.Name = "everything"
 		sc.Title = "all of the above at once: A55 errors, latency and lost responses, webhook faults, short tokens, short holds, worker kills, a dev server restart, receiver downtime, an A55 outage"
 		sc.SandboxArgs = append(sc.SandboxArgs, "-token-lifetime", "3s", "-hold-window", "40s")
-		sc.Timing = Timing{HoldWindow: 40 * time.Second, SafetyMargin: 10 * time.Second, ThreeDSTimeout: time.Minute}
+		sc.Timing = Timing{HoldWindow: 40 * time.Second, SafetyMargin: 10 * time.Second, ThreeDSTimeout: time.Minute,
+			DeadlineIn: 20 * time.Second}
 		sc.ReportShare = 0.5
 		sc.MaxActAfter = 5 * time.Second
 		api := merge(

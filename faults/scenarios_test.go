@@ -105,6 +105,9 @@ func stateDir(t *testing.T, name string) string {
 func runScenario(t *testing.T, n int) *Report {
 	t.Helper()
 	needBinaries(t)
+	// Scenarios run side by side (go test -parallel, default GOMAXPROCS):
+	// they spend most of their time waiting on timers and retries.
+	t.Parallel()
 	sc, expect := NewScenario(n, *bookingsFlag, *seedFlag)
 	return runAndCheck(t, sc, expect, binDir)
 }

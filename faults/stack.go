@@ -53,6 +53,8 @@ type StackConfig struct {
 	StateDir string
 	// SandboxArgs are extra a55sandbox flags (hold window, token lifetime...).
 	SandboxArgs []string
+	// WorkerEnv adds to the worker's environment (e.g. A55_TIMEOUT).
+	WorkerEnv map[string]string
 }
 
 // Stack is a running dev server, sandbox, receiver and worker, each a real
@@ -83,6 +85,7 @@ func StartStack(ctx context.Context, cfg StackConfig) (*Stack, error) {
 		Root: cfg.Root, BinDir: cfg.BinDir, StateDir: cfg.StateDir,
 		LogDir: filepath.Join(cfg.StateDir, "logs"), Addrs: addrs,
 		SandboxArgs: append([]string{"-quiet"}, cfg.SandboxArgs...),
+		ExtraEnv:    map[string]map[string]string{stack.BinWorker: cfg.WorkerEnv},
 	}
 	if err := os.MkdirAll(s.proj.LogDir, 0o700); err != nil {
 		return nil, err
