@@ -63,3 +63,10 @@ BENCH_FLAGS ?=
 .PHONY: bench
 bench: $(TEMPORAL)
 	$(GO) run ./bench -write BENCHMARKS.md $(BENCH_FLAGS)
+
+# make faults: the fault-injection suite at full size (make test runs it
+# small). FAULTS_BOOKINGS=… per scenario, FAULTS_SEED=… to replay a run.
+FAULTS_BOOKINGS ?= 200
+.PHONY: faults
+faults: $(TEMPORAL)
+	FAULTS_BOOKINGS=$(FAULTS_BOOKINGS) $(GO) test ./faults -count=1 -v -timeout 90m
