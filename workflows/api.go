@@ -157,8 +157,8 @@ type AuthorizationResult struct {
 	Status          Status       `json:"status"`
 	ChargeUUID      string       `json:"charge_uuid,omitempty"`
 	URL3DS          string       `json:"url_3ds,omitempty"`
-	Authorized      money.Amount `json:"authorized"`
-	CaptureDeadline time.Time    `json:"capture_deadline,omitempty"`
+	Authorized      money.Amount `json:"authorized,omitzero"`
+	CaptureDeadline time.Time    `json:"capture_deadline,omitzero"`
 	DeclineCode     string       `json:"decline_code,omitempty"`
 	DeclineMessage  string       `json:"decline_message,omitempty"`
 	Reason          string       `json:"reason,omitempty"`
@@ -226,12 +226,12 @@ type PaymentState struct {
 	ChargeUUID        string         `json:"charge_uuid,omitempty"`
 	URL3DS            string         `json:"url_3ds,omitempty"`
 	Hold              money.Amount   `json:"hold"`
-	Authorized        money.Amount   `json:"authorized"`
-	Captured          money.Amount   `json:"captured"`
-	AuthorizedAt      time.Time      `json:"authorized_at,omitempty"`
-	HoldExpiresAt     time.Time      `json:"hold_expires_at,omitempty"`
-	CaptureDeadline   time.Time      `json:"capture_deadline,omitempty"`
-	ExpectedCaptureAt time.Time      `json:"expected_capture_at,omitempty"`
+	Authorized        money.Amount   `json:"authorized,omitzero"`
+	Captured          money.Amount   `json:"captured,omitzero"`
+	AuthorizedAt      time.Time      `json:"authorized_at,omitzero"`
+	HoldExpiresAt     time.Time      `json:"hold_expires_at,omitzero"`
+	CaptureDeadline   time.Time      `json:"capture_deadline,omitzero"`
+	ExpectedCaptureAt time.Time      `json:"expected_capture_at,omitzero"`
 	DeadlinePolicy    DeadlinePolicy `json:"deadline_policy"`
 	LastA55Status     string         `json:"last_a55_status,omitempty"`
 	DeclineCode       string         `json:"decline_code,omitempty"`
@@ -245,8 +245,8 @@ type BookingPaymentResult struct {
 	BookingID      string       `json:"booking_id"`
 	Status         Status       `json:"status"`
 	ChargeUUID     string       `json:"charge_uuid,omitempty"`
-	Authorized     money.Amount `json:"authorized"`
-	Captured       money.Amount `json:"captured"`
+	Authorized     money.Amount `json:"authorized,omitzero"`
+	Captured       money.Amount `json:"captured,omitzero"`
 	CapturedBy     string       `json:"captured_by,omitempty"` // "request" | "deadline"
 	DeclineCode    string       `json:"decline_code,omitempty"`
 	DeclineMessage string       `json:"decline_message,omitempty"`
