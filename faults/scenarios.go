@@ -146,7 +146,7 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 		// Most front ends never forward 3ds-auth-complete: A55's webhook (or
 		// the workflow's own 3DS timeout) is all the workflow gets.
 		sc.ReportShare = 0.3
-		sc.Timing.ThreeDSTimeout = time.Minute
+		sc.Timing.ThreeDSTimeout = 20 * time.Second
 		sc.Faults = map[string]a55sandbox.Fault{"webhook": {
 			DropRate: 0.25, DuplicateRate: 0.25, ReorderRate: 0.25, DelayRate: 0.25, Delay: ms(time.Second)}}
 		sc.Chaos = func(ctx context.Context, r *Run) error {
@@ -185,7 +185,9 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 			if !r.WaitStarted(ctx, 0.3) {
 				return nil
 			}
-			// A 10 s outage, then 15 s of the usual failure rate, over and over.
+			// A 10 s outage, then 15 s of the usual failure rate, over and
+			// over until the last booking's hold has lapsed; then A55
+			// recovers, so that every booking can reach its final state.
 			for ctx.Err() == nil {
 				if err := r.Stack.SetFaults(ctx, outage); err != nil {
 					return err
@@ -195,9 +197,13 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 				if err := r.Stack.SetFaults(context.WithoutCancel(ctx), failing); err != nil {
 					return err
 				}
+				if started, _, total := r.Progress(); started == total {
+					break
+				}
 				sleep(ctx, 15*time.Second)
 			}
-			return nil
+			sleep(ctx, 15*time.Second)
+			return r.Stack.SetFaults(context.WithoutCancel(ctx), nil)
 		}
 		sc.Rules.AllowLapse = true
 		expect = []string{":error_5", "a55:outage"}
@@ -206,13 +212,13 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 		sc.Name = "everything"
 		sc.Title = "all of the above at once: A55 errors, latency and lost responses, webhook faults, short tokens, short holds, worker kills, a dev server restart, receiver downtime, an A55 outage"
 		sc.SandboxArgs = append(sc.SandboxArgs, "-token-lifetime", "3s", "-hold-window", "40s")
-		sc.Timing = Timing{HoldWindow: 40 * time.Second, SafetyMargin: 10 * time.Second, ThreeDSTimeout: time.Minute,
+		sc.Timing = Timing{HoldWindow: 40 * time.Second, SafetyMargin: 10 * time.Second, ThreeDSTimeout: 20 * time.Second,
 			DeadlineIn: 20 * time.Second}
 		sc.ReportShare = 0.5
 		sc.MaxActAfter = 5 * time.Second
 		api := merge(
 			fault(a55sandbox.Fault{ErrorRate: 0.15, Latency: ms(100 * time.Millisecond)}, "token", "get"),
-			fault(a55sandbox.Fault{ErrorRate: 0.15, Latency: ms(100 * time.Millisecond), LostResponseRate: 0.1},
+			fault(a55sandbox.Fault{ErrorRate: 0.15, Latency: ms(100 * time.Millisecond), LostResponseRate: 0.1, LostResponseNext: 1},
 				"create", "capture", "cancel"),
 			map[string]a55sandbox.Fault{"webhook": {DropRate: 0.2, DuplicateRate: 0.2, ReorderRate: 0.2,
 				DelayRate: 0.2, Delay: ms(time.Second)}},
