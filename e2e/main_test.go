@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/internal/stack"
@@ -37,7 +36,7 @@ const sandboxHoldWindow = 90 * time.Second
 var env struct {
 	root     string
 	proj     *stack.Project
-	server   *testsuite.DevServer
+	server   stack.Group   // the dev server
 	client   client.Client // encrypting client, as a booking system has
 	sandbox  stack.SandboxAdmin
 	stateDir string
@@ -53,8 +52,10 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) (code int) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// Building the binaries cold (a fresh clone, -race) takes minutes on 2 cores.
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
+	defer stop() // runs last: removes the state directory
 	defer func() {
 		if code != 0 {
 			dumpOutputs(os.Stderr)
@@ -62,16 +63,48 @@ func run(m *testing.M) (code int) {
 	}()
 	if err := start(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: cannot start the stack:", err)
-		stop()
 		return 1
 	}
-	defer stop()
 	code = m.Run()
 	if err := checkLedger(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: sandbox ledger:", err)
 		code = 1
 	}
+	stopProcesses() // the race detector's reports are complete once they exit
+	if err := checkRaces(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		code = 1
+	}
 	return code
+}
+
+// buildFlags builds the stack's binaries the way this test binary was built.
+func buildFlags() []string {
+	if raceEnabled {
+		return []string{"-race"}
+	}
+	return nil
+}
+
+// checkRaces fails the run when the race detector reported a data race in
+// any of the stack's processes (their logs hold its reports).
+func checkRaces() error {
+	logs, _ := filepath.Glob(filepath.Join(env.stateDir, "logs", "*.log"))
+	var raced []string
+	for _, f := range logs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), "WARNING: DATA RACE") {
+			raced = append(raced, filepath.Base(f))
+			fmt.Fprintf(os.Stderr, "\n----- %s -----\n%s\n", f, tail(string(b), 8000))
+		}
+	}
+	if len(raced) > 0 {
+		return fmt.Errorf("data race reported by %v", raced)
+	}
+	return nil
 }
 
 // checkLedger checks the whole run's ledger at the end, whatever each test
@@ -125,7 +158,8 @@ func start(ctx context.Context) error {
 	}
 	env.proj = &stack.Project{
 		Root: root, BinDir: filepath.Join(tmp, "bin"), StateDir: tmp, LogDir: filepath.Join(tmp, "logs"),
-		Addrs: addrs,
+		Addrs:      addrs,
+		BuildFlags: buildFlags(),
 		SandboxArgs: []string{
 			"-hold-window", sandboxHoldWindow.String(),
 			"-webhook-retry-scale", "0.001",
@@ -146,26 +180,35 @@ func start(ctx context.Context) error {
 	}
 	_ = secrets
 
-	// The dev server the way the SDK's test suite runs it, with our binary and
-	// search attributes.
+	// The dev server: our bin/temporal with the workflow's search attributes,
+	// in its own process group (stack.DevServer rather than the SDK's
+	// testsuite.StartDevServer, which runs the same binary but leaves the
+	// process running when it does not become ready, and cannot say why).
+	// A port taken between FreeAddrs and the server's bind (other test
+	// packages start servers too) is retried on fresh ports.
 	logFile, err := os.Create(filepath.Join(tmp, "temporal.log"))
 	if err != nil {
 		return err
 	}
-	extra := []string{"--ui-codec-endpoint", env.proj.CodecURL()}
-	for _, sa := range workflows.SearchAttributeFlags {
-		extra = append(extra, "--search-attribute", sa)
-	}
-	env.server, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:  temporalBin,
-		ClientOptions: &client.Options{HostPort: addrs.Temporal, Namespace: "default"},
-		LogLevel:      "warn",
-		ExtraArgs:     extra,
-		Stdout:        logFile,
-		Stderr:        logFile,
-	})
-	if err != nil {
-		return fmt.Errorf("dev server (%s): %w", temporalBin, err)
+	for attempt := 1; ; attempt++ {
+		d := stack.DevServer{
+			Binary: temporalBin, Addr: env.proj.Addrs.Temporal, Namespace: "default",
+			SearchAttributes: workflows.SearchAttributeFlags, CodecEndpoint: env.proj.CodecURL(), Log: logFile,
+		}
+		p, err := d.Start(ctx, &env.server)
+		if err == nil {
+			break
+		}
+		if p == nil || attempt == 3 {
+			return fmt.Errorf("dev server (%s): %w", temporalBin, err)
+		}
+		if exited, _ := p.Exited(); !exited {
+			return fmt.Errorf("dev server (%s): %w", temporalBin, err)
+		}
+		fmt.Fprintf(os.Stderr, "e2e: the dev server exited at start (attempt %d), retrying on another port: %v\n", attempt, err)
+		if env.proj.Addrs.Temporal, err = stack.FreeAddr(); err != nil {
+			return err
+		}
 	}
 	if err := env.proj.StartApps(ctx); err != nil {
 		return err
@@ -176,7 +219,7 @@ func start(ctx context.Context) error {
 	}
 	dc, fc := codec.ClientOptions(ring)
 	env.client, err = client.DialContext(ctx, client.Options{
-		HostPort: addrs.Temporal, Namespace: "default", DataConverter: dc, FailureConverter: fc,
+		HostPort: env.proj.Addrs.Temporal, Namespace: "default", DataConverter: dc, FailureConverter: fc,
 		Logger: quietLogger{},
 	})
 	if err != nil {
@@ -186,16 +229,22 @@ func start(ctx context.Context) error {
 	return nil
 }
 
-func stop() {
+// stopProcesses stops the client, the stack and the dev server (once).
+func stopProcesses() {
 	if env.client != nil {
 		env.client.Close()
+		env.client = nil
 	}
 	if env.proj != nil {
 		_ = env.proj.Stop()
 	}
-	if env.server != nil {
-		_ = env.server.Stop()
-	}
+	_ = env.server.Stop(10 * time.Second)
+}
+
+// stop stops everything and removes the state directory (E2E_KEEP_STATE=1
+// keeps it: logs, keys).
+func stop() {
+	stopProcesses()
 	if env.stateDir != "" && os.Getenv("E2E_KEEP_STATE") == "" {
 		_ = os.RemoveAll(env.stateDir)
 	}

@@ -98,6 +98,8 @@ type Project struct {
 	Addrs     Addrs
 	Namespace string // default "default"
 
+	// BuildFlags are extra go build flags for the binaries (e.g. -race).
+	BuildFlags []string
 	// SandboxArgs are extra a55sandbox flags (e.g. -hold-window 5s).
 	SandboxArgs []string
 	// ExtraEnv adds or overrides variables per binary name.
@@ -150,7 +152,7 @@ func (p *Project) Build(ctx context.Context) error {
 		pkgs = append(pkgs, MainPackages[name])
 	}
 	p.progress("building %d binaries into %s", len(pkgs), p.binDir())
-	return Build(ctx, p.Root, p.binDir(), pkgs...)
+	return BuildWith(ctx, p.Root, p.binDir(), p.BuildFlags, pkgs...)
 }
 
 // Secrets generates (first run) or loads the stack's local secrets from

@@ -39,10 +39,17 @@ func RepoRoot(dir string) (string, error) {
 // and the compiler's parallelism. Each binary is named after its package
 // directory.
 func Build(ctx context.Context, root, binDir string, pkgs ...string) error {
+	return BuildWith(ctx, root, binDir, nil, pkgs...)
+}
+
+// BuildWith is Build with extra go build flags (e.g. -race).
+func BuildWith(ctx context.Context, root, binDir string, flags []string, pkgs ...string) error {
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
 		return err
 	}
-	args := append([]string{"build", "-o", binDir + string(os.PathSeparator)}, pkgs...)
+	args := append([]string{"build"}, flags...)
+	args = append(args, "-o", binDir+string(os.PathSeparator))
+	args = append(args, pkgs...)
 	cmd := exec.CommandContext(ctx, goTool(), args...)
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
