@@ -36,6 +36,7 @@ type machineInfo struct {
 	GoVersion  string
 	CLIVersion string
 	LoadStart  string
+	Commit     string // the checkout the binaries were built from
 }
 
 func needsOurs(o options) bool {
@@ -71,7 +72,7 @@ func startEnv(ctx context.Context, o options) (*benchEnv, error) {
 	env := &benchEnv{root: root}
 	env.machine = machineInfo{
 		CPUs: runtime.NumCPU(), Memory: memTotal(), GoVersion: runtime.Version(),
-		CLIVersion: cliVersion(temporalBin), LoadStart: loadAverage(),
+		CLIVersion: cliVersion(temporalBin), LoadStart: loadAverage(), Commit: checkout(root),
 	}
 	if needsOurs(o) {
 		for _, bin := range []string{stack.BinSandbox, stack.BinReceiver, stack.BinWorker} {
@@ -233,6 +234,24 @@ func cliVersion(bin string) string {
 		}
 	}
 	return v
+}
+
+// checkout names the commit, and whether the packages the worker is built
+// from had uncommitted changes.
+func checkout(root string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	head, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	c := strings.TrimSpace(string(head))
+	dirty, _ := exec.CommandContext(ctx, "git", "-C", root, "status", "--porcelain", "--",
+		"workflows", "activities", "worker", "a55client", "webhook", "starter", "codec", "config").Output()
+	if len(strings.TrimSpace(string(dirty))) > 0 {
+		c += " (with uncommitted changes in the worker's packages)"
+	}
+	return c
 }
 
 type quietLogger struct{}

@@ -11,8 +11,8 @@ import (
 )
 
 func (m machineInfo) markdown(loadEnd string) string {
-	return fmt.Sprintf("Machine: %d CPUs (`nproc`), %.1f GiB RAM, %s, %s; load average %s at the start, %s at the end.",
-		m.CPUs, float64(m.Memory)/(1<<30), m.GoVersion, m.CLIVersion, m.LoadStart, loadEnd)
+	return fmt.Sprintf("Machine: %d CPUs (`nproc`), %.1f GiB RAM, %s, %s; load average %s at the start, %s at the end. Code: %s.",
+		m.CPUs, float64(m.Memory)/(1<<30), m.GoVersion, m.CLIVersion, m.LoadStart, loadEnd, m.Commit)
 }
 
 func commandLine() string {
