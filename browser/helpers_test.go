@@ -51,14 +51,43 @@ func screenshot(t *testing.T, ctx context.Context, step string) string {
 
 // waitJS polls a JavaScript expression in the page until it is true. The UI
 // and the checkout page are asynchronous: tests wait for what a person waits
-// for instead of sleeping.
-func waitJS(t *testing.T, ctx context.Context, what, expr string) {
+// for instead of sleeping. An evaluation that fails while the page navigates
+// is retried. A wait gives up after waitLimit (or the test's deadline); show,
+// when given, is a JavaScript expression whose value goes in the failure.
+func waitJS(t *testing.T, ctx context.Context, what, expr string, show ...string) {
 	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
-		screenshot(t, ctx, "timeout")
-		t.Fatalf("waiting for %s (%s): %v", what, expr, err)
+	wctx, cancel := context.WithTimeout(ctx, waitLimit)
+	defer cancel()
+	var lastErr error
+	for {
+		ok, err := chromedp.Run(wctx, chromedp.Evaluate[bool](expr))
+		if err == nil && ok {
+			return
+		}
+		if err != nil {
+			lastErr = err
+		}
+		select {
+		case <-wctx.Done():
+			// The tab is still open; only the wait's deadline passed.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			screenshot(t, sctx, "timeout")
+			var shown []string
+			for _, e := range show {
+				v, _ := chromedp.Run(sctx, chromedp.Evaluate[string](e))
+				shown = append(shown, v)
+			}
+			t.Fatalf("waiting for %s: %v (last error: %v)\n%s", what, wctx.Err(), lastErr, strings.Join(shown, "\n"))
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
+
+// waitLimit bounds one wait for the page: long enough for a loaded machine,
+// short enough that a failure says what it waited for before the test's
+// deadline.
+const waitLimit = 30 * time.Second
 
 // pageText is the page's visible text (document.body.innerText).
 func pageText(t *testing.T, ctx context.Context) string {
