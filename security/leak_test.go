@@ -336,4 +336,3 @@ func keysOf[V any](m map[string]V) []string {
 	}
 	return out
 }
-
