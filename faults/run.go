@@ -26,7 +26,7 @@ type Scenario struct {
 	Seed   uint64 // bookings and the sandbox's fault draws
 	// Bookings is how many bookings the run drives.
 	Bookings int
-	// Concurrency caps the bookings in flight (0: 12).
+	// Concurrency caps the bookings in flight (0: 16).
 	Concurrency int
 	// Arrival is the gap between two bookings' arrivals (0: 150 ms).
 	Arrival time.Duration
@@ -54,7 +54,7 @@ type Scenario struct {
 
 func (sc Scenario) withDefaults() Scenario {
 	if sc.Concurrency <= 0 {
-		sc.Concurrency = 12
+		sc.Concurrency = 16
 	}
 	if sc.Arrival <= 0 {
 		sc.Arrival = 150 * time.Millisecond

@@ -113,8 +113,12 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 			if err := kill(); err != nil {
 				return err
 			}
-			return Every(ctx, 4*time.Second, kill)
+			return Every(ctx, 8*time.Second, kill)
 		}
+		// An activity lost with its worker is retried only after its
+		// start-to-close timeout (1 min): many bookings wait side by side.
+		sc.Concurrency = 48
+		sc.Budget = 4*time.Minute + time.Duration(bookings)*3*time.Second
 		expect = []string{"worker:sigkill"}
 
 	case ScenarioTemporalRestart:
