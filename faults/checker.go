@@ -143,6 +143,9 @@ func (c *bookingCheck) run() {
 		status = "unknown"
 	}
 	c.verdict.Outcomes[status]++
+	if len(r.Rejected) > 0 {
+		c.verdict.Notes["capture or cancel refused by the workflow"]++
+	}
 
 	c.check(InvTerminal, func() {
 		switch {

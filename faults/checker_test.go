@@ -274,6 +274,14 @@ func TestCheckAllowsWhatTheRulesAllow(t *testing.T) {
 			t.Fatalf("failed with an accepted reason reported as %v", viol)
 		}
 	}
+	// A capture the workflow refused because the deadline policy released
+	// the hold first: correct with AllowLapse, and noted.
+	r, e = booking("b5", ActCaptureFull, CardApproved, workflows.StatusVoided)
+	r.Rejected = []string{"capture_full: capture refused: the capture deadline has passed"}
+	v = check(Rules{AllowLapse: true}, r, e)
+	if !v.OK() || v.Notes["capture or cancel refused by the workflow"] != 1 {
+		t.Fatalf("refused capture: violations %v, notes %v", v.Violations, v.Notes)
+	}
 	// A deadline capture of a capture plan is the policy's amount, not the request's.
 	r, e = booking("b4", ActCaptureFull, CardApproved, workflows.StatusCaptured)
 	r.Result.CapturedBy, r.Result.Captured, e.Captured = "deadline", brl(20_000), brl(20_000)

@@ -165,6 +165,11 @@ func Plans(o PlanOptions) []Plan {
 	return plans
 }
 
+// DefaultDeadlineIn leaves the workflow's first task time to run on a busy
+// machine: the workflow rejects an input whose expected capture time plus
+// grace has passed by the time it starts.
+const DefaultDeadlineIn = 10 * time.Second
+
 // Timing is how a run compresses a booking's life.
 type Timing struct {
 	// HoldWindow and SafetyMargin go into the workflow input (zero: the
@@ -172,7 +177,8 @@ type Timing struct {
 	HoldWindow   time.Duration
 	SafetyMargin time.Duration
 	// DeadlineIn is how soon after the booking's start the deadline policy of
-	// ActDeadline* bookings is due (expected capture time + grace).
+	// ActDeadline* bookings is due (expected capture time + grace; 0:
+	// DefaultDeadlineIn).
 	DeadlineIn time.Duration
 	// ThreeDSTimeout goes into the input (zero: the workflow's default).
 	ThreeDSTimeout time.Duration
@@ -215,7 +221,7 @@ func (p Plan) Input(now time.Time, t Timing) workflows.BookingPaymentInput {
 	case ActDeadlineRelease, ActDeadlineCapture:
 		deadlineIn := t.DeadlineIn
 		if deadlineIn <= 0 {
-			deadlineIn = 3 * time.Second
+			deadlineIn = DefaultDeadlineIn
 		}
 		in.ExpectedCaptureAt = now.Add(deadlineIn / 2)
 		in.CaptureGrace = deadlineIn - deadlineIn/2

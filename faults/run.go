@@ -23,7 +23,7 @@ type Scenario struct {
 	Title  string // one line: what is injected
 	// Test is the go test that runs it, for the replay command (default TestScenario<Number>).
 	Test string
-	Seed   uint64 // bookings and the sandbox's fault draws
+	Seed uint64 // bookings and the sandbox's fault draws
 	// Bookings is how many bookings the run drives.
 	Bookings int
 	// Concurrency caps the bookings in flight (0: 16).

@@ -179,7 +179,7 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 		sc.Name = "holds-lapse"
 		sc.Title = "holds last 12 s (deadline policy at 7 s) while A55 fails half the reads, captures and cancels, with a 10 s outage"
 		sc.SandboxArgs = append(sc.SandboxArgs, "-hold-window", "12s")
-		sc.Timing = Timing{HoldWindow: 12 * time.Second, SafetyMargin: 5 * time.Second, DeadlineIn: 5 * time.Second}
+		sc.Timing = Timing{HoldWindow: 12 * time.Second, SafetyMargin: 5 * time.Second, DeadlineIn: 7 * time.Second}
 		sc.Mix = Mix{CaptureFull: 25, CapturePartial: 15, Cancel: 15, DeadlineRelease: 15, DeadlineCapture: 15, Declined: 5}
 		sc.MaxActAfter = 10 * time.Second
 		failing := fault(a55sandbox.Fault{ErrorRate: 0.5, ErrorStatuses: []int{500, 503}}, "get", "capture", "cancel")
