@@ -1,0 +1,368 @@
+package security
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+
+	"github.com/hotelpay/a55-temporal/internal/stack"
+	"github.com/hotelpay/a55-temporal/webhook"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// Part 3: forged, misrouted and replayed webhooks against the real receiver.
+// A webhook is only ever a trigger for the workflow to re-read the charge at
+// A55: whatever it claims, no status moves and no money moves. Each test
+// checks the booking's status query and the sandbox ledger before and after.
+
+// pending3DS authorizes a 3DS booking and leaves the challenge unanswered.
+func pending3DS(t *testing.T, ctx context.Context, purpose string) (id, charge string) {
+	t.Helper()
+	id = bookingID(purpose)
+	res, err := st().Authorize(ctx, with3DS(booking(id, pan3DS, 61000)))
+	if err != nil || res.Status != workflows.StatusAwaiting3DS {
+		t.Fatalf("authorize %s = %+v, %v; want awaiting_3ds", id, res, err)
+	}
+	return id, res.ChargeUUID
+}
+
+// authorizedHold authorizes a frictionless booking.
+func authorizedHold(t *testing.T, ctx context.Context, purpose string) (id, charge string) {
+	t.Helper()
+	id = bookingID(purpose)
+	res, err := st().Authorize(ctx, booking(id, panFrictionless, 52000))
+	if err != nil || res.Status != workflows.StatusAuthorized {
+		t.Fatalf("authorize %s = %+v, %v; want authorized", id, res, err)
+	}
+	return id, res.ChargeUUID
+}
+
+// snapshot is what must not change: the booking's payment state and the
+// charge's money at "A55".
+type snapshot struct {
+	Status             workflows.Status
+	Authorized         int64
+	Captured           int64
+	LastA55Status      string
+	Transitions        int
+	LedgerStatus       string
+	LedgerAuthorized   int64
+	LedgerCaptured     int64
+	LedgerReleased     int64
+	Captures, Cancels  int
+	ChallengesAnswered int
+}
+
+func take(t *testing.T, ctx context.Context, id, charge string) snapshot {
+	t.Helper()
+	s, err := st().Status(ctx, id)
+	if err != nil {
+		t.Fatalf("status of %s: %v", id, err)
+	}
+	e, err := env.sandbox.Charge(ctx, charge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snapshot{
+		Status: s.Status, Authorized: s.Authorized.Minor, Captured: s.Captured.Minor,
+		LastA55Status: s.LastA55Status, Transitions: len(s.History),
+		LedgerStatus: e.Status, LedgerAuthorized: e.Authorized.Minor, LedgerCaptured: e.Captured.Minor,
+		LedgerReleased: e.Released.Minor, Captures: e.Calls.Capture, Cancels: e.Calls.Cancel,
+		ChallengesAnswered: e.Calls.Validate,
+	}
+}
+
+func assertUnchanged(t *testing.T, id string, before, after snapshot) {
+	t.Helper()
+	if !reflect.DeepEqual(before, after) {
+		t.Fatalf("booking %s changed:\nbefore %+v\nafter  %+v", id, before, after)
+	}
+}
+
+// chargeWebhook is the body A55 sends for a charge, with the status claimed.
+func chargeWebhook(charge, status string) string {
+	b, _ := json.Marshal(map[string]string{
+		"charge_uuid": charge, "status": status, "transaction_reference": "tx-replayed",
+		"updated_at": time.Now().UTC().Format(time.RFC3339Nano),
+	})
+	return string(b)
+}
+
+// postHook sends body to target signed at signedAt with the stack's real
+// signing secret (what a replay of a captured request, or a sender holding
+// the secret, looks like); it returns the receiver's HTTP status.
+func postHook(t *testing.T, target, body string, signedAt time.Time) int {
+	t.Helper()
+	ts := strconv.FormatInt(signedAt.Unix(), 10)
+	sig := hex.EncodeToString(webhook.Sign([]byte(env.secrets[stack.EnvWebhookSigningSecret]), ts, []byte(body)))
+	r := httpDo(t, http.MethodPost, target, []byte(body), map[string]string{
+		webhook.HeaderTimestamp: ts, webhook.HeaderSignature: sig,
+	})
+	return r.code
+}
+
+// genuineURL is the webhook_url the worker hands A55 for the booking.
+func genuineURL(id string) string {
+	return webhook.URL(env.proj.ReceiverURL(), []byte(env.secrets[stack.EnvWebhookRouteSecret]), workflows.WorkflowID(id))
+}
+
+// signals counts charge_changed signals in the booking's history and returns
+// the last event id.
+func signals(t *testing.T, ctx context.Context, id string) (n int, lastEvent int64) {
+	t.Helper()
+	for _, ev := range history(t, ctx, id) {
+		if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a != nil && a.GetSignalName() == workflows.SignalChargeChanged {
+			n++
+		}
+		lastEvent = ev.GetEventId()
+	}
+	return n, lastEvent
+}
+
+// awaitSignalHandled waits until the workflow has taken the first
+// charge_changed signal after event `after` and finished what it does about
+// it: with reread, the GetCharge activity it scheduled has completed and a
+// workflow task has run on its result; without, a workflow task has run
+// after the signal.
+func awaitSignalHandled(t *testing.T, ctx context.Context, id string, after int64, reread bool) {
+	t.Helper()
+	for {
+		var signalAt, scheduledAt, completedAt, doneAt int64
+		for _, ev := range history(t, ctx, id) {
+			n := ev.GetEventId()
+			switch {
+			case n <= after:
+			case signalAt == 0:
+				if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a != nil && a.GetSignalName() == workflows.SignalChargeChanged {
+					signalAt = n
+				}
+			case reread && scheduledAt == 0:
+				if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == workflows.ActivityGetCharge {
+					scheduledAt = n
+				}
+			case reread && completedAt == 0:
+				if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil && a.GetScheduledEventId() == scheduledAt {
+					completedAt = n
+				}
+			case doneAt == 0 && ev.GetEventType() == enums.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+				doneAt = n
+			}
+		}
+		if signalAt > 0 && doneAt > 0 && (!reread || completedAt > 0) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: the signal after event %d was not handled (signal %d, read %d→%d, task %d)", id, after, signalAt, scheduledAt, completedAt, doneAt)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func TestWebhookWithoutTokenChangesNothing(t *testing.T) {
+	ctx := testCtx(t)
+	id, charge := pending3DS(t, ctx, "hook-notoken")
+	before := take(t, ctx, id, charge)
+	n0, _ := signals(t, ctx, id)
+	body := chargeWebhook(charge, "authorized")
+	base := env.proj.ReceiverURL() + webhook.PathPrefix + workflows.WorkflowID(id)
+	for _, target := range []string{base, base + "?token=", base + "?token"} {
+		for range 2 { // repeated, refused alike
+			if code := postHook(t, target, body, time.Now()); code != http.StatusUnauthorized {
+				t.Errorf("POST %s: HTTP %d, want 401", target, code)
+			}
+		}
+	}
+	if n, _ := signals(t, ctx, id); n != n0 {
+		t.Fatalf("refused webhooks signalled the workflow (%d → %d signals)", n0, n)
+	}
+	assertUnchanged(t, id, before, take(t, ctx, id, charge))
+}
+
+func TestWebhookWithWrongTokenChangesNothing(t *testing.T) {
+	ctx := testCtx(t)
+	id, charge := pending3DS(t, ctx, "hook-wrongtoken")
+	before := take(t, ctx, id, charge)
+	n0, _ := signals(t, ctx, id)
+	body := chargeWebhook(charge, "authorized")
+	wf := workflows.WorkflowID(id)
+	genuine := webhook.Token([]byte(env.secrets[stack.EnvWebhookRouteSecret]), wf)
+	flipped := []byte(genuine)
+	flipped[0] ^= 1
+	for name, target := range map[string]string{
+		"other secret":    webhook.URL(env.proj.ReceiverURL(), []byte("an-attackers-guess-at-the-route-secret"), wf),
+		"one bit off":     env.proj.ReceiverURL() + webhook.PathPrefix + wf + "?token=" + string(flipped),
+		"truncated":       env.proj.ReceiverURL() + webhook.PathPrefix + wf + "?token=" + genuine[:20],
+		"token + garbage": env.proj.ReceiverURL() + webhook.PathPrefix + wf + "?token=" + genuine + "A",
+		"route secret":    env.proj.ReceiverURL() + webhook.PathPrefix + wf + "?token=" + env.secrets[stack.EnvWebhookRouteSecret],
+	} {
+		if code := postHook(t, target, body, time.Now()); code != http.StatusUnauthorized {
+			t.Errorf("%s: HTTP %d, want 401", name, code)
+		}
+	}
+	if n, _ := signals(t, ctx, id); n != n0 {
+		t.Fatalf("refused webhooks signalled the workflow (%d → %d signals)", n0, n)
+	}
+	assertUnchanged(t, id, before, take(t, ctx, id, charge))
+}
+
+// A sender who holds a genuine token for one booking (its own, say) cannot
+// use it on another booking, and cannot move another booking's charge
+// through its own booking's route either.
+func TestWebhookWithAnotherBookingsTokenChangesNothing(t *testing.T) {
+	ctx := testCtx(t)
+	victim, victimCharge := pending3DS(t, ctx, "hook-victim")
+	own, ownCharge := authorizedHold(t, ctx, "hook-own")
+	victimBefore := take(t, ctx, victim, victimCharge)
+	ownBefore := take(t, ctx, own, ownCharge)
+	nVictim, _ := signals(t, ctx, victim)
+
+	ownToken := webhook.Token([]byte(env.secrets[stack.EnvWebhookRouteSecret]), workflows.WorkflowID(own))
+	misrouted := env.proj.ReceiverURL() + webhook.PathPrefix + workflows.WorkflowID(victim) + "?token=" + ownToken
+	if code := postHook(t, misrouted, chargeWebhook(victimCharge, "authorized"), time.Now()); code != http.StatusUnauthorized {
+		t.Errorf("another booking's token: HTTP %d, want 401", code)
+	}
+	if n, _ := signals(t, ctx, victim); n != nVictim {
+		t.Fatalf("the victim's workflow was signalled (%d → %d)", nVictim, n)
+	}
+
+	// Through its own genuine route, naming the victim's charge: the own
+	// workflow takes the signal and ignores it (not its charge).
+	_, last := signals(t, ctx, own)
+	if code := postHook(t, genuineURL(own), chargeWebhook(victimCharge, "confirmed"), time.Now()); code != http.StatusOK {
+		t.Fatalf("own route: HTTP %d, want 200 (accepted as a trigger)", code)
+	}
+	awaitSignalHandled(t, ctx, own, last, false)
+	assertUnchanged(t, own, ownBefore, take(t, ctx, own, ownCharge))
+	assertUnchanged(t, victim, victimBefore, take(t, ctx, victim, victimCharge))
+	if n, _ := signals(t, ctx, victim); n != nVictim {
+		t.Fatalf("the victim's workflow was signalled (%d → %d)", nVictim, n)
+	}
+}
+
+// A correctly routed and signed webhook that lies: "authorized" while the
+// 3DS challenge is still pending. The workflow re-reads the charge, finds it
+// pending, and stays awaiting the challenge.
+func TestReplayedAuthorizedWebhookForPending3DSChargeChangesNothing(t *testing.T) {
+	ctx := testCtx(t)
+	id, charge := pending3DS(t, ctx, "hook-replay-pending")
+	before := take(t, ctx, id, charge)
+	_, last := signals(t, ctx, id)
+	if code := postHook(t, genuineURL(id), chargeWebhook(charge, "authorized"), time.Now()); code != http.StatusOK {
+		t.Fatalf("HTTP %d, want 200 (a trigger to re-read)", code)
+	}
+	awaitSignalHandled(t, ctx, id, last, true)
+	after := take(t, ctx, id, charge)
+	assertUnchanged(t, id, before, after)
+	if after.Status != workflows.StatusAwaiting3DS || after.LedgerStatus != "pending" {
+		t.Fatalf("status %s, ledger %s; want awaiting_3ds and pending", after.Status, after.LedgerStatus)
+	}
+	if _, err := st().Capture(ctx, id, nil); err == nil {
+		t.Fatal("a capture was accepted on a charge whose challenge is still pending")
+	}
+	if e, _ := env.sandbox.Charge(ctx, charge); e.Calls.Capture != 0 || e.Captured.Minor != 0 {
+		t.Fatalf("ledger: %d captures, captured %d", e.Calls.Capture, e.Captured.Minor)
+	}
+}
+
+// "confirmed" (captured, in the seeds' vocabulary) forged for a charge whose
+// challenge is pending: nothing is captured, nothing moves.
+func TestForgedConfirmedWebhookForPending3DSChargeChangesNothing(t *testing.T) {
+	ctx := testCtx(t)
+	id, charge := pending3DS(t, ctx, "hook-forged-confirmed")
+	before := take(t, ctx, id, charge)
+	_, last := signals(t, ctx, id)
+	if code := postHook(t, genuineURL(id), chargeWebhook(charge, "confirmed"), time.Now()); code != http.StatusOK {
+		t.Fatalf("HTTP %d, want 200 (a trigger to re-read)", code)
+	}
+	awaitSignalHandled(t, ctx, id, last, true)
+	after := take(t, ctx, id, charge)
+	assertUnchanged(t, id, before, after)
+	if after.Captured != 0 || after.LedgerCaptured != 0 || after.Status != workflows.StatusAwaiting3DS {
+		t.Fatalf("after a forged confirmed: %+v", after)
+	}
+}
+
+// "paid" replayed for a hold that is only authorized: the workflow does not
+// book a capture A55 never made.
+func TestReplayedPaidWebhookForAuthorizedHoldCapturesNothing(t *testing.T) {
+	ctx := testCtx(t)
+	id, charge := authorizedHold(t, ctx, "hook-replay-paid")
+	before := take(t, ctx, id, charge)
+	for _, status := range []string{"paid", "confirmed"} {
+		_, last := signals(t, ctx, id)
+		if code := postHook(t, genuineURL(id), chargeWebhook(charge, status), time.Now()); code != http.StatusOK {
+			t.Fatalf("%s: HTTP %d, want 200", status, code)
+		}
+		awaitSignalHandled(t, ctx, id, last, true)
+		assertUnchanged(t, id, before, take(t, ctx, id, charge))
+	}
+	// The hold is intact: the booking system can still release all of it.
+	if res, err := st().Cancel(ctx, id, "security test done"); err != nil || res.Status != workflows.StatusVoided {
+		t.Fatalf("cancel after the replays = %+v, %v", res, err)
+	}
+	if e, _ := env.sandbox.Charge(ctx, charge); e.Released.Minor != 52000 || e.Captured.Minor != 0 {
+		t.Fatalf("ledger: released %d, captured %d; want all released", e.Released.Minor, e.Captured.Minor)
+	}
+}
+
+// "authorized" replayed after the hold was released: the booking is over, the
+// receiver tells A55 to stop, and the charge stays voided.
+func TestReplayedAuthorizedWebhookForVoidedChargeChangesNothing(t *testing.T) {
+	ctx := testCtx(t)
+	id, charge := authorizedHold(t, ctx, "hook-replay-voided")
+	if res, err := st().Cancel(ctx, id, "guest cancelled"); err != nil || res.Status != workflows.StatusVoided {
+		t.Fatalf("cancel = %+v, %v", res, err)
+	}
+	if _, err := st().Result(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	before := take(t, ctx, id, charge)
+	events := len(history(t, ctx, id))
+	for _, status := range []string{"authorized", "confirmed"} {
+		if code := postHook(t, genuineURL(id), chargeWebhook(charge, status), time.Now()); code != http.StatusOK {
+			t.Errorf("%s: HTTP %d, want 200 (workflow already completed: A55 stops retrying)", status, code)
+		}
+	}
+	if n := len(history(t, ctx, id)); n != events {
+		t.Fatalf("the finished workflow's history grew from %d to %d events", events, n)
+	}
+	after := take(t, ctx, id, charge)
+	assertUnchanged(t, id, before, after)
+	if after.Status != workflows.StatusVoided || after.LedgerStatus != "canceled" || after.LedgerCaptured != 0 {
+		t.Fatalf("after the replay: %+v", after)
+	}
+}
+
+// A captured request replayed after the signature's tolerance (5 minutes) is
+// refused even on the genuine route.
+func TestReplayedWebhookWithStaleSignatureIsRefused(t *testing.T) {
+	ctx := testCtx(t)
+	id, charge := pending3DS(t, ctx, "hook-stale")
+	before := take(t, ctx, id, charge)
+	n0, _ := signals(t, ctx, id)
+	body := chargeWebhook(charge, "authorized")
+	for _, at := range []time.Time{time.Now().Add(-10 * time.Minute), time.Now().Add(10 * time.Minute)} {
+		if code := postHook(t, genuineURL(id), body, at); code != http.StatusUnauthorized {
+			t.Errorf("signed at %s: HTTP %d, want 401", at.Format(time.TimeOnly), code)
+		}
+	}
+	// Valid timestamp, signature of another body.
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	sig := hex.EncodeToString(webhook.Sign([]byte(env.secrets[stack.EnvWebhookSigningSecret]), ts, []byte(strings.Replace(body, "authorized", "pending", 1))))
+	if r := httpDo(t, http.MethodPost, genuineURL(id), []byte(body), map[string]string{webhook.HeaderTimestamp: ts, webhook.HeaderSignature: sig}); r.code != http.StatusUnauthorized {
+		t.Errorf("signature of another body: HTTP %d, want 401", r.code)
+	}
+	if n, _ := signals(t, ctx, id); n != n0 {
+		t.Fatalf("refused webhooks signalled the workflow (%d → %d)", n0, n)
+	}
+	assertUnchanged(t, id, before, take(t, ctx, id, charge))
+}
