@@ -18,9 +18,15 @@ import (
 	"github.com/hotelpay/a55-temporal/internal/stack"
 )
 
-// make dev's program brings the whole stack up, and Ctrl-C (SIGINT) stops
-// every process it started, children included.
-func TestDevstackStopsEverythingOnSIGINT(t *testing.T) {
+// make dev's program brings the whole stack up, and Ctrl-C (SIGINT) or
+// SIGTERM stops every process it started, children included.
+func TestDevstackStopsEverythingOnSignal(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) { devstackStopsOn(t, sig) })
+	}
+}
+
+func devstackStopsOn(t *testing.T, sig syscall.Signal) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	binDir := env.proj.BinDir
@@ -86,7 +92,7 @@ func TestDevstackStopsEverythingOnSIGINT(t *testing.T) {
 		t.Errorf("the dev server's database is not in the state directory: %v", err)
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -94,14 +100,14 @@ func TestDevstackStopsEverythingOnSIGINT(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("devstack exited with %v after SIGINT\nstderr:\n%s", err, stderr.String())
+			t.Fatalf("devstack exited with %v after %v\nstderr:\n%s", err, sig, stderr.String())
 		}
 	case <-time.After(60 * time.Second):
-		t.Fatal("devstack did not exit within 60s of SIGINT")
+		t.Fatalf("devstack did not exit within 60s of %v", sig)
 	}
 	for name, pid := range pids {
 		if alive(pid) || stack.GroupAlive(pid) {
-			t.Errorf("%s (pid %d) or its process group survived SIGINT", name, pid)
+			t.Errorf("%s (pid %d) or its process group survived %v", name, pid, sig)
 		}
 	}
 }
