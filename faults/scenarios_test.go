@@ -23,7 +23,22 @@ var (
 		"bookings per scenario (env FAULTS_BOOKINGS)")
 	seedFlag = flag.Uint64("faults.seed", uint64(envInt("FAULTS_SEED", 0)),
 		"seed of every scenario; 0: each scenario's fixed seed (env FAULTS_SEED)")
+	deadlineFlag = flag.Duration("faults.deadline-in", envDuration("FAULTS_DEADLINE_IN"),
+		"when set, how soon the deadline policy of deadline bookings is due in every scenario (env FAULTS_DEADLINE_IN)")
 )
+
+func envDuration(name string) time.Duration {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		fmt.Fprintf(os.Stderr, "faults: %s=%q is not a duration like 3s; ignored\n", name, v)
+		return 0
+	}
+	return d
+}
 
 func envInt(name string, def int) int {
 	v := os.Getenv(name)
@@ -109,6 +124,9 @@ func runScenario(t *testing.T, n int) *Report {
 	// they spend most of their time waiting on timers and retries.
 	t.Parallel()
 	sc, expect := NewScenario(n, *bookingsFlag, *seedFlag)
+	if *deadlineFlag > 0 {
+		sc.Timing.DeadlineIn = *deadlineFlag
+	}
 	return runAndCheck(t, sc, expect, binDir)
 }
 
