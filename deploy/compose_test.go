@@ -133,6 +133,11 @@ func TestComposeHasTheWholeTopology(t *testing.T) {
 			t.Errorf("temporal-ui lacks %s", k)
 		}
 	}
+	// The codec server accepts browsers through its session cookie, which the
+	// UI sends only with credentials included.
+	if ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] != "true" {
+		t.Error("temporal-ui must set TEMPORAL_CODEC_INCLUDE_CREDENTIALS=true for the codec server's sign-in cookie")
+	}
 	// The UI's codec endpoint is the codec server's published port, and the
 	// codec server allows the UI's origin.
 	codec := c.Services["codecserver"]
