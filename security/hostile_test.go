@@ -130,7 +130,9 @@ func TestStarterRefusesHostileBookingInput(t *testing.T) {
 		{"PAN with letters", "card.number", func(in *workflows.BookingPaymentInput) { in.Card.Number = "4111x11111111111" }},
 		{"PAN too short", "card.number", func(in *workflows.BookingPaymentInput) { in.Card.Number = "41111" }},
 		{"PAN too long", "card.number", func(in *workflows.BookingPaymentInput) { in.Card.Number = strings.Repeat("4", 25) }},
-		{"PAN with unicode digits", "card.number", func(in *workflows.BookingPaymentInput) { in.Card.Number = "４１１１１１１１１１１１１１１１" }},
+		{"PAN with unicode digits", "card.number", func(in *workflows.BookingPaymentInput) {
+			in.Card.Number = "４１１１１１１１１１１１１１１１"
+		}},
 		{"no PAN", "card.number", func(in *workflows.BookingPaymentInput) { in.Card.Number = "" }},
 		{"expired card", "card.expiry_year", func(in *workflows.BookingPaymentInput) {
 			in.Card.ExpiryYear, in.Card.ExpiryMonth = past.Year(), int(past.Month())
