@@ -104,7 +104,10 @@ type payment struct {
 // the capture deadline. See the package README section "How the workflow
 // works".
 func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymentResult, error) {
-	if err := ValidateInput(in, workflow.Now(ctx)); err != nil {
+	// Time rules are checked against the start time, the moment the starter
+	// validated too: a first workflow task that runs late (worker or server
+	// down for a while) must not turn a valid booking into invalid input.
+	if err := ValidateInput(in, workflow.GetInfo(ctx).WorkflowStartTime); err != nil {
 		return BookingPaymentResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
 	}
 	p := newPayment(ctx, in)
