@@ -17,6 +17,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/hotelpay/a55-temporal/logging"
 )
@@ -173,6 +174,12 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		http.Error(w, "reading request body failed", http.StatusBadRequest)
+		return
+	}
+	// The SDK's handler would answer a malformed body with the parser's
+	// message, which quotes the offending token: possibly card data.
+	if err := protojson.Unmarshal(body, &commonpb.Payloads{}); err != nil {
+		http.Error(w, `request body must be a JSON Payloads message: {"payloads":[{"metadata":{...},"data":"<base64>"}]}`, http.StatusBadRequest)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))

@@ -287,6 +287,9 @@ func decodePayload(body []byte) (Payload, error) {
 	if err := dec.Decode(&p); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
+			if typeErr.Field == "" { // an array, string or number where the object belongs
+				return Payload{}, errors.New("body must be a JSON object")
+			}
 			return Payload{}, fmt.Errorf("field %s must be a %s", typeErr.Field, typeErr.Type)
 		}
 		return Payload{}, errors.New("body is not valid JSON")
