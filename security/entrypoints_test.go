@@ -73,6 +73,7 @@ func TestBookingctlRefusesHostileAuthorizeInput(t *testing.T) {
 		{"booking id with a path", "booking_id", "../../sec-cli"},
 		{"unicode booking id", "booking_id", "sec-cli-ü☃"},
 		{"time not RFC 3339", "RFC 3339", "sec-cli-time"},
+		{"huge payer name", "payer.name", "sec-cli-payer"},
 	} {
 		edit := map[string]func(m map[string]any){
 			"amount as text":           func(m map[string]any) { sub(m, "amount")["minor"] = "400.00" },
@@ -92,6 +93,7 @@ func TestBookingctlRefusesHostileAuthorizeInput(t *testing.T) {
 			"unknown field holding a PAN":      func(m map[string]any) { m[pan3DS] = pan3DS },
 			"booking id with shell characters": nil, "booking id with a path": nil, "unicode booking id": nil,
 			"time not RFC 3339": func(m map[string]any) { m["expected_capture_at"] = "next friday" },
+			"huge payer name":   func(m map[string]any) { sub(m, "payer")["name"] = strings.Repeat("x", 900<<10) },
 		}[c.name]
 		cases = append(cases, struct{ name, stdin, want, id string }{c.name, hostileJSON(t, c.id, edit), c.want, c.id})
 	}

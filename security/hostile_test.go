@@ -177,6 +177,12 @@ func TestStarterRefusesHostileBookingInput(t *testing.T) {
 			in.DeadlinePolicy = workflows.DeadlinePolicy{Action: workflows.DeadlineCapture, Amount: &money.Amount{Minor: in.Amount.Minor + 1, Currency: "BRL"}}
 		}},
 		{"huge description", "description", func(in *workflows.BookingPaymentInput) { in.Description = strings.Repeat("x", 64<<10) }},
+		// Above Temporal's payload limit: refused by name, not by the server.
+		{"huge payer name", "payer.name", func(in *workflows.BookingPaymentInput) { in.Payer.Name = strings.Repeat("x", 3<<20) }},
+		{"huge user agent", "device_info.user_agent", func(in *workflows.BookingPaymentInput) {
+			*in = with3DS(*in)
+			in.DeviceInfo.UserAgent = strings.Repeat("Mozilla/5.0 ", 10000)
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

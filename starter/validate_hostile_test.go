@@ -1,0 +1,38 @@
+package starter
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// A runaway text field is refused by name before it reaches Temporal (whose
+// own "blob size exceeds limit" names no field), and card data is never quoted.
+func TestOversizedFieldsAreNamed(t *testing.T) {
+	in := bookingInput("BK-big-1")
+	in.ExpectedCaptureAt = time.Now().Add(48 * time.Hour)
+	in.Payer.Name = strings.Repeat("x", 3<<20)
+	in.Card.HolderName = strings.Repeat("Z", MaxFieldBytes+1)
+	in.Card.CVV = "12" // also invalid: every problem is listed
+	err := validateInput(in)
+	if !workflows.IsInputError(err) {
+		t.Fatalf("err = %v, want an InputError", err)
+	}
+	for _, want := range []string{"payer.name: must be at most 16384 bytes", "card.holder_name: must be at most", "card.cvv"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %.300s, want it to say %q", err, want)
+		}
+	}
+	if len(err.Error()) > 1000 {
+		t.Errorf("the error quotes the oversized value (%d bytes)", len(err.Error()))
+	}
+
+	in = bookingInput("BK-big-2")
+	in.ExpectedCaptureAt = time.Now().Add(48 * time.Hour)
+	in.Payer.Name = strings.Repeat("x", MaxFieldBytes)
+	if err := validateInput(in); err != nil {
+		t.Fatalf("a field of exactly MaxFieldBytes was refused: %v", err)
+	}
+}
