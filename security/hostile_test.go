@@ -13,6 +13,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/money"
@@ -301,4 +302,35 @@ func awaitTaskAfter(t *testing.T, ctx context.Context, id string, after int64) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// A caller in another language starts the workflow itself, without the
+// starter's checks: the workflow validates its input first and fails
+// before any activity, so nothing reaches A55.
+func TestWorkflowStartedDirectlyWithHostileInputChargesNothing(t *testing.T) {
+	ctx := testCtx(t)
+	before := ledgerNow(t, ctx)
+	in := booking(bookingID("direct"), "4111111111111112", 40000) // fails Luhn
+	in.Amount.Minor = -1
+	run, err := env.coded.ExecuteWorkflow(ctx, starter.StartOptions(in), workflows.WorkflowName, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = run.Get(ctx, nil)
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || app.Type() != "InvalidInput" {
+		t.Fatalf("workflow result = %v, want an InvalidInput failure", err)
+	}
+	for _, field := range []string{"card.number", "amount"} {
+		if !strings.Contains(app.Message(), field) {
+			t.Errorf("the failure %q does not name %s", app.Message(), field)
+		}
+	}
+	assertQuotesNoCardData(t, app.Message(), in.Card)
+	for _, ev := range history(t, ctx, in.BookingID) {
+		if ev.GetActivityTaskScheduledEventAttributes() != nil {
+			t.Fatalf("an activity was scheduled for invalid input: %v", ev.GetActivityTaskScheduledEventAttributes().GetActivityType())
+		}
+	}
+	assertLedgerUnchanged(t, ctx, before)
 }
