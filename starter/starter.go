@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -25,9 +26,19 @@ import (
 // a booking system that retries after a timeout never captures twice.
 const (
 	UpdateIDAuthorization = "authorization"
-	UpdateIDCapture       = "capture"
 	UpdateIDCancel        = "cancel"
 )
+
+// CaptureUpdateID names a capture by its amount: a retried capture is the same
+// update (answered with the first result), while a capture of a different
+// amount is a new update that the workflow's validator refuses as a second
+// capture, instead of silently receiving the first capture's answer.
+func CaptureUpdateID(amount *money.Amount) string {
+	if amount == nil {
+		return "capture:full"
+	}
+	return fmt.Sprintf("capture:%d:%s", amount.Minor, amount.Currency)
+}
 
 // ErrBookingNotFound is returned when no workflow exists for the booking.
 var ErrBookingNotFound = errors.New("no payment workflow for this booking")
@@ -129,8 +140,8 @@ func (s *Starter) Authorize(ctx context.Context, in workflows.BookingPaymentInpu
 }
 
 // Capture captures the hold: amount nil captures all of it, a smaller amount
-// captures part and releases the rest. Retrying returns the first capture's
-// result.
+// captures part and releases the rest. Retrying with the same amount returns
+// the first capture's result; a different amount is refused.
 func (s *Starter) Capture(ctx context.Context, bookingID string, amount *money.Amount) (workflows.CaptureResult, error) {
 	var res workflows.CaptureResult
 	if amount != nil {
@@ -138,7 +149,7 @@ func (s *Starter) Capture(ctx context.Context, bookingID string, amount *money.A
 			return res, &RejectedError{Operation: "capture", BookingID: bookingID, Reason: "amount: " + err.Error(), Type: "InvalidInput", Err: err}
 		}
 	}
-	err := s.update(ctx, bookingID, "capture", UpdateIDCapture, workflows.UpdateCapture, workflows.CaptureRequest{Amount: amount}, &res)
+	err := s.update(ctx, bookingID, "capture", CaptureUpdateID(amount), workflows.UpdateCapture, workflows.CaptureRequest{Amount: amount}, &res)
 	return res, err
 }
 
@@ -230,6 +241,12 @@ func (s *Starter) update(ctx context.Context, bookingID, op, updateID, name stri
 func classify(op, bookingID string, err error) error {
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
+		// The server answers an update to a closed workflow with NotFound
+		// "workflow execution already completed": the booking exists.
+		if strings.Contains(notFound.Error(), "completed") {
+			return &RejectedError{Operation: op, BookingID: bookingID, Type: "BookingFinished", Err: err,
+				Reason: "this booking's payment already finished; read its outcome with Result or Status"}
+		}
 		return fmt.Errorf("%s for booking %q: %w", op, bookingID, ErrBookingNotFound)
 	}
 	var started *serviceerror.WorkflowExecutionAlreadyStarted

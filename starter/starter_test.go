@@ -247,6 +247,16 @@ func TestStarterAgainstADevServer(t *testing.T) {
 		if err != nil || second != first {
 			t.Fatalf("retried capture = %+v, %v; want %+v", second, err, first)
 		}
+		// A capture of another amount is a second capture, not a retry: refused.
+		other := money.Amount{Minor: 100, Currency: "BRL"}
+		var rej *RejectedError
+		if res, err := s.Capture(ctx, in.BookingID, &other); !errors.As(err, &rej) || rej.Type != "BookingFinished" {
+			t.Fatalf("second capture of another amount = %+v, %v; want a BookingFinished refusal", res, err)
+		}
+		final, err := s.Result(ctx, in.BookingID)
+		if err != nil || final.Captured != first.Captured {
+			t.Fatalf("result after a refused second capture = %+v, %v; want captured %v", final, err, first.Captured)
+		}
 	})
 
 	t.Run("unknown booking", func(t *testing.T) {
