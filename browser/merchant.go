@@ -8,6 +8,13 @@
 // A55's origin and only from that iframe, and tells its own back end, which
 // calls starter.Report3DSComplete. The message is only a trigger: the
 // workflow re-reads the charge from A55 before it decides anything.
+//
+// The tests (go test ./browser/, part of make test; -short skips them) need
+// Debian's Chromium (apt-get install -y chromium) and bin/temporal, and fail
+// without either. They write a screenshot of each step under
+// screenshots/browser/ (git-ignored). Environment: CHROMIUM names another
+// browser binary; BROWSER_KEEP_STATE=1 keeps the stack's temporary folder
+// (logs, keys); BROWSER_UPDATE_DOCS=1 rewrites docs/temporal-ui-booking.png.
 package browser
 
 import (

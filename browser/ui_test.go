@@ -27,7 +27,7 @@ type uiBooking struct {
 	maskedPAN  string // what the codec server shows instead
 	state      workflows.PaymentState
 	badge      string // the UI's execution status
-	details    string // how the current details line starts
+	details    []string // what the current details line says
 	resultText string // what the Result card shows
 }
 
@@ -45,9 +45,9 @@ func bookingsForUI(t *testing.T) []uiBooking {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		waiting := uiBooking{name: "waiting", id: newBookingID("ui-waiting"), pan: "4111111111111111", maskedPAN: "411111******1111",
-			badge: "Running", details: "authorized R$ 500,00; deadline policy release at ", resultText: "Results will appear upon completion."}
+			badge: "Running", resultText: "Results will appear upon completion."}
 		finished := uiBooking{name: "finished", id: newBookingID("ui-finished"), pan: "5500000000000004", maskedPAN: "550000******0004",
-			badge: "Completed", details: "captured R$ 500,00, released R$ 0,00", resultText: `"status": "captured"`}
+			badge: "Completed", details: []string{"captured R$ 500,00", "released R$ 0,00"}, resultText: `"status": "captured"`}
 		for _, b := range []*uiBooking{&waiting, &finished} {
 			res, err := st().Authorize(ctx, hotelStay(b.id, b.pan))
 			if err == nil && res.Status != workflows.StatusAuthorized {
@@ -71,6 +71,8 @@ func bookingsForUI(t *testing.T) []uiBooking {
 				return
 			}
 		}
+		// The hold, and when the deadline policy runs.
+		waiting.details = []string{"authorized R$ 500,00", waiting.state.CaptureDeadline.UTC().Format(time.RFC3339)}
 		uiBookings = []uiBooking{waiting, finished}
 	})
 	if uiErr != nil {
@@ -164,17 +166,27 @@ func signInToCodec(t *testing.T, ctx context.Context, token string) {
 	}
 	// The UI redirects / to the default namespace's workflow list.
 	waitJS(t, ctx, "the workflow list", `/\/namespaces\/default\/workflows/.test(location.pathname)`)
-	if err := chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`[data-testid^="data-encoder-status"]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid="override-accordion"] > button`)),
-		chromedp.Click(chromedp.CSS(`label:has(#use-local-endpoint-radio)`)),
+	steps := []struct {
+		what string
+		do   chromedp.Action[chromedp.Void]
+	}{
+		{"open the Codec Server settings", chromedp.Click(chromedp.CSS(`[data-testid^="data-encoder-status"]`))},
+		{"wait for the settings", chromedp.WaitVisible(chromedp.CSS(`[data-testid="data-encoder-title"]`))},
+		{"open the endpoint choice", chromedp.Click(chromedp.CSS(`[data-testid="override-accordion"] > button`))},
+		{"choose the browser setting", chromedp.Click(chromedp.CSS(`label:has(#use-local-endpoint-radio)`))},
 		// Closed again: open, it pushes the switches under the top bar at 800 px.
-		chromedp.Click(chromedp.CSS(`[data-testid="override-accordion"] > button`)),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="data-encoder-endpoint-input"]`), env.proj.CodecURL()),
-		chromedp.Click(chromedp.CSS(`[data-testid="data-encoder-include-credentials"]`)),
-	); err != nil {
-		screenshot(t, ctx, "0-codec-settings-failed")
-		t.Fatalf("codec settings: %v", err)
+		{"close the endpoint choice", chromedp.Click(chromedp.CSS(`[data-testid="override-accordion"] > button`))},
+		{"enter the endpoint", chromedp.SendKeys(chromedp.CSS(`[data-testid="data-encoder-endpoint-input"]`), env.proj.CodecURL())},
+		{"include cross-origin credentials", chromedp.Click(chromedp.CSS(`[data-testid="data-encoder-include-credentials"]`))},
+	}
+	for _, step := range steps {
+		sctx, cancel := context.WithTimeout(ctx, waitLimit)
+		err := chromedp.Do(sctx, step.do)
+		cancel()
+		if err != nil {
+			screenshot(t, ctx, "0-codec-settings-failed")
+			t.Fatalf("codec settings: %s: %v", step.what, err)
+		}
 	}
 	screenshot(t, ctx, "0-codec-settings")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="confirm-data-encoder-button"]`))); err != nil {
@@ -265,7 +277,7 @@ func TestUIShowsABookingToASignedInOperator(t *testing.T) {
 			openTab(t, ctx, "user-metadata-tab", "user-metadata")
 			// As rendered: the UI reads summaries as Markdown, where \$ is a plain $.
 			summary := strings.ReplaceAll(workflows.StaticSummary(hotelStay(b.id, b.pan)), `\$`, "$")
-			waitText(t, ctx, "the static summary and the current details", summary, b.details)
+			waitText(t, ctx, "the static summary and the current details", append([]string{summary}, b.details...)...)
 			screenshot(t, ctx, "2-user-metadata")
 
 			// Search attributes: what operators filter on.
