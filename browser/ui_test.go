@@ -26,9 +26,9 @@ type uiBooking struct {
 	pan        string // the full card number, which must never be on screen
 	maskedPAN  string // what the codec server shows instead
 	state      workflows.PaymentState
-	badge      string // the UI's execution status
+	badge      string   // the UI's execution status
 	details    []string // what the current details line says
-	resultText string // what the Result card shows
+	resultText string   // what the Result card shows
 }
 
 var (
