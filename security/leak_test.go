@@ -221,7 +221,7 @@ func TestLogsHoldNoCardDataOrSecrets(t *testing.T) {
 	for _, id := range b.all() {
 		secrets["webhook route token of "+id] = webhook.Token([]byte(env.secrets[stack.EnvWebhookRouteSecret]), workflows.WorkflowID(id))
 	}
-	for _, name := range []string{stack.BinWorker, stack.BinReceiver, stack.BinCodec, "bookingctl"} {
+	for _, name := range []string{"temporal", stack.BinWorker, stack.BinReceiver, stack.BinCodec, "bookingctl"} {
 		for i, line := range strings.Split(readLog(t, name), "\n") {
 			if leaks := logLeaks(line, secrets); len(leaks) > 0 {
 				t.Errorf("%s.log:%d leaks %v: %.400s", name, i+1, leaks, line)
