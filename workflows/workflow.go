@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/log"
@@ -838,7 +839,9 @@ func (p *payment) details(ctx workflow.Context) {
 	default:
 		d = string(p.st.Status) + ": " + p.st.Reason
 	}
-	workflow.SetCurrentDetails(ctx, d)
+	// The Web UI renders current details as Markdown, where two "$" (as in
+	// "R$ 500,00 ... R$ 0,00") start inline maths; escaped, they show as "$".
+	workflow.SetCurrentDetails(ctx, strings.ReplaceAll(d, "$", `\$`))
 }
 
 func (p *payment) upsert(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) {
