@@ -31,6 +31,7 @@ func pending3DS(t *testing.T, ctx context.Context, purpose string) (id, charge s
 	if err != nil || res.Status != workflows.StatusAwaiting3DS {
 		t.Fatalf("authorize %s = %+v, %v; want awaiting_3ds", id, res, err)
 	}
+	settle(t, ctx, id, res.ChargeUUID)
 	return id, res.ChargeUUID
 }
 
@@ -42,7 +43,39 @@ func authorizedHold(t *testing.T, ctx context.Context, purpose string) (id, char
 	if err != nil || res.Status != workflows.StatusAuthorized {
 		t.Fatalf("authorize %s = %+v, %v; want authorized", id, res, err)
 	}
+	settle(t, ctx, id, res.ChargeUUID)
 	return id, res.ChargeUUID
+}
+
+// settle waits until the sandbox has delivered the webhook of every status
+// change of the charge (each one a signal, in history once delivered) and the
+// workflow has handled them all (no workflow task, no activity pending), so
+// that what a test sends afterwards is the only thing that could change it.
+func settle(t *testing.T, ctx context.Context, id, charge string) {
+	t.Helper()
+	for {
+		e, err := env.sandbox.Charge(ctx, charge)
+		if err != nil {
+			t.Fatal(err)
+		}
+		delivered := e.Webhooks.Delivered >= len(e.History)
+		idle := false
+		if delivered {
+			desc, err := env.plain.DescribeWorkflowExecution(ctx, workflows.WorkflowID(id), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			idle = desc.GetPendingWorkflowTask() == nil && len(desc.GetPendingActivities()) == 0
+		}
+		if idle {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: never settled (webhooks %+v for %d status changes)", id, e.Webhooks, len(e.History))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // snapshot is what must not change: the booking's payment state and the
