@@ -241,6 +241,9 @@ type driver struct {
 // starter call is idempotent).
 const callTimeout = 45 * time.Second
 
+// queryTimeout bounds one status query.
+const queryTimeout = 10 * time.Second
+
 // retry calls fn until it succeeds, the workflow refuses (a
 // *starter.RejectedError) or is gone (starter.ErrBookingNotFound: e.g. an
 // update sent after the deadline policy closed the booking), or ctx ends.
@@ -299,7 +302,9 @@ func (d *driver) challenge(ctx context.Context, rec *Record) workflows.Status {
 	p := rec.Plan
 	approve := p.Card == CardChallenge
 	for attempt := 0; attempt < 10; attempt++ {
-		err := d.st.CompleteChallenge(ctx, rec.Auth.URL3DS, approve)
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := d.st.CompleteChallenge(cctx, rec.Auth.URL3DS, approve)
+		cancel()
 		if err == nil || strings.Contains(err.Error(), "no challenge form") || ctx.Err() != nil {
 			break
 		}
@@ -311,7 +316,10 @@ func (d *driver) challenge(ctx context.Context, rec *Record) workflows.Status {
 		})
 	}
 	for ctx.Err() == nil {
-		st, err := d.st.Starter.Status(ctx, p.BookingID)
+		// A query sent to a worker that dies never gets an answer: bound it.
+		qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+		st, err := d.st.Starter.Status(qctx, p.BookingID)
+		cancel()
 		if err == nil {
 			rec.LastStatus = st.Status
 			if st.Status != workflows.StatusAwaiting3DS && st.Status != workflows.StatusAuthorizing {
@@ -379,7 +387,7 @@ func (d *driver) finish(ctx context.Context, rec *Record) {
 		if rec.Err == nil {
 			rec.Err = fmt.Errorf("result: %w", err)
 		}
-		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), queryTimeout)
 		last, qerr := d.st.Starter.Status(qctx, id)
 		cancel()
 		if qerr == nil {
