@@ -399,3 +399,42 @@ func TestReplayedWebhookWithStaleSignatureIsRefused(t *testing.T) {
 	}
 	assertUnchanged(t, id, before, take(t, ctx, id, charge))
 }
+
+// While A55 cannot be read, a forged "confirmed" must not show in the status
+// query as what A55 last said: operators read last_a55_status to decide
+// whether money moved.
+func TestForgedWebhookDuringAnA55OutageIsNotReportedAsA55sWord(t *testing.T) {
+	ctx := testCtx(t)
+	id, charge := pending3DS(t, ctx, "hook-outage")
+	before := take(t, ctx, id, charge)
+	setFaults(t, `{"get":{"error_rate":1,"error_statuses":[500]}}`)
+	t.Cleanup(func() { setFaults(t, "") })
+	_, last := signals(t, ctx, id)
+	if code := postHook(t, genuineURL(id), chargeWebhook(charge, "confirmed"), time.Now()); code != http.StatusOK {
+		t.Fatalf("HTTP %d, want 200", code)
+	}
+	awaitSignalHandled(t, ctx, id, last, false) // the read is now failing and retrying
+	during, err := st().Status(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if during.LastA55Status != before.LastA55Status || during.Status != workflows.StatusAwaiting3DS {
+		t.Fatalf("during the outage the status query says status %s, last_a55_status %q; A55 last said %q",
+			during.Status, during.LastA55Status, before.LastA55Status)
+	}
+	setFaults(t, "")
+	awaitSignalHandled(t, ctx, id, last, true)
+	assertUnchanged(t, id, before, take(t, ctx, id, charge))
+}
+
+// setFaults replaces the sandbox's faults (empty: none).
+func setFaults(t *testing.T, faults string) {
+	t.Helper()
+	method := http.MethodPost
+	if faults == "" {
+		method = http.MethodDelete
+	}
+	if r := httpDo(t, method, env.proj.SandboxURL()+"/_sandbox/faults", []byte(faults), nil); r.code/100 != 2 {
+		t.Fatalf("%s /_sandbox/faults: HTTP %d %s", method, r.code, r.body)
+	}
+}
