@@ -202,9 +202,8 @@ func (p *payment) onChargeChanged(ctx workflow.Context, s ChargeChangedSignal) {
 		p.logger(ctx).Warn("webhook for another charge ignored", "charge_uuid", s.ChargeUUID)
 		return
 	}
-	if s.Status != "" {
-		p.st.LastA55Status = s.Status
-	}
+	// s.Status is only the sender's claim: LastA55Status records reads of
+	// the charge, never a webhook's word (a forged one must not show there).
 	if p.st.Status.Terminal() {
 		return
 	}
