@@ -336,3 +336,36 @@ func keysOf[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// Decrypted with the keys, the card is in exactly two places of a history:
+// the workflow's input and the Authorize activity's input. No result, update
+// outcome, signal, failure or later activity carries it: the workflow drops
+// it once the authorization is sent.
+func TestCardLivesOnlyInTheAuthorizationInputs(t *testing.T) {
+	b := runCardBookings(t)
+	ctx := testCtx(t)
+	pans := map[string]string{b.threeDS: pan3DS, b.frictionless: panFrictionless, b.declined: panDeclined}
+	for _, id := range b.all() {
+		var holders []string
+		for _, ev := range history(t, ctx, id) {
+			plain, err := codec.New(env.ring).Decode(historyPayloads([]*historypb.HistoryEvent{ev}))
+			if err != nil {
+				t.Fatalf("%s: event %d: %v", id, ev.GetEventId(), err)
+			}
+			for _, p := range plain {
+				data := string(p.GetData())
+				if strings.Contains(data, pans[id]) || strings.Contains(data, `"cvv":"`+cardCVV+`"`) || strings.Contains(data, holderName) {
+					where := ev.GetEventType().String()
+					if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+						where += " " + a.GetActivityType().GetName()
+					}
+					holders = append(holders, where)
+				}
+			}
+		}
+		want := []string{"WorkflowExecutionStarted", "ActivityTaskScheduled " + workflows.ActivityAuthorize}
+		if strings.Join(holders, ", ") != strings.Join(want, ", ") {
+			t.Errorf("%s: the card is in %v, want only %v", id, holders, want)
+		}
+	}
+}
