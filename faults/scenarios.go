@@ -118,6 +118,9 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 		// An activity lost with its worker is retried only after its
 		// start-to-close timeout (1 min): many bookings wait side by side.
 		sc.Concurrency = 48
+		// A kill delays a workflow's first task by up to ~10 s (the dead
+		// worker's sticky queue and task timeout); see scenario 4.
+		sc.Timing.DeadlineIn = 30 * time.Second
 		sc.Budget = 4*time.Minute + time.Duration(bookings)*3*time.Second
 		expect = []string{"worker:sigkill"}
 
@@ -128,7 +131,7 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 		// Check-out well after the outage: the workflow validates its input
 		// against its own clock when its first task runs, which a server
 		// outage delays (see the report on deadlines in the past).
-		sc.Timing.DeadlineIn = 20 * time.Second
+		sc.Timing.DeadlineIn = 30 * time.Second
 		sc.Chaos = func(ctx context.Context, r *Run) error {
 			for _, at := range []float64{0.25, 0.75} {
 				if !r.WaitStarted(ctx, at) {
@@ -217,7 +220,7 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 		sc.Title = "all of the above at once: A55 errors, latency and lost responses, webhook faults, short tokens, short holds, worker kills, a dev server restart, receiver downtime, an A55 outage"
 		sc.SandboxArgs = append(sc.SandboxArgs, "-token-lifetime", "3s", "-hold-window", "40s")
 		sc.Timing = Timing{HoldWindow: 40 * time.Second, SafetyMargin: 10 * time.Second, ThreeDSTimeout: 20 * time.Second,
-			DeadlineIn: 20 * time.Second}
+			DeadlineIn: 30 * time.Second}
 		sc.ReportShare = 0.5
 		sc.MaxActAfter = 5 * time.Second
 		api := merge(
