@@ -134,6 +134,15 @@ func runAndCheck(t *testing.T, sc Scenario, expect []string, bins string) *Repor
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), sc.budget()+3*time.Minute)
 	defer cancel()
+	if deadline, ok := t.Deadline(); ok {
+		// End with a report, not a panic, when go test's -timeout is near.
+		var cancelTest context.CancelFunc
+		ctx, cancelTest = context.WithDeadline(ctx, deadline.Add(-30*time.Second))
+		defer cancelTest()
+		if left := time.Until(deadline) - time.Minute; left < sc.budget() {
+			sc.Budget = max(left, time.Second)
+		}
+	}
 	rep, err := Execute(ctx, sc, Env{
 		Root: repoRoot, TemporalBin: filepath.Join(repoRoot, "bin", "temporal"), BinDir: bins,
 		StateDir: stateDir(t, sc.Name), Out: os.Stdout,
