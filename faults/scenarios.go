@@ -212,6 +212,10 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 			sleep(ctx, 15*time.Second)
 			return r.Stack.SetFaults(context.WithoutCancel(ctx), nil)
 		}
+		// Bookings last while A55 fails: many side by side, and time for
+		// the retries' backoff (up to a minute) once A55 recovers.
+		sc.Concurrency = 48
+		sc.Budget = 4*time.Minute + time.Duration(bookings)*3*time.Second
 		sc.Rules.AllowLapse = true
 		expect = []string{":error_5", "a55:outage"}
 
