@@ -166,28 +166,39 @@ func signInToCodec(t *testing.T, ctx context.Context, token string) {
 	}
 	// The UI redirects / to the default namespace's workflow list.
 	waitJS(t, ctx, "the workflow list", `/\/namespaces\/default\/workflows/.test(location.pathname)`)
-	steps := []struct {
+	type step struct {
 		what string
 		do   chromedp.Action[chromedp.Void]
-	}{
-		{"open the Codec Server settings", chromedp.Click(chromedp.CSS(`[data-testid^="data-encoder-status"]`))},
-		{"wait for the settings", chromedp.WaitVisible(chromedp.CSS(`[data-testid="data-encoder-title"]`))},
-		{"open the endpoint choice", chromedp.Click(chromedp.CSS(`[data-testid="override-accordion"] > button`))},
-		{"choose the browser setting", chromedp.Click(chromedp.CSS(`label:has(#use-local-endpoint-radio)`))},
-		// Closed again: open, it pushes the switches under the top bar at 800 px.
-		{"close the endpoint choice", chromedp.Click(chromedp.CSS(`[data-testid="override-accordion"] > button`))},
-		{"enter the endpoint", chromedp.SendKeys(chromedp.CSS(`[data-testid="data-encoder-endpoint-input"]`), env.proj.CodecURL())},
-		{"include cross-origin credentials", chromedp.Click(chromedp.CSS(`[data-testid="data-encoder-include-credentials"]`))},
 	}
-	for _, step := range steps {
-		sctx, cancel := context.WithTimeout(ctx, waitLimit)
-		err := chromedp.Do(sctx, step.do)
-		cancel()
-		if err != nil {
-			screenshot(t, ctx, "0-codec-settings-failed")
-			t.Fatalf("codec settings: %s: %v", step.what, err)
+	run := func(steps []step) {
+		t.Helper()
+		for _, step := range steps {
+			sctx, cancel := context.WithTimeout(ctx, waitLimit)
+			err := chromedp.Do(sctx, step.do)
+			cancel()
+			if err != nil {
+				screenshot(t, ctx, "0-codec-settings-failed")
+				t.Fatalf("codec settings: %s: %v", step.what, err)
+			}
 		}
 	}
+	run([]step{
+		{"open the Codec Server settings", chromedp.Click(chromedp.CSS(`[data-testid^="data-encoder-status"]`))},
+		{"wait for the settings", chromedp.WaitVisible(chromedp.CSS(`[data-testid="data-encoder-title"]`))},
+	})
+	// "Use my browser setting" sits in an accordion whose animation can
+	// swallow a pointer click (seen under load); the radio's own click runs
+	// the same handler, and the wait below proves the choice took.
+	waitJS(t, ctx, "the browser-setting choice", `(() => {
+		const r = document.querySelector('#use-local-endpoint-radio');
+		if (!r) return false;
+		if (!r.checked) r.click();
+		return r.checked;
+	})()`)
+	run([]step{
+		{"enter the endpoint", chromedp.SendKeys(chromedp.CSS(`[data-testid="data-encoder-endpoint-input"]`), env.proj.CodecURL())},
+		{"include cross-origin credentials", chromedp.Click(chromedp.CSS(`[data-testid="data-encoder-include-credentials"]`))},
+	})
 	screenshot(t, ctx, "0-codec-settings")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="confirm-data-encoder-button"]`))); err != nil {
 		t.Fatalf("apply the codec settings: %v", err)
