@@ -65,13 +65,8 @@ func (f *form) integer(name string, required bool) (int, bool) {
 		}
 		return 0, false
 	}
-	var text string
-	switch t := v.(type) {
-	case json.Number:
-		text = t.String()
-	case string:
-		text = strings.TrimSpace(t)
-	default:
+	text, isNumber := numberText(v)
+	if !isNumber {
 		f.fail(400, "VALIDATION_ERROR", name, "must be an integer")
 		return 0, false
 	}
@@ -81,6 +76,19 @@ func (f *form) integer(name string, required bool) (int, bool) {
 		return 0, false
 	}
 	return int(n), true
+}
+
+// numberText is the text of a JSON number or of a numeric string (A55
+// accepts both, "07" as well as 7); isNumber is false for any other value.
+func numberText(v any) (text string, isNumber bool) {
+	switch t := v.(type) {
+	case json.Number:
+		return t.String(), true
+	case string:
+		return strings.TrimSpace(t), true
+	default:
+		return "", false
+	}
 }
 
 // boolean reads a JSON boolean.
@@ -106,13 +114,8 @@ func (f *form) decimal(name string, exp int, allowZero bool) (int64, bool) {
 	if !ok || v == nil {
 		return 0, false
 	}
-	var text string
-	switch t := v.(type) {
-	case json.Number:
-		text = t.String()
-	case string:
-		text = strings.TrimSpace(t)
-	default:
+	text, isNumber := numberText(v)
+	if !isNumber {
 		f.fail(422, "AMOUNT_INVALID", name, "must be a decimal number such as 320.00")
 		return 0, false
 	}
