@@ -192,15 +192,25 @@ func shapeA(status int, requestID, chargeUUID, code, source, description string)
 	})
 }
 
-// handleCancel is POST /charge/{charge_uuid}/cancel/{wallet_uuid}/ {reason?}.
-func (s *Sandbox) handleCancel(q *apiRequest) *response {
+// reasonForm reads the body of an operation on the charge named in the
+// path (cancel, refund): an optional JSON object with an optional reason.
+func reasonForm(q *apiRequest) (f *form, reason string, resp *response) {
 	m, err := decodeJSONObject(q.body, true)
 	if err != nil {
-		return badJSON(q.requestID, err)
+		return nil, "", badJSON(q.requestID, err)
 	}
-	f := &form{m: m}
-	reason := f.str("reason", false)
-	if resp := f.response(q.requestID); resp != nil {
+	f = &form{m: m}
+	reason = f.str("reason", false)
+	if invalid := f.response(q.requestID); invalid != nil {
+		return nil, "", invalid
+	}
+	return f, reason, nil
+}
+
+// handleCancel is POST /charge/{charge_uuid}/cancel/{wallet_uuid}/ {reason?}.
+func (s *Sandbox) handleCancel(q *apiRequest) *response {
+	_, reason, resp := reasonForm(q)
+	if resp != nil {
 		return resp
 	}
 	chargeUUID, walletUUID := q.params[0], q.params[1]
@@ -235,13 +245,8 @@ func (s *Sandbox) handleCancel(q *apiRequest) *response {
 
 // handleRefund is POST /charge/{charge_uuid}/refund/{wallet_uuid}/ {amount?, reason?}.
 func (s *Sandbox) handleRefund(q *apiRequest) *response {
-	m, err := decodeJSONObject(q.body, true)
-	if err != nil {
-		return badJSON(q.requestID, err)
-	}
-	f := &form{m: m}
-	reason := f.str("reason", false)
-	if resp := f.response(q.requestID); resp != nil {
+	f, reason, resp := reasonForm(q)
+	if resp != nil {
 		return resp
 	}
 	chargeUUID, walletUUID := q.params[0], q.params[1]
