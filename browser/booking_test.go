@@ -13,6 +13,7 @@ import (
 
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -62,23 +63,11 @@ func authorize(t *testing.T, ctx context.Context, in workflows.BookingPaymentInp
 // waitStatus polls the status query until the booking reaches want.
 func waitStatus(t *testing.T, ctx context.Context, id string, want workflows.Status) workflows.PaymentState {
 	t.Helper()
-	var last workflows.PaymentState
-	var lastErr error
-	for {
-		s, err := st().Status(ctx, id)
-		if err == nil {
-			last = s
-			if s.Status == want {
-				return s
-			}
-		}
-		lastErr = err
-		select {
-		case <-ctx.Done():
-			t.Fatalf("booking %s: status %q (err %v), want %q; history %+v", id, last.Status, lastErr, want, last.History)
-		case <-time.After(200 * time.Millisecond):
-		}
+	s, err := stack.WaitStatus(ctx, st(), id, want)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return s
 }
 
 // threeDSSignals lists the charge of every 3ds_complete signal in the

@@ -5,20 +5,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/log"
 
-	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 )
 
@@ -138,9 +134,8 @@ func start(ctx context.Context) error {
 	if err := os.MkdirAll(env.screenshots, 0o755); err != nil {
 		return err
 	}
-	temporalBin := filepath.Join(root, "bin", "temporal")
-	if _, err := os.Stat(temporalBin); err != nil {
-		return fmt.Errorf("%s is missing: run `make temporal` first (make test does)", temporalBin)
+	if err := stack.CheckCheckout(root); err != nil {
+		return err
 	}
 	tmp, err := os.MkdirTemp("", "a55-browser-")
 	if err != nil {
@@ -163,11 +158,6 @@ func start(ctx context.Context) error {
 		// operator who signed in with the token (no trusted-origin shortcut).
 		ExtraEnv: map[string]map[string]string{stack.BinCodec: {"CODEC_TRUST_UI_ORIGINS": "0"}},
 	}
-	for _, bin := range []string{stack.BinSandbox, stack.BinCodec, stack.BinReceiver, stack.BinWorker} {
-		if !stack.PackageExists(root, stack.MainPackages[bin]) {
-			return fmt.Errorf("%s (%s) is missing from this checkout", bin, stack.MainPackages[bin])
-		}
-	}
 	if err := env.proj.Build(ctx); err != nil {
 		return err
 	}
@@ -183,16 +173,7 @@ func start(ctx context.Context) error {
 		return err
 	}
 	env.sandbox = stack.SandboxAdmin{BaseURL: env.proj.SandboxURL()}
-	ring, err := codec.KeyringFromFile(env.proj.PayloadKeyFile())
-	if err != nil {
-		return err
-	}
-	dc, fc := codec.ClientOptions(ring)
-	env.converter = dc
-	env.client, err = client.DialContext(ctx, client.Options{
-		HostPort: addrs.Temporal, Namespace: "default", DataConverter: dc, FailureConverter: fc,
-		Logger: log.NewStructuredLogger(slog.New(slog.DiscardHandler)),
-	})
+	env.client, env.converter, err = env.proj.DialEncrypting(ctx)
 	return err
 }
 
@@ -214,17 +195,6 @@ func dumpOutputs(w io.Writer) {
 		return
 	}
 	for _, p := range env.proj.Group().Processes() {
-		fmt.Fprintf(w, "\n----- %s (last output) -----\n%s\n", p.Name, tail(p.Output(), 3000))
+		fmt.Fprintf(w, "\n----- %s (last output) -----\n%s\n", p.Name, stack.Tail(p.Output(), 3000))
 	}
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[len(s)-n:]
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	return s
 }

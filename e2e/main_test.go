@@ -22,7 +22,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
@@ -98,7 +97,7 @@ func checkRaces() error {
 		}
 		if strings.Contains(string(b), "WARNING: DATA RACE") {
 			raced = append(raced, filepath.Base(f))
-			fmt.Fprintf(os.Stderr, "\n----- %s -----\n%s\n", f, tail(string(b), 8000))
+			fmt.Fprintf(os.Stderr, "\n----- %s -----\n%s\n", f, stack.Tail(string(b), 8000))
 		}
 	}
 	if len(raced) > 0 {
@@ -143,10 +142,10 @@ func start(ctx context.Context) error {
 		return err
 	}
 	env.root = root
-	temporalBin := filepath.Join(root, "bin", "temporal")
-	if _, err := os.Stat(temporalBin); err != nil {
-		return fmt.Errorf("%s is missing: run `make temporal` first (make test does)", temporalBin)
+	if err := stack.CheckCheckout(root); err != nil {
+		return err
 	}
+	temporalBin := filepath.Join(root, "bin", "temporal")
 	tmp, err := os.MkdirTemp("", "a55-e2e-")
 	if err != nil {
 		return err
@@ -165,11 +164,6 @@ func start(ctx context.Context) error {
 			"-webhook-retry-scale", "0.001",
 			"-settlement-delay", "-1s",
 		},
-	}
-	for _, bin := range []string{stack.BinSandbox, stack.BinCodec, stack.BinReceiver, stack.BinWorker} {
-		if !stack.PackageExists(root, stack.MainPackages[bin]) {
-			return fmt.Errorf("%s (%s) is missing from this checkout", bin, stack.MainPackages[bin])
-		}
 	}
 	if err := env.proj.Build(ctx); err != nil {
 		return err
@@ -213,16 +207,7 @@ func start(ctx context.Context) error {
 	if err := env.proj.StartApps(ctx); err != nil {
 		return err
 	}
-	ring, err := codec.KeyringFromFile(env.proj.PayloadKeyFile())
-	if err != nil {
-		return err
-	}
-	dc, fc := codec.ClientOptions(ring)
-	env.client, err = client.DialContext(ctx, client.Options{
-		HostPort: env.proj.Addrs.Temporal, Namespace: "default", DataConverter: dc, FailureConverter: fc,
-		Logger: quietLogger{},
-	})
-	if err != nil {
+	if env.client, _, err = env.proj.DialEncrypting(ctx); err != nil {
 		return err
 	}
 	env.sandbox = stack.SandboxAdmin{BaseURL: env.proj.SandboxURL()}
@@ -254,30 +239,12 @@ func stop() {
 func dumpOutputs(w io.Writer) {
 	if env.proj != nil {
 		for _, p := range env.proj.Group().Processes() {
-			fmt.Fprintf(w, "\n----- %s (last output) -----\n%s\n", p.Name, tail(p.Output(), 4000))
+			fmt.Fprintf(w, "\n----- %s (last output) -----\n%s\n", p.Name, stack.Tail(p.Output(), 4000))
 		}
 	}
 	if env.stateDir != "" {
 		if b, err := os.ReadFile(filepath.Join(env.stateDir, "temporal.log")); err == nil && len(b) > 0 {
-			fmt.Fprintf(w, "\n----- temporal dev server -----\n%s\n", tail(string(b), 4000))
+			fmt.Fprintf(w, "\n----- temporal dev server -----\n%s\n", stack.Tail(string(b), 4000))
 		}
 	}
 }
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[len(s)-n:]
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	return s
-}
-
-type quietLogger struct{}
-
-func (quietLogger) Debug(string, ...any) {}
-func (quietLogger) Info(string, ...any)  {}
-func (quietLogger) Warn(string, ...any)  {}
-func (quietLogger) Error(string, ...any) {}

@@ -1,0 +1,89 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/hotelpay/a55-temporal/codec"
+	"github.com/hotelpay/a55-temporal/starter"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// The helpers below are shared by the packages that test the whole stack
+// (e2e, browser): what is the same in their harnesses lives here once.
+
+// CheckCheckout says why the whole stack cannot start from this checkout:
+// the Temporal CLI has not been built, or a main package is missing.
+func CheckCheckout(root string) error {
+	temporalBin := filepath.Join(root, "bin", "temporal")
+	if _, err := os.Stat(temporalBin); err != nil {
+		return fmt.Errorf("%s is missing: run `make temporal` first (make test does)", temporalBin)
+	}
+	for _, bin := range []string{BinSandbox, BinCodec, BinReceiver, BinWorker} {
+		if !PackageExists(root, MainPackages[bin]) {
+			return fmt.Errorf("%s (%s) is missing from this checkout", bin, MainPackages[bin])
+		}
+	}
+	return nil
+}
+
+// DialEncrypting connects to the project's dev server as a booking system
+// does: with the payload codec keyed from the project's key file. The SDK's
+// own logs are dropped. It returns the data converter too, for decoding
+// payloads read from histories.
+func (p *Project) DialEncrypting(ctx context.Context) (client.Client, converter.DataConverter, error) {
+	ring, err := codec.KeyringFromFile(p.PayloadKeyFile())
+	if err != nil {
+		return nil, nil, err
+	}
+	dc, fc := codec.ClientOptions(ring)
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort: p.Addrs.Temporal, Namespace: p.namespace(), DataConverter: dc, FailureConverter: fc,
+		Logger: quietLogger{},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, dc, nil
+}
+
+// WaitStatus polls the booking's status query until it reports want. When
+// ctx ends first, the error names the last status seen and its history.
+func WaitStatus(ctx context.Context, s *starter.Starter, id string, want workflows.Status) (workflows.PaymentState, error) {
+	var last workflows.PaymentState
+	var lastErr error
+	for {
+		st, err := s.Status(ctx, id)
+		if err == nil {
+			last = st
+			if st.Status == want {
+				return st, nil
+			}
+		}
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			return last, fmt.Errorf("booking %s: status %q (err %v), want %q; history %+v", id, last.Status, lastErr, want, last.History)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Tail is the last n bytes of a process's output, from a line start.
+func Tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[len(s)-n:]
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
