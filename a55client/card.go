@@ -37,21 +37,3 @@ func (c Card) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
 
 // cardDigits strips the spaces people type in card numbers.
 func cardDigits(number string) string { return strings.ReplaceAll(number, " ", "") }
-
-// luhnValid reports whether a digit string passes the Luhn check.
-func luhnValid(digits string) bool {
-	sum := 0
-	double := false
-	for i := len(digits) - 1; i >= 0; i-- {
-		n := int(digits[i] - '0')
-		if double {
-			n *= 2
-			if n > 9 {
-				n -= 9
-			}
-		}
-		sum += n
-		double = !double
-	}
-	return sum%10 == 0
-}

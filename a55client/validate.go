@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotelpay/a55-temporal/internal/cardnum"
 	"github.com/hotelpay/a55-temporal/money"
 )
 
@@ -110,7 +111,7 @@ func (p *problems) checkCard(c Card, now time.Time) {
 		p.add("card_number", "must contain digits only")
 	case len(number) < 12 || len(number) > 19:
 		p.add("card_number", "must have 12 to 19 digits (got %d)", len(number))
-	case !luhnValid(number):
+	case !cardnum.Luhn(number):
 		p.add("card_number", "fails the Luhn check")
 	}
 	monthOK := c.ExpiryMonth >= 1 && c.ExpiryMonth <= 12

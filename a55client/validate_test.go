@@ -116,20 +116,6 @@ func TestCardRules(t *testing.T) {
 	}
 }
 
-func TestLuhn(t *testing.T) {
-	valid := []string{"4111111111111111", "5500000000000004", "4000000000000002", "4000000000000101", "4000000000000069", "5105105105105100", "378282246310005"}
-	for _, n := range valid {
-		if !luhnValid(n) {
-			t.Errorf("%s should pass", n)
-		}
-	}
-	for _, n := range []string{"4111111111111112", "5500000000000005", "1234567812345678"} {
-		if luhnValid(n) {
-			t.Errorf("%s should fail", n)
-		}
-	}
-}
-
 func TestInvalidItemsAndParams(t *testing.T) {
 	f := newFake(t)
 	c := f.client()

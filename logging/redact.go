@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/hotelpay/a55-temporal/internal/cardnum"
 )
 
 // Redacted replaces secrets (tokens, client secrets, passwords).
@@ -235,29 +237,7 @@ func digitsOnly(s string) string {
 }
 
 // Luhn reports whether digits (only '0'–'9') pass the Luhn check.
-func Luhn(digits string) bool {
-	if digits == "" {
-		return false
-	}
-	sum := 0
-	double := false
-	for i := len(digits) - 1; i >= 0; i-- {
-		c := digits[i]
-		if c < '0' || c > '9' {
-			return false
-		}
-		n := int(c - '0')
-		if double {
-			n *= 2
-			if n > 9 {
-				n -= 9
-			}
-		}
-		sum += n
-		double = !double
-	}
-	return sum%10 == 0
-}
+func Luhn(digits string) bool { return cardnum.Luhn(digits) }
 
 var (
 	// "Bearer xxx" / "Basic xxx" anywhere (Authorization headers, error strings).

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/internal/cardnum"
 )
 
 // MaxHoldWindow is the longest hold any acquirer grants (extended
@@ -168,7 +169,7 @@ func checkCard(p *inputProblems, c a55client.Card, now time.Time) {
 		p.add("card.number", "must contain digits only")
 	case len(number) < 12 || len(number) > 19:
 		p.add("card.number", "must have 12 to 19 digits (got %d)", len(number))
-	case !luhn(number):
+	case !cardnum.Luhn(number):
 		p.add("card.number", "fails the Luhn check")
 	}
 	monthOK := c.ExpiryMonth >= 1 && c.ExpiryMonth <= 12
@@ -228,22 +229,6 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-func luhn(number string) bool {
-	sum, double := 0, false
-	for i := len(number) - 1; i >= 0; i-- {
-		d := int(number[i] - '0')
-		if double {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return sum%10 == 0
 }
 
 // StaticSummary is the one line the Web UI shows for a booking's workflow,
