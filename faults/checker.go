@@ -68,6 +68,10 @@ type Rules struct {
 	// when the scenario makes a decision impossible (empty: failed is never
 	// acceptable).
 	FailedReasons []string
+	// StrictLapse makes "voided" for a hold that lapsed at A55 (no cancel of
+	// ours took effect) a violation instead of a note: the money is the
+	// same, the operator's story is not.
+	StrictLapse bool
 }
 
 // Verdict is the outcome of checking a run.
@@ -269,7 +273,11 @@ func (c *bookingCheck) checkAgreement(e a55sandbox.LedgerEntry) {
 			if e.Status != a55sandbox.StatusCanceled {
 				c.fail(InvAgrees, "the workflow says voided, A55 says %q (charge %s)", e.Status, e.ChargeUUID)
 			} else if lapsed(e) {
-				c.verdict.Notes["voided: the cancel found the hold already lapsed at A55"]++
+				if c.rules.StrictLapse {
+					c.fail(InvAgrees, "the workflow says voided, but A55 let the hold lapse: no cancel of ours took effect (charge %s)", e.ChargeUUID)
+				} else {
+					c.verdict.Notes["voided: the cancel found the hold already lapsed at A55"]++
+				}
 			}
 		case workflows.StatusDeclined:
 			if e.Status != a55sandbox.StatusError && e.Status != a55sandbox.StatusCanceled {

@@ -264,6 +264,9 @@ func TestCheckAllowsWhatTheRulesAllow(t *testing.T) {
 	if !v.OK() || v.Notes["voided: the cancel found the hold already lapsed at A55"] != 1 {
 		t.Fatalf("voided after lapse: violations %v, notes %v", v.Violations, v.Notes)
 	}
+	if v := check(Rules{StrictLapse: true}, r, e); v.OK() || !strings.Contains(v.Violations[0].Detail, "let the hold lapse") {
+		t.Fatalf("voided after lapse with StrictLapse: %v", v.Violations)
+	}
 	// failed with a reason the scenario declares undecidable.
 	r, e = booking("b3", ActCaptureFull, CardApproved, workflows.StatusCaptured)
 	r.Result.Status, r.Result.Captured, r.Result.Reason = workflows.StatusFailed, brl(0), "A55 does not know charge ch-b3"

@@ -127,6 +127,7 @@ func runScenario(t *testing.T, n int) *Report {
 	if *deadlineFlag > 0 {
 		sc.Timing.DeadlineIn = *deadlineFlag
 	}
+	sc.Rules.StrictLapse = os.Getenv("FAULTS_STRICT_LAPSE") != ""
 	return runAndCheck(t, sc, expect, binDir)
 }
 
