@@ -31,24 +31,17 @@ const (
 // hotelStay is a hotel booking's input: R$ 500,00 held on card, check-out in
 // two days, release at the deadline.
 func hotelStay(id, card string) workflows.BookingPaymentInput {
-	yes, no := true, false
-	return workflows.BookingPaymentInput{
-		BookingID: id, Kind: workflows.KindHotelStay, MerchantID: "browser-hotel",
-		WalletUUID: a55sandbox.DefaultWallet,
-		Payer: a55client.Payer{Name: "Ana Souza", Email: "ana.souza@example.com", CellPhone: "+5511987654321", TaxID: "12345678909",
-			Address: &a55client.Address{Street: "Avenida Atlântica", AddressNumber: "1702", Neighborhood: "Copacabana",
-				City: "Rio de Janeiro", State: "RJ", PostalCode: "22021-001", Country: "BR"}},
-		Amount:      money.Amount{Minor: 50000, Currency: "BRL"},
-		Description: "Copacabana, 2 nights",
-		Card: a55client.Card{HolderName: cardHolder, Number: card, ExpiryMonth: 12,
-			ExpiryYear: time.Now().Year() + 3, CVV: cardCVV},
-		DeviceInfo: &a55client.DeviceInfo{IPAddress: "127.0.0.1", UserAgent: "Mozilla/5.0 (browser test)", HTTPAcceptContent: "text/html",
-			HTTPAcceptBrowserValue: "text/html", HTTPBrowserLanguage: "pt-BR", HTTPBrowserJavaEnabled: &no,
-			HTTPBrowserJavascriptEnabled: &yes, HTTPBrowserColorDepth: "24", HTTPBrowserScreenHeight: "800",
-			HTTPBrowserScreenWidth: "1280", HTTPBrowserTimeDifference: "180", SessionID: id},
-		ExpectedCaptureAt: time.Now().Add(48 * time.Hour),
-		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},
-	}
+	in := stack.HotelHold(id, "browser-hotel", "Copacabana, 2 nights", card, money.Amount{Minor: 50000, Currency: "BRL"})
+	in.Card.HolderName, in.Card.CVV = cardHolder, cardCVV
+	in.DeviceInfo = browserDeviceInfo(id)
+	return in
+}
+
+// browserDeviceInfo is the 3DS device data of the tests' Chromium window.
+func browserDeviceInfo(session string) *a55client.DeviceInfo {
+	d := stack.SampleDeviceInfo(session, "Mozilla/5.0 (browser test)")
+	d.HTTPBrowserScreenHeight, d.HTTPBrowserScreenWidth = "800", "1280"
+	return d
 }
 
 func authorize(t *testing.T, ctx context.Context, in workflows.BookingPaymentInput) workflows.AuthorizationResult {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/money"
 )
 
@@ -35,20 +36,14 @@ func sandboxChallenge(t *testing.T, ctx context.Context, bookingID string) *a55c
 	if err != nil {
 		t.Fatal(err)
 	}
-	yes, no := true, false
 	ch, err := c.CreateCharge(ctx, &a55client.CreateChargeParams{
 		WalletUUID: a55sandbox.DefaultWallet, MerchantID: "browser-hotel",
-		Payer: a55client.Payer{Name: "Ana Souza", Email: "ana.souza@example.com", CellPhone: "+5511987654321", TaxID: "12345678909",
-			Address: &a55client.Address{Street: "Avenida Atlântica 1702", City: "Rio de Janeiro", State: "RJ", PostalCode: "22021-001", Country: "BR"}},
-		Amount:      money.Amount{Minor: 50000, Currency: "BRL"},
-		Description: "browser test stay",
-		Card: a55client.Card{HolderName: "ANA SOUZA", Number: "4000000000000101", ExpiryMonth: 12,
-			ExpiryYear: time.Now().Year() + 3, CVV: "123"},
-		ThreeDS: true,
-		DeviceInfo: &a55client.DeviceInfo{IPAddress: "127.0.0.1", UserAgent: "Mozilla/5.0 (browser test)", HTTPAcceptContent: "text/html",
-			HTTPAcceptBrowserValue: "text/html", HTTPBrowserLanguage: "pt-BR", HTTPBrowserJavaEnabled: &no,
-			HTTPBrowserJavascriptEnabled: &yes, HTTPBrowserColorDepth: "24", HTTPBrowserScreenHeight: "800",
-			HTTPBrowserScreenWidth: "1280", HTTPBrowserTimeDifference: "180"},
+		Payer:               stack.SamplePayer(),
+		Amount:              money.Amount{Minor: 50000, Currency: "BRL"},
+		Description:         "browser test stay",
+		Card:                stack.SampleCard("4000000000000101"),
+		ThreeDS:             true,
+		DeviceInfo:          browserDeviceInfo(""),
 		ReferenceExternalID: bookingID,
 	}, bookingID+"-authorize")
 	if err != nil {

@@ -54,26 +54,12 @@ func (d *demo) step(format string, args ...any) {
 
 func brl(minor int64) money.Amount { return money.Amount{Minor: minor, Currency: "BRL"} }
 
-func demoPayer() a55client.Payer {
-	return a55client.Payer{
-		Name: "Ana Souza", Email: "ana.souza@example.com", CellPhone: "+5511987654321", TaxID: "12345678909",
-		Address: &a55client.Address{
-			Street: "Avenida Atlântica", AddressNumber: "1702", Neighborhood: "Copacabana",
-			City: "Rio de Janeiro", State: "RJ", PostalCode: "22021-001", Country: "BR",
-		},
-	}
-}
-
-func demoCard(number string) a55client.Card {
-	return a55client.Card{HolderName: "ANA SOUZA", Number: number, ExpiryMonth: 12, ExpiryYear: time.Now().Year() + 3, CVV: "123"}
-}
-
 func (d *demo) hotelStay(ctx context.Context, bookingID string) error {
 	in := workflows.BookingPaymentInput{
 		BookingID: bookingID, Kind: workflows.KindHotelStay, MerchantID: "demo-hotel-copacabana",
-		WalletUUID: a55sandbox.DefaultWallet, Payer: demoPayer(), Amount: brl(50000),
+		WalletUUID: a55sandbox.DefaultWallet, Payer: stack.SamplePayer(), Amount: brl(50000),
 		Description:       "Hotel Copacabana, 3 nights",
-		Card:              demoCard("4111111111111111"),
+		Card:              stack.SampleCard("4111111111111111"),
 		ExpectedCaptureAt: time.Now().Add(72 * time.Hour),
 		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},
 	}
@@ -103,9 +89,9 @@ func (d *demo) carRental3DS(ctx context.Context, bookingID string) error {
 	yes, no := true, false
 	in := workflows.BookingPaymentInput{
 		BookingID: bookingID, Kind: workflows.KindCarRental, MerchantID: "demo-car-rental",
-		WalletUUID: a55sandbox.DefaultWallet, Payer: demoPayer(), Amount: brl(120000),
+		WalletUUID: a55sandbox.DefaultWallet, Payer: stack.SamplePayer(), Amount: brl(120000),
 		Description:       "Compact car, 5 days",
-		Card:              demoCard("4000000000000101"),
+		Card:              stack.SampleCard("4000000000000101"),
 		ThreeDS:           true,
 		ExpectedCaptureAt: time.Now().Add(5 * 24 * time.Hour),
 		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},

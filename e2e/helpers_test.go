@@ -42,32 +42,11 @@ func testCtx(t *testing.T) context.Context {
 // hold is a hotel booking's input: R$ amount on card, check-out in two days,
 // release at the deadline.
 func hold(id, card string, minor int64) workflows.BookingPaymentInput {
-	return workflows.BookingPaymentInput{
-		BookingID: id, Kind: workflows.KindHotelStay, MerchantID: "e2e-hotel",
-		WalletUUID: a55sandbox.DefaultWallet,
-		Payer: a55client.Payer{
-			Name: "Ana Souza", Email: "ana.souza@example.com", CellPhone: "+5511987654321", TaxID: "12345678909",
-			Address: &a55client.Address{Street: "Avenida Atlântica", AddressNumber: "1702", Neighborhood: "Copacabana",
-				City: "Rio de Janeiro", State: "RJ", PostalCode: "22021-001", Country: "BR"},
-		},
-		Amount:      brl(minor),
-		Description: "e2e stay",
-		Card: a55client.Card{HolderName: "ANA SOUZA", Number: card, ExpiryMonth: 12,
-			ExpiryYear: time.Now().Year() + 3, CVV: "123"},
-		ExpectedCaptureAt: time.Now().Add(48 * time.Hour),
-		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},
-	}
+	return stack.HotelHold(id, "e2e-hotel", "e2e stay", card, brl(minor))
 }
 
 func deviceInfo(session string) *a55client.DeviceInfo {
-	yes, no := true, false
-	return &a55client.DeviceInfo{
-		IPAddress: "127.0.0.1", UserAgent: "Mozilla/5.0 e2e", HTTPAcceptContent: "text/html",
-		HTTPAcceptBrowserValue: "text/html", HTTPBrowserLanguage: "pt-BR",
-		HTTPBrowserJavaEnabled: &no, HTTPBrowserJavascriptEnabled: &yes, HTTPBrowserColorDepth: "24",
-		HTTPBrowserScreenHeight: "1080", HTTPBrowserScreenWidth: "1920", HTTPBrowserTimeDifference: "180",
-		SessionID: session,
-	}
+	return stack.SampleDeviceInfo(session, "Mozilla/5.0 e2e")
 }
 
 func authorize(t *testing.T, ctx context.Context, in workflows.BookingPaymentInput) workflows.AuthorizationResult {

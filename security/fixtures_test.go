@@ -14,6 +14,7 @@ import (
 
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
@@ -48,14 +49,9 @@ func booking(id, pan string, minor int64) workflows.BookingPaymentInput {
 }
 
 func with3DS(in workflows.BookingPaymentInput) workflows.BookingPaymentInput {
-	yes, no := true, false
 	in.ThreeDS = true
-	in.DeviceInfo = &a55client.DeviceInfo{
-		IPAddress: "198.51.100.7", UserAgent: "Mozilla/5.0 security", HTTPAcceptContent: "text/html",
-		HTTPAcceptBrowserValue: "text/html", HTTPBrowserLanguage: "pt-BR",
-		HTTPBrowserJavaEnabled: &no, HTTPBrowserJavascriptEnabled: &yes, HTTPBrowserColorDepth: "24",
-		HTTPBrowserScreenHeight: "1080", HTTPBrowserScreenWidth: "1920", HTTPBrowserTimeDifference: "180",
-	}
+	in.DeviceInfo = stack.SampleDeviceInfo("", "Mozilla/5.0 security")
+	in.DeviceInfo.IPAddress = "198.51.100.7"
 	in.ReturnURL = "https://booking.example/3ds-return"
 	return in
 }
