@@ -191,10 +191,7 @@ func stop() {
 
 // dumpOutputs prints the tail of every process's output after a failure.
 func dumpOutputs(w io.Writer) {
-	if env.proj == nil {
-		return
-	}
-	for _, p := range env.proj.Group().Processes() {
-		fmt.Fprintf(w, "\n----- %s (last output) -----\n%s\n", p.Name, stack.Tail(p.Output(), 3000))
+	if env.proj != nil {
+		env.proj.WriteOutputs(w, 3000)
 	}
 }

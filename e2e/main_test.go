@@ -238,9 +238,7 @@ func stop() {
 // dumpOutputs prints the tail of every process's output after a failure.
 func dumpOutputs(w io.Writer) {
 	if env.proj != nil {
-		for _, p := range env.proj.Group().Processes() {
-			fmt.Fprintf(w, "\n----- %s (last output) -----\n%s\n", p.Name, stack.Tail(p.Output(), 4000))
-		}
+		env.proj.WriteOutputs(w, 4000)
 	}
 	if env.stateDir != "" {
 		if b, err := os.ReadFile(filepath.Join(env.stateDir, "temporal.log")); err == nil && len(b) > 0 {

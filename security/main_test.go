@@ -154,15 +154,8 @@ func stop() {
 
 // dumpOutputs prints the tail of every process's output after a failure.
 func dumpOutputs(w io.Writer) {
-	if env.proj == nil {
-		return
-	}
-	for _, p := range env.proj.Group().Processes() {
-		out := p.Output()
-		if len(out) > 3000 {
-			out = out[len(out)-3000:]
-		}
-		fmt.Fprintf(w, "\n----- %s (last output) -----\n%s\n", p.Name, out)
+	if env.proj != nil {
+		env.proj.WriteOutputs(w, 3000)
 	}
 }
 

@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +74,14 @@ func WaitStatus(ctx context.Context, s *starter.Starter, id string, want workflo
 			return last, fmt.Errorf("booking %s: status %q (err %v), want %q; history %+v", id, last.Status, lastErr, want, last.History)
 		case <-time.After(200 * time.Millisecond):
 		}
+	}
+}
+
+// WriteOutputs writes the end of every process's output, at most n bytes
+// each, for the diagnosis of a failed run.
+func (p *Project) WriteOutputs(w io.Writer, n int) {
+	for _, proc := range p.Group().Processes() {
+		fmt.Fprintf(w, "\n----- %s (last output) -----\n%s\n", proc.Name, Tail(proc.Output(), n))
 	}
 }
 
