@@ -146,20 +146,8 @@ func driveCardBookings(t *testing.T) (cardBookings, error) {
 
 // awaitStatus polls the status query until the booking reaches want.
 func awaitStatus(ctx context.Context, id string, want workflows.Status) error {
-	var last workflows.PaymentState
-	var lastErr error
-	for {
-		s, err := st().Status(ctx, id)
-		if err == nil && s.Status == want {
-			return nil
-		}
-		last, lastErr = s, err
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("booking %s: status %q (err %v), want %q", id, last.Status, lastErr, want)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	_, err := stack.WaitStatus(ctx, st(), id, want)
+	return err
 }
 
 // history is the booking's full raw history as the server stores it, read

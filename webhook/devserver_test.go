@@ -12,6 +12,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/hotelpay/a55-temporal/internal/stack"
 )
 
 // waitForWebhook stands in for the booking workflow: it ends with the first
@@ -23,19 +25,12 @@ func waitForWebhook(ctx workflow.Context) (ChargeChanged, error) {
 }
 
 func repoRoot(t *testing.T) string {
-	dir, err := os.Getwd()
+	t.Helper()
+	root, err := stack.RepoRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = filepath.Dir(dir)
-	}
+	return root
 }
 
 // TestReceiverWithARealServer: 200 once Temporal took the signal, 200 for a
