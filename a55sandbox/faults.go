@@ -3,6 +3,7 @@ package a55sandbox
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"time"
@@ -105,9 +106,7 @@ func (s *Sandbox) SetFaults(faults map[string]Fault) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = make(map[string]Fault)
-	for name, f := range faults {
-		s.faults[name] = f
-	}
+	maps.Copy(s.faults, faults)
 	return nil
 }
 
@@ -116,9 +115,7 @@ func (s *Sandbox) Faults() map[string]Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make(map[string]Fault, len(s.faults))
-	for k, v := range s.faults {
-		out[k] = v
-	}
+	maps.Copy(out, s.faults)
 	return out
 }
 
@@ -129,9 +126,7 @@ func (s *Sandbox) FaultCounts() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make(map[string]int, len(s.faultCounts))
-	for k, v := range s.faultCounts {
-		out[k] = v
-	}
+	maps.Copy(out, s.faultCounts)
 	return out
 }
 
