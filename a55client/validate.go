@@ -103,16 +103,8 @@ func missingDeviceFields(d *DeviceInfo) []string {
 }
 
 func (p *problems) checkCard(c Card, now time.Time) {
-	number := cardDigits(c.Number)
-	switch {
-	case number == "":
-		p.add("card_number", "is required")
-	case !allDigits(number):
-		p.add("card_number", "must contain digits only")
-	case len(number) < 12 || len(number) > 19:
-		p.add("card_number", "must have 12 to 19 digits (got %d)", len(number))
-	case !cardnum.Luhn(number):
-		p.add("card_number", "fails the Luhn check")
+	if rule := cardnum.NumberProblem(cardDigits(c.Number)); rule != "" {
+		p.add("card_number", "%s", rule)
 	}
 	monthOK := c.ExpiryMonth >= 1 && c.ExpiryMonth <= 12
 	if !monthOK {

@@ -161,16 +161,8 @@ func checkURL(p *inputProblems, field, v string) {
 }
 
 func checkCard(p *inputProblems, c a55client.Card, now time.Time) {
-	number := strings.NewReplacer(" ", "", "-", "").Replace(c.Number)
-	switch {
-	case number == "":
-		p.add("card.number", "is required")
-	case !allDigits(number):
-		p.add("card.number", "must contain digits only")
-	case len(number) < 12 || len(number) > 19:
-		p.add("card.number", "must have 12 to 19 digits (got %d)", len(number))
-	case !cardnum.Luhn(number):
-		p.add("card.number", "fails the Luhn check")
+	if rule := cardnum.NumberProblem(strings.NewReplacer(" ", "", "-", "").Replace(c.Number)); rule != "" {
+		p.add("card.number", "%s", rule)
 	}
 	monthOK := c.ExpiryMonth >= 1 && c.ExpiryMonth <= 12
 	if !monthOK {

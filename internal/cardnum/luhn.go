@@ -2,6 +2,34 @@
 // workflow's input validation and the log redactor share.
 package cardnum
 
+import "fmt"
+
+// NumberProblem names the rule a card number (separators already removed)
+// breaks, or is "" for a plausible card number: 12 to 19 digits that pass
+// the Luhn check.
+func NumberProblem(digits string) string {
+	switch {
+	case digits == "":
+		return "is required"
+	case !allDigits(digits):
+		return "must contain digits only"
+	case len(digits) < 12 || len(digits) > 19:
+		return fmt.Sprintf("must have 12 to 19 digits (got %d)", len(digits))
+	case !Luhn(digits):
+		return "fails the Luhn check"
+	}
+	return ""
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // Luhn reports whether digits (only '0'–'9', at least one) pass the Luhn
 // check; any other character fails it.
 func Luhn(digits string) bool {

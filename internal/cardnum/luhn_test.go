@@ -2,6 +2,21 @@ package cardnum
 
 import "testing"
 
+func TestNumberProblem(t *testing.T) {
+	for in, want := range map[string]string{
+		"4111111111111111":     "",
+		"":                     "is required",
+		"4111-1111":            "must contain digits only",
+		"41111111111":          "must have 12 to 19 digits (got 11)",
+		"41111111111111111111": "must have 12 to 19 digits (got 20)",
+		"4111111111111112":     "fails the Luhn check",
+	} {
+		if got := NumberProblem(in); got != want {
+			t.Errorf("NumberProblem(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestLuhn(t *testing.T) {
 	for in, want := range map[string]bool{
 		"4111111111111111": true, "5500000000000004": true, "4000000000000002": true, "4000000000000101": true,
