@@ -197,6 +197,9 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 		return 2
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
+	// Keep one idle connection per concurrent activity: the default (2 per
+	// host) makes most A55 calls open a new TCP connection.
+	transport.MaxIdleConnsPerHost = s.MaxConcurrentActivities
 	a55cfg.HTTPClient = &http.Client{Transport: &metrics.RoundTripper{Next: transport, Handler: exporter.Handler()}}
 	a55cfg.Timeout = s.A55Timeout
 	a55, err := a55client.New(a55cfg)
