@@ -299,6 +299,12 @@ func (a *Activities) Cancel(ctx context.Context, in CancelInput) (*OperationResu
 	// A refusal may mean the charge is no longer cancellable because it is
 	// already canceled (lapsed, or our earlier attempt) or captured: read it.
 	got, gerr := a.gw.GetCharge(ctx, in.WalletUUID, in.ChargeUUID)
+	if gerr != nil && (a55client.IsRetryable(gerr) || a55client.ClassOf(gerr) == a55client.ClassUnknown) {
+		// The refusal is not understood until the charge is read: retry (the
+		// retry reads first), rather than fail a booking whose hold may well
+		// be released already (seen in the fault suite).
+		return nil, temporalError(gerr)
+	}
 	if gerr == nil {
 		switch got.State {
 		case a55client.StateCanceled:

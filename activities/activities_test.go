@@ -332,6 +332,25 @@ func TestCancelReleasesAndRecognisesItsOwnWork(t *testing.T) {
 	}
 }
 
+func TestCancelRefusedWhileTheChargeCannotBeReadIsRetried(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	uuid := f.mustAuthorize("H-7b")
+	if _, err := f.cancel(activities.CancelInput{IdempotencyKey: "booking-H-7b/cancel", WalletUUID: wallet, ChargeUUID: uuid}); err != nil {
+		t.Fatal(err)
+	}
+	// A second cancel is refused (already canceled) and the read that would
+	// explain the refusal fails: the activity must be retried, not fail the
+	// booking whose hold is in fact released.
+	if err := f.sb.SetFault("get", a55sandbox.Fault{ErrorNext: 1, ErrorStatuses: []int{500}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.cancel(activities.CancelInput{IdempotencyKey: "another", WalletUUID: wallet, ChargeUUID: uuid})
+	var app *temporal.ApplicationError
+	if err == nil || (errors.As(err, &app) && app.NonRetryable()) {
+		t.Fatalf("cancel refused with an unreadable charge = %v, want a retryable error", err)
+	}
+}
+
 func TestErrorsAreClassifiedForRetries(t *testing.T) {
 	f := newFixture(t, a55sandbox.Config{})
 	uuid := f.mustAuthorize("H-8")
