@@ -37,9 +37,9 @@ func (p *inputProblems) add(field, format string, args ...any) {
 }
 
 // ValidateInput checks a booking payment input and lists every problem in an
-// *InputError (nil when valid). It is pure: now is the caller's clock
-// (time.Now in the starter, workflow.Now in the workflow), used for the card
-// expiry and the expected capture time.
+// *InputError (nil when valid). It is pure: now is the caller's clock, used
+// for the card expiry and the expected capture time; the zero time skips
+// those two rules (the workflow does, see BookingPayment).
 func ValidateInput(in BookingPaymentInput, now time.Time) error {
 	var p inputProblems
 	if err := ValidateBookingID(in.BookingID); err != nil {
@@ -103,7 +103,7 @@ func ValidateInput(in BookingPaymentInput, now time.Time) error {
 	}
 	if in.ExpectedCaptureAt.IsZero() {
 		p.add("expected_capture_at", "is required (the check-out or return time)")
-	} else if grace := orDefault(in.CaptureGrace, DefaultCaptureGrace); !in.ExpectedCaptureAt.Add(grace).After(now) {
+	} else if grace := orDefault(in.CaptureGrace, DefaultCaptureGrace); !now.IsZero() && !in.ExpectedCaptureAt.Add(grace).After(now) {
 		p.add("expected_capture_at", "plus capture_grace is already in the past")
 	}
 
@@ -172,7 +172,7 @@ func checkCard(p *inputProblems, c a55client.Card, now time.Time) {
 	if !yearOK {
 		p.add("card.expiry_year", "must have 4 digits")
 	}
-	if monthOK && yearOK {
+	if monthOK && yearOK && !now.IsZero() {
 		y, m := now.Year(), int(now.Month())
 		if c.ExpiryYear < y || (c.ExpiryYear == y && c.ExpiryMonth < m) {
 			p.add("card.expiry_year", "the card has expired")

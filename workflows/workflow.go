@@ -105,10 +105,11 @@ type payment struct {
 // the capture deadline. See the package README section "How the workflow
 // works".
 func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymentResult, error) {
-	// Time rules are checked against the start time, the moment the starter
-	// validated too: a first workflow task that runs late (worker or server
-	// down for a while) must not turn a valid booking into invalid input.
-	if err := ValidateInput(in, workflow.GetInfo(ctx).WorkflowStartTime); err != nil {
+	// The rules relative to now (card expiry, expected capture time) are the
+	// starter's: the workflow may start seconds later (a slow start, a
+	// server restart) and must not turn a booking the starter accepted into
+	// invalid input. A deadline already past just runs the policy at once.
+	if err := ValidateInput(in, time.Time{}); err != nil {
 		return BookingPaymentResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
 	}
 	p := newPayment(ctx, in)

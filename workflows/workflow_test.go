@@ -159,6 +159,25 @@ func TestDeadlineReleasesByDefault(t *testing.T) {
 	}
 }
 
+// A workflow that starts after its deadline (the starter accepted it, then the
+// start was slow) still authorizes, then applies the policy at once instead
+// of failing as invalid input.
+func TestStartedAfterTheDeadlineAppliesThePolicyAtOnce(t *testing.T) {
+	in := validInput("H-1006b")
+	in.ExpectedCaptureAt = t0.Add(-25 * time.Hour) // + 24 h grace: an hour ago
+	r := newRun(t, in)
+	res := r.execute()
+	if res.Status != workflows.StatusVoided || res.ChargeUUID == "" {
+		t.Fatalf("result = %+v", res)
+	}
+	if auths, captures, cancels := r.fake.counts("H-1006b"); auths != 1 || captures != 0 || cancels != 1 {
+		t.Errorf("authorizations %d captures %d cancels %d", auths, captures, cancels)
+	}
+	if got := r.state().History; !got[len(got)-1].At.Equal(t0) {
+		t.Errorf("released at %s, want at once (%s)", got[len(got)-1].At, t0)
+	}
+}
+
 func TestDeadlineCapturesPerPolicy(t *testing.T) {
 	in := validInput("H-1007")
 	amount := brl(10000)
