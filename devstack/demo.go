@@ -45,6 +45,9 @@ func runDemo(ctx context.Context, proj *stack.Project, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(out, "── demo done ──")
+	// The browser tests (make test) photograph the 3DS challenge and the
+	// Web UI at each step; say where, so a newcomer can look at them.
+	fmt.Fprintln(out, "  screenshots of the 3DS challenge and the Web UI, taken by the browser tests (make test): screenshots/browser/")
 	return nil
 }
 
