@@ -105,8 +105,25 @@ func StartStack(ctx context.Context, cfg StackConfig) (*Stack, error) {
 		s.Close()
 		return nil, err
 	}
-	if s.temporal, err = s.dev.Start(ctx, s.proj.Group()); err != nil {
-		return fail(fmt.Errorf("dev server: %w", err))
+	// A port taken between FreeAddrs and the server's bind (scenarios run two
+	// at a time, and other packages start servers too) is retried on a fresh
+	// port, as e2e/ does.
+	for attempt := 1; ; attempt++ {
+		if s.temporal, err = s.dev.Start(ctx, s.proj.Group()); err == nil {
+			break
+		}
+		exited := false
+		if s.temporal != nil {
+			exited, _ = s.temporal.Exited()
+		}
+		if !exited || attempt == 3 {
+			return fail(fmt.Errorf("dev server: %w", err))
+		}
+		fmt.Fprintf(os.Stderr, "faults: the dev server exited at start (attempt %d), retrying on another port\n", attempt)
+		if s.dev.Addr, err = stack.FreeAddr(); err != nil {
+			return fail(err)
+		}
+		s.proj.Addrs.Temporal = s.dev.Addr
 	}
 	if _, err := s.proj.StartSandbox(ctx); err != nil {
 		return fail(err)
@@ -123,7 +140,7 @@ func StartStack(ctx context.Context, cfg StackConfig) (*Stack, error) {
 	}
 	dc, fc := codec.ClientOptions(ring)
 	s.Client, err = client.DialContext(ctx, client.Options{
-		HostPort: addrs.Temporal, Namespace: "default", DataConverter: dc, FailureConverter: fc, Logger: quietLogger{},
+		HostPort: s.dev.Addr, Namespace: "default", DataConverter: dc, FailureConverter: fc, Logger: quietLogger{},
 	})
 	if err != nil {
 		return fail(err)
