@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/starter/startertest"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -114,4 +117,55 @@ func TestStarterDrivesTheRealWorkflow(t *testing.T) {
 			t.Fatal("the decline quotes the card number")
 		}
 	})
+
+	t.Run("a decline is reported although a signal failed the task that accepted it", func(t *testing.T) {
+		// The create call is slow, so the first workflow task (which runs it
+		// as a local activity, declines and ends the workflow) is still open
+		// when a signal arrives: the server fails that task and aborts the
+		// authorization update it accepted.
+		if err := stack.Sandbox.SetFault("create", a55sandbox.Fault{Latency: a55sandbox.Duration(1500 * time.Millisecond)}); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = stack.Sandbox.SetFault("create", a55sandbox.Fault{}) }()
+		in := booking("BK-real-5", "4000000000000002")
+		type outcome struct {
+			res workflows.AuthorizationResult
+			err error
+		}
+		done := make(chan outcome, 1)
+		go func() {
+			res, err := s.Authorize(ctx, in)
+			done <- outcome{res, err}
+		}()
+		id := workflows.WorkflowID(in.BookingID)
+		waitForEvent(ctx, t, stack, id, enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED)
+		if err := s.Report3DSComplete(ctx, in.BookingID, ""); err != nil {
+			t.Fatal(err)
+		}
+		got := <-done
+		if got.err != nil || got.res.Status != workflows.StatusDeclined || got.res.DeclineCode == "" {
+			t.Fatalf("authorize = %+v, %v", got.res, got.err)
+		}
+		// The path under test ran: the first task failed.
+		waitForEvent(ctx, t, stack, id, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED)
+	})
+}
+
+// waitForEvent waits until the workflow's history has an event of the type.
+func waitForEvent(ctx context.Context, t *testing.T, stack *startertest.Stack, workflowID string, want enumspb.EventType) {
+	t.Helper()
+	for ctx.Err() == nil {
+		it := stack.Client.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				break
+			}
+			if e.GetEventType() == want {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no %s event in %s's history", want, workflowID)
 }

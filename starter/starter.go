@@ -108,7 +108,10 @@ func StartOptions(in workflows.BookingPaymentInput) client.StartWorkflowOptions 
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		StaticSummary:            summary(in),
-		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.BookingIDKey.ValueSet(in.BookingID)),
+		// Set at start, they cost no command: the workflow upserts only
+		// what changes later.
+		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.BookingIDKey.ValueSet(in.BookingID),
+			workflows.PaymentStatusKey.ValueSet(string(workflows.StatusAuthorizing))),
 	}
 }
 
@@ -130,13 +133,58 @@ func (s *Starter) Authorize(ctx context.Context, in workflows.BookingPaymentInpu
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
+	if err == nil {
+		err = handle.Get(ctx, &res)
+	}
+	// The server aborts an update when the workflow task that accepted it
+	// fails. A decline can end the workflow in its first task (the create
+	// call is a local activity), and a signal arriving during that task
+	// fails it (UnhandledCommand); the workflow then runs the task again and
+	// goes on. The booking exists: ask it for the outcome again.
+	for retries := 0; isUpdateAborted(err) && retries < 3; retries++ {
+		res, err = s.authorizationOutcome(ctx, in.BookingID)
+	}
 	if err != nil {
 		return res, classify("authorize", in.BookingID, err)
 	}
-	if err := handle.Get(ctx, &res); err != nil {
-		return res, classify("authorize", in.BookingID, err)
-	}
 	return res, nil
+}
+
+// authorizationOutcome asks a started booking for its authorization outcome:
+// the authorization update again (same id), or, once the workflow has ended,
+// its result.
+func (s *Starter) authorizationOutcome(ctx context.Context, bookingID string) (workflows.AuthorizationResult, error) {
+	var res workflows.AuthorizationResult
+	handle, err := s.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.WorkflowID(bookingID),
+		UpdateID:     UpdateIDAuthorization,
+		UpdateName:   workflows.UpdateAuthorization,
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = handle.Get(ctx, &res)
+	}
+	var notFound *serviceerror.NotFound
+	if !errors.As(err, &notFound) || !strings.Contains(notFound.Error(), "completed") {
+		return res, err
+	}
+	var final workflows.BookingPaymentResult
+	if err := s.c.GetWorkflow(ctx, workflows.WorkflowID(bookingID), "").Get(ctx, &final); err != nil {
+		return res, err
+	}
+	return workflows.AuthorizationResult{
+		Status:         final.Status,
+		ChargeUUID:     final.ChargeUUID,
+		Authorized:     final.Authorized,
+		DeclineCode:    final.DeclineCode,
+		DeclineMessage: final.DeclineMessage,
+		Reason:         final.Reason,
+	}, nil
+}
+
+func isUpdateAborted(err error) bool {
+	var notReady *serviceerror.WorkflowNotReady
+	return errors.As(err, &notReady)
 }
 
 // Capture captures the hold: amount nil captures all of it, a smaller amount

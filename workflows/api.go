@@ -34,7 +34,16 @@ const (
 	// (MoveCaptureTimeRequest → MoveCaptureTimeResult).
 	UpdateMoveCaptureTime = "move_capture_time"
 
-	// SignalChargeChanged is sent by the webhook receiver for every A55 webhook.
+	// UpdateChargeChanged is how the webhook receiver delivers an A55 webhook
+	// (ChargeChangedSignal → nothing). Its validator rejects, with error type
+	// ErrTypeWebhookIgnored, a webhook that carries nothing new (a status the
+	// last read already showed, a finished payment, a capture in flight), so
+	// redundant webhooks leave no history event; an accepted one triggers a
+	// read of the charge.
+	UpdateChargeChanged = "charge_changed"
+	// SignalChargeChanged carries the same webhook as a signal: the receiver's
+	// fallback when the update cannot be delivered now (no worker polling,
+	// an older worker without the update), since a signal is durable at once.
 	SignalChargeChanged = "charge_changed"
 	// Signal3DSComplete is sent by the booking front end on the 3ds-auth-complete message.
 	Signal3DSComplete = "3ds_complete"

@@ -28,8 +28,11 @@ import (
 // -v and look at t.Log output for the story of a failing run).
 var quietLogger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 
-// t0 is the mock clock's start: every test is reproducible.
-var t0 = time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
+// t0 is the mock clock's start: every test is reproducible. It lies in the
+// future because the SDK bounds a retried local activity by its
+// schedule-to-close deadline taken from the mock clock but runs it against
+// the wall clock: a mock clock in the past would time out every retry.
+var t0 = time.Date(2036, 3, 15, 12, 0, 0, 0, time.UTC)
 
 var brl = func(minor int64) money.Amount { return money.Amount{Minor: minor, Currency: "BRL"} }
 
@@ -45,7 +48,7 @@ func validInput(bookingID string) workflows.BookingPaymentInput {
 		Payer:      a55client.Payer{Name: "Ana Souza", Email: "ana@example.com"},
 		Amount:     brl(50000),
 		Card: a55client.Card{HolderName: testHolder, Number: cardApprove, ExpiryMonth: 12,
-			ExpiryYear: 2030, CVV: "123"},
+			ExpiryYear: 2040, CVV: "123"},
 		DeviceInfo: &a55client.DeviceInfo{
 			IPAddress: "203.0.113.7", UserAgent: "Mozilla/5.0", HTTPAcceptContent: "text/html",
 			HTTPAcceptBrowserValue: "text/html", HTTPBrowserLanguage: "pt-BR",
@@ -93,11 +96,20 @@ func newRun(t *testing.T, in workflows.BookingPaymentInput) *run {
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
 		var raw json.RawMessage
 		_ = args.Get(&raw)
-		r.mu.Lock()
-		r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, scheduleToClose: info.ScheduleToCloseTimeout, args: string(raw)})
-		r.mu.Unlock()
+		r.record(info, string(raw))
+	})
+	// Authorize and GetCharge run as local activities in lean runs.
+	env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, args []any) {
+		raw, _ := json.Marshal(args)
+		r.record(info, string(raw))
 	})
 	return r
+}
+
+func (r *run) record(info *activity.Info, args string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, scheduleToClose: info.ScheduleToCloseTimeout, args: args})
 }
 
 // at runs fn after d of workflow time.

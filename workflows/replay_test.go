@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,37 +11,57 @@ import (
 	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/hotelpay/a55-temporal/activities"
+	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
+
+// historyDirs are the recorded histories, one directory per workflow
+// version, and whether that version's histories carry the lean-history
+// version marker. Histories are never re-recorded over: a new version gets a
+// new directory, and every older one must keep replaying.
+var historyDirs = []struct {
+	dir  string
+	lean bool
+}{
+	{"v0", false},             // before workflow.GetVersion "lean-history"
+	{"v1-lean-history", true}, // current: RECORD_HISTORIES writes here
+}
 
 // TestReplayRecordedHistories replays the histories in testdata/ (recorded
 // from a real dev server by TestRecordHistories) against today's workflow
 // code: a change that would break a running booking fails here.
 func TestReplayRecordedHistories(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no recorded histories in testdata/ (run RECORD_HISTORIES=1 go test -run TestRecordHistories ./workflows)")
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			replayer.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
-			if err := replayer.ReplayWorkflowHistoryFromJSONFile(quietLogger, file); err != nil {
-				t.Fatalf("replay: %v", err)
-			}
-		})
+	for _, d := range historyDirs {
+		files, err := filepath.Glob(filepath.Join("testdata", d.dir, "*.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) == 0 {
+			t.Fatalf("no recorded histories in testdata/%s (run RECORD_HISTORIES=1 go test -run TestRecordHistories ./workflows)", d.dir)
+		}
+		for _, file := range files {
+			t.Run(d.dir+"/"+filepath.Base(file), func(t *testing.T) {
+				// The directory says which branch the history took.
+				if got := hasVersionMarker(t, file, "lean-history"); got != d.lean {
+					t.Fatalf("lean-history version marker present = %v, want %v for testdata/%s", got, d.lean, d.dir)
+				}
+				replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				replayer.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
+				if err := replayer.ReplayWorkflowHistoryFromJSONFile(quietLogger, file); err != nil {
+					t.Fatalf("replay: %v", err)
+				}
+			})
+		}
 	}
 }
 
@@ -88,11 +109,7 @@ func TestRecordHistories(t *testing.T) {
 	}
 	authorize := func(in workflows.BookingPaymentInput) workflows.AuthorizationResult {
 		t.Helper()
-		opts := client.StartWorkflowOptions{
-			ID: workflows.WorkflowID(in.BookingID), TaskQueue: workflows.TaskQueue,
-			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-			StaticSummary:            workflows.StaticSummary(in),
-		}
+		opts := starter.StartOptions(in) // as booking systems start it
 		h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 			StartWorkflowOperation: c.NewWithStartWorkflowOperation(opts, workflows.WorkflowName, in),
 			UpdateOptions: client.UpdateWorkflowOptions{
@@ -108,13 +125,15 @@ func TestRecordHistories(t *testing.T) {
 		}
 		return a
 	}
+	updates := 0
 	update := func(id, name string, arg any, out any) error {
+		updates++
 		var args []any
 		if arg != nil {
 			args = []any{arg}
 		}
 		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID: workflows.WorkflowID(id), UpdateName: name, UpdateID: name + "-recorded", Args: args,
+			WorkflowID: workflows.WorkflowID(id), UpdateName: name, UpdateID: fmt.Sprintf("%s-recorded-%d", name, updates), Args: args,
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		})
 		if err != nil {
@@ -131,7 +150,7 @@ func TestRecordHistories(t *testing.T) {
 		if res.Status != want {
 			t.Fatalf("%s ended %s (%s), want %s", name, res.Status, res.Reason, want)
 		}
-		writeHistory(ctx, t, c, workflows.WorkflowID(id), filepath.Join("testdata", name+".json"))
+		writeHistory(ctx, t, c, workflows.WorkflowID(id), filepath.Join("testdata", historyDirs[len(historyDirs)-1].dir, name+".json"))
 	}
 
 	// Frictionless hold, partial capture at check-out.
@@ -167,6 +186,28 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	finish("threeds_cancel", in.BookingID, workflows.StatusVoided)
+
+	// 3DS challenge approved, its webhook delivered as the charge_changed
+	// update (the receiver's way), then captured in full.
+	in = base("REC-3ds-webhook-update")
+	in.Card.Number, in.ThreeDS = cardChallenge, true
+	a = authorize(in)
+	if a.Status != workflows.StatusAwaiting3DS {
+		t.Fatalf("authorization = %+v", a)
+	}
+	fake.complete3DS(a.ChargeUUID, true)
+	if err := update(in.BookingID, workflows.UpdateChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: a.ChargeUUID, Status: "authorized"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(ctx, t, c, in.BookingID, workflows.StatusAuthorized)
+	// The same webhook again is rejected: nothing new, no history event.
+	if err := update(in.BookingID, workflows.UpdateChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: a.ChargeUUID, Status: "authorized"}, nil); err == nil {
+		t.Fatal("a repeated webhook was accepted")
+	}
+	if err := update(in.BookingID, workflows.UpdateCapture, workflows.CaptureRequest{}, &cr); err != nil {
+		t.Fatal(err)
+	}
+	finish("threeds_webhook_update_capture", in.BookingID, workflows.StatusCaptured)
 
 	// Declined card.
 	in = base("REC-decline")
@@ -250,4 +291,32 @@ func writeHistory(ctx context.Context, t *testing.T, c client.Client, workflowID
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s (%d events)", file, len(hist.Events))
+}
+
+// hasVersionMarker reports whether the history recorded workflow.GetVersion
+// for changeID.
+func hasVersionMarker(t *testing.T, file, changeID string) bool {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hist historypb.History
+	if err := protojson.Unmarshal(raw, &hist); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range hist.Events {
+		m := e.GetMarkerRecordedEventAttributes()
+		if m.GetMarkerName() != "Version" {
+			continue
+		}
+		var id string
+		if err := converter.GetDefaultDataConverter().FromPayloads(m.GetDetails()["change-id"], &id); err != nil {
+			t.Fatalf("version marker: %v", err)
+		}
+		if id == changeID {
+			return true
+		}
+	}
+	return false
 }

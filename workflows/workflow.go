@@ -25,6 +25,22 @@ const (
 	ErrTypeCancelFailed  = "CancelFailed"
 	// ErrTypeHoldExpired: the capture found the hold lapsed.
 	ErrTypeHoldExpired = "HoldExpired"
+	// ErrTypeWebhookIgnored rejects a charge_changed update that carries
+	// nothing the workflow needs (see webhookIgnored): a rejected update
+	// leaves no history event.
+	ErrTypeWebhookIgnored = "WebhookIgnored"
+)
+
+// Workflow versions (workflow.GetVersion). Histories recorded before a
+// change replay its DefaultVersion branch; see testdata/.
+const (
+	// changeLeanHistory: the create-charge call and reads of the charge run as
+	// local activities, search attributes go out as one command per status
+	// change (none for the transient capturing, none already set at start),
+	// and a capture or cancel does not cancel the deadline timer (the
+	// workflow's completion drops it). BENCHMARKS.md counts what each saves.
+	changeLeanHistory  = "lean-history"
+	leanHistoryVersion = workflow.Version(1)
 )
 
 // Who captured, in BookingPaymentResult.CapturedBy.
@@ -82,6 +98,15 @@ type payment struct {
 	in   BookingPaymentInput
 	wfID string
 	st   PaymentState
+
+	// lean: this run takes changeLeanHistory's branch.
+	lean bool
+	// pendingSA holds search attribute changes until the next status change
+	// sends them as one command (lean runs only).
+	pendingSA []temporal.SearchAttributeUpdate
+	// statusSetAtStart: the starter set PaymentStatus=authorizing at start
+	// (free), so the first transition need not upsert it.
+	statusSetAtStart bool
 
 	holdWindow, margin, grace, threeDSTimeout time.Duration
 	capturedBy                                string
@@ -174,6 +199,12 @@ func (p *payment) register(ctx workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: p.validateMoveCaptureTime}); err != nil {
 		return err
 	}
+	// The webhook receiver delivers A55 webhooks as this update (a redundant
+	// one is rejected and leaves no event), falling back to the signal below.
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateChargeChanged, p.handleChargeChanged,
+		workflow.UpdateHandlerOptions{Validator: p.validateChargeChanged}); err != nil {
+		return err
+	}
 	// Signals are drained by one coroutine for the whole run, so a webhook
 	// that arrives before the create call returns is kept (as readWanted)
 	// and answered by a read once the charge id is known.
@@ -213,6 +244,42 @@ func (p *payment) onChargeChanged(ctx workflow.Context, s ChargeChangedSignal) {
 		return
 	}
 	p.readWanted = true
+}
+
+// webhookIgnored says why a webhook needs no read of the charge, or "" when
+// it does. It only reads state: validators must not change it.
+func (p *payment) webhookIgnored(s ChargeChangedSignal) string {
+	switch {
+	case p.st.ChargeUUID != "" && s.ChargeUUID != "" && s.ChargeUUID != p.st.ChargeUUID:
+		return "it is about another charge"
+	case p.st.Status.Terminal():
+		return "the payment is already " + string(p.st.Status)
+	case p.busy:
+		return "a capture or cancel is in flight and its own answer decides"
+	case p.readWanted:
+		return "a read of the charge is already due"
+	case p.st.ChargeUUID != "" && s.Status != "" && s.Status == p.lastReadStatus:
+		return "the last read already showed " + s.Status
+	}
+	return ""
+}
+
+func (p *payment) validateChargeChanged(_ workflow.Context, s ChargeChangedSignal) error {
+	if why := p.webhookIgnored(s); why != "" {
+		return temporal.NewNonRetryableApplicationError("webhook ignored: "+why, ErrTypeWebhookIgnored, nil)
+	}
+	return nil
+}
+
+// handleChargeChanged only asks for a read: like the signal, a webhook is a
+// trigger, never a source of truth.
+func (p *payment) handleChargeChanged(ctx workflow.Context, s ChargeChangedSignal) error {
+	if why := p.webhookIgnored(s); why != "" {
+		p.logger(ctx).Info("webhook ignored", "charge_uuid", s.ChargeUUID, "why", why)
+		return nil
+	}
+	p.readWanted = true
+	return nil
 }
 
 func (p *payment) on3DSComplete(ctx workflow.Context, s ThreeDSCompleteSignal) {
@@ -336,6 +403,7 @@ func (p *payment) handleMoveCaptureTime(ctx workflow.Context, req MoveCaptureTim
 	p.st.CaptureDeadline = captureDeadline(req.ExpectedCaptureAt, p.grace, p.st.HoldExpiresAt, p.margin)
 	p.logger(ctx).Info("capture time moved", "expected_capture_at", req.ExpectedCaptureAt, "capture_deadline", p.st.CaptureDeadline)
 	p.upsert(ctx, CaptureDeadlineKey.ValueSet(p.st.CaptureDeadline))
+	p.flushSA(ctx)
 	p.details(ctx)
 	// The main loop sees the new deadline and re-arms its timer.
 	return MoveCaptureTimeResult{ExpectedCaptureAt: p.st.ExpectedCaptureAt, CaptureDeadline: p.st.CaptureDeadline}, nil
@@ -344,9 +412,23 @@ func (p *payment) handleMoveCaptureTime(ctx workflow.Context, req MoveCaptureTim
 // ---- main flow ----
 
 func (p *payment) run(ctx workflow.Context) {
-	p.upsert(ctx, BookingIDKey.ValueSet(p.in.BookingID))
+	p.lean = workflow.GetVersion(ctx, changeLeanHistory, workflow.DefaultVersion, leanHistoryVersion) >= leanHistoryVersion
+	if p.lean {
+		// Search attributes given at start (starter.StartOptions) cost no
+		// command: upsert only what the starter did not set.
+		sa := workflow.GetTypedSearchAttributes(ctx)
+		if v, ok := sa.GetKeyword(BookingIDKey); !ok || v != p.in.BookingID {
+			p.upsert(ctx, BookingIDKey.ValueSet(p.in.BookingID))
+		}
+		if v, ok := sa.GetKeyword(PaymentStatusKey); ok && v == string(StatusAuthorizing) {
+			p.statusSetAtStart = true
+		}
+	} else {
+		p.upsert(ctx, BookingIDKey.ValueSet(p.in.BookingID))
+	}
 	p.transition(ctx, StatusAuthorizing, "authorization started")
 	p.authorize(ctx)
+	p.flushSA(ctx) // an undecided authorization still shows its charge id
 	if p.st.Status == StatusAuthorizing || p.st.Status == StatusAwaiting3DS {
 		p.awaitChallenge(ctx)
 	}
@@ -376,9 +458,16 @@ func (p *payment) authorize(ctx workflow.Context) {
 	}
 	// The card goes to this one activity and nowhere else; drop our copies.
 	p.in.Card = a55client.Card{}
-	actx := p.activityContext(ctx, "authorize "+p.in.Amount.Display()+" (hold, capture:false)", authorizeBudget)
+	summary := "authorize " + p.in.Amount.Display() + " (hold, capture:false)"
 	var res AuthorizeResult
-	err := workflow.ExecuteActivity(actx, ActivityAuthorize, in).Get(ctx, &res)
+	var err error
+	if p.lean {
+		// Local: its result is one marker event, and the card never enters
+		// the history (a local activity's input is not recorded).
+		err = workflow.ExecuteLocalActivity(p.localActivityContext(ctx, summary, authorizeBudget), ActivityAuthorize, in).Get(ctx, &res)
+	} else {
+		err = workflow.ExecuteActivity(p.activityContext(ctx, summary, authorizeBudget), ActivityAuthorize, in).Get(ctx, &res)
+	}
 	in.Card = a55client.Card{}
 	if err != nil {
 		p.fail(ctx, "authorization failed: "+describe(err)+
@@ -521,7 +610,13 @@ func (p *payment) authorized(ctx workflow.Context) {
 // holdLoop waits in authorized for a capture or cancel update, a webhook, a
 // moved capture time, or the deadline.
 func (p *payment) holdLoop(ctx workflow.Context) {
-	defer p.disarmDeadline()
+	if !p.lean {
+		defer p.disarmDeadline()
+	}
+	// Lean runs leave the deadline timer armed when the hold leaves
+	// authorized: the capture or cancel ends the workflow, which drops a
+	// pending timer without a TimerCanceled event (a re-armed deadline still
+	// cancels the old timer).
 	for p.st.Status == StatusAuthorized {
 		if !p.armedFor.Equal(p.st.CaptureDeadline) {
 			p.armDeadline(ctx)
@@ -731,10 +826,14 @@ func (p *payment) readUnless(ctx workflow.Context, stop func() bool) (ChargeView
 	}
 	rctx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
-	actx := p.activityContext(rctx, "read charge "+p.st.ChargeUUID, readBudget)
-	f := workflow.ExecuteActivity(actx, ActivityGetCharge, GetChargeInput{
-		WalletUUID: p.in.WalletUUID, ChargeUUID: p.st.ChargeUUID,
-	})
+	summary := "read charge " + p.st.ChargeUUID
+	get := GetChargeInput{WalletUUID: p.in.WalletUUID, ChargeUUID: p.st.ChargeUUID}
+	var f workflow.Future
+	if p.lean {
+		f = workflow.ExecuteLocalActivity(p.localActivityContext(rctx, summary, readBudget), ActivityGetCharge, get)
+	} else {
+		f = workflow.ExecuteActivity(p.activityContext(rctx, summary, readBudget), ActivityGetCharge, get)
+	}
 	_ = workflow.Await(ctx, func() bool { return f.IsReady() || stop() })
 	if !f.IsReady() {
 		return ChargeView{}, false
@@ -759,14 +858,29 @@ func (p *payment) activityContext(ctx workflow.Context, summary string, budget t
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    activityStartToClose,
 		ScheduleToCloseTimeout: budget,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Minute,
-			NonRetryableErrorTypes: ActivityNonRetryableErrorTypes,
-		},
-		Summary: summary,
+		RetryPolicy:            activityRetryPolicy(),
+		Summary:                summary,
 	})
+}
+
+// localActivityContext gives a local activity the same timeouts and retries.
+// Retries longer than the SDK's local retry threshold wait on a durable timer.
+func (p *payment) localActivityContext(ctx workflow.Context, summary string, budget time.Duration) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    activityStartToClose,
+		ScheduleToCloseTimeout: budget,
+		RetryPolicy:            activityRetryPolicy(),
+		Summary:                summary,
+	})
+}
+
+func activityRetryPolicy() *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval:        time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        time.Minute,
+		NonRetryableErrorTypes: ActivityNonRetryableErrorTypes,
+	}
 }
 
 // ---- state changes ----
@@ -806,7 +920,17 @@ func (p *payment) transition(ctx workflow.Context, to Status, reason string) boo
 	}
 	p.st.History = append(p.st.History, Transition{At: workflow.Now(ctx), From: from, To: to, Reason: reason})
 	p.logger(ctx).Info("payment status", "booking_id", p.in.BookingID, "from", string(from), "to", string(to), "reason", reason)
-	p.upsert(ctx, PaymentStatusKey.ValueSet(string(to)))
+	switch {
+	case p.lean && to == StatusAuthorizing && p.statusSetAtStart:
+		p.flushSA(ctx)
+	case p.lean && to == StatusCapturing:
+		// Transient (the capture call's run): the status query, current
+		// details and the pending activity show it; PaymentStatus moves
+		// from authorized straight to the capture's outcome.
+		p.flushSA(ctx)
+	default:
+		p.flushSA(ctx, PaymentStatusKey.ValueSet(string(to)))
+	}
 	p.details(ctx)
 	return true
 }
@@ -844,7 +968,26 @@ func (p *payment) details(ctx workflow.Context) {
 	workflow.SetCurrentDetails(ctx, strings.ReplaceAll(d, "$", `\$`))
 }
 
+// upsert sends search attribute changes; in a lean run it queues them for
+// the next flushSA (one command, one event, one billable action).
 func (p *payment) upsert(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) {
+	if p.lean {
+		p.pendingSA = append(p.pendingSA, updates...)
+		return
+	}
+	p.sendSA(ctx, updates...)
+}
+
+// flushSA sends what upsert queued, with updates.
+func (p *payment) flushSA(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) {
+	updates = append(p.pendingSA, updates...)
+	p.pendingSA = nil
+	if len(updates) > 0 {
+		p.sendSA(ctx, updates...)
+	}
+}
+
+func (p *payment) sendSA(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) {
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		p.logger(ctx).Warn("search attribute upsert failed", "error", err)
 	}

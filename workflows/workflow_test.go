@@ -12,6 +12,7 @@ import (
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -395,6 +396,46 @@ func TestDuplicateAndOutOfOrderWebhooks(t *testing.T) {
 	}
 }
 
+// The receiver delivers webhooks as the charge_changed update: one that
+// carries nothing new is rejected (a rejected update leaves no history event),
+// one that may mean a change is accepted and answered by one read.
+func TestWebhookUpdateRejectsWhatTheWorkflowKnows(t *testing.T) {
+	r := newRun(t, validInput("H-4005"))
+	webhook := func(id, uuid, status string) *outcome {
+		return r.update(workflows.UpdateChargeChanged, id, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: status})
+	}
+	var known, other, lapsed *outcome
+	r.at(time.Hour, func() {
+		uuid := r.state().ChargeUUID
+		known = webhook("known", uuid, "authorized") // what the create call answered
+		other = webhook("other", "ch-someone-else", "canceled")
+	})
+	r.at(2*time.Hour, func() {
+		if n := r.started(activities.GetChargeName); n != 0 {
+			t.Errorf("%d reads after two ignored webhooks, want 0", n)
+		}
+		uuid := r.state().ChargeUUID
+		r.fake.setStatus(uuid, "canceled")
+		lapsed = webhook("lapsed", uuid, "canceled")
+	})
+	res := r.execute()
+	for name, o := range map[string]*outcome{"known status": known, "another charge": other} {
+		var app *temporal.ApplicationError
+		if o.accepted || !errors.As(o.rejected, &app) || app.Type() != workflows.ErrTypeWebhookIgnored {
+			t.Errorf("%s: accepted=%v rejected=%v, want rejected as %s", name, o.accepted, o.rejected, workflows.ErrTypeWebhookIgnored)
+		}
+	}
+	if !lapsed.accepted || lapsed.err != nil {
+		t.Errorf("a webhook with news: accepted=%v rejected=%v err=%v", lapsed.accepted, lapsed.rejected, lapsed.err)
+	}
+	if res.Status != workflows.StatusExpired {
+		t.Errorf("result = %+v, want expired (the read after the accepted webhook)", res)
+	}
+	if n := r.started(activities.GetChargeName); n != 1 {
+		t.Errorf("reads = %d, want 1", n)
+	}
+}
+
 func TestWebhookReportsLapsedHold(t *testing.T) {
 	r := newRun(t, validInput("H-4003"))
 	r.at(time.Hour, func() {
@@ -571,8 +612,40 @@ func TestSearchAttributes(t *testing.T) {
 			seen = append(seen, v)
 		}
 	}
-	if got := strings.Join(seen, ","); got != "authorizing,authorized,capturing,captured" {
+	// capturing is transient and has no upsert of its own; each status change
+	// sends every queued attribute in one command.
+	if got := strings.Join(seen, ","); got != "authorizing,authorized,captured" {
 		t.Errorf("PaymentStatus sequence = %s", got)
+	}
+	if len(upserts) != 3 {
+		t.Errorf("%d upsert commands, want 3 (one per status change)", len(upserts))
+	}
+}
+
+func TestSearchAttributesSetAtStartAreNotUpsertedAgain(t *testing.T) {
+	in := validInput("H-7002")
+	r := newRun(t, in)
+	if err := r.env.SetTypedSearchAttributesOnStart(starter.StartOptions(in).TypedSearchAttributes); err != nil {
+		t.Fatal(err)
+	}
+	var upserts []temporal.SearchAttributes
+	r.env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Run(func(args mock.Arguments) {
+		upserts = append(upserts, args.Get(0).(temporal.SearchAttributes))
+	})
+	r.at(time.Hour, func() { r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{}) })
+	if res := r.execute(); res.Status != workflows.StatusCaptured {
+		t.Fatalf("result = %+v", res)
+	}
+	for _, u := range upserts {
+		if u.ContainsKey(workflows.BookingIDKey) {
+			t.Error("BookingID upserted although the start set it")
+		}
+		if v, _ := u.GetKeyword(workflows.PaymentStatusKey); v == string(workflows.StatusAuthorizing) {
+			t.Error("PaymentStatus=authorizing upserted although the start set it")
+		}
+	}
+	if len(upserts) != 2 {
+		t.Errorf("%d upsert commands, want 2 (authorized, captured)", len(upserts))
 	}
 }
 
