@@ -103,11 +103,18 @@ func analyze(ctx context.Context, c client.Client, samples []sample, conc int, c
 	return costs, nil
 }
 
-// signalLag is the time from the challenge's answer to the first signal the
-// workflow received after it (the server stamps event times; same machine).
+// signalLag is the time from the challenge's answer to the first webhook the
+// workflow took after it: a charge_changed update accepted (the receiver's
+// way) or a signal (its fallback). The server stamps event times; same machine.
 func signalLag(events []*historypb.HistoryEvent, after time.Time) (time.Duration, bool) {
 	for _, e := range events {
-		if e.GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED {
+		switch e.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+			if e.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName() != workflows.UpdateChargeChanged {
+				continue
+			}
+		default:
 			continue
 		}
 		t := e.GetEventTime().AsTime()

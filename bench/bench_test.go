@@ -14,8 +14,11 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	updatepb "go.temporal.io/api/update/v1"
 	"go.temporal.io/sdk/testsuite"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/hotelpay/a55-temporal/workflows"
 )
 
 func ev(id int64, t enumspb.EventType) *historypb.HistoryEvent {
@@ -131,6 +134,20 @@ func TestSignalLagTakesTheFirstSignalAfterTheChallenge(t *testing.T) {
 	}
 	if _, ok := signalLag(events, base.Add(5*time.Second)); ok {
 		t.Fatal("found a signal after the last one")
+	}
+	// The receiver's charge_changed update counts; another update does not.
+	update := func(id int64, name string, d time.Duration) *historypb.HistoryEvent {
+		e := at(id, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, d)
+		e.Attributes = &historypb.HistoryEvent_WorkflowExecutionUpdateAcceptedEventAttributes{
+			WorkflowExecutionUpdateAcceptedEventAttributes: &historypb.WorkflowExecutionUpdateAcceptedEventAttributes{
+				AcceptedRequest: &updatepb.Request{Input: &updatepb.Input{Name: name}},
+			},
+		}
+		return e
+	}
+	events = append(events, update(5, workflows.UpdateCapture, 6*time.Second), update(6, workflows.UpdateChargeChanged, 7*time.Second))
+	if lag, ok := signalLag(events, base.Add(5*time.Second)); !ok || lag != 2*time.Second {
+		t.Fatalf("lag after the capture = %v, %v; want 2s (the charge_changed update, not the capture)", lag, ok)
 	}
 }
 

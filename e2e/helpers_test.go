@@ -108,6 +108,29 @@ func ledgerCharge(t *testing.T, ctx context.Context, id, chargeUUID string) a55s
 	return e
 }
 
+// webhooksTaken counts the A55 webhooks the booking's workflow took: the
+// receiver's charge_changed updates it accepted, and charge_changed signals
+// (the receiver's fallback). A webhook the workflow rejected as nothing new
+// leaves no event.
+func webhooksTaken(t *testing.T, ctx context.Context, id string) int {
+	t.Helper()
+	it := env.client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	n := 0
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", id, err)
+		}
+		if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a != nil && a.GetSignalName() == workflows.SignalChargeChanged {
+			n++
+		}
+		if a := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil && a.GetAcceptedRequest().GetInput().GetName() == workflows.UpdateChargeChanged {
+			n++
+		}
+	}
+	return n
+}
+
 // signalsReceived counts the signals of a name in the booking's history.
 func signalsReceived(t *testing.T, ctx context.Context, id, name string) int {
 	t.Helper()

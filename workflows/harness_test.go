@@ -76,6 +76,7 @@ type run struct {
 
 type startedActivity struct {
 	name            string
+	local           bool
 	scheduleToClose time.Duration
 	args            string // JSON of the input, to check card data stays in Authorize
 }
@@ -96,20 +97,20 @@ func newRun(t *testing.T, in workflows.BookingPaymentInput) *run {
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
 		var raw json.RawMessage
 		_ = args.Get(&raw)
-		r.record(info, string(raw))
+		r.record(info, false, string(raw))
 	})
 	// Authorize and GetCharge run as local activities in lean runs.
 	env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, args []any) {
 		raw, _ := json.Marshal(args)
-		r.record(info, string(raw))
+		r.record(info, true, string(raw))
 	})
 	return r
 }
 
-func (r *run) record(info *activity.Info, args string) {
+func (r *run) record(info *activity.Info, local bool, args string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, scheduleToClose: info.ScheduleToCloseTimeout, args: args})
+	r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, local: local, scheduleToClose: info.ScheduleToCloseTimeout, args: args})
 }
 
 // at runs fn after d of workflow time.

@@ -209,6 +209,18 @@ func TestRecordHistories(t *testing.T) {
 	}
 	finish("threeds_webhook_update_capture", in.BookingID, workflows.StatusCaptured)
 
+	// A55 failing past the local attempts: the create call goes on as a
+	// regular activity.
+	in = base("REC-regular-fallback")
+	fake.inject(fake.failNext, "create", 4)
+	if a := authorize(in); a.Status != workflows.StatusAuthorized {
+		t.Fatalf("authorization = %+v", a)
+	}
+	if err := update(in.BookingID, workflows.UpdateCapture, workflows.CaptureRequest{}, &cr); err != nil {
+		t.Fatal(err)
+	}
+	finish("create_falls_back_to_regular_activity", in.BookingID, workflows.StatusCaptured)
+
 	// Declined card.
 	in = base("REC-decline")
 	in.Card.Number = cardDecline
@@ -219,7 +231,7 @@ func TestRecordHistories(t *testing.T) {
 
 	// Deadline policy release after a moved check-out (seconds, not days).
 	in = base("REC-deadline")
-	in.ExpectedCaptureAt = now.Add(2 * time.Second)
+	in.ExpectedCaptureAt = time.Now().Add(2 * time.Second) // not the test's start: earlier paths take seconds
 	in.CaptureGrace = time.Second
 	authorize(in)
 	var moved workflows.MoveCaptureTimeResult

@@ -71,6 +71,12 @@ const (
 	// minMoneyBudget is the least a capture or cancel gets, even when the
 	// hold is about to lapse.
 	minMoneyBudget = 5 * time.Minute
+
+	// A lean run tries an A55 call as a local activity first, within these
+	// bounds, then goes on as a regular activity (see callA55).
+	localAttempts        = 3
+	localStartToClose    = 30 * time.Second // the A55 client's own timeout
+	localScheduleToClose = 45 * time.Second
 )
 
 // allowed lists every legal transition; anything else is ignored and logged,
@@ -458,16 +464,8 @@ func (p *payment) authorize(ctx workflow.Context) {
 	}
 	// The card goes to this one activity and nowhere else; drop our copies.
 	p.in.Card = a55client.Card{}
-	summary := "authorize " + p.in.Amount.Display() + " (hold, capture:false)"
 	var res AuthorizeResult
-	var err error
-	if p.lean {
-		// Local: its result is one marker event, and the card never enters
-		// the history (a local activity's input is not recorded).
-		err = workflow.ExecuteLocalActivity(p.localActivityContext(ctx, summary, authorizeBudget), ActivityAuthorize, in).Get(ctx, &res)
-	} else {
-		err = workflow.ExecuteActivity(p.activityContext(ctx, summary, authorizeBudget), ActivityAuthorize, in).Get(ctx, &res)
-	}
+	err := p.callA55(ctx, ActivityAuthorize, "authorize "+p.in.Amount.Display()+" (hold, capture:false)", authorizeBudget, in).Get(ctx, &res)
 	in.Card = a55client.Card{}
 	if err != nil {
 		p.fail(ctx, "authorization failed: "+describe(err)+
@@ -826,14 +824,8 @@ func (p *payment) readUnless(ctx workflow.Context, stop func() bool) (ChargeView
 	}
 	rctx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
-	summary := "read charge " + p.st.ChargeUUID
-	get := GetChargeInput{WalletUUID: p.in.WalletUUID, ChargeUUID: p.st.ChargeUUID}
-	var f workflow.Future
-	if p.lean {
-		f = workflow.ExecuteLocalActivity(p.localActivityContext(rctx, summary, readBudget), ActivityGetCharge, get)
-	} else {
-		f = workflow.ExecuteActivity(p.activityContext(rctx, summary, readBudget), ActivityGetCharge, get)
-	}
+	f := p.callA55(rctx, ActivityGetCharge, "read charge "+p.st.ChargeUUID, readBudget,
+		GetChargeInput{WalletUUID: p.in.WalletUUID, ChargeUUID: p.st.ChargeUUID})
 	_ = workflow.Await(ctx, func() bool { return f.IsReady() || stop() })
 	if !f.IsReady() {
 		return ChargeView{}, false
@@ -863,15 +855,60 @@ func (p *payment) activityContext(ctx workflow.Context, summary string, budget t
 	})
 }
 
-// localActivityContext gives a local activity the same timeouts and retries.
-// Retries longer than the SDK's local retry threshold wait on a durable timer.
-func (p *payment) localActivityContext(ctx workflow.Context, summary string, budget time.Duration) workflow.Context {
-	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout:    activityStartToClose,
-		ScheduleToCloseTimeout: budget,
-		RetryPolicy:            activityRetryPolicy(),
-		Summary:                summary,
+// callA55 runs an A55 call that is safe to repeat (the create call's
+// Idempotency-Key, a read) within budget. A lean run tries it as a local
+// activity first: when A55 answers, as it nearly always does, that costs one
+// marker event instead of three events and a workflow task, and the input
+// (the card, for the create call) is not recorded. When A55 has not answered
+// after localAttempts tries it goes on as a regular activity for the rest of
+// the budget: long retries then wait in the server, visible as a pending
+// activity, instead of holding a workflow task open.
+func (p *payment) callA55(ctx workflow.Context, activity, summary string, budget time.Duration, arg any) workflow.Future {
+	if !p.lean {
+		return workflow.ExecuteActivity(p.activityContext(ctx, summary, budget), activity, arg)
+	}
+	f, settable := workflow.NewFuture(ctx)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		started := workflow.Now(ctx)
+		policy := activityRetryPolicy()
+		policy.MaximumAttempts = localAttempts
+		local := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout:    localStartToClose,
+			ScheduleToCloseTimeout: min(localScheduleToClose, budget),
+			RetryPolicy:            policy,
+			Summary:                summary,
+		}), activity, arg)
+		err := local.Get(ctx, nil)
+		if err == nil || !worthRetrying(err) || ctx.Err() != nil {
+			settable.Chain(local)
+			return
+		}
+		p.logger(ctx).Warn("A55 call goes on as a regular activity", "activity", activity, "error", describe(err))
+		left := max(budget-workflow.Now(ctx).Sub(started), time.Minute)
+		settable.Chain(workflow.ExecuteActivity(p.activityContext(ctx, summary, left), activity, arg))
 	})
+	return f
+}
+
+// worthRetrying: the local attempts ended on a timeout or a retryable error,
+// not on an answer the retry policy never retries.
+func worthRetrying(err error) bool {
+	var canceled *temporal.CanceledError
+	if errors.As(err, &canceled) {
+		return false
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		if app.NonRetryable() {
+			return false
+		}
+		for _, t := range ActivityNonRetryableErrorTypes {
+			if app.Type() == t {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func activityRetryPolicy() *temporal.RetryPolicy {

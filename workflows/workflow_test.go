@@ -485,6 +485,43 @@ func TestRetryableFailuresAreRetried(t *testing.T) {
 	}
 }
 
+// A55 failing past the local attempts: the create call goes on as a regular
+// activity with what is left of the authorization's budget, with the same
+// Idempotency-Key (one charge).
+func TestA55CallGoesOnAsARegularActivity(t *testing.T) {
+	r := newRun(t, validInput("H-5006"))
+	r.fake.inject(r.fake.failNext, "create", 5)
+	r.at(time.Hour, func() { r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{}) })
+	if res := r.execute(); res.Status != workflows.StatusCaptured {
+		t.Fatalf("result = %+v", res)
+	}
+	if creates, _, _ := r.fake.counts("H-5006"); creates != 1 {
+		t.Errorf("A55 created %d charges, want 1", creates)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var local, regular int
+	var regularBudget time.Duration
+	for _, a := range r.activities {
+		if a.name != activities.AuthorizeName {
+			continue
+		}
+		if a.local {
+			local++
+		} else {
+			regular++
+			regularBudget = a.scheduleToClose
+		}
+	}
+	if local != 3 || regular != 3 {
+		t.Errorf("authorize attempts: %d local, %d regular; want 3 and 3", local, regular)
+	}
+	// The local attempts took 1 s + 2 s of backoff.
+	if regularBudget != 10*time.Minute-3*time.Second {
+		t.Errorf("regular activity budget %s, want the 9m57s left of 10 min", regularBudget)
+	}
+}
+
 func TestLostResponsesDoNotChargeTwice(t *testing.T) {
 	r := newRun(t, validInput("H-5002"))
 	r.fake.inject(r.fake.lostNext, "create", 1)
@@ -736,8 +773,8 @@ func TestRetryBudgets(t *testing.T) {
 		budgets[a.name] = a.scheduleToClose
 	}
 	r.mu.Unlock()
-	if budgets[activities.AuthorizeName] != 10*time.Minute {
-		t.Errorf("authorize budget %s", budgets[activities.AuthorizeName])
+	if budgets[activities.AuthorizeName] != 45*time.Second {
+		t.Errorf("authorize budget %s, want the local attempts' 45 s", budgets[activities.AuthorizeName])
 	}
 	if budgets[activities.CaptureName] != 23*time.Hour {
 		t.Errorf("capture budget %s, want the 23 h left of the hold", budgets[activities.CaptureName])
