@@ -20,6 +20,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/hotelpay/a55-temporal/internal/metrics"
 )
@@ -30,11 +31,17 @@ import (
 const (
 	// SignalChargeChanged is workflows.SignalChargeChanged.
 	SignalChargeChanged = "charge_changed"
+	// UpdateChargeChanged is workflows.UpdateChargeChanged: the same webhook
+	// as an update, whose validator turns away one that carries nothing new.
+	UpdateChargeChanged = "charge_changed"
+	// ErrTypeWebhookIgnored is workflows.ErrTypeWebhookIgnored, the error type
+	// of that rejection.
+	ErrTypeWebhookIgnored = "WebhookIgnored"
 	// WorkflowIDPrefix is what workflows.WorkflowID puts before the booking id.
 	WorkflowIDPrefix = "booking-"
 )
 
-// ChargeChanged is the signal argument; it encodes exactly like
+// ChargeChanged is the update and signal argument; it encodes exactly like
 // workflows.ChargeChangedSignal.
 type ChargeChanged struct {
 	ChargeUUID string `json:"charge_uuid"`
@@ -55,11 +62,20 @@ type Signaler interface {
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg interface{}) error
 }
 
+// Updater delivers an update; client.Client satisfies it.
+type Updater interface {
+	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
+}
+
 // Defaults for Options.
 const (
 	DefaultMaxBodyBytes       = 64 << 10
 	DefaultSignalTimeout      = 10 * time.Second
+	DefaultUpdateTimeout      = 5 * time.Second
 	DefaultSignatureTolerance = 5 * time.Minute
+	// MaxDeliveryTime bounds UpdateTimeout + SignalTimeout: A55 waits 30 s
+	// for an answer, and the network and the body read need some of that.
+	MaxDeliveryTime = 25 * time.Second
 )
 
 // Signature headers A55 sends when webhook signing is on.
@@ -74,14 +90,23 @@ type Options struct {
 	RouteSecret []byte
 	// SigningSecret, when set, makes X-Webhook-Signature mandatory.
 	SigningSecret []byte
+	// Updater, when set, is tried first: a webhook goes to the workflow as
+	// the charge_changed update, which the workflow may reject as carrying
+	// nothing new (then nothing is written to its history). Signaler is the
+	// fallback when the update cannot be delivered. nil = signals only.
+	Updater Updater
 	// Signaler delivers the signal (required).
 	Signaler Signaler
 	Logger   *slog.Logger          // nil = discard
 	Metrics  client.MetricsHandler // nil = none
 	// MaxBodyBytes bounds a webhook body (0 = 64 KiB).
 	MaxBodyBytes int64
-	// SignalTimeout bounds the call to Temporal (0 = 10 s; A55 waits 30 s).
+	// SignalTimeout bounds the signal call to Temporal (0 = 10 s; A55 waits 30 s).
 	SignalTimeout time.Duration
+	// UpdateTimeout bounds the update, the wait for the workflow's answer
+	// included, before falling back to the signal (0 = 5 s). With an Updater,
+	// UpdateTimeout + SignalTimeout must not exceed MaxDeliveryTime.
+	UpdateTimeout time.Duration
 	// SignatureTolerance is the accepted clock skew of X-Webhook-Timestamp (0 = 5 min).
 	SignatureTolerance time.Duration
 	// Health reports whether Temporal is reachable, for GET /healthz (nil = always healthy).
@@ -110,6 +135,13 @@ func NewReceiver(opts Options) (*Receiver, error) {
 	}
 	if opts.SignalTimeout <= 0 {
 		opts.SignalTimeout = DefaultSignalTimeout
+	}
+	if opts.UpdateTimeout <= 0 {
+		opts.UpdateTimeout = DefaultUpdateTimeout
+	}
+	if opts.Updater != nil && opts.UpdateTimeout+opts.SignalTimeout > MaxDeliveryTime {
+		return nil, fmt.Errorf("webhook: UpdateTimeout (%s) + SignalTimeout (%s) must not exceed %s: A55 waits 30 s for an answer",
+			opts.UpdateTimeout, opts.SignalTimeout, MaxDeliveryTime)
 	}
 	if opts.SignatureTolerance <= 0 {
 		opts.SignatureTolerance = DefaultSignatureTolerance
@@ -214,32 +246,101 @@ func (rc *Receiver) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ctx, cancel := context.WithTimeout(r.Context(), rc.opts.SignalTimeout)
-	defer cancel()
-	attrs := []any{"workflow_id", workflowID, "charge_uuid", p.ChargeUUID, "a55_status", p.Status}
-	err = rc.opts.Signaler.SignalWorkflow(ctx, workflowID, "", SignalChargeChanged,
-		ChargeChanged{ChargeUUID: p.ChargeUUID, Status: p.Status})
-	signalled := func(result string) {
-		rc.m.WithTags(map[string]string{metrics.TagResult: result}).Counter(metrics.WebhooksSignalled).Inc(1)
+	rc.deliver(r.Context(), w, workflowID, ChargeChanged{ChargeUUID: p.ChargeUUID, Status: p.Status})
+}
+
+// Delivery outcomes (metrics.TagResult of metrics.WebhooksSignalled).
+const (
+	resultUpdated             = "updated"
+	resultIgnored             = "ignored"
+	resultSignalled           = "signalled"
+	resultSignalledAsFallback = "signalled_fallback"
+	resultWorkflowClosed      = "workflow_closed"
+	resultUnavailable         = "temporal_unavailable"
+)
+
+// deliver hands the webhook to the workflow and answers A55: 2xx once the
+// workflow has it, has turned it away as nothing new, or is gone; 5xx (A55
+// retries) only when Temporal took neither the update nor the signal.
+func (rc *Receiver) deliver(reqCtx context.Context, w http.ResponseWriter, workflowID string, arg ChargeChanged) {
+	attrs := []any{"workflow_id", workflowID, "charge_uuid", arg.ChargeUUID, "a55_status", arg.Status}
+	fallback := false
+	if rc.opts.Updater != nil {
+		err := rc.update(reqCtx, workflowID, arg)
+		var appErr *temporal.ApplicationError
+		var notFound *serviceerror.NotFound
+		switch {
+		case err == nil:
+			rc.count(resultUpdated)
+			rc.log.Info("webhook delivered as an update", attrs...)
+			writeJSON(w, http.StatusOK, "accepted")
+			return
+		case errors.As(err, &appErr) && appErr.Type() == ErrTypeWebhookIgnored:
+			// The workflow already knows what this webhook says (a repeat,
+			// a status its own call already returned): nothing to record.
+			rc.count(resultIgnored)
+			rc.log.Info("webhook ignored by the workflow", append(attrs, "why", appErr.Message())...)
+			writeJSON(w, http.StatusOK, "nothing new")
+			return
+		case errors.As(err, &notFound):
+			rc.closed(w, attrs, err)
+			return
+		}
+		// No worker answered in time, an older worker without the update,
+		// Temporal unreachable...: a signal is durable once Temporal takes it.
+		fallback = true
+		rc.log.Warn("webhook update not delivered, falling back to the signal", append(attrs, "error", err.Error())...)
 	}
+
+	ctx, cancel := context.WithTimeout(reqCtx, rc.opts.SignalTimeout)
+	defer cancel()
+	err := rc.opts.Signaler.SignalWorkflow(ctx, workflowID, "", SignalChargeChanged, arg)
 	var notFound *serviceerror.NotFound
 	switch {
 	case err == nil:
-		signalled("signalled")
+		if fallback {
+			rc.count(resultSignalledAsFallback)
+		} else {
+			rc.count(resultSignalled)
+		}
 		rc.log.Info("webhook signalled", attrs...)
 		writeJSON(w, http.StatusOK, "accepted")
 	case errors.As(err, &notFound):
-		// The booking is over (or never existed): nothing will ever consume
-		// this webhook, so A55 must stop retrying.
-		signalled("workflow_closed")
-		rc.log.Warn("webhook for a finished or unknown workflow", append(attrs, "error", err.Error())...)
-		writeJSON(w, http.StatusOK, "workflow already completed")
+		rc.closed(w, attrs, err)
 	default:
 		// Temporal did not take the signal: 5xx so A55 retries.
-		signalled("temporal_unavailable")
+		rc.count(resultUnavailable)
 		rc.log.Error("webhook not signalled", append(attrs, "error", err.Error())...)
 		writeJSON(w, http.StatusServiceUnavailable, "temporarily unavailable, retry")
 	}
+}
+
+// update sends the charge_changed update and waits for the workflow's answer.
+func (rc *Receiver) update(reqCtx context.Context, workflowID string, arg ChargeChanged) error {
+	ctx, cancel := context.WithTimeout(reqCtx, rc.opts.UpdateTimeout)
+	defer cancel()
+	handle, err := rc.opts.Updater.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflowID,
+		UpdateName:   UpdateChargeChanged,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return handle.Get(ctx, nil)
+}
+
+// closed answers a webhook for a workflow that is over (or never existed):
+// nothing will ever consume it, so A55 must stop retrying.
+func (rc *Receiver) closed(w http.ResponseWriter, attrs []any, err error) {
+	rc.count(resultWorkflowClosed)
+	rc.log.Warn("webhook for a finished or unknown workflow", append(attrs, "error", err.Error())...)
+	writeJSON(w, http.StatusOK, "workflow already completed")
+}
+
+func (rc *Receiver) count(result string) {
+	rc.m.WithTags(map[string]string{metrics.TagResult: result}).Counter(metrics.WebhooksSignalled).Inc(1)
 }
 
 // checkSignature verifies X-Webhook-Signature = hex HMAC-SHA256(secret,

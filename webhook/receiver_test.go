@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 )
 
 var routeSecret = []byte("route-secret-for-tests-0123456789abcdef")
@@ -22,12 +23,43 @@ type signal struct {
 	arg              ChargeChanged
 }
 
-// fakeTemporal records signals and answers with err.
+// fakeTemporal records signals and updates. A signal answers err; an
+// update answers updateErr from UpdateWorkflow, else outcome from the
+// handle's Get (the workflow's answer).
 type fakeTemporal struct {
-	mu      sync.Mutex
-	signals []signal
-	err     error
+	mu        sync.Mutex
+	signals   []signal
+	err       error
+	updates   []client.UpdateWorkflowOptions
+	updateErr error
+	outcome   error
 }
+
+func (f *fakeTemporal) UpdateWorkflow(_ context.Context, opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.updates = append(f.updates, opts)
+	if f.updateErr != nil {
+		return nil, f.updateErr
+	}
+	return fakeUpdateHandle{opts: opts, outcome: f.outcome}, nil
+}
+
+func (f *fakeTemporal) updateCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.updates)
+}
+
+type fakeUpdateHandle struct {
+	opts    client.UpdateWorkflowOptions
+	outcome error
+}
+
+func (h fakeUpdateHandle) WorkflowID() string                 { return h.opts.WorkflowID }
+func (h fakeUpdateHandle) RunID() string                      { return h.opts.RunID }
+func (h fakeUpdateHandle) UpdateID() string                   { return h.opts.UpdateID }
+func (h fakeUpdateHandle) Get(_ context.Context, _ any) error { return h.outcome }
 
 func (f *fakeTemporal) SignalWorkflow(_ context.Context, workflowID, runID, name string, arg interface{}) error {
 	f.mu.Lock()
@@ -143,7 +175,7 @@ func TestHostileRequestsSignalNothing(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeTemporal{}
-			rc := newReceiver(t, fake, nil)
+			rc := newReceiver(t, fake, func(o *Options) { o.Updater = fake })
 			for attempt := 0; attempt < 2; attempt++ { // repeated requests are refused alike
 				req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body))
 				if tc.ctype != "" {
@@ -158,8 +190,8 @@ func TestHostileRequestsSignalNothing(t *testing.T) {
 					t.Errorf("Allow = %q", rec.Header().Get("Allow"))
 				}
 			}
-			if fake.count() != 0 {
-				t.Fatalf("signalled %+v", fake.signals)
+			if fake.count() != 0 || fake.updateCount() != 0 {
+				t.Fatalf("signalled %+v, updated %+v", fake.signals, fake.updates)
 			}
 		})
 	}

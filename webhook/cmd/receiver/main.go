@@ -1,6 +1,10 @@
-// Command receiver accepts A55's charge webhooks and signals each booking's
-// workflow. It answers 2xx only after Temporal took the signal and 5xx while
-// Temporal is unavailable, so A55's retries carry the webhook over outages.
+// Command receiver accepts A55's charge webhooks and hands each to its
+// booking's workflow: as the charge_changed update, which the workflow turns
+// away without a history event when the webhook tells it nothing new, and as
+// the durable charge_changed signal when the update cannot be delivered. It
+// answers 2xx only once the workflow has the webhook (or has turned it away,
+// or is over) and 5xx while Temporal is unavailable, so A55's retries carry
+// the webhook over outages.
 package main
 
 import (
@@ -33,6 +37,7 @@ type settings struct {
 	SigningSecret []byte
 	MaxBodyBytes  int64
 	SignalTimeout time.Duration
+	UpdateTimeout time.Duration // 0 = signals only
 }
 
 func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, error) {
@@ -45,7 +50,8 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	fs.StringVar(&s.Addr, "addr", config.Get(env, config.EnvReceiverAddr, "127.0.0.1:8088"), "webhook listen address ("+config.EnvReceiverAddr+")")
 	fs.StringVar(&s.MetricsAddr, "metrics-addr", config.Get(env, config.EnvMetricsAddr, "127.0.0.1:9465"), "Prometheus /metrics and /healthz listen address ("+config.EnvMetricsAddr+")")
 	fs.Int64Var(&s.MaxBodyBytes, "max-body-bytes", webhook.DefaultMaxBodyBytes, "largest webhook body accepted (413 above)")
-	fs.DurationVar(&s.SignalTimeout, "signal-timeout", webhook.DefaultSignalTimeout, "how long to wait for Temporal before answering 503")
+	fs.DurationVar(&s.SignalTimeout, "signal-timeout", webhook.DefaultSignalTimeout, "how long to wait for Temporal to take the signal before answering 503")
+	fs.DurationVar(&s.UpdateTimeout, "update-timeout", webhook.DefaultUpdateTimeout, "how long to wait for the workflow's answer to the charge_changed update before falling back to the signal (0 = signals only)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: receiver [flags]\n\nEnvironment: %s (required), %s (optional),\nTEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, PAYLOAD_KEYS or PAYLOAD_KEY_FILE.\n\nFlags:\n",
 			config.EnvWebhookRouteSecret, config.EnvWebhookSigningSecret)
@@ -68,6 +74,15 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	}
 	if s.MaxBodyBytes <= 0 {
 		return s, config.Errorf("-max-body-bytes", "must be positive")
+	}
+	if s.SignalTimeout <= 0 {
+		return s, config.Errorf("-signal-timeout", "must be positive")
+	}
+	if s.UpdateTimeout < 0 {
+		return s, config.Errorf("-update-timeout", "must not be negative (0 sends signals only)")
+	}
+	if s.UpdateTimeout > 0 && s.UpdateTimeout+s.SignalTimeout > webhook.MaxDeliveryTime {
+		return s, config.Errorf("-update-timeout", "plus -signal-timeout must not exceed %s: A55 waits 30 s for an answer", webhook.MaxDeliveryTime)
 	}
 	var err error
 	if s.RouteSecret, err = config.Secret(env, config.EnvWebhookRouteSecret); err != nil {
@@ -127,14 +142,20 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 		_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
 		return err
 	}
+	var updater webhook.Updater
+	if s.UpdateTimeout > 0 {
+		updater = tc
+	}
 	rc, err := webhook.NewReceiver(webhook.Options{
 		RouteSecret:   s.RouteSecret,
 		SigningSecret: s.SigningSecret,
+		Updater:       updater,
 		Signaler:      tc,
 		Logger:        logger,
 		Metrics:       exporter.Handler(),
 		MaxBodyBytes:  s.MaxBodyBytes,
 		SignalTimeout: s.SignalTimeout,
+		UpdateTimeout: s.UpdateTimeout,
 		Health:        health,
 	})
 	if err != nil {
@@ -155,7 +176,7 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 		return 1
 	}
 	zl.Info().Str("addr", addr.String()).Str("metrics_addr", metricsAddr.String()).
-		Bool("signature_required", len(s.SigningSecret) > 0).Str("path", webhook.PathPrefix+"<workflow id>?token=...").
+		Bool("signature_required", len(s.SigningSecret) > 0).Bool("updates", updater != nil).Str("path", webhook.PathPrefix+"<workflow id>?token=...").
 		Msg("receiver listening")
 
 	code := 0

@@ -21,8 +21,13 @@ func TestSettingsFromEnvAndFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Addr != "127.0.0.1:8088" || s.MetricsAddr != "127.0.0.1:9465" || s.LogLevel != "info" || s.SigningSecret != nil {
+	if s.Addr != "127.0.0.1:8088" || s.MetricsAddr != "127.0.0.1:9465" || s.LogLevel != "info" || s.SigningSecret != nil ||
+		s.UpdateTimeout != webhook.DefaultUpdateTimeout || s.SignalTimeout != webhook.DefaultSignalTimeout {
 		t.Errorf("defaults = %+v", s)
+	}
+	s, err = loadSettings([]string{"-update-timeout", "0"}, config.Map{config.EnvWebhookRouteSecret: secret}, io.Discard)
+	if err != nil || s.UpdateTimeout != 0 {
+		t.Errorf("-update-timeout 0 (signals only): %v, %+v", err, s)
 	}
 	env := config.Map{config.EnvWebhookRouteSecret: secret, config.EnvReceiverAddr: "127.0.0.1:9000", config.EnvMetricsAddr: "127.0.0.1:9001"}
 	s, err = loadSettings([]string{"-addr", "127.0.0.1:9100"}, env, io.Discard)
@@ -47,6 +52,9 @@ func TestBadConfigurationExitsNonZeroNamingTheVariable(t *testing.T) {
 		"bad dev mode":         {config.Map{config.EnvWebhookRouteSecret: secret, config.EnvDevMode: "perhaps"}, nil, config.EnvDevMode},
 		"no payload key":       {config.Map{config.EnvWebhookRouteSecret: secret, "TEMPORAL_CONFIG_FILE": "/nonexistent/t.toml"}, nil, "PAYLOAD_KEYS"},
 		"unknown flag":         {config.Map{config.EnvWebhookRouteSecret: secret}, []string{"-frobnicate"}, "frobnicate"},
+		"negative update wait": {config.Map{config.EnvWebhookRouteSecret: secret}, []string{"-update-timeout", "-1s"}, "-update-timeout"},
+		"zero signal wait":     {config.Map{config.EnvWebhookRouteSecret: secret}, []string{"-signal-timeout", "0s"}, "-signal-timeout"},
+		"waits beyond A55's":   {config.Map{config.EnvWebhookRouteSecret: secret}, []string{"-update-timeout", "20s", "-signal-timeout", "10s"}, "-update-timeout"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -79,21 +87,26 @@ func TestReceiverAnswers503WhileTemporalIsDown(t *testing.T) {
 	pr, pw := io.Pipe()
 	exit := make(chan int, 1)
 	go func() {
-		exit <- run(ctx, []string{"-signal-timeout", "1s"}, env, pw, io.Discard)
+		exit <- run(ctx, []string{"-signal-timeout", "1s", "-update-timeout", "1s"}, env, pw, io.Discard)
 		pw.Close()
 	}()
 	var addr, metricsAddr string
+	var updates any
 	lines := bufio.NewScanner(pr)
 	for addr == "" && lines.Scan() {
 		var line map[string]any
 		if json.Unmarshal(lines.Bytes(), &line) == nil && line["message"] == "receiver listening" {
 			addr, _ = line["addr"].(string)
 			metricsAddr, _ = line["metrics_addr"].(string)
+			updates = line["updates"]
 		}
 	}
 	go io.Copy(io.Discard, pr)
 	if addr == "" {
 		t.Fatal("the receiver never logged its address")
+	}
+	if updates != true {
+		t.Errorf("the receiver logged updates=%v, want true by default", updates)
 	}
 	id := webhook.WorkflowIDPrefix + "BK-1"
 	post := func(target string) int {
@@ -127,6 +140,7 @@ func TestReceiverAnswers503WhileTemporalIsDown(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	// The update failed, then the signal: one webhook, counted once.
 	for _, want := range []string{`a55_webhooks_signalled_total{result="temporal_unavailable"} 1`, `a55_webhooks_rejected_total{reason="token"} 1`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
