@@ -35,7 +35,8 @@ const (
 	// WebhooksRejected counts webhooks answered 4xx (tag reason).
 	WebhooksRejected = "a55_webhooks_rejected"
 	// WebhooksSignalled counts webhooks delivered to Temporal (tag result:
-	// signalled | workflow_closed | temporal_unavailable).
+	// updated | ignored | signalled | signalled_fallback | workflow_closed |
+	// temporal_unavailable).
 	WebhooksSignalled = "a55_webhooks_signalled"
 )
 

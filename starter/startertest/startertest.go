@@ -105,7 +105,7 @@ func Start(t testing.TB) *Stack {
 	srv, opts := startDevServer(t)
 	c := srv.Client()
 	routeSecret := []byte("startertest-route-secret-0123456789")
-	rc, err := webhook.NewReceiver(webhook.Options{RouteSecret: routeSecret, Signaler: c})
+	rc, err := webhook.NewReceiver(webhook.Options{RouteSecret: routeSecret, Signaler: c, Updater: c})
 	if err != nil {
 		t.Fatal(err)
 	}
