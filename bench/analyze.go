@@ -24,7 +24,7 @@ type pathCost struct {
 	ByKind    map[string]int // summed over the bookings
 	Example   []string       // one booking's events, described
 	ExampleID string
-	// 3DS: from the challenge's answer to the webhook's signal in history.
+	// 3DS: from the challenge's answer to the webhook taken in history.
 	SignalLag []time.Duration
 	// 3DS: from the challenge's answer to the workflow recording authorized
 	// (its PaymentStatus search attribute upsert).

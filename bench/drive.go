@@ -22,7 +22,7 @@ import (
 // Paths a booking takes.
 const (
 	pathHappy = "happy" // frictionless authorization, then capture
-	path3DS   = "3ds"   // challenge completed on the sandbox's page, webhook → receiver → signal
+	path3DS   = "3ds"   // challenge completed on the sandbox's page, webhook → receiver → update
 	pathFloor = "floor" // the floor's single shape
 	pathHold  = "hold"  // hold mode: authorized, captured after the worker restart
 )
@@ -43,7 +43,8 @@ type sample struct {
 	Signal    time.Duration // floor: the signal's round trip
 	Capture   time.Duration // capture update round trip
 	// 3DS: from the challenge's answer page to the status query reporting
-	// authorized (webhook → receiver → signal → workflow reads the charge).
+	// authorized (webhook → receiver → charge_changed update → workflow reads
+	// the charge).
 	Webhook       time.Duration
 	ChallengeDone time.Time
 	Polls         int // status queries sent while waiting

@@ -103,7 +103,7 @@ func renderThroughput(r *throughputRun) string {
 		if p.Name != phaseOurs {
 			continue
 		}
-		fmt.Fprintln(&b, "3DS path, webhook → workflow (the card holder approves on the sandbox's challenge page; the sandbox's webhook goes to the receiver, which signals the workflow; the workflow re-reads the charge):")
+		fmt.Fprintln(&b, "3DS path, webhook → workflow (the card holder approves on the sandbox's challenge page; the sandbox's webhook goes to the receiver, which delivers it as the `charge_changed` update (a signal if the update cannot be delivered); the workflow re-reads the charge):")
 		fmt.Fprintln(&b)
 		fmt.Fprintln(&b, "| | p50 / p95 / p99 | max |")
 		fmt.Fprintln(&b, "|---|---|---|")
@@ -112,7 +112,7 @@ func renderThroughput(r *throughputRun) string {
 			lag, rec = summarize(c.SignalLag), summarize(c.AuthorizedLag)
 		}
 		wh := summarize(durations(p.Samples, path3DS, webhookLat))
-		fmt.Fprintf(&b, "| challenge answered → signal in history (server time) | %s | %s |\n", lag, ms(lag.Max))
+		fmt.Fprintf(&b, "| challenge answered → webhook taken in history (update accepted, or signal; server time) | %s | %s |\n", lag, ms(lag.Max))
 		fmt.Fprintf(&b, "| challenge answered → workflow records authorized (PaymentStatus upsert in history) | %s | %s |\n", rec, ms(rec.Max))
 		fmt.Fprintf(&b, "| challenge answered → status query says authorized (%s polls) | %s | %s |\n", o.pollEvery, wh, ms(wh.Max))
 		fmt.Fprintf(&b, "\nStatus queries sent while waiting: %.1f per 3DS booking (not part of the booking's cost below; Temporal Cloud bills each as an action).\n\n", avgPolls(p.Samples))

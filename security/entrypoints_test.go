@@ -166,7 +166,7 @@ func TestReceiverRefusesHostileBodies(t *testing.T) {
 	ctx := testCtx(t)
 	id, charge := authorizedHold(t, ctx, "hook-hostile")
 	before := take(t, ctx, id, charge)
-	n0, _ := signals(t, ctx, id)
+	n0, _ := webhooks(t, ctx, id)
 	target := genuineURL(id)
 	cases := []struct {
 		name, body string
@@ -206,7 +206,7 @@ func TestReceiverRefusesHostileBodies(t *testing.T) {
 			t.Errorf("%s: HTTP %d, want 404", name, r.code)
 		}
 	}
-	if n, _ := signals(t, ctx, id); n != n0 {
+	if n, _ := webhooks(t, ctx, id); n != n0 {
 		t.Fatalf("hostile bodies signalled the workflow (%d → %d)", n0, n)
 	}
 	assertUnchanged(t, id, before, take(t, ctx, id, charge))

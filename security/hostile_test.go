@@ -249,7 +249,7 @@ func TestStarterRefusesHostileOperationsOnAHold(t *testing.T) {
 		}
 	})
 	t.Run("3ds_complete naming another charge", func(t *testing.T) {
-		_, last := signals(t, ctx, id)
+		_, last := webhooks(t, ctx, id)
 		if err := st().Report3DSComplete(ctx, id, "00000000-0000-4000-8000-00000000dead"); err != nil {
 			t.Fatal(err) // a signal is accepted; the workflow ignores it (not its charge)
 		}

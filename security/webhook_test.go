@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 
+	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/webhook"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -147,12 +149,14 @@ func genuineURL(id string) string {
 	return webhook.URL(env.proj.ReceiverURL(), []byte(env.secrets[stack.EnvWebhookRouteSecret]), workflows.WorkflowID(id))
 }
 
-// signals counts charge_changed signals in the booking's history and returns
-// the last event id.
-func signals(t *testing.T, ctx context.Context, id string) (n int, lastEvent int64) {
+// webhooks counts the webhooks the booking's workflow took, charge_changed
+// updates it accepted and charge_changed signals (the receiver's fallback),
+// and returns the last event id. A webhook the workflow rejected as nothing
+// new leaves no event.
+func webhooks(t *testing.T, ctx context.Context, id string) (n int, lastEvent int64) {
 	t.Helper()
 	for _, ev := range history(t, ctx, id) {
-		if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a != nil && a.GetSignalName() == workflows.SignalChargeChanged {
+		if isWebhook(ev) {
 			n++
 		}
 		lastEvent = ev.GetEventId()
@@ -160,41 +164,81 @@ func signals(t *testing.T, ctx context.Context, id string) (n int, lastEvent int
 	return n, lastEvent
 }
 
-// awaitSignalHandled waits until the workflow has taken the first
-// charge_changed signal after event `after` and finished what it does about
-// it: with reread, the GetCharge activity it scheduled has completed and a
-// workflow task has run on its result; without, a workflow task has run
-// after the signal.
-func awaitSignalHandled(t *testing.T, ctx context.Context, id string, after int64, reread bool) {
+func isWebhook(ev *historypb.HistoryEvent) bool {
+	if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a != nil {
+		return a.GetSignalName() == workflows.SignalChargeChanged
+	}
+	if a := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil {
+		return a.GetAcceptedRequest().GetInput().GetName() == workflows.UpdateChargeChanged
+	}
+	return false
+}
+
+// localActivityType is the activity a local-activity marker recorded ("" for
+// other events); the marker's data is encrypted like every payload.
+func localActivityType(t *testing.T, ev *historypb.HistoryEvent) string {
+	t.Helper()
+	m := ev.GetMarkerRecordedEventAttributes()
+	if m.GetMarkerName() != "LocalActivity" {
+		return ""
+	}
+	plain, err := codec.New(env.ring).Decode(m.GetDetails()["data"].GetPayloads())
+	if err != nil || len(plain) == 0 {
+		t.Fatalf("local activity marker %d: %v", ev.GetEventId(), err)
+	}
+	var data struct{ ActivityType string }
+	if err := json.Unmarshal(plain[0].GetData(), &data); err != nil {
+		t.Fatalf("local activity marker %d: %v", ev.GetEventId(), err)
+	}
+	return data.ActivityType
+}
+
+// awaitWebhookHandled waits until the workflow has finished what it does
+// about the first webhook it took after event `after`: with reread, a read
+// of the charge (a local activity, or the regular activity it falls back to)
+// has completed and a workflow task has run on its result; without, a
+// workflow task has run after the webhook. The receiver answers only once the
+// workflow accepted or rejected the update (or Temporal stored the fallback
+// signal), so without reread, no webhook event after `after` means the
+// workflow rejected it as nothing new: nothing to wait for.
+func awaitWebhookHandled(t *testing.T, ctx context.Context, id string, after int64, reread bool) {
 	t.Helper()
 	for {
-		var signalAt, scheduledAt, completedAt, doneAt int64
+		var hookAt, scheduledAt, readAt, doneAt int64
 		for _, ev := range history(t, ctx, id) {
 			n := ev.GetEventId()
 			switch {
 			case n <= after:
-			case signalAt == 0:
-				if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a != nil && a.GetSignalName() == workflows.SignalChargeChanged {
-					signalAt = n
+			case hookAt == 0:
+				if isWebhook(ev) {
+					hookAt = n
+					if ev.GetWorkflowExecutionUpdateAcceptedEventAttributes() != nil {
+						doneAt = n // written by the workflow task that took it
+					}
 				}
-			case reread && scheduledAt == 0:
+			case reread && readAt == 0:
+				if localActivityType(t, ev) == workflows.ActivityGetCharge && ev.GetMarkerRecordedEventAttributes().GetFailure() == nil {
+					readAt, doneAt = n, n // recorded by the task that took its result
+				}
 				if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == workflows.ActivityGetCharge {
 					scheduledAt = n
 				}
-			case reread && completedAt == 0:
-				if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil && a.GetScheduledEventId() == scheduledAt {
-					completedAt = n
+				if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil && scheduledAt > 0 && a.GetScheduledEventId() == scheduledAt {
+					readAt = n
 				}
-			case doneAt == 0 && ev.GetEventType() == enums.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+			case ev.GetEventType() == enums.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && (doneAt == 0 || doneAt < readAt):
 				doneAt = n
 			}
 		}
-		if signalAt > 0 && doneAt > 0 && (!reread || completedAt > 0) {
+		if hookAt == 0 && !reread {
+			return
+		}
+		if hookAt > 0 && doneAt > 0 && (!reread || (readAt > 0 && doneAt >= readAt)) {
 			return
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("%s: the signal after event %d was not handled (signal %d, read %d→%d, task %d)", id, after, signalAt, scheduledAt, completedAt, doneAt)
+			t.Fatalf("%s: the webhook after event %d was not handled (webhook %d, read %d, task %d)", id, after, hookAt, readAt, doneAt)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -204,7 +248,7 @@ func TestWebhookWithoutTokenChangesNothing(t *testing.T) {
 	ctx := testCtx(t)
 	id, charge := pending3DS(t, ctx, "hook-notoken")
 	before := take(t, ctx, id, charge)
-	n0, _ := signals(t, ctx, id)
+	n0, _ := webhooks(t, ctx, id)
 	body := chargeWebhook(charge, "authorized")
 	base := env.proj.ReceiverURL() + webhook.PathPrefix + workflows.WorkflowID(id)
 	for _, target := range []string{base, base + "?token=", base + "?token"} {
@@ -214,7 +258,7 @@ func TestWebhookWithoutTokenChangesNothing(t *testing.T) {
 			}
 		}
 	}
-	if n, _ := signals(t, ctx, id); n != n0 {
+	if n, _ := webhooks(t, ctx, id); n != n0 {
 		t.Fatalf("refused webhooks signalled the workflow (%d → %d signals)", n0, n)
 	}
 	assertUnchanged(t, id, before, take(t, ctx, id, charge))
@@ -224,7 +268,7 @@ func TestWebhookWithWrongTokenChangesNothing(t *testing.T) {
 	ctx := testCtx(t)
 	id, charge := pending3DS(t, ctx, "hook-wrongtoken")
 	before := take(t, ctx, id, charge)
-	n0, _ := signals(t, ctx, id)
+	n0, _ := webhooks(t, ctx, id)
 	body := chargeWebhook(charge, "authorized")
 	wf := workflows.WorkflowID(id)
 	genuine := webhook.Token([]byte(env.secrets[stack.EnvWebhookRouteSecret]), wf)
@@ -241,7 +285,7 @@ func TestWebhookWithWrongTokenChangesNothing(t *testing.T) {
 			t.Errorf("%s: HTTP %d, want 401", name, code)
 		}
 	}
-	if n, _ := signals(t, ctx, id); n != n0 {
+	if n, _ := webhooks(t, ctx, id); n != n0 {
 		t.Fatalf("refused webhooks signalled the workflow (%d → %d signals)", n0, n)
 	}
 	assertUnchanged(t, id, before, take(t, ctx, id, charge))
@@ -256,27 +300,27 @@ func TestWebhookWithAnotherBookingsTokenChangesNothing(t *testing.T) {
 	own, ownCharge := authorizedHold(t, ctx, "hook-own")
 	victimBefore := take(t, ctx, victim, victimCharge)
 	ownBefore := take(t, ctx, own, ownCharge)
-	nVictim, _ := signals(t, ctx, victim)
+	nVictim, _ := webhooks(t, ctx, victim)
 
 	ownToken := webhook.Token([]byte(env.secrets[stack.EnvWebhookRouteSecret]), workflows.WorkflowID(own))
 	misrouted := env.proj.ReceiverURL() + webhook.PathPrefix + workflows.WorkflowID(victim) + "?token=" + ownToken
 	if code := postHook(t, misrouted, chargeWebhook(victimCharge, "authorized"), time.Now()); code != http.StatusUnauthorized {
 		t.Errorf("another booking's token: HTTP %d, want 401", code)
 	}
-	if n, _ := signals(t, ctx, victim); n != nVictim {
+	if n, _ := webhooks(t, ctx, victim); n != nVictim {
 		t.Fatalf("the victim's workflow was signalled (%d → %d)", nVictim, n)
 	}
 
 	// Through its own genuine route, naming the victim's charge: the own
 	// workflow takes the signal and ignores it (not its charge).
-	_, last := signals(t, ctx, own)
+	_, last := webhooks(t, ctx, own)
 	if code := postHook(t, genuineURL(own), chargeWebhook(victimCharge, "confirmed"), time.Now()); code != http.StatusOK {
 		t.Fatalf("own route: HTTP %d, want 200 (accepted as a trigger)", code)
 	}
-	awaitSignalHandled(t, ctx, own, last, false)
+	awaitWebhookHandled(t, ctx, own, last, false)
 	assertUnchanged(t, own, ownBefore, take(t, ctx, own, ownCharge))
 	assertUnchanged(t, victim, victimBefore, take(t, ctx, victim, victimCharge))
-	if n, _ := signals(t, ctx, victim); n != nVictim {
+	if n, _ := webhooks(t, ctx, victim); n != nVictim {
 		t.Fatalf("the victim's workflow was signalled (%d → %d)", nVictim, n)
 	}
 }
@@ -288,11 +332,11 @@ func TestReplayedAuthorizedWebhookForPending3DSChargeChangesNothing(t *testing.T
 	ctx := testCtx(t)
 	id, charge := pending3DS(t, ctx, "hook-replay-pending")
 	before := take(t, ctx, id, charge)
-	_, last := signals(t, ctx, id)
+	_, last := webhooks(t, ctx, id)
 	if code := postHook(t, genuineURL(id), chargeWebhook(charge, "authorized"), time.Now()); code != http.StatusOK {
 		t.Fatalf("HTTP %d, want 200 (a trigger to re-read)", code)
 	}
-	awaitSignalHandled(t, ctx, id, last, true)
+	awaitWebhookHandled(t, ctx, id, last, true)
 	after := take(t, ctx, id, charge)
 	assertUnchanged(t, id, before, after)
 	if after.Status != workflows.StatusAwaiting3DS || after.LedgerStatus != "pending" {
@@ -312,11 +356,11 @@ func TestForgedConfirmedWebhookForPending3DSChargeChangesNothing(t *testing.T) {
 	ctx := testCtx(t)
 	id, charge := pending3DS(t, ctx, "hook-forged-confirmed")
 	before := take(t, ctx, id, charge)
-	_, last := signals(t, ctx, id)
+	_, last := webhooks(t, ctx, id)
 	if code := postHook(t, genuineURL(id), chargeWebhook(charge, "confirmed"), time.Now()); code != http.StatusOK {
 		t.Fatalf("HTTP %d, want 200 (a trigger to re-read)", code)
 	}
-	awaitSignalHandled(t, ctx, id, last, true)
+	awaitWebhookHandled(t, ctx, id, last, true)
 	after := take(t, ctx, id, charge)
 	assertUnchanged(t, id, before, after)
 	if after.Captured != 0 || after.LedgerCaptured != 0 || after.Status != workflows.StatusAwaiting3DS {
@@ -331,11 +375,11 @@ func TestReplayedPaidWebhookForAuthorizedHoldCapturesNothing(t *testing.T) {
 	id, charge := authorizedHold(t, ctx, "hook-replay-paid")
 	before := take(t, ctx, id, charge)
 	for _, status := range []string{"paid", "confirmed"} {
-		_, last := signals(t, ctx, id)
+		_, last := webhooks(t, ctx, id)
 		if code := postHook(t, genuineURL(id), chargeWebhook(charge, status), time.Now()); code != http.StatusOK {
 			t.Fatalf("%s: HTTP %d, want 200", status, code)
 		}
-		awaitSignalHandled(t, ctx, id, last, true)
+		awaitWebhookHandled(t, ctx, id, last, true)
 		assertUnchanged(t, id, before, take(t, ctx, id, charge))
 	}
 	// The hold is intact: the booking system can still release all of it.
@@ -381,7 +425,7 @@ func TestReplayedWebhookWithStaleSignatureIsRefused(t *testing.T) {
 	ctx := testCtx(t)
 	id, charge := pending3DS(t, ctx, "hook-stale")
 	before := take(t, ctx, id, charge)
-	n0, _ := signals(t, ctx, id)
+	n0, _ := webhooks(t, ctx, id)
 	body := chargeWebhook(charge, "authorized")
 	for _, at := range []time.Time{time.Now().Add(-10 * time.Minute), time.Now().Add(10 * time.Minute)} {
 		if code := postHook(t, genuineURL(id), body, at); code != http.StatusUnauthorized {
@@ -394,7 +438,7 @@ func TestReplayedWebhookWithStaleSignatureIsRefused(t *testing.T) {
 	if r := httpDo(t, http.MethodPost, genuineURL(id), []byte(body), map[string]string{webhook.HeaderTimestamp: ts, webhook.HeaderSignature: sig}); r.code != http.StatusUnauthorized {
 		t.Errorf("signature of another body: HTTP %d, want 401", r.code)
 	}
-	if n, _ := signals(t, ctx, id); n != n0 {
+	if n, _ := webhooks(t, ctx, id); n != n0 {
 		t.Fatalf("refused webhooks signalled the workflow (%d → %d)", n0, n)
 	}
 	assertUnchanged(t, id, before, take(t, ctx, id, charge))
@@ -409,11 +453,11 @@ func TestForgedWebhookDuringAnA55OutageIsNotReportedAsA55sWord(t *testing.T) {
 	before := take(t, ctx, id, charge)
 	setFaults(t, `{"get":{"error_rate":1,"error_statuses":[500]}}`)
 	t.Cleanup(func() { setFaults(t, "") })
-	_, last := signals(t, ctx, id)
+	_, last := webhooks(t, ctx, id)
 	if code := postHook(t, genuineURL(id), chargeWebhook(charge, "confirmed"), time.Now()); code != http.StatusOK {
 		t.Fatalf("HTTP %d, want 200", code)
 	}
-	awaitSignalHandled(t, ctx, id, last, false) // the read is now failing and retrying
+	awaitWebhookHandled(t, ctx, id, last, false) // the read is now failing and retrying
 	during, err := st().Status(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -423,7 +467,7 @@ func TestForgedWebhookDuringAnA55OutageIsNotReportedAsA55sWord(t *testing.T) {
 			during.Status, during.LastA55Status, before.LastA55Status)
 	}
 	setFaults(t, "")
-	awaitSignalHandled(t, ctx, id, last, true)
+	awaitWebhookHandled(t, ctx, id, last, true)
 	assertUnchanged(t, id, before, take(t, ctx, id, charge))
 }
 

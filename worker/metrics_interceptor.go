@@ -45,6 +45,11 @@ func (i *paymentMetricsInbound) ExecuteUpdate(ctx workflow.Context, in *intercep
 }
 
 func (i *paymentMetricsInbound) ExecuteWorkflow(ctx workflow.Context, in *interceptor.ExecuteWorkflowInput) (any, error) {
+	// The starter sets PaymentStatus=authorizing at start, and the workflow
+	// does not upsert it again: start from there.
+	if s, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(workflows.PaymentStatusKey); ok {
+		i.status = workflows.Status(s)
+	}
 	out, err := i.Next.ExecuteWorkflow(ctx, in)
 	h := workflow.GetMetricsHandler(ctx)
 	if res, ok := out.(workflows.BookingPaymentResult); ok && err == nil {

@@ -74,9 +74,12 @@ const (
 
 	// A lean run tries an A55 call as a local activity first, within these
 	// bounds, then goes on as a regular activity (see callA55).
+	// The bounds are short because a local activity holds its workflow task
+	// open (queries and updates wait, up to a heartbeat of the task): A55
+	// answers in well under a second when it is healthy.
 	localAttempts        = 3
-	localStartToClose    = 30 * time.Second // the A55 client's own timeout
-	localScheduleToClose = 45 * time.Second
+	localStartToClose    = 10 * time.Second
+	localScheduleToClose = 15 * time.Second
 )
 
 // allowed lists every legal transition; anything else is ignored and logged,

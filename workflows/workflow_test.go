@@ -773,8 +773,8 @@ func TestRetryBudgets(t *testing.T) {
 		budgets[a.name] = a.scheduleToClose
 	}
 	r.mu.Unlock()
-	if budgets[activities.AuthorizeName] != 45*time.Second {
-		t.Errorf("authorize budget %s, want the local attempts' 45 s", budgets[activities.AuthorizeName])
+	if budgets[activities.AuthorizeName] != 15*time.Second {
+		t.Errorf("authorize budget %s, want the local attempts' 15 s", budgets[activities.AuthorizeName])
 	}
 	if budgets[activities.CaptureName] != 23*time.Hour {
 		t.Errorf("capture budget %s, want the 23 h left of the hold", budgets[activities.CaptureName])
