@@ -20,14 +20,17 @@ import (
 
 // benchEnv is the running stack.
 type benchEnv struct {
-	root, tmp   string
-	proj        *stack.Project
-	server      *stack.Process
-	worker      *stack.Process // ours; nil when no phase needs it
-	floorWorker *stack.Process
-	ours        client.Client // with the project's payload codec, as a booking system has
-	plain       client.Client // default converter, for the floors
-	machine     machineInfo
+	root, tmp string
+	proj      *stack.Project
+	server    *stack.Process
+	worker    *stack.Process // ours; nil when no phase needs it
+	// The A55 sandbox and the webhook receiver (ours only): they share the
+	// machine's cores with the server, so their CPU is reported too.
+	sandbox, receiver *stack.Process
+	floorWorker       *stack.Process
+	ours              client.Client // with the project's payload codec, as a booking system has
+	plain             client.Client // default converter, for the floors
+	machine           machineInfo
 }
 
 type machineInfo struct {
@@ -116,10 +119,10 @@ func startEnv(ctx context.Context, o options) (*benchEnv, error) {
 		return env, err
 	}
 	if needsOurs(o) {
-		if _, err := env.proj.StartSandbox(ctx); err != nil {
+		if env.sandbox, err = env.proj.StartSandbox(ctx); err != nil {
 			return env, err
 		}
-		if _, err := env.proj.StartReceiver(ctx); err != nil {
+		if env.receiver, err = env.proj.StartReceiver(ctx); err != nil {
 			return env, err
 		}
 		if env.worker, err = env.proj.StartWorker(ctx); err != nil {

@@ -136,12 +136,16 @@ func renderThroughput(r *throughputRun) string {
 
 	fmt.Fprintln(&b, "Resources during each workload (CPU from /proc/<pid>/stat utime+stime, memory from /proc/<pid>/status):")
 	fmt.Fprintln(&b)
-	fmt.Fprintln(&b, "| Workload | Worker CPU per booking | Worker peak RSS in the phase | Worker VmHWM at the end | Dev server CPU per booking | Bench clients CPU per booking |")
-	fmt.Fprintln(&b, "|---|---|---|---|---|---|")
+	fmt.Fprintln(&b, "| Workload | Worker CPU per booking | Worker peak RSS in the phase | Worker VmHWM at the end | Dev server CPU per booking | Bench clients CPU per booking | A55 sandbox / receiver CPU per booking |")
+	fmt.Fprintln(&b, "|---|---|---|---|---|---|---|")
 	for _, p := range r.phases {
 		n := p.ok()
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", phaseTitle(p.Name), perBooking(p.Worker.CPU, n), mib(p.Worker.PeakRSS),
-			mib(p.Worker.HWM), perBooking(p.Server.CPU, n), perBooking(p.Bench.CPU, n))
+		others := "—"
+		if p.Name == phaseOurs {
+			others = perBooking(p.Sandbox.CPU, n) + " / " + perBooking(p.Receiver.CPU, n)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", phaseTitle(p.Name), perBooking(p.Worker.CPU, n), mib(p.Worker.PeakRSS),
+			mib(p.Worker.HWM), perBooking(p.Server.CPU, n), perBooking(p.Bench.CPU, n), others)
 	}
 	fmt.Fprintln(&b)
 	for _, p := range r.phases {

@@ -25,6 +25,8 @@ type phaseResult struct {
 	Worker  ProcUsage // the worker that served this workload
 	Server  ProcUsage // the dev server
 	Bench   ProcUsage // this process: the booking system's clients
+	// Sandbox and Receiver: ours only (the floors use neither).
+	Sandbox, Receiver ProcUsage
 	// A55Conns: distinct TCP connections to the sandbox during the phase
 	// (the worker's A55 client, plus the bench's challenge-page visits).
 	A55Conns int
@@ -70,12 +72,13 @@ func runThroughput(ctx context.Context, env *benchEnv, o options) (*throughputRu
 		}
 		for _, name := range o.phases {
 			var book booker
-			workerPid := 0
+			workerPid, others := 0, []int{}
 			prefix := fmt.Sprintf("%s-%s-r%d", name, nonce, round)
 			switch name {
 			case phaseOurs:
 				book = newOurs(env.ours, env.proj.SandboxURL(), prefix, o.c, o.pollEvery).book
 				workerPid = env.worker.Pid()
+				others = []int{env.sandbox.Pid(), env.receiver.Pid()}
 			case phaseFloor, phaseFloorLocal:
 				wt := FloorWorkflow
 				if name == phaseFloorLocal {
@@ -89,7 +92,7 @@ func runThroughput(ctx context.Context, env *benchEnv, o options) (*throughputRu
 			if name == phaseOurs {
 				cw = watchConns(portNumber(env.proj.Addrs.Sandbox))
 			}
-			p, err := runPhase(ctx, name, n, o.c, book, workerPid, env.server.Pid())
+			p, err := runPhase(ctx, name, n, o.c, book, workerPid, env.server.Pid(), others...)
 			if cw != nil {
 				conns := cw.stop()
 				if p != nil {
@@ -129,17 +132,22 @@ func (p *phaseResult) merge(q *phaseResult) {
 	p.Samples = append(p.Samples, q.Samples...)
 	p.A55Conns += q.A55Conns
 	p.Wall += q.Wall
-	for _, u := range []struct{ to, from *ProcUsage }{{&p.Worker, &q.Worker}, {&p.Server, &q.Server}, {&p.Bench, &q.Bench}} {
+	for _, u := range []struct{ to, from *ProcUsage }{{&p.Worker, &q.Worker}, {&p.Server, &q.Server}, {&p.Bench, &q.Bench},
+		{&p.Sandbox, &q.Sandbox}, {&p.Receiver, &q.Receiver}} {
 		u.to.CPU += u.from.CPU
 		u.to.PeakRSS = max(u.to.PeakRSS, u.from.PeakRSS)
 		u.to.HWM, u.to.RSS = u.from.HWM, u.from.RSS
 	}
 }
 
-// runPhase runs the bookings while watching the worker, the dev server and
-// this process.
-func runPhase(ctx context.Context, name string, n, c int, book booker, workerPid, serverPid int) (*phaseResult, error) {
+// runPhase runs the bookings while watching the worker, the dev server, this
+// process and, for ours, the sandbox and the receiver (others).
+func runPhase(ctx context.Context, name string, n, c int, book booker, workerPid, serverPid int, others ...int) (*phaseResult, error) {
 	ww, sw, bw := watchProc(workerPid), watchProc(serverPid), watchProc(os.Getpid())
+	var ow []*procWatch
+	for _, pid := range others {
+		ow = append(ow, watchProc(pid))
+	}
 	step := max(n/10, 1)
 	samples, wall := runBookings(ctx, n, c, book, func(done int) {
 		if done%step == 0 {
@@ -147,6 +155,9 @@ func runPhase(ctx context.Context, name string, n, c int, book booker, workerPid
 		}
 	})
 	p := &phaseResult{Name: name, Samples: samples, Wall: wall, Worker: ww.stop(), Server: sw.stop(), Bench: bw.stop()}
+	if len(ow) == 2 {
+		p.Sandbox, p.Receiver = ow[0].stop(), ow[1].stop()
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
