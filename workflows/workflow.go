@@ -34,11 +34,11 @@ const (
 // Workflow versions (workflow.GetVersion). Histories recorded before a
 // change replay its DefaultVersion branch; see testdata/.
 const (
-	// changeLeanHistory: the create-charge call and reads of the charge run as
-	// local activities, search attributes go out as one command per status
-	// change (none for the transient capturing, none already set at start),
-	// and a capture or cancel does not cancel the deadline timer (the
-	// workflow's completion drops it). BENCHMARKS.md counts what each saves.
+	// changeLeanHistory: A55 calls run as local activities first (callA55),
+	// search attributes go out as one command per status change (none for
+	// the transient capturing, none already set at start), and a capture or
+	// cancel does not cancel the deadline timer (the workflow's completion
+	// drops it). BENCHMARKS.md counts what each saves.
 	changeLeanHistory  = "lean-history"
 	leanHistoryVersion = workflow.Version(1)
 )
@@ -720,9 +720,8 @@ func (p *payment) capture(ctx workflow.Context, amount money.Amount, by string) 
 	p.busy = true
 	defer func() { p.busy = false }()
 	p.transition(ctx, StatusCapturing, "capture "+amount.Display()+" ("+by+")")
-	actx := p.activityContext(ctx, "capture "+amount.Display(), p.moneyBudget(ctx))
 	var res OperationResult
-	err := workflow.ExecuteActivity(actx, ActivityCapture, CaptureInput{
+	err := p.callA55(ctx, ActivityCapture, "capture "+amount.Display(), p.moneyBudget(ctx), CaptureInput{
 		IdempotencyKey: p.wfID + "/capture",
 		WalletUUID:     p.in.WalletUUID,
 		ChargeUUID:     p.st.ChargeUUID,
@@ -792,9 +791,8 @@ func (p *payment) release(ctx workflow.Context, why, a55Reason string) (CancelRe
 }
 
 func (p *payment) cancelActivity(ctx workflow.Context, reason string, budget time.Duration) (OperationResult, error) {
-	actx := p.activityContext(ctx, "release the hold of "+p.in.Amount.Display(), budget)
 	var res OperationResult
-	err := workflow.ExecuteActivity(actx, ActivityCancel, CancelInput{
+	err := p.callA55(ctx, ActivityCancel, "release the hold of "+p.in.Amount.Display(), budget, CancelInput{
 		IdempotencyKey: p.wfID + "/cancel",
 		WalletUUID:     p.in.WalletUUID,
 		ChargeUUID:     p.st.ChargeUUID,
@@ -858,8 +856,9 @@ func (p *payment) activityContext(ctx workflow.Context, summary string, budget t
 	})
 }
 
-// callA55 runs an A55 call that is safe to repeat (the create call's
-// Idempotency-Key, a read) within budget. A lean run tries it as a local
+// callA55 runs an A55 call that is safe to repeat (every call but a read
+// carries its operation's Idempotency-Key, and the activities read the charge
+// before acting again after an ambiguous failure) within budget. A lean run tries it as a local
 // activity first: when A55 answers, as it nearly always does, that costs one
 // marker event instead of three events and a workflow task, and the input
 // (the card, for the create call) is not recorded. When A55 has not answered
