@@ -57,7 +57,7 @@ clean-dev:
 
 # make bench: throughput, latency and Temporal cost per booking beside a
 # bare-Temporal floor, on a fresh dev server; results go into BENCHMARKS.md.
-# BENCH_FLAGS="-n 20" for a quick look; BENCH_FLAGS="-mode hold -m 2000" for
+# BENCH_FLAGS="-n 20" for a quick look; BENCH_FLAGS="-mode hold -m 10000" for
 # the hold-and-restart test; `go run ./bench -h` lists every flag.
 BENCH_FLAGS ?=
 .PHONY: bench

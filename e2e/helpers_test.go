@@ -9,6 +9,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/a55sandbox"
@@ -113,26 +114,24 @@ func ledgerCharge(t *testing.T, ctx context.Context, id, chargeUUID string) a55s
 // (the receiver's fallback). A webhook the workflow rejected as nothing new
 // leaves no event.
 func webhooksTaken(t *testing.T, ctx context.Context, id string) int {
-	t.Helper()
-	it := env.client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	n := 0
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			t.Fatalf("history of %s: %v", id, err)
+	return countEvents(t, ctx, id, func(ev *historypb.HistoryEvent) bool {
+		if a := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil {
+			return a.GetAcceptedRequest().GetInput().GetName() == workflows.UpdateChargeChanged
 		}
-		if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a != nil && a.GetSignalName() == workflows.SignalChargeChanged {
-			n++
-		}
-		if a := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil && a.GetAcceptedRequest().GetInput().GetName() == workflows.UpdateChargeChanged {
-			n++
-		}
-	}
-	return n
+		return ev.GetWorkflowExecutionSignaledEventAttributes().GetSignalName() == workflows.SignalChargeChanged
+	})
 }
 
 // signalsReceived counts the signals of a name in the booking's history.
 func signalsReceived(t *testing.T, ctx context.Context, id, name string) int {
+	return countEvents(t, ctx, id, func(ev *historypb.HistoryEvent) bool {
+		a := ev.GetWorkflowExecutionSignaledEventAttributes()
+		return a != nil && a.GetSignalName() == name
+	})
+}
+
+// countEvents counts the events of the booking's history that match.
+func countEvents(t *testing.T, ctx context.Context, id string, match func(*historypb.HistoryEvent) bool) int {
 	t.Helper()
 	it := env.client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	n := 0
@@ -141,7 +140,7 @@ func signalsReceived(t *testing.T, ctx context.Context, id, name string) int {
 		if err != nil {
 			t.Fatalf("history of %s: %v", id, err)
 		}
-		if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a != nil && a.GetSignalName() == name {
+		if match(ev) {
 			n++
 		}
 	}
