@@ -73,10 +73,10 @@ const (
 	minMoneyBudget = 5 * time.Minute
 
 	// A lean run tries an A55 call as a local activity first, within these
-	// bounds, then goes on as a regular activity (see callA55).
-	// The bounds are short because a local activity holds its workflow task
-	// open (queries and updates wait, up to a heartbeat of the task): A55
-	// answers in well under a second when it is healthy.
+	// bounds, then goes on as a regular activity (see callA55). They are
+	// short because a local activity holds its workflow task open (queries
+	// and updates wait, up to a heartbeat of the task), and a healthy A55
+	// answers in well under a second.
 	localAttempts        = 3
 	localStartToClose    = 10 * time.Second
 	localScheduleToClose = 15 * time.Second
@@ -858,10 +858,10 @@ func (p *payment) activityContext(ctx workflow.Context, summary string, budget t
 
 // callA55 runs an A55 call that is safe to repeat (every call but a read
 // carries its operation's Idempotency-Key, and the activities read the charge
-// before acting again after an ambiguous failure) within budget. A lean run tries it as a local
-// activity first: when A55 answers, as it nearly always does, that costs one
-// marker event instead of three events and a workflow task, and the input
-// (the card, for the create call) is not recorded. When A55 has not answered
+// before acting again after an ambiguous failure) within budget. A lean run
+// tries it as a local activity first: when A55 answers, as it nearly always
+// does, that costs one marker event instead of three events and a workflow
+// task, and the input (the card, for the create call) is not recorded. When A55 has not answered
 // after localAttempts tries it goes on as a regular activity for the rest of
 // the budget: long retries then wait in the server, visible as a pending
 // activity, instead of holding a workflow task open.
