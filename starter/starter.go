@@ -198,15 +198,6 @@ func (s *Starter) Capture(ctx context.Context, bookingID string, amount *money.A
 		}
 	}
 	err := s.update(ctx, bookingID, "capture", CaptureUpdateID(amount), workflows.UpdateCapture, workflows.CaptureRequest{Amount: amount}, &res)
-	if isFinishedAfterAbort(err) {
-		// The capture ran in the task the server aborted, and the workflow
-		// then learnt of it from A55 and ended: its result has the outcome.
-		final, rerr := s.Result(ctx, bookingID)
-		if rerr == nil && final.Status == workflows.StatusCaptured && (amount == nil || final.Captured == *amount) {
-			released, _ := final.Authorized.Sub(final.Captured)
-			return workflows.CaptureResult{ChargeUUID: final.ChargeUUID, Captured: final.Captured, Released: released, Status: final.Status}, nil
-		}
-	}
 	return res, err
 }
 
@@ -214,12 +205,6 @@ func (s *Starter) Capture(ctx context.Context, bookingID string, amount *money.A
 func (s *Starter) Cancel(ctx context.Context, bookingID, reason string) (workflows.CancelResult, error) {
 	var res workflows.CancelResult
 	err := s.update(ctx, bookingID, "cancel", UpdateIDCancel, workflows.UpdateCancel, workflows.CancelRequest{Reason: reason}, &res)
-	if isFinishedAfterAbort(err) {
-		final, rerr := s.Result(ctx, bookingID)
-		if rerr == nil && (final.Status == workflows.StatusVoided || final.Status == workflows.StatusDeclined) {
-			return workflows.CancelResult{ChargeUUID: final.ChargeUUID, Status: final.Status}, nil
-		}
-	}
 	return res, err
 }
 
@@ -283,52 +268,20 @@ func (s *Starter) update(ctx context.Context, bookingID, op, updateID, name stri
 	if err := workflows.ValidateBookingID(bookingID); err != nil {
 		return &RejectedError{Operation: op, BookingID: bookingID, Reason: err.Error(), Type: "InvalidInput", Err: err}
 	}
-	send := func() error {
-		handle, err := s.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID:   workflows.WorkflowID(bookingID),
-			UpdateID:     updateID,
-			UpdateName:   name,
-			Args:         []any{arg},
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		})
-		if err == nil {
-			err = handle.Get(ctx, result)
-		}
-		return err
-	}
-	err := send()
-	// The server aborts an update when the workflow task that took it fails
-	// (a signal or a timer arrived while that task, running the A55 call as
-	// a local activity, also ended the workflow). The workflow runs the task
-	// again; the same update id is the same operation (the A55 call reuses
-	// its Idempotency-Key), so send it again.
-	aborted := false
-	for retries := 0; isUpdateAborted(err) && retries < 3; retries++ {
-		aborted = true
-		err = send()
-	}
+	handle, err := s.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.WorkflowID(bookingID),
+		UpdateID:     updateID,
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
 	if err != nil {
-		err = classify(op, bookingID, err)
-		if aborted {
-			err = &abortedThenError{err}
-		}
-		return err
+		return classify(op, bookingID, err)
+	}
+	if err := handle.Get(ctx, result); err != nil {
+		return classify(op, bookingID, err)
 	}
 	return nil
-}
-
-// abortedThenError marks an update error that followed a server abort: the
-// operation may have run in the aborted task.
-type abortedThenError struct{ error }
-
-func (e *abortedThenError) Unwrap() error { return e.error }
-
-// isFinishedAfterAbort: the update was aborted, and when sent again the
-// booking had finished.
-func isFinishedAfterAbort(err error) bool {
-	var aborted *abortedThenError
-	var rej *RejectedError
-	return errors.As(err, &aborted) && errors.As(err, &rej) && rej.Type == "BookingFinished"
 }
 
 // classify turns SDK errors into ErrBookingNotFound, *RejectedError (the
