@@ -72,13 +72,13 @@ func runThroughput(ctx context.Context, env *benchEnv, o options) (*throughputRu
 		}
 		for _, name := range o.phases {
 			var book booker
-			workerPid, others := 0, []int{}
+			workerPid, sandboxPid, receiverPid := 0, 0, 0
 			prefix := fmt.Sprintf("%s-%s-r%d", name, nonce, round)
 			switch name {
 			case phaseOurs:
 				book = newOurs(env.ours, env.proj.SandboxURL(), prefix, o.c, o.pollEvery).book
 				workerPid = env.worker.Pid()
-				others = []int{env.sandbox.Pid(), env.receiver.Pid()}
+				sandboxPid, receiverPid = env.sandbox.Pid(), env.receiver.Pid()
 			case phaseFloor, phaseFloorLocal:
 				wt := FloorWorkflow
 				if name == phaseFloorLocal {
@@ -92,7 +92,7 @@ func runThroughput(ctx context.Context, env *benchEnv, o options) (*throughputRu
 			if name == phaseOurs {
 				cw = watchConns(portNumber(env.proj.Addrs.Sandbox))
 			}
-			p, err := runPhase(ctx, name, n, o.c, book, workerPid, env.server.Pid(), others...)
+			p, err := runPhase(ctx, name, n, o.c, book, workerPid, env.server.Pid(), sandboxPid, receiverPid)
 			if cw != nil {
 				conns := cw.stop()
 				if p != nil {
@@ -141,12 +141,12 @@ func (p *phaseResult) merge(q *phaseResult) {
 }
 
 // runPhase runs the bookings while watching the worker, the dev server, this
-// process and, for ours, the sandbox and the receiver (others).
-func runPhase(ctx context.Context, name string, n, c int, book booker, workerPid, serverPid int, others ...int) (*phaseResult, error) {
+// process and, for ours, the sandbox and the receiver (pid 0: not watched).
+func runPhase(ctx context.Context, name string, n, c int, book booker, workerPid, serverPid, sandboxPid, receiverPid int) (*phaseResult, error) {
 	ww, sw, bw := watchProc(workerPid), watchProc(serverPid), watchProc(os.Getpid())
-	var ow []*procWatch
-	for _, pid := range others {
-		ow = append(ow, watchProc(pid))
+	var aw, rw *procWatch
+	if sandboxPid != 0 {
+		aw, rw = watchProc(sandboxPid), watchProc(receiverPid)
 	}
 	step := max(n/10, 1)
 	samples, wall := runBookings(ctx, n, c, book, func(done int) {
@@ -155,8 +155,8 @@ func runPhase(ctx context.Context, name string, n, c int, book booker, workerPid
 		}
 	})
 	p := &phaseResult{Name: name, Samples: samples, Wall: wall, Worker: ww.stop(), Server: sw.stop(), Bench: bw.stop()}
-	if len(ow) == 2 {
-		p.Sandbox, p.Receiver = ow[0].stop(), ow[1].stop()
+	if aw != nil {
+		p.Sandbox, p.Receiver = aw.stop(), rw.stop()
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
