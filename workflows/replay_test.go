@@ -23,15 +23,18 @@ import (
 )
 
 // historyDirs are the recorded histories, one directory per workflow
-// version, and whether that version's histories carry the lean-history
-// version marker. Histories are never re-recorded over: a new version gets a
-// new directory, and every older one must keep replaying.
+// version, with whether that version's histories carry the lean-history
+// version marker and the revision their input names. Histories are never
+// re-recorded over: a new version gets a new directory, and every older one
+// must keep replaying.
 var historyDirs = []struct {
-	dir  string
-	lean bool
+	dir      string
+	lean     bool
+	revision int
 }{
-	{"v0", false},             // before workflow.GetVersion "lean-history"
-	{"v1-lean-history", true}, // current: RECORD_HISTORIES writes here
+	{"v0", false, 0},             // before workflow.GetVersion "lean-history"
+	{"v1-lean-history", true, 0}, // lean-history chosen by GetVersion
+	{"v2-revision-at-start", false, workflows.RevisionLean}, // current: RECORD_HISTORIES writes here
 }
 
 // TestReplayRecordedHistories replays the histories in testdata/ (recorded
@@ -52,6 +55,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 				if got := hasVersionMarker(t, file, "lean-history"); got != d.lean {
 					t.Fatalf("lean-history version marker present = %v, want %v for testdata/%s", got, d.lean, d.dir)
 				}
+				if got := inputRevision(t, file); got != d.revision {
+					t.Fatalf("input revision = %d, want %d for testdata/%s", got, d.revision, d.dir)
+				}
 				replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{})
 				if err != nil {
 					t.Fatal(err)
@@ -62,6 +68,46 @@ func TestReplayRecordedHistories(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestReplayStartedByNewerStarterOnOlderWorker replays the v1 histories with
+// the input a current starter sends (revision set). That is what a rollout
+// where the starter ships before the worker leaves: the older worker ignored
+// the field it did not know and recorded the version marker; today's code
+// skips GetVersion for such a booking and must still replay it.
+func TestReplayStartedByNewerStarterOnOlderWorker(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "v1-lean-history", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no v1 histories: %v", err)
+	}
+	dc := converter.GetDefaultDataConverter()
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			hist := readHistory(t, file)
+			started := hist.Events[0].GetWorkflowExecutionStartedEventAttributes()
+			var in map[string]any
+			if err := dc.FromPayloads(started.GetInput(), &in); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := in["revision"]; ok {
+				t.Fatal("a v1 history already names a revision")
+			}
+			in["revision"] = workflows.RevisionLean
+			payloads, err := dc.ToPayloads(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			started.Input = payloads
+			replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			replayer.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
+			if err := replayer.ReplayWorkflowHistory(quietLogger, hist); err != nil {
+				t.Fatalf("replay: %v", err)
+			}
+		})
 	}
 }
 
@@ -305,9 +351,22 @@ func writeHistory(ctx context.Context, t *testing.T, c client.Client, workflowID
 	t.Logf("wrote %s (%d events)", file, len(hist.Events))
 }
 
-// hasVersionMarker reports whether the history recorded workflow.GetVersion
-// for changeID.
-func hasVersionMarker(t *testing.T, file, changeID string) bool {
+// inputRevision is the Revision of the booking input the history started with.
+func inputRevision(t *testing.T, file string) int {
+	t.Helper()
+	hist := readHistory(t, file)
+	started := hist.Events[0].GetWorkflowExecutionStartedEventAttributes()
+	if started == nil {
+		t.Fatalf("%s does not start with WorkflowExecutionStarted", file)
+	}
+	var in workflows.BookingPaymentInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(started.GetInput(), &in); err != nil {
+		t.Fatalf("workflow input: %v", err)
+	}
+	return in.Revision
+}
+
+func readHistory(t *testing.T, file string) *historypb.History {
 	t.Helper()
 	raw, err := os.ReadFile(file)
 	if err != nil {
@@ -317,7 +376,14 @@ func hasVersionMarker(t *testing.T, file, changeID string) bool {
 	if err := protojson.Unmarshal(raw, &hist); err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range hist.Events {
+	return &hist
+}
+
+// hasVersionMarker reports whether the history recorded workflow.GetVersion
+// for changeID.
+func hasVersionMarker(t *testing.T, file, changeID string) bool {
+	t.Helper()
+	for _, e := range readHistory(t, file).Events {
 		m := e.GetMarkerRecordedEventAttributes()
 		if m.GetMarkerName() != "Version" {
 			continue

@@ -44,6 +44,20 @@ const (
 	leanHistoryVersion = workflow.Version(1)
 )
 
+// Revisions, in BookingPaymentInput.Revision: the code path chosen at start.
+// A path chosen in the input costs nothing more, as history keeps the input;
+// one chosen by workflow.GetVersion costs every booking a version marker and
+// a TemporalChangeVersion search attribute upsert (2 events, 1 billable
+// action, 1 visibility write). New paths get a new revision; GetVersion stays
+// for bookings started without one.
+const (
+	// RevisionLean takes changeLeanHistory's branch without asking
+	// GetVersion.
+	RevisionLean = 1
+	// CurrentRevision is what starter.Authorize sets.
+	CurrentRevision = RevisionLean
+)
+
 // Who captured, in BookingPaymentResult.CapturedBy.
 const (
 	CapturedByRequest  = "request"  // the booking system's capture update
@@ -414,7 +428,17 @@ func (p *payment) handleMoveCaptureTime(ctx workflow.Context, req MoveCaptureTim
 // ---- main flow ----
 
 func (p *payment) run(ctx workflow.Context) {
-	p.lean = workflow.GetVersion(ctx, changeLeanHistory, workflow.DefaultVersion, leanHistoryVersion) >= leanHistoryVersion
+	switch {
+	case p.in.Revision > CurrentRevision:
+		// Started by a newer starter: fail the task (the SDK retries it)
+		// until a worker that knows this revision takes the booking, as
+		// GetVersion does for a version it does not know.
+		panic(fmt.Sprintf("booking started for workflow revision %d; this worker knows up to %d", p.in.Revision, CurrentRevision))
+	case p.in.Revision >= RevisionLean:
+		p.lean = true
+	default:
+		p.lean = workflow.GetVersion(ctx, changeLeanHistory, workflow.DefaultVersion, leanHistoryVersion) >= leanHistoryVersion
+	}
 	if p.lean {
 		// Search attributes given at start (starter.StartOptions) cost no
 		// command: upsert only what the starter did not set.
