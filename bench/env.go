@@ -96,9 +96,10 @@ func startEnv(ctx context.Context, o options) (*benchEnv, error) {
 		Root: root, BinDir: filepath.Join(env.tmp, "bin"), StateDir: env.tmp, LogDir: filepath.Join(env.tmp, "logs"),
 		Addrs: addrs,
 		// No injected latency or faults; no request log (it is not what we measure).
-		SandboxArgs: append([]string{"-quiet"}, o.sandboxArgs...),
-		ExtraEnv:    map[string]map[string]string{stack.BinWorker: o.workerEnv},
-		Progress:    os.Stderr,
+		SandboxArgs:  append([]string{"-quiet"}, o.sandboxArgs...),
+		ServerConfig: o.serverConfig,
+		ExtraEnv:     map[string]map[string]string{stack.BinWorker: o.workerEnv},
+		Progress:     os.Stderr,
 	}
 	if needsOurs(o) {
 		if err := stack.Build(ctx, root, env.proj.BinDir, stack.MainPackages[stack.BinSandbox],

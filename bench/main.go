@@ -41,6 +41,8 @@ type options struct {
 	closeWait   time.Duration
 	sandboxArgs []string
 	workerBin   string
+	// serverConfig are dev server dynamic config values (KEY=VALUE).
+	serverConfig []string
 }
 
 type kvFlag map[string]string
@@ -66,7 +68,7 @@ func main() {
 	var phases string
 	var floorWorker bool
 	var temporalAddr, namespace string
-	var sandboxArgs listFlag
+	var sandboxArgs, serverConfig listFlag
 	flag.StringVar(&o.mode, "mode", "throughput", "throughput: bookings beside the floors; hold: hold -m authorizations, restart the worker, capture them all")
 	flag.IntVar(&o.n, "n", 1000, "bookings per workload (throughput mode); half of ours go through a 3DS challenge")
 	flag.IntVar(&o.c, "c", 20, "bookings in flight at once")
@@ -77,6 +79,7 @@ func main() {
 	flag.StringVar(&o.label, "label", "", "name of this run in the results file (default: the mode)")
 	flag.Var(kvFlag(o.workerEnv), "worker-env", "extra KEY=VALUE for the worker process (repeatable), e.g. to try tuning knobs")
 	flag.Var(&sandboxArgs, "sandbox-arg", "extra a55sandbox flag (repeatable), e.g. -sandbox-arg=-settlement-delay=-1s")
+	flag.Var(&serverConfig, "server-config", "extra dev server dynamic config KEY=VALUE (repeatable), e.g. -server-config system.forceSearchAttributesCacheRefreshOnRead=false")
 	flag.StringVar(&o.workerBin, "worker-bin", "", "use this worker binary instead of building ./worker (to measure a proposed change built from a copy of the tree)")
 	flag.BoolVar(&o.memoryDB, "memory-db", false, "run the dev server in memory instead of a fresh SQLite file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temp directory (logs, database) and print its path")
@@ -87,6 +90,7 @@ func main() {
 	flag.StringVar(&namespace, "namespace", "default", "internal: namespace for -floor-worker")
 	flag.Parse()
 	o.sandboxArgs = sandboxArgs
+	o.serverConfig = serverConfig
 
 	if floorWorker {
 		if err := runFloorWorker(temporalAddr, namespace); err != nil {

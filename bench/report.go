@@ -64,6 +64,9 @@ func renderThroughput(r *throughputRun) string {
 	if o.workerBin != "" {
 		fmt.Fprintf(&b, ", worker binary `%s`", o.workerBin)
 	}
+	if len(o.serverConfig) > 0 {
+		fmt.Fprintf(&b, ", dev server dynamic config `%s`", strings.Join(o.serverConfig, "`, `"))
+	}
 	fmt.Fprint(&b, ".\n\n")
 
 	var floorRate float64

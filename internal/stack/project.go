@@ -102,6 +102,8 @@ type Project struct {
 	BuildFlags []string
 	// SandboxArgs are extra a55sandbox flags (e.g. -hold-window 5s).
 	SandboxArgs []string
+	// ServerConfig are extra dev server dynamic config values (KEY=VALUE).
+	ServerConfig []string
 	// ExtraEnv adds or overrides variables per binary name.
 	ExtraEnv map[string]map[string]string
 	// Progress receives one line per step; nil = silent.
@@ -224,7 +226,7 @@ func (p *Project) StartDevServer(ctx context.Context, dbFile string) (*Process, 
 	d := DevServer{
 		Binary: filepath.Join(p.Root, "bin", "temporal"), Addr: p.Addrs.Temporal, UIPort: port,
 		DBFile: dbFile, Namespace: p.namespace(), SearchAttributes: workflows.SearchAttributeFlags, Log: log,
-		CodecEndpoint: p.CodecURL(),
+		CodecEndpoint: p.CodecURL(), DynamicConfig: p.ServerConfig,
 	}
 	p.progress("starting the Temporal dev server on %s (UI %s)", p.Addrs.Temporal, p.UIURL())
 	return d.Start(ctx, &p.group)

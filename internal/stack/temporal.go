@@ -21,6 +21,7 @@ type DevServer struct {
 	Namespace        string   // default "default"
 	SearchAttributes []string // Name=Type, e.g. workflows.SearchAttributeFlags
 	CodecEndpoint    string   // the UI's remote codec, e.g. http://127.0.0.1:8081; empty = none
+	DynamicConfig    []string // KEY=VALUE (VALUE in JSON), e.g. system.forceSearchAttributesCacheRefreshOnRead=false
 	LogLevel         string   // default "warn"
 	Log              io.Writer
 }
@@ -53,6 +54,9 @@ func (d DevServer) Args() ([]string, error) {
 	}
 	if d.CodecEndpoint != "" {
 		args = append(args, "--ui-codec-endpoint", d.CodecEndpoint)
+	}
+	for _, kv := range d.DynamicConfig {
+		args = append(args, "--dynamic-config-value", kv)
 	}
 	return args, nil
 }
