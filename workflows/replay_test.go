@@ -58,14 +58,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 				if got := inputRevision(t, file); got != d.revision {
 					t.Fatalf("input revision = %d, want %d for testdata/%s", got, d.revision, d.dir)
 				}
-				replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				replayer.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
-				if err := replayer.ReplayWorkflowHistoryFromJSONFile(quietLogger, file); err != nil {
-					t.Fatalf("replay: %v", err)
-				}
+				replay(t, readHistory(t, file))
 			})
 		}
 	}
@@ -99,14 +92,7 @@ func TestReplayStartedByNewerStarterOnOlderWorker(t *testing.T) {
 				t.Fatal(err)
 			}
 			started.Input = payloads
-			replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			replayer.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
-			if err := replayer.ReplayWorkflowHistory(quietLogger, hist); err != nil {
-				t.Fatalf("replay: %v", err)
-			}
+			replay(t, hist)
 		})
 	}
 }
@@ -364,6 +350,20 @@ func inputRevision(t *testing.T, file string) int {
 		t.Fatalf("workflow input: %v", err)
 	}
 	return in.Revision
+}
+
+// replay runs today's workflow code over hist; a change that would break a
+// running booking fails it.
+func replay(t *testing.T, hist *historypb.History) {
+	t.Helper()
+	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayer.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	if err := replayer.ReplayWorkflowHistory(quietLogger, hist); err != nil {
+		t.Fatalf("replay: %v", err)
+	}
 }
 
 func readHistory(t *testing.T, file string) *historypb.History {
