@@ -78,6 +78,15 @@ const (
 	MaxDeliveryTime = 25 * time.Second
 )
 
+// CheckDeliveryTime says why an update wait and a signal wait, one after the
+// other, do not fit in MaxDeliveryTime (nil when they do).
+func CheckDeliveryTime(update, signal time.Duration) error {
+	if update+signal > MaxDeliveryTime {
+		return fmt.Errorf("%s + %s must not exceed %s: A55 waits 30 s for an answer", update, signal, MaxDeliveryTime)
+	}
+	return nil
+}
+
 // Signature headers A55 sends when webhook signing is on.
 const (
 	HeaderSignature = "X-Webhook-Signature"
@@ -139,9 +148,10 @@ func NewReceiver(opts Options) (*Receiver, error) {
 	if opts.UpdateTimeout <= 0 {
 		opts.UpdateTimeout = DefaultUpdateTimeout
 	}
-	if opts.Updater != nil && opts.UpdateTimeout+opts.SignalTimeout > MaxDeliveryTime {
-		return nil, fmt.Errorf("webhook: UpdateTimeout (%s) + SignalTimeout (%s) must not exceed %s: A55 waits 30 s for an answer",
-			opts.UpdateTimeout, opts.SignalTimeout, MaxDeliveryTime)
+	if opts.Updater != nil {
+		if err := CheckDeliveryTime(opts.UpdateTimeout, opts.SignalTimeout); err != nil {
+			return nil, fmt.Errorf("webhook: UpdateTimeout + SignalTimeout: %w", err)
+		}
 	}
 	if opts.SignatureTolerance <= 0 {
 		opts.SignatureTolerance = DefaultSignatureTolerance

@@ -52,13 +52,14 @@ func TestReplayRecordedHistories(t *testing.T) {
 		for _, file := range files {
 			t.Run(d.dir+"/"+filepath.Base(file), func(t *testing.T) {
 				// The directory says which branch the history took.
-				if got := hasVersionMarker(t, file, "lean-history"); got != d.lean {
+				hist := readHistory(t, file)
+				if got := hasVersionMarker(t, hist, "lean-history"); got != d.lean {
 					t.Fatalf("lean-history version marker present = %v, want %v for testdata/%s", got, d.lean, d.dir)
 				}
-				if got := inputRevision(t, file); got != d.revision {
+				if got := inputRevision(t, hist); got != d.revision {
 					t.Fatalf("input revision = %d, want %d for testdata/%s", got, d.revision, d.dir)
 				}
-				replay(t, readHistory(t, file))
+				replay(t, hist)
 			})
 		}
 	}
@@ -338,12 +339,11 @@ func writeHistory(ctx context.Context, t *testing.T, c client.Client, workflowID
 }
 
 // inputRevision is the Revision of the booking input the history started with.
-func inputRevision(t *testing.T, file string) int {
+func inputRevision(t *testing.T, hist *historypb.History) int {
 	t.Helper()
-	hist := readHistory(t, file)
 	started := hist.Events[0].GetWorkflowExecutionStartedEventAttributes()
 	if started == nil {
-		t.Fatalf("%s does not start with WorkflowExecutionStarted", file)
+		t.Fatal("the history does not start with WorkflowExecutionStarted")
 	}
 	var in workflows.BookingPaymentInput
 	if err := converter.GetDefaultDataConverter().FromPayloads(started.GetInput(), &in); err != nil {
@@ -381,9 +381,9 @@ func readHistory(t *testing.T, file string) *historypb.History {
 
 // hasVersionMarker reports whether the history recorded workflow.GetVersion
 // for changeID.
-func hasVersionMarker(t *testing.T, file, changeID string) bool {
+func hasVersionMarker(t *testing.T, hist *historypb.History, changeID string) bool {
 	t.Helper()
-	for _, e := range readHistory(t, file).Events {
+	for _, e := range hist.Events {
 		m := e.GetMarkerRecordedEventAttributes()
 		if m.GetMarkerName() != "Version" {
 			continue

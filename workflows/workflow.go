@@ -882,17 +882,17 @@ func (p *payment) activityContext(ctx workflow.Context, summary string, budget t
 // or a read of the charge within budget. A lean run tries it as a local
 // activity first: when A55 answers, as it nearly always does, that costs one
 // marker event instead of three events and a workflow task, and the input
-// (the card, for the create call) is not recorded.
+// (the card, for the create call) is not recorded. When A55 has not answered
+// after localAttempts tries it goes on as a regular activity for the rest of
+// the budget: long retries then wait in the server, visible as a pending
+// activity, instead of holding a workflow task open.
 //
 // Captures and cancels stay regular activities. A local activity's result
 // lives only in the workflow task that ran it; when that task also ends the
 // workflow and a signal or timer arrives meanwhile, the server fails the
 // task, the result is lost and a later read of the charge cannot say how
 // much was captured (the fault suite's scenario 8 caught a partial capture
-// reported as a full one that way). When A55 has not answered
-// after localAttempts tries it goes on as a regular activity for the rest of
-// the budget: long retries then wait in the server, visible as a pending
-// activity, instead of holding a workflow task open.
+// reported as a full one that way).
 func (p *payment) callA55(ctx workflow.Context, activity, summary string, budget time.Duration, arg any) workflow.Future {
 	if !p.lean {
 		return workflow.ExecuteActivity(p.activityContext(ctx, summary, budget), activity, arg)

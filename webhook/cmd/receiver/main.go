@@ -81,8 +81,10 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	if s.UpdateTimeout < 0 {
 		return s, config.Errorf("-update-timeout", "must not be negative (0 sends signals only)")
 	}
-	if s.UpdateTimeout > 0 && s.UpdateTimeout+s.SignalTimeout > webhook.MaxDeliveryTime {
-		return s, config.Errorf("-update-timeout", "plus -signal-timeout must not exceed %s: A55 waits 30 s for an answer", webhook.MaxDeliveryTime)
+	if s.UpdateTimeout > 0 {
+		if err := webhook.CheckDeliveryTime(s.UpdateTimeout, s.SignalTimeout); err != nil {
+			return s, config.Errorf("-update-timeout", "plus -signal-timeout: %v", err)
+		}
 	}
 	var err error
 	if s.RouteSecret, err = config.Secret(env, config.EnvWebhookRouteSecret); err != nil {
