@@ -371,3 +371,20 @@ func TestParseTCPPeersKeepsConnectionsToThePort(t *testing.T) {
 		t.Fatalf("peers = %v, want the two client ends (TIME_WAIT and ESTABLISHED)", got)
 	}
 }
+
+func TestPollerCountsParseWorkflowSlashActivity(t *testing.T) {
+	var p pollerCounts
+	if err := p.Set("16/8"); err != nil || p != (pollerCounts{Workflow: 16, Activity: 8}) || p.String() != "16/8" {
+		t.Fatalf("16/8 → %+v, %v", p, err)
+	}
+	if (pollerCounts{}).String() != "" {
+		t.Error("the zero value must read as unset (the SDK's defaults)")
+	}
+	// The SDK needs two workflow pollers with sticky execution on.
+	for _, bad := range []string{"16", "1/8", "16/0", "a/b", "16/8/2"} {
+		var q pollerCounts
+		if err := q.Set(bad); err == nil {
+			t.Errorf("%q accepted as %+v", bad, q)
+		}
+	}
+}

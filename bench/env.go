@@ -150,9 +150,11 @@ func startEnv(ctx context.Context, o options) (*benchEnv, error) {
 		if err != nil {
 			return env, err
 		}
-		env.floorWorker, err = env.proj.Group().Start(stack.Spec{
-			Name: "floor-worker", Path: self, Args: []string{"-floor-worker", "-temporal", addrs.Temporal}, Log: logFile,
-		})
+		args := []string{"-floor-worker", "-temporal", addrs.Temporal}
+		if p := o.floorPollers.String(); p != "" {
+			args = append(args, "-pollers", p)
+		}
+		env.floorWorker, err = env.proj.Group().Start(stack.Spec{Name: "floor-worker", Path: self, Args: args, Log: logFile})
 		if err != nil {
 			return env, err
 		}

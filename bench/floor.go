@@ -120,13 +120,16 @@ func floorShape(ctx workflow.Context, in FloorInput, local bool) (FloorResult, e
 }
 
 // runFloorWorker serves the floor task queue until SIGTERM or SIGINT.
-func runFloorWorker(addr, namespace string) error {
+func runFloorWorker(addr, namespace string, pollers pollerCounts) error {
 	c, err := client.Dial(client.Options{HostPort: addr, Namespace: namespace, Logger: quietLogger{}})
 	if err != nil {
 		return fmt.Errorf("floor worker: dial %s: %w", addr, err)
 	}
 	defer c.Close()
-	w := worker.New(c, FloorTaskQueue, worker.Options{})
+	w := worker.New(c, FloorTaskQueue, worker.Options{
+		MaxConcurrentWorkflowTaskPollers: pollers.Workflow, // 0: the SDK's default
+		MaxConcurrentActivityTaskPollers: pollers.Activity,
+	})
 	w.RegisterWorkflowWithOptions(floorBooking, workflow.RegisterOptions{Name: FloorWorkflow})
 	w.RegisterWorkflowWithOptions(floorBookingLocal, workflow.RegisterOptions{Name: FloorLocalWorkflow})
 	w.RegisterActivityWithOptions(FloorAuthorize, activity.RegisterOptions{Name: floorActAuthorize})

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -43,6 +44,34 @@ type options struct {
 	workerBin   string
 	// serverConfig are dev server dynamic config values (KEY=VALUE).
 	serverConfig []string
+	// floorPollers gives the floor worker workflow and activity task
+	// pollers (0: the SDK's defaults, the floor as defined).
+	floorPollers pollerCounts
+}
+
+// pollerCounts is a worker's workflow and activity task pollers, "W/A".
+type pollerCounts struct{ Workflow, Activity int }
+
+func (p pollerCounts) String() string {
+	if p == (pollerCounts{}) {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", p.Workflow, p.Activity)
+}
+
+func (p *pollerCounts) Set(s string) error {
+	w, a, ok := strings.Cut(s, "/")
+	var err error
+	if ok {
+		p.Workflow, err = strconv.Atoi(w)
+		if err == nil {
+			p.Activity, err = strconv.Atoi(a)
+		}
+	}
+	if !ok || err != nil || p.Workflow < 2 || p.Activity < 1 {
+		return fmt.Errorf("%q: want W/A, workflow pollers ≥ 2 and activity pollers ≥ 1, e.g. 16/8", s)
+	}
+	return nil
 }
 
 type kvFlag map[string]string
@@ -69,6 +98,7 @@ func main() {
 	var floorWorker bool
 	var temporalAddr, namespace string
 	var sandboxArgs, serverConfig listFlag
+	var floorPollers pollerCounts
 	flag.StringVar(&o.mode, "mode", "throughput", "throughput: bookings beside the floors; hold: hold -m authorizations, restart the worker, capture them all")
 	flag.IntVar(&o.n, "n", 1000, "bookings per workload (throughput mode); half of ours go through a 3DS challenge")
 	flag.IntVar(&o.c, "c", 20, "bookings in flight at once")
@@ -80,6 +110,8 @@ func main() {
 	flag.Var(kvFlag(o.workerEnv), "worker-env", "extra KEY=VALUE for the worker process (repeatable), e.g. to try tuning knobs")
 	flag.Var(&sandboxArgs, "sandbox-arg", "extra a55sandbox flag (repeatable), e.g. -sandbox-arg=-settlement-delay=-1s")
 	flag.Var(&serverConfig, "server-config", "extra dev server dynamic config KEY=VALUE (repeatable), e.g. -server-config system.forceSearchAttributesCacheRefreshOnRead=false")
+	flag.Var(&o.floorPollers, "floor-pollers", "workflow/activity task pollers of the floor worker, e.g. 16/8 to give it our worker's (default: the SDK's, the floor as defined)")
+	flag.Var(&floorPollers, "pollers", "internal: workflow/activity pollers for -floor-worker")
 	flag.StringVar(&o.workerBin, "worker-bin", "", "use this worker binary instead of building ./worker (to measure a proposed change built from a copy of the tree)")
 	flag.BoolVar(&o.memoryDB, "memory-db", false, "run the dev server in memory instead of a fresh SQLite file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temp directory (logs, database) and print its path")
@@ -93,7 +125,7 @@ func main() {
 	o.serverConfig = serverConfig
 
 	if floorWorker {
-		if err := runFloorWorker(temporalAddr, namespace); err != nil {
+		if err := runFloorWorker(temporalAddr, namespace, floorPollers); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

@@ -64,6 +64,9 @@ func renderThroughput(r *throughputRun) string {
 	if o.workerBin != "" {
 		fmt.Fprintf(&b, ", worker binary `%s`", o.workerBin)
 	}
+	if p := o.floorPollers.String(); p != "" {
+		fmt.Fprintf(&b, ", floor worker with %s workflow/activity pollers", p)
+	}
 	if len(o.serverConfig) > 0 {
 		fmt.Fprintf(&b, ", dev server dynamic config `%s`", strings.Join(o.serverConfig, "`, `"))
 	}

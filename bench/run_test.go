@@ -32,6 +32,7 @@ func TestFloorsRunEndToEnd(t *testing.T) {
 		mode: "throughput", n: 6, c: 3, rounds: 2, m: 1, label: "test",
 		phases: []string{phaseFloor, phaseFloorLocal}, workerEnv: map[string]string{},
 		pollEvery: 20 * time.Millisecond, closeWait: 10 * time.Second,
+		floorPollers: pollerCounts{Workflow: 4, Activity: 3},
 	}
 	if err := o.check(); err != nil {
 		t.Fatal(err)
@@ -81,7 +82,8 @@ func TestFloorsRunEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)
-	for _, want := range []string{"floor (regular activities)", "floor (local activities)", "WorkflowExecutionUpdateAccepted (capture)", "<!-- bench:test:end -->"} {
+	for _, want := range []string{"floor (regular activities)", "floor (local activities)", "WorkflowExecutionUpdateAccepted (capture)",
+		"floor worker with 4/3 workflow/activity pollers", "<!-- bench:test:end -->"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the results lack %q:\n%s", want, b)
 		}

@@ -38,7 +38,7 @@ func TestSettingsDefaultsAndOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.MetricsAddr != "127.0.0.1:9464" || s.MaxConcurrentActivities != 50 || s.ActivityPollers != 2 || s.StopTimeout != 30*time.Second {
+	if s.MetricsAddr != "127.0.0.1:9464" || s.MaxConcurrentActivities != 50 || s.ActivityPollers != 8 || s.WorkflowPollers != 16 || s.StopTimeout != 30*time.Second {
 		t.Errorf("defaults = %+v", s)
 	}
 	env := baseEnv()
