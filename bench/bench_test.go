@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -386,5 +387,29 @@ func TestPollerCountsParseWorkflowSlashActivity(t *testing.T) {
 		if err := q.Set(bad); err == nil {
 			t.Errorf("%q accepted as %+v", bad, q)
 		}
+	}
+}
+
+func TestParseDBRequestsSumsOperationsAcrossServices(t *testing.T) {
+	metrics := `# HELP persistence_requests persistence_requests counter
+# TYPE persistence_requests counter
+persistence_requests{namespace="default",operation="UpdateWorkflowExecution",service_name="history"} 12
+persistence_requests{namespace="_unknown_",operation="GetNamespace",service_name="frontend"} 3
+persistence_requests{namespace="default",operation="GetNamespace",service_name="history"} 4
+persistence_latency_count{namespace="default",operation="UpdateWorkflowExecution",service_name="history"} 99
+visibility_persistence_requests{operation="RecordWorkflowExecutionStarted",service_name="history",visibility_plugin_name="sqlite"} 2
+persistence_requests_total{operation="CreateTasks"} 5
+`
+	got, err := parseDBRequests(strings.NewReader(metrics))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := dbRequests{"UpdateWorkflowExecution": 12, "GetNamespace": 7, "RecordWorkflowExecutionStarted": 2}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	later := dbRequests{"UpdateWorkflowExecution": 20, "GetNamespace": 7, "RecordWorkflowExecutionStarted": 3, "CreateTasks": 1}
+	if d := later.since(got); !reflect.DeepEqual(d, dbRequests{"UpdateWorkflowExecution": 8, "RecordWorkflowExecutionStarted": 1, "CreateTasks": 1}) {
+		t.Fatalf("since = %v", d)
 	}
 }

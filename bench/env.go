@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +32,7 @@ type benchEnv struct {
 	ours              client.Client // with the project's payload codec, as a booking system has
 	plain             client.Client // default converter, for the floors
 	machine           machineInfo
+	serverMetrics     string // the dev server's Prometheus URL
 }
 
 type machineInfo struct {
@@ -92,14 +94,22 @@ func startEnv(ctx context.Context, o options) (*benchEnv, error) {
 	if err != nil {
 		return env, err
 	}
+	metricsAddr, err := stack.FreeAddr()
+	if err != nil {
+		return env, err
+	}
+	host, _, _ := net.SplitHostPort(addrs.Temporal)
+	_, metricsPort, _ := net.SplitHostPort(metricsAddr)
+	env.serverMetrics = "http://" + net.JoinHostPort(host, metricsPort) + "/metrics"
 	env.proj = &stack.Project{
 		Root: root, BinDir: filepath.Join(env.tmp, "bin"), StateDir: env.tmp, LogDir: filepath.Join(env.tmp, "logs"),
 		Addrs: addrs,
 		// No injected latency or faults; no request log (it is not what we measure).
-		SandboxArgs:  append([]string{"-quiet"}, o.sandboxArgs...),
-		ServerConfig: o.serverConfig,
-		ExtraEnv:     map[string]map[string]string{stack.BinWorker: o.workerEnv},
-		Progress:     os.Stderr,
+		SandboxArgs:       append([]string{"-quiet"}, o.sandboxArgs...),
+		ServerConfig:      o.serverConfig,
+		ServerMetricsPort: portNumber(metricsAddr),
+		ExtraEnv:          map[string]map[string]string{stack.BinWorker: o.workerEnv},
+		Progress:          os.Stderr,
 	}
 	if needsOurs(o) {
 		if err := stack.Build(ctx, root, env.proj.BinDir, stack.MainPackages[stack.BinSandbox],

@@ -161,6 +161,8 @@ func renderThroughput(r *throughputRun) string {
 		}
 	}
 
+	renderDBRequests(&b, r.phases)
+
 	// The issue's done-when targets.
 	for _, p := range r.phases {
 		if p.Name != phaseOurs || floorRate == 0 {
@@ -324,4 +326,37 @@ func replaceSection(doc, label, body string) string {
 		doc += "\n"
 	}
 	return doc + block + "\n"
+}
+
+// renderDBRequests is the dev server's database requests per booking during
+// each workload.
+func renderDBRequests(b *strings.Builder, phases []*phaseResult) {
+	measured := false
+	for _, p := range phases {
+		measured = measured || (p.DB != nil && len(p.Samples) > 0)
+	}
+	if !measured {
+		return
+	}
+	fmt.Fprintln(b, "Dev server database requests per booking during each workload (its Prometheus `persistence_requests`; one SQLite connection serves them one at a time; a workload's figures include late work of the one before it, such as A55's settlement webhooks for ours):")
+	fmt.Fprintln(b)
+	head, rule := "| Workload | All", "|---|---"
+	for _, c := range dbRequestColumns {
+		head += " | " + c.title
+		rule += "|---"
+	}
+	fmt.Fprintln(b, head+" |")
+	fmt.Fprintln(b, rule+"|")
+	for _, p := range phases {
+		if p.DB == nil || len(p.Samples) == 0 {
+			continue
+		}
+		n := float64(len(p.Samples))
+		row := fmt.Sprintf("| %s | %.1f", phaseTitle(p.Name), p.DB.total()/n)
+		for _, c := range dbRequestColumns {
+			row += fmt.Sprintf(" | %.1f", p.DB.sum(c.ops...)/n)
+		}
+		fmt.Fprintln(b, row+" |")
+	}
+	fmt.Fprintln(b)
 }

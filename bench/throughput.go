@@ -31,6 +31,9 @@ type phaseResult struct {
 	// (the worker's A55 client, plus the bench's challenge-page visits).
 	A55Conns int
 	Costs    map[string]*pathCost
+	// DB is the dev server's database requests during the workload (nil:
+	// its metrics could not be read).
+	DB dbRequests
 }
 
 func (p *phaseResult) ok() int {
@@ -92,7 +95,18 @@ func runThroughput(ctx context.Context, env *benchEnv, o options) (*throughputRu
 			if name == phaseOurs {
 				cw = watchConns(portNumber(env.proj.Addrs.Sandbox))
 			}
+			before, dbErr := scrapeDBRequests(ctx, env.serverMetrics)
 			p, err := runPhase(ctx, name, n, o.c, book, workerPid, env.server.Pid(), sandboxPid, receiverPid)
+			if p != nil && dbErr == nil {
+				var after dbRequests
+				time.Sleep(dbReportingInterval) // the counters of the phase's last requests
+				if after, dbErr = scrapeDBRequests(ctx, env.serverMetrics); dbErr == nil {
+					p.DB = after.since(before)
+				}
+			}
+			if dbErr != nil {
+				fmt.Fprintf(os.Stderr, "bench: the dev server's database requests not read: %v\n", dbErr)
+			}
 			if cw != nil {
 				conns := cw.stop()
 				if p != nil {
@@ -132,6 +146,11 @@ func (p *phaseResult) merge(q *phaseResult) {
 	p.Samples = append(p.Samples, q.Samples...)
 	p.A55Conns += q.A55Conns
 	p.Wall += q.Wall
+	if p.DB == nil || q.DB == nil {
+		p.DB = nil // one round unread: the sum would mislead
+	} else {
+		p.DB.add(q.DB)
+	}
 	for _, u := range []struct{ to, from *ProcUsage }{{&p.Worker, &q.Worker}, {&p.Server, &q.Server}, {&p.Bench, &q.Bench},
 		{&p.Sandbox, &q.Sandbox}, {&p.Receiver, &q.Receiver}} {
 		u.to.CPU += u.from.CPU

@@ -104,6 +104,9 @@ type Project struct {
 	SandboxArgs []string
 	// ServerConfig are extra dev server dynamic config values (KEY=VALUE).
 	ServerConfig []string
+	// ServerMetricsPort is the dev server's Prometheus port on the frontend's
+	// IP (0: a port the dev server picks and does not tell).
+	ServerMetricsPort int
 	// ExtraEnv adds or overrides variables per binary name.
 	ExtraEnv map[string]map[string]string
 	// Progress receives one line per step; nil = silent.
@@ -226,7 +229,7 @@ func (p *Project) StartDevServer(ctx context.Context, dbFile string) (*Process, 
 	d := DevServer{
 		Binary: filepath.Join(p.Root, "bin", "temporal"), Addr: p.Addrs.Temporal, UIPort: port,
 		DBFile: dbFile, Namespace: p.namespace(), SearchAttributes: workflows.SearchAttributeFlags, Log: log,
-		CodecEndpoint: p.CodecURL(), DynamicConfig: p.ServerConfig,
+		CodecEndpoint: p.CodecURL(), DynamicConfig: p.ServerConfig, MetricsPort: p.ServerMetricsPort,
 	}
 	p.progress("starting the Temporal dev server on %s (UI %s)", p.Addrs.Temporal, p.UIURL())
 	return d.Start(ctx, &p.group)

@@ -22,6 +22,7 @@ type DevServer struct {
 	SearchAttributes []string // Name=Type, e.g. workflows.SearchAttributeFlags
 	CodecEndpoint    string   // the UI's remote codec, e.g. http://127.0.0.1:8081; empty = none
 	DynamicConfig    []string // KEY=VALUE (VALUE in JSON), e.g. system.forceSearchAttributesCacheRefreshOnRead=false
+	MetricsPort      int      // Prometheus /metrics on Addr's IP; 0 = a free port the server picks
 	LogLevel         string   // default "warn"
 	Log              io.Writer
 }
@@ -54,6 +55,9 @@ func (d DevServer) Args() ([]string, error) {
 	}
 	if d.CodecEndpoint != "" {
 		args = append(args, "--ui-codec-endpoint", d.CodecEndpoint)
+	}
+	if d.MetricsPort > 0 {
+		args = append(args, "--metrics-port", strconv.Itoa(d.MetricsPort))
 	}
 	for _, kv := range d.DynamicConfig {
 		args = append(args, "--dynamic-config-value", kv)

@@ -16,6 +16,7 @@ func TestDevServerArgs(t *testing.T) {
 		SearchAttributes: []string{"BookingID=Keyword", "CaptureDeadline=Datetime"},
 		CodecEndpoint:    "http://127.0.0.1:8081",
 		DynamicConfig:    []string{"system.forceSearchAttributesCacheRefreshOnRead=false"},
+		MetricsPort:      9233,
 	}
 	args, err := d.Args()
 	if err != nil {
@@ -24,7 +25,7 @@ func TestDevServerArgs(t *testing.T) {
 	got := strings.Join(args, " ")
 	want := "server start-dev --ip 127.0.0.1 --port 7233 --namespace default --log-level warn --ui-port 8233 " +
 		"--db-filename .dev/temporal.db --search-attribute BookingID=Keyword --search-attribute CaptureDeadline=Datetime " +
-		"--ui-codec-endpoint http://127.0.0.1:8081 --dynamic-config-value system.forceSearchAttributesCacheRefreshOnRead=false"
+		"--ui-codec-endpoint http://127.0.0.1:8081 --metrics-port 9233 --dynamic-config-value system.forceSearchAttributesCacheRefreshOnRead=false"
 	if got != want {
 		t.Fatalf("args:\n got %s\nwant %s", got, want)
 	}
