@@ -41,10 +41,10 @@ const (
 	EnvA55Timeout                 = "A55_TIMEOUT"
 )
 
-// Default poller counts. A poll holds its poller while the server records the
-// task as started (a database write), so at a few hundred tasks a second two
-// pollers are often all busy: the task then misses the waiting-poller match
-// and the server writes it to the task queue's table and reads it back.
+// Default poller counts, above the SDK's 2 and 2. A poll holds its poller
+// while the server records the task as started (a database write), so under
+// load two pollers are often both busy; a task that finds no poller waiting is
+// written to the task queue's table and read back (BENCHMARKS.md measures it).
 const (
 	DefaultWorkflowPollers = 16
 	DefaultActivityPollers = 8
@@ -83,8 +83,6 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	}{
 		{&s.MaxConcurrentActivities, "max-concurrent-activities", EnvMaxConcurrentActivities, 50, "activities run at once (A55 calls in flight)"},
 		{&s.MaxConcurrentWorkflowTasks, "max-concurrent-workflow-tasks", EnvMaxConcurrentWorkflowTasks, 100, "workflow tasks run at once"},
-		// More than the SDK's 2 and 2: a task that finds no poller waiting is
-		// written to the task queue's table and read back (see BENCHMARKS.md).
 		{&s.ActivityPollers, "activity-pollers", EnvActivityPollers, DefaultActivityPollers, "activity task pollers"},
 		{&s.WorkflowPollers, "workflow-pollers", EnvWorkflowPollers, DefaultWorkflowPollers, "workflow task pollers"},
 	}
