@@ -41,6 +41,34 @@ func scrapeDBRequests(ctx context.Context, metricsURL string) (dbRequests, error
 	return parseDBRequests(resp.Body)
 }
 
+// dbWatch reads the dev server's database requests when a workload starts and
+// when it ends, as watchProc does a process's CPU.
+type dbWatch struct {
+	ctx    context.Context
+	url    string
+	before dbRequests
+	err    error
+}
+
+func watchDB(ctx context.Context, metricsURL string) *dbWatch {
+	w := &dbWatch{ctx: ctx, url: metricsURL}
+	w.before, w.err = scrapeDBRequests(ctx, metricsURL)
+	return w
+}
+
+// stop returns the requests made since watchDB.
+func (w *dbWatch) stop() (dbRequests, error) {
+	if w.err != nil {
+		return nil, w.err
+	}
+	time.Sleep(dbReportingInterval) // the counters of the workload's last requests
+	after, err := scrapeDBRequests(w.ctx, w.url)
+	if err != nil {
+		return nil, err
+	}
+	return after.since(w.before), nil
+}
+
 // parseDBRequests sums persistence_requests and
 // visibility_persistence_requests by their operation label.
 func parseDBRequests(r io.Reader) (dbRequests, error) {

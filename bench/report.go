@@ -331,11 +331,19 @@ func replaceSection(doc, label, body string) string {
 // renderDBRequests is the dev server's database requests per booking during
 // each workload.
 func renderDBRequests(b *strings.Builder, phases []*phaseResult) {
-	measured := false
+	var rows []string
 	for _, p := range phases {
-		measured = measured || (p.DB != nil && len(p.Samples) > 0)
+		if p.DB == nil || len(p.Samples) == 0 {
+			continue
+		}
+		n := float64(len(p.Samples))
+		row := fmt.Sprintf("| %s | %.1f", phaseTitle(p.Name), p.DB.total()/n)
+		for _, c := range dbRequestColumns {
+			row += fmt.Sprintf(" | %.1f", p.DB.sum(c.ops...)/n)
+		}
+		rows = append(rows, row+" |")
 	}
-	if !measured {
+	if len(rows) == 0 {
 		return
 	}
 	fmt.Fprintln(b, "Dev server database requests per booking during each workload (its Prometheus `persistence_requests`; one SQLite connection serves them one at a time; a workload's figures include late work of the one before it, such as A55's settlement webhooks for ours):")
@@ -347,16 +355,6 @@ func renderDBRequests(b *strings.Builder, phases []*phaseResult) {
 	}
 	fmt.Fprintln(b, head+" |")
 	fmt.Fprintln(b, rule+"|")
-	for _, p := range phases {
-		if p.DB == nil || len(p.Samples) == 0 {
-			continue
-		}
-		n := float64(len(p.Samples))
-		row := fmt.Sprintf("| %s | %.1f", phaseTitle(p.Name), p.DB.total()/n)
-		for _, c := range dbRequestColumns {
-			row += fmt.Sprintf(" | %.1f", p.DB.sum(c.ops...)/n)
-		}
-		fmt.Fprintln(b, row+" |")
-	}
+	fmt.Fprintln(b, strings.Join(rows, "\n"))
 	fmt.Fprintln(b)
 }

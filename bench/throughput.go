@@ -95,18 +95,8 @@ func runThroughput(ctx context.Context, env *benchEnv, o options) (*throughputRu
 			if name == phaseOurs {
 				cw = watchConns(portNumber(env.proj.Addrs.Sandbox))
 			}
-			before, dbErr := scrapeDBRequests(ctx, env.serverMetrics)
+			dw := watchDB(ctx, env.serverMetrics)
 			p, err := runPhase(ctx, name, n, o.c, book, workerPid, env.server.Pid(), sandboxPid, receiverPid)
-			if p != nil && dbErr == nil {
-				var after dbRequests
-				time.Sleep(dbReportingInterval) // the counters of the phase's last requests
-				if after, dbErr = scrapeDBRequests(ctx, env.serverMetrics); dbErr == nil {
-					p.DB = after.since(before)
-				}
-			}
-			if dbErr != nil {
-				fmt.Fprintf(os.Stderr, "bench: the dev server's database requests not read: %v\n", dbErr)
-			}
 			if cw != nil {
 				conns := cw.stop()
 				if p != nil {
@@ -115,6 +105,9 @@ func runThroughput(ctx context.Context, env *benchEnv, o options) (*throughputRu
 			}
 			if err != nil {
 				return nil, err
+			}
+			if p.DB, err = dw.stop(); err != nil {
+				fmt.Fprintf(os.Stderr, "bench: the dev server's database requests not read: %v\n", err)
 			}
 			fmt.Fprintf(os.Stderr, "bench: %s: %d/%d ok in %s (%.2f bookings/s)\n",
 				name, p.ok(), n, p.Wall.Round(time.Millisecond), p.rate())

@@ -81,6 +81,7 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 		dropped := fault(a55sandbox.Fault{LostResponseRate: 0.3}, "create", "capture", "cancel")
 		late := fault(a55sandbox.Fault{LostResponseRate: 0.3, Latency: ms(1500 * time.Millisecond)}, "create", "capture", "cancel")
 		sc.Faults = late
+		// Each switch of faults finishes even when the run ends meanwhile.
 		sc.Chaos = func(ctx context.Context, r *Run) error {
 			for {
 				r.Stack.Count("a55:late-answer-burst")
@@ -89,9 +90,6 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 					return err
 				}
 				sleep(ctx, 3*time.Second)
-				// Not cancelled with the run: the run may end while this call
-				// is in flight (seen once in TestBrokenBuildIsCaught), and
-				// it must then finish, not fail the run.
 				if err := r.Stack.SetFaults(context.WithoutCancel(ctx), late); err != nil || ctx.Err() != nil {
 					return err
 				}
