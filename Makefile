@@ -10,7 +10,22 @@ GO ?= go
 COMPOSE_FILE := docker-compose.temporal.yml
 COMPOSE_ENV := deploy/compose.env.example
 
-.PHONY: demo dev test unit vet temporal build compose-check clean-dev
+.PHONY: demo dev test unit vet temporal build compose-check clean-dev test-deps
+
+# ensure: $(call ensure,<commands, any of which will do>,<Debian package>).
+# A fresh Debian machine gets the package installed when make runs as root
+# with apt-get; anywhere else make stops at once, naming the one command to run.
+define ensure
+@found=""; for c in $(1); do command -v $$c >/dev/null 2>&1 && found=$$c && break; done; \
+if [ -z "$$found" ]; then \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+    echo "installing the Debian package $(2) (once)"; \
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null) || exit 1; \
+  else \
+    echo "$(2) is missing: run  sudo apt-get install -y $(2)  then make again" >&2; exit 1; \
+  fi; \
+fi
+endef
 
 temporal: $(TEMPORAL)
 
@@ -36,8 +51,13 @@ vet:
 
 # Every test: unit tests and the end-to-end tests against a real dev server
 # (e2e/ fails, never skips, when bin/temporal is missing).
-test: vet $(TEMPORAL)
+test: vet test-deps $(TEMPORAL)
 	$(GO) test -race -count=1 ./...
+
+# What the tests need besides Go: Chromium drives the browser tests' 3DS
+# page ($$CHROMIUM names another browser).
+test-deps:
+	$(if $(CHROMIUM),@true,$(call ensure,chromium chromium-browser,chromium))
 
 unit: vet
 	$(GO) test -race -count=1 -short ./...
@@ -45,11 +65,8 @@ unit: vet
 # Static check of the compose file (no Docker engine needed). The Go test in
 # deploy/ checks the same file against what the binaries read.
 compose-check:
-	@if command -v docker-compose >/dev/null; then \
-	  docker-compose --env-file $(COMPOSE_ENV) -f $(COMPOSE_FILE) config -q && echo "$(COMPOSE_FILE): valid"; \
-	else \
-	  echo "docker-compose is not installed: skipped (apt-get install docker-compose)"; \
-	fi
+	$(call ensure,docker-compose,docker-compose)
+	docker-compose --env-file $(COMPOSE_ENV) -f $(COMPOSE_FILE) config -q && echo "$(COMPOSE_FILE): valid"
 
 # Forget the dev stack's state: the dev server's database and the generated keys.
 clean-dev:

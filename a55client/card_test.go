@@ -1,5 +1,7 @@
 package a55client
 
+// clock: injected — no test here reads the real clock: the client runs on fixedNow.
+
 import (
 	"encoding/json"
 	"fmt"

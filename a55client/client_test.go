@@ -1,5 +1,7 @@
 package a55client
 
+// clock: injected — every date here is read by the client at fixedNow or only compared as text.
+
 import (
 	"bytes"
 	"encoding/json"

@@ -1,5 +1,7 @@
 package a55client
 
+// clock: injected — fixedNow is the clock every client test injects.
+
 import (
 	"context"
 	"fmt"

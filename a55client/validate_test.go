@@ -1,5 +1,7 @@
 package a55client
 
+// clock: injected — validation runs at fixedNow.
+
 import (
 	"errors"
 	"reflect"

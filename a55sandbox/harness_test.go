@@ -24,7 +24,7 @@ type fakeClock struct {
 }
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)}
+	return &fakeClock{now: time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)} // clock: injected
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -181,7 +181,7 @@ func charge(card string, overrides map[string]any) map[string]any {
 		"card_name":              "Zhang Wei",
 		"card_number":            card,
 		"card_expiry_month":      12,
-		"card_expiry_year":       2030,
+		"card_expiry_year":       2030, // clock: read by the sandbox at the fake clock
 		"card_cvv":               "123",
 		"currency":               "BRL",
 		"installment_value":      json.Number("500.00"),

@@ -1,5 +1,7 @@
 package a55sandbox_test
 
+// clock: injected — the sandbox under test runs on the fake clock of harness_test.go.
+
 import (
 	"bytes"
 	"encoding/json"

@@ -96,7 +96,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg a55sandbox.Config) *fixture {
 	t.Helper()
-	clk := &clock{now: time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)}
+	clk := &clock{now: time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)} // clock: injected
 	if cfg.Clock == nil {
 		cfg.Clock = clk.Now
 	}
@@ -127,7 +127,7 @@ func authorizeInput(booking, pan string) activities.AuthorizeInput {
 		MerchantID:     "merchant-1",
 		Payer:          a55client.Payer{Name: "Ana Souza", Email: "ana@example.com"},
 		Amount:         money.Amount{Minor: 50000, Currency: "BRL"},
-		Card:           a55client.Card{HolderName: "TEST HOLDER", Number: pan, ExpiryMonth: 12, ExpiryYear: 2030, CVV: "123"},
+		Card:           a55client.Card{HolderName: "TEST HOLDER", Number: pan, ExpiryMonth: 12, ExpiryYear: 2030, CVV: "123"}, // clock: read by the sandbox at clk
 	}
 }
 

@@ -1,5 +1,7 @@
 package main
 
+// clock: injected — the report tests build their own timelines from a base time.
+
 import (
 	"context"
 	"errors"

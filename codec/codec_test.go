@@ -41,7 +41,7 @@ type cardJSON struct {
 
 var sampleInput = bookingInput{
 	BookingID: "BK-1042",
-	Card:      cardJSON{HolderName: "John Doe", Number: "4111111111111111", ExpiryMonth: 12, ExpiryYear: 2030, CVV: "737"},
+	Card:      cardJSON{HolderName: "John Doe", Number: "4111111111111111", ExpiryMonth: 12, ExpiryYear: 2099, CVV: "737"},
 }
 
 func TestDataConverterRoundTrip(t *testing.T) {

@@ -179,7 +179,7 @@ func TestServerDecodeMasksCardData(t *testing.T) {
 	if err := json.Unmarshal(payloads[0].Data, &card); err != nil {
 		t.Fatalf("decoded payload %q: %v", payloads[0].Data, err)
 	}
-	want := bookingInput{BookingID: "BK-1042", Card: cardJSON{HolderName: "J*** D**", Number: "411111******1111", ExpiryMonth: 12, ExpiryYear: 2030, CVV: "***"}}
+	want := bookingInput{BookingID: "BK-1042", Card: cardJSON{HolderName: "J*** D**", Number: "411111******1111", ExpiryMonth: 12, ExpiryYear: 2099, CVV: "***"}}
 	if card != want {
 		t.Errorf("decoded = %+v, want %+v", card, want)
 	}

@@ -1,5 +1,7 @@
 package faults
 
+// clock: injected — the checker is fed ledgers stamped from t0, never the real clock.
+
 import (
 	"errors"
 	"strings"

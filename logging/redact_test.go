@@ -25,8 +25,8 @@ func TestRedact(t *testing.T) {
 		{name: "long digit run left alone", in: "ref 41111111111111110000000", want: "ref 41111111111111110000000"},
 		{name: "digits glued to letters left alone", in: "id a4111111111111111b", want: "id a4111111111111111b"},
 		{name: "PAN after JSON escape", in: `{"message":"line one\n4111111111111111"}`, absent: []string{"4111111111111111"}, present: []string{"411111******1111"}},
-		{name: "JSON card object", in: `{"card":{"holder_name":"John Doe","number":"4000000000001091","expiry_month":12,"expiry_year":2030,"cvv":"123"}}`,
-			want: `{"card":{"holder_name":"J*** D**","number":"400000******1091","expiry_month":12,"expiry_year":2030,"cvv":"***"}}`},
+		{name: "JSON card object", in: `{"card":{"holder_name":"John Doe","number":"4000000000001091","expiry_month":12,"expiry_year":2099,"cvv":"123"}}`,
+			want: `{"card":{"holder_name":"J*** D**","number":"400000******1091","expiry_month":12,"expiry_year":2099,"cvv":"***"}}`},
 		{name: "non-Luhn card number under a card key", in: `{"card_number":"4111111111111112","card_cvv":"999"}`, want: `{"card_number":"411111******1112","card_cvv":"***"}`},
 		{name: "PAN as JSON number", in: `{"x":4111111111111111}`, want: `{"x":"411111******1111"}`},
 		{name: "short number field untouched", in: `{"address":{"number":"123"}}`, want: `{"address":{"number":"123"}}`},
@@ -41,7 +41,7 @@ func TestRedact(t *testing.T) {
 		{name: "cvv in text", in: "bad request: cvv=123 rejected", want: "bad request: cvv=*** rejected"},
 		{name: "holder name in text", in: `card_name: "Maria Souza", ok`, want: `card_name: "M**** S****", ok`},
 		{name: "UUID left alone", in: "charge 123e4567-e89b-12d3-a456-426614174000", want: "charge 123e4567-e89b-12d3-a456-426614174000"},
-		{name: "timestamp left alone", in: `{"time":"2026-11-27T02:29:21Z"}`, want: `{"time":"2026-11-27T02:29:21Z"}`},
+		{name: "timestamp left alone", in: `{"time":"2026-11-27T02:29:21Z"}`, want: `{"time":"2026-11-27T02:29:21Z"}`}, // clock: text to redact, never compared
 		{name: "bare JSON number stays JSON", in: `4111111111111111`, want: `"411111******1111"`},
 		{name: "HTML characters not escaped", in: `{"message":"a<b & c>d"}`, want: `{"message":"a<b & c>d"}`},
 	}

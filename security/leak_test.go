@@ -48,8 +48,8 @@ func TestScannerFindsCardDataAndIgnoresLookalikes(t *testing.T) {
 		}
 	}
 	harmless := []string{
-		`{"historySizeBytes":"739"}`, // protojson quotes int64: not strict
-		`"eventTime":"2026-11-27T03:20:12.000001015Z"`,
+		`{"historySizeBytes":"739"}`,                   // protojson quotes int64: not strict
+		`"eventTime":"2026-11-27T03:20:12.000001015Z"`, // clock: a sample of history text, never compared with a clock
 		`{"amount":{"minor":73900,"currency":"BRL"}}`,
 		`card 400000******0101`,
 		`{"cvv":"***"}`,

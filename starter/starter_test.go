@@ -111,8 +111,8 @@ func bookingInput(id string) workflows.BookingPaymentInput {
 		WalletUUID:        "w-1",
 		Payer:             a55client.Payer{Name: "Ana Souza", Email: "ana@example.com"},
 		Amount:            money.Amount{Minor: 50000, Currency: "BRL"},
-		Card:              a55client.Card{HolderName: "ANA SOUZA", Number: "4111111111111111", ExpiryMonth: 12, ExpiryYear: 2030, CVV: "123"},
-		ExpectedCaptureAt: time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC),
+		Card:              a55client.Card{HolderName: "ANA SOUZA", Number: "4111111111111111", ExpiryMonth: 12, ExpiryYear: time.Now().Year() + 3, CVV: "123"},
+		ExpectedCaptureAt: time.Now().Add(72 * time.Hour).Truncate(time.Hour).UTC(),
 		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},
 	}
 }
@@ -204,11 +204,12 @@ func TestStarterAgainstADevServer(t *testing.T) {
 		if _, err := s.Capture(ctx, in.BookingID, &money.Amount{Minor: -5, Currency: "BRL"}); !errors.As(err, &rej) || rej.Type != "InvalidInput" {
 			t.Fatalf("negative capture err = %v", err)
 		}
-		if _, err := s.MoveCaptureTime(ctx, in.BookingID, time.Date(2026, 12, 4, 11, 0, 0, 0, time.UTC)); err != nil {
+		later := in.ExpectedCaptureAt.Add(21 * time.Hour)
+		if _, err := s.MoveCaptureTime(ctx, in.BookingID, later); err != nil {
 			t.Fatal(err)
 		}
 		st, err := s.Status(ctx, in.BookingID)
-		if err != nil || st.Status != workflows.StatusAuthorized || !st.ExpectedCaptureAt.Equal(time.Date(2026, 12, 4, 11, 0, 0, 0, time.UTC)) {
+		if err != nil || st.Status != workflows.StatusAuthorized || !st.ExpectedCaptureAt.Equal(later) {
 			t.Fatalf("status = %+v, %v", st, err)
 		}
 		if err := s.Report3DSComplete(ctx, in.BookingID, "ch-BK-cap-1"); err != nil {

@@ -1,5 +1,7 @@
 package workflows_test
 
+// clock: injected — t0 is the test environment's start time (SetStartTime).
+
 import (
 	"context"
 	"encoding/json"

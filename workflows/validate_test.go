@@ -49,7 +49,7 @@ func TestValidateInputNamesFieldAndRule(t *testing.T) {
 		{"card luhn", "card.number", "Luhn", func(in *workflows.BookingPaymentInput) { in.Card.Number = "4111111111111112" }},
 		{"card letters", "card.number", "digits only", func(in *workflows.BookingPaymentInput) { in.Card.Number = "4111abcd11111111" }},
 		{"card month", "card.expiry_month", "1 to 12", func(in *workflows.BookingPaymentInput) { in.Card.ExpiryMonth = 13 }},
-		{"card expired", "card.expiry_year", "expired", func(in *workflows.BookingPaymentInput) { in.Card.ExpiryYear, in.Card.ExpiryMonth = 2026, 2 }},
+		{"card expired", "card.expiry_year", "expired", func(in *workflows.BookingPaymentInput) { in.Card.ExpiryYear, in.Card.ExpiryMonth = t0.Year()-1, 12 }},
 		{"cvv", "card.cvv", "3 or 4 digits", func(in *workflows.BookingPaymentInput) { in.Card.CVV = "12" }},
 		{"holder", "card.holder_name", "required", func(in *workflows.BookingPaymentInput) { in.Card.HolderName = "" }},
 		{"device info", "device_info", "threeds", func(in *workflows.BookingPaymentInput) { in.ThreeDS, in.DeviceInfo = true, nil }},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +73,7 @@ func create3DSCharge(t *testing.T, base, token string) (string, string) {
 		"payer_tax_id": "12345678909", "currency": "BRL", "installment_value": 100.0, "installment_count": 1,
 		"due_date": time.Now().Format("2006-01-02"), "description": "stack test", "type_charge": "credit_card",
 		"card_name": "ANA SOUZA", "card_number": "4000000000000101", "card_expiry_month": "12",
-		"card_expiry_year": "2030", "card_cvv": "123", "capture": false, "threeds_authentication": true,
+		"card_expiry_year": strconv.Itoa(time.Now().Year() + 3), "card_cvv": "123", "capture": false, "threeds_authentication": true,
 		"reference_external_id": "stack-test",
 		"items":                 []map[string]any{{"name": "Stay", "quantity": 1, "total_amount": 100.0, "unit_amount": 100.0}},
 		"payer_address": map[string]any{"street": "Rua A", "address_number": "1", "complement": "", "neighborhood": "Centro",

@@ -17,7 +17,7 @@ import (
 func FuzzDecodeAuthorizeInput(f *testing.F) {
 	f.Add([]byte(`{"booking_id":"BK-1","amount":{"minor":50000,"currency":"BRL"},"card":{"number":"4111111111111111","cvv":"123"}}`))
 	f.Add([]byte(`{"booking_id":"BK-1","unknown":"4111111111111111"}`))
-	f.Add([]byte(`{"expected_capture_at":"2026-12-03T11:00:00-03:00","capture_grace":86400000000000}`))
+	f.Add([]byte(`{"expected_capture_at":"2026-12-03T11:00:00-03:00","capture_grace":86400000000000}`)) // clock: a fuzz seed, decoded and never validated against a clock
 	f.Add([]byte(`null`))
 	f.Add([]byte(`{"card":{"number":4111111111111111}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

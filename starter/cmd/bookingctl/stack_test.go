@@ -32,6 +32,7 @@ func TestCommandsAgainstTheStack(t *testing.T) {
 		in["wallet_uuid"] = stack.Wallet
 		in["threeds"] = false
 		in["card"].(map[string]any)["number"] = card
+		in["card"].(map[string]any)["expiry_year"] = time.Now().Year() + 3
 		in["expected_capture_at"] = time.Now().Add(72 * time.Hour).Format(time.RFC3339)
 		b, _ := json.Marshal(in)
 		return string(b)
