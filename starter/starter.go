@@ -121,8 +121,6 @@ func StartOptions(in workflows.BookingPaymentInput) client.StartWorkflowOptions 
 // nothing and returns a *RejectedError.
 func (s *Starter) Authorize(ctx context.Context, in workflows.BookingPaymentInput) (workflows.AuthorizationResult, error) {
 	var res workflows.AuthorizationResult
-	// The workflow code path this booking runs; see workflows.CurrentRevision.
-	in.Revision = workflows.CurrentRevision
 	if err := validateInput(in); err != nil {
 		return res, &RejectedError{Operation: "authorize", BookingID: in.BookingID, Reason: err.Error(), Type: "InvalidInput", Err: err}
 	}

@@ -134,11 +134,6 @@ type BookingPaymentInput struct {
 	WebhookBaseURL string `json:"webhook_base_url,omitempty"`
 	// ReturnURL is where A55 sends the card holder after the 3DS challenge (redirect_url).
 	ReturnURL string `json:"return_url,omitempty"`
-	// Revision is the workflow code path the booking runs, chosen when it
-	// starts and kept for its whole life (history keeps the input).
-	// starter.Authorize sets CurrentRevision; 0 leaves the choice to
-	// workflow.GetVersion, for bookings started without it.
-	Revision int `json:"revision,omitempty"`
 }
 
 // Status is the booking payment's state.

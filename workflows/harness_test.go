@@ -61,7 +61,6 @@ func validInput(bookingID string) workflows.BookingPaymentInput {
 		ExpectedCaptureAt: t0.Add(48 * time.Hour),
 		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},
 		ReturnURL:         "https://hotel.example/return",
-		Revision:          workflows.CurrentRevision, // as starter.Authorize sets it
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -23,78 +22,30 @@ import (
 )
 
 // historyDirs are the recorded histories, one directory per workflow
-// version, with whether that version's histories carry the lean-history
-// version marker and the revision their input names. Histories are never
-// re-recorded over: a new version gets a new directory, and every older one
-// must keep replaying.
-var historyDirs = []struct {
-	dir      string
-	lean     bool
-	revision int
-}{
-	{"v0", false, 0},             // before workflow.GetVersion "lean-history"
-	{"v1-lean-history", true, 0}, // lean-history chosen by GetVersion
-	{"v2-revision-at-start", false, workflows.RevisionLean}, // current: RECORD_HISTORIES writes here
-}
+// change that running bookings may still need (the README's "Changing the
+// workflow"): release-1 is the first release's code; each patch adds a
+// directory recorded from the patched code. CI replays every directory; one
+// goes, with the branch it exercises, once no booking can still run that
+// branch. RECORD_HISTORIES=1 writes into the last one.
+var historyDirs = []string{"release-1"}
 
 // TestReplayRecordedHistories replays the histories in testdata/ (recorded
 // from a real dev server by TestRecordHistories) against today's workflow
 // code: a change that would break a running booking fails here.
 func TestReplayRecordedHistories(t *testing.T) {
-	for _, d := range historyDirs {
-		files, err := filepath.Glob(filepath.Join("testdata", d.dir, "*.json"))
+	for _, dir := range historyDirs {
+		files, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(files) == 0 {
-			t.Fatalf("no recorded histories in testdata/%s (run RECORD_HISTORIES=1 go test -run TestRecordHistories ./workflows)", d.dir)
+			t.Fatalf("no recorded histories in testdata/%s (run RECORD_HISTORIES=1 go test -run TestRecordHistories ./workflows)", dir)
 		}
 		for _, file := range files {
-			t.Run(d.dir+"/"+filepath.Base(file), func(t *testing.T) {
-				// The directory says which branch the history took.
-				hist := readHistory(t, file)
-				if got := hasVersionMarker(t, hist, "lean-history"); got != d.lean {
-					t.Fatalf("lean-history version marker present = %v, want %v for testdata/%s", got, d.lean, d.dir)
-				}
-				if got := inputRevision(t, hist); got != d.revision {
-					t.Fatalf("input revision = %d, want %d for testdata/%s", got, d.revision, d.dir)
-				}
-				replay(t, hist)
+			t.Run(dir+"/"+filepath.Base(file), func(t *testing.T) {
+				replay(t, readHistory(t, file))
 			})
 		}
-	}
-}
-
-// TestReplayStartedByNewerStarterOnOlderWorker replays the v1 histories with
-// the input a current starter sends (revision set). That is what a rollout
-// where the starter ships before the worker leaves: the older worker ignored
-// the field it did not know and recorded the version marker; today's code
-// skips GetVersion for such a booking and must still replay it.
-func TestReplayStartedByNewerStarterOnOlderWorker(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "v1-lean-history", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no v1 histories: %v", err)
-	}
-	dc := converter.GetDefaultDataConverter()
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			hist := readHistory(t, file)
-			started := hist.Events[0].GetWorkflowExecutionStartedEventAttributes()
-			var in map[string]any
-			if err := dc.FromPayloads(started.GetInput(), &in); err != nil {
-				t.Fatal(err)
-			}
-			if _, ok := in["revision"]; ok {
-				t.Fatal("a v1 history already names a revision")
-			}
-			in["revision"] = workflows.RevisionLean
-			payloads, err := dc.ToPayloads(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			started.Input = payloads
-			replay(t, hist)
-		})
 	}
 }
 
@@ -183,7 +134,7 @@ func TestRecordHistories(t *testing.T) {
 		if res.Status != want {
 			t.Fatalf("%s ended %s (%s), want %s", name, res.Status, res.Reason, want)
 		}
-		writeHistory(ctx, t, c, workflows.WorkflowID(id), filepath.Join("testdata", historyDirs[len(historyDirs)-1].dir, name+".json"))
+		writeHistory(ctx, t, c, workflows.WorkflowID(id), filepath.Join("testdata", historyDirs[len(historyDirs)-1], name+".json"))
 	}
 
 	// Frictionless hold, partial capture at check-out.
@@ -338,20 +289,6 @@ func writeHistory(ctx context.Context, t *testing.T, c client.Client, workflowID
 	t.Logf("wrote %s (%d events)", file, len(hist.Events))
 }
 
-// inputRevision is the Revision of the booking input the history started with.
-func inputRevision(t *testing.T, hist *historypb.History) int {
-	t.Helper()
-	started := hist.Events[0].GetWorkflowExecutionStartedEventAttributes()
-	if started == nil {
-		t.Fatal("the history does not start with WorkflowExecutionStarted")
-	}
-	var in workflows.BookingPaymentInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(started.GetInput(), &in); err != nil {
-		t.Fatalf("workflow input: %v", err)
-	}
-	return in.Revision
-}
-
 // replay runs today's workflow code over hist; a change that would break a
 // running booking fails it.
 func replay(t *testing.T, hist *historypb.History) {
@@ -377,24 +314,4 @@ func readHistory(t *testing.T, file string) *historypb.History {
 		t.Fatal(err)
 	}
 	return &hist
-}
-
-// hasVersionMarker reports whether the history recorded workflow.GetVersion
-// for changeID.
-func hasVersionMarker(t *testing.T, hist *historypb.History, changeID string) bool {
-	t.Helper()
-	for _, e := range hist.Events {
-		m := e.GetMarkerRecordedEventAttributes()
-		if m.GetMarkerName() != "Version" {
-			continue
-		}
-		var id string
-		if err := converter.GetDefaultDataConverter().FromPayloads(m.GetDetails()["change-id"], &id); err != nil {
-			t.Fatalf("version marker: %v", err)
-		}
-		if id == changeID {
-			return true
-		}
-	}
-	return false
 }

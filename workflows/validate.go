@@ -131,11 +131,6 @@ func ValidateInput(in BookingPaymentInput, now time.Time) error {
 	if in.ReturnURL != "" {
 		checkURL(&p, "return_url", in.ReturnURL)
 	}
-	if in.Revision < 0 {
-		// A revision newer than this code is not invalid input: the workflow
-		// waits for a worker that knows it (see CurrentRevision).
-		p.add("revision", "must not be negative")
-	}
 	if len(in.Description) > 255 {
 		p.add("description", "must be at most 255 characters")
 	}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hotelpay/a55-temporal/starter/startertest"
 )
 
 // The years a real clock reads while this project lives. A date outside
@@ -94,25 +96,8 @@ func hasRiskyDate(line string) bool {
 	return false
 }
 
-func moduleRoot(t *testing.T) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's directory")
-		}
-		dir = parent
-	}
-}
-
 func TestNoTestDateTheRealClockWillOvertake(t *testing.T) {
-	root := moduleRoot(t)
+	root := startertest.RepoRoot(t)
 	var found []finding
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -1,0 +1,171 @@
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Activity timeouts. A55 calls take at most the client's 30 s timeout.
+const (
+	activityStartToClose = time.Minute
+	// authorizeBudget bounds the authorization: a booking system waits for it.
+	authorizeBudget = 10 * time.Minute
+	// readBudget bounds one read of the charge (a read is only a refresh).
+	readBudget = 5 * time.Minute
+	// releaseBudget bounds a cancel when no hold expiry is known yet (3DS).
+	releaseBudget = time.Hour
+	// minMoneyBudget is the least a capture or cancel gets, even when the
+	// hold is about to lapse.
+	minMoneyBudget = 5 * time.Minute
+
+	// An A55 call is tried as a local activity first, within these
+	// bounds, then goes on as a regular activity (see callA55). They are
+	// short because a local activity holds its workflow task open (queries
+	// and updates wait, up to a heartbeat of the task), and a healthy A55
+	// answers in well under a second.
+	localAttempts        = 3
+	localStartToClose    = 10 * time.Second
+	localScheduleToClose = 15 * time.Second
+)
+
+// allowed lists every legal transition; anything else is ignored and logged,
+// read fetches the charge; ok is false when it could not be read (the read
+// is only a refresh: the caller keeps waiting).
+func (p *payment) read(ctx workflow.Context) (ChargeView, bool) {
+	return p.readUnless(ctx, func() bool { return false })
+}
+
+// readUnless is read, abandoned (and the activity cancelled) as soon as stop
+// reports true.
+func (p *payment) readUnless(ctx workflow.Context, stop func() bool) (ChargeView, bool) {
+	if p.st.ChargeUUID == "" {
+		return ChargeView{}, false
+	}
+	rctx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	f := p.callA55(rctx, ActivityGetCharge, "read charge "+p.st.ChargeUUID, readBudget,
+		GetChargeInput{WalletUUID: p.in.WalletUUID, ChargeUUID: p.st.ChargeUUID})
+	_ = workflow.Await(ctx, func() bool { return f.IsReady() || stop() })
+	if !f.IsReady() {
+		return ChargeView{}, false
+	}
+	var c ChargeView
+	if err := f.Get(ctx, &c); err != nil {
+		p.logger(ctx).Warn("reading the charge failed", "charge_uuid", p.st.ChargeUUID, "error", describe(err))
+		return ChargeView{}, false
+	}
+	p.noteRead(c)
+	return c, true
+}
+
+func (p *payment) noteRead(c ChargeView) {
+	if c.Status != "" {
+		p.st.LastA55Status = c.Status
+		p.lastReadStatus = c.Status
+	}
+}
+
+func (p *payment) activityContext(ctx workflow.Context, summary string, budget time.Duration) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    activityStartToClose,
+		ScheduleToCloseTimeout: budget,
+		RetryPolicy:            activityRetryPolicy(),
+		Summary:                summary,
+	})
+}
+
+// callA55 runs the create call (its Idempotency-Key makes it safe to repeat)
+// or a read of the charge within budget. It is tried as a local
+// activity first: when A55 answers, as it nearly always does, that costs one
+// marker event instead of three events and a workflow task, and the input
+// (the card, for the create call) is not recorded. When A55 has not answered
+// after localAttempts tries it goes on as a regular activity for the rest of
+// the budget: long retries then wait in the server, visible as a pending
+// activity, instead of holding a workflow task open.
+//
+// Captures and cancels stay regular activities. A local activity's result
+// lives only in the workflow task that ran it; when that task also ends the
+// workflow and a signal or timer arrives meanwhile, the server fails the
+// task, the result is lost and a later read of the charge cannot say how
+// much was captured (the fault suite's scenario 8 caught a partial capture
+// reported as a full one that way).
+func (p *payment) callA55(ctx workflow.Context, activity, summary string, budget time.Duration, arg any) workflow.Future {
+	f, settable := workflow.NewFuture(ctx)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		started := workflow.Now(ctx)
+		policy := activityRetryPolicy()
+		policy.MaximumAttempts = localAttempts
+		local := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout:    localStartToClose,
+			ScheduleToCloseTimeout: min(localScheduleToClose, budget),
+			RetryPolicy:            policy,
+			Summary:                summary,
+		}), activity, arg)
+		err := local.Get(ctx, nil)
+		if err == nil || !worthRetrying(err) || ctx.Err() != nil {
+			settable.Chain(local)
+			return
+		}
+		p.logger(ctx).Warn("A55 call goes on as a regular activity", "activity", activity, "error", describe(err))
+		left := max(budget-workflow.Now(ctx).Sub(started), time.Minute)
+		settable.Chain(workflow.ExecuteActivity(p.activityContext(ctx, summary, left), activity, arg))
+	})
+	return f
+}
+
+// worthRetrying: the local attempts ended on a timeout or a retryable error,
+// not on an answer the retry policy never retries.
+func worthRetrying(err error) bool {
+	var canceled *temporal.CanceledError
+	if errors.As(err, &canceled) {
+		return false
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		if app.NonRetryable() {
+			return false
+		}
+		for _, t := range ActivityNonRetryableErrorTypes {
+			if app.Type() == t {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func activityRetryPolicy() *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval:        time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        time.Minute,
+		NonRetryableErrorTypes: ActivityNonRetryableErrorTypes,
+	}
+}
+
+// describe turns an activity failure into one line for reasons: the
+// innermost application error's message (A55's code included), prefixed by
+// the timeout when the retry budget ran out.
+func describe(err error) string {
+	var timeout *temporal.TimeoutError
+	var app *temporal.ApplicationError
+	switch {
+	case errors.As(err, &timeout):
+		msg := "gave up after the retry budget (" + timeout.TimeoutType().String() + " timeout)"
+		if errors.As(timeout, &app) {
+			msg += "; last error: " + app.Error()
+		}
+		return msg
+	case errors.As(err, &app):
+		if !app.NonRetryable() {
+			// A retryable failure that still ended the activity: the retry
+			// budget (schedule-to-close) ran out.
+			return "gave up after retrying until the retry budget ran out; last error: " + app.Error()
+		}
+		return app.Error()
+	}
+	return err.Error()
+}

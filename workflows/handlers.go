@@ -1,0 +1,237 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// register installs the booking's query, update and signal handlers: what
+// the booking system, the webhook receiver and operators can ask and say.
+func (p *payment) register(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (PaymentState, error) {
+		s := p.st
+		s.History = append([]Transition(nil), p.st.History...)
+		return s, nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandler(ctx, UpdateAuthorization, p.handleAuthorization); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCapture, p.handleCapture,
+		workflow.UpdateHandlerOptions{Validator: p.validateCapture}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, p.handleCancel,
+		workflow.UpdateHandlerOptions{Validator: p.validateCancel}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateMoveCaptureTime, p.handleMoveCaptureTime,
+		workflow.UpdateHandlerOptions{Validator: p.validateMoveCaptureTime}); err != nil {
+		return err
+	}
+	// The webhook receiver delivers A55 webhooks as this update (a redundant
+	// one is rejected and leaves no event), falling back to the signal below.
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateChargeChanged, p.handleChargeChanged,
+		workflow.UpdateHandlerOptions{Validator: p.validateChargeChanged}); err != nil {
+		return err
+	}
+	// Signals are drained by one coroutine for the whole run, so a webhook
+	// that arrives before the create call returns is kept (as readWanted)
+	// and answered by a read once the charge id is known.
+	changed := workflow.GetSignalChannel(ctx, SignalChargeChanged)
+	completed := workflow.GetSignalChannel(ctx, Signal3DSComplete)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			sel := workflow.NewSelector(ctx)
+			sel.AddReceive(changed, func(c workflow.ReceiveChannel, _ bool) {
+				var s ChargeChangedSignal
+				c.Receive(ctx, &s)
+				p.onChargeChanged(ctx, s)
+			})
+			sel.AddReceive(completed, func(c workflow.ReceiveChannel, _ bool) {
+				var s ThreeDSCompleteSignal
+				c.Receive(ctx, &s)
+				p.on3DSComplete(ctx, s)
+			})
+			sel.Select(ctx)
+		}
+	})
+	return nil
+}
+
+// onChargeChanged takes a webhook, as the signal or the accepted update: it
+// only asks for a read of the charge. s.Status is only the sender's claim:
+// LastA55Status records reads, never a webhook's word (a forged one must not
+// show there).
+func (p *payment) onChargeChanged(ctx workflow.Context, s ChargeChangedSignal) {
+	if why := p.webhookIgnored(s); why != "" {
+		p.logger(ctx).Info("webhook ignored", "charge_uuid", s.ChargeUUID, "why", why)
+		return
+	}
+	p.readWanted = true
+}
+
+// webhookIgnored says why a webhook needs no read of the charge, or "" when
+// it does. It only reads state: the update's validator must not change it.
+// (A busy operation's own answer ends the payment, so a read it would ask for
+// is never made; a read already due covers this webhook too.)
+func (p *payment) webhookIgnored(s ChargeChangedSignal) string {
+	switch {
+	case p.st.ChargeUUID != "" && s.ChargeUUID != "" && s.ChargeUUID != p.st.ChargeUUID:
+		return "it is about another charge"
+	case p.st.Status.Terminal():
+		return "the payment is already " + string(p.st.Status)
+	case p.busy:
+		return "a capture or cancel is in flight and its own answer decides"
+	case p.readWanted:
+		return "a read of the charge is already due"
+	case p.st.ChargeUUID != "" && s.Status != "" && s.Status == p.lastReadStatus:
+		return "the last read already showed " + s.Status
+	}
+	return ""
+}
+
+func (p *payment) validateChargeChanged(_ workflow.Context, s ChargeChangedSignal) error {
+	if why := p.webhookIgnored(s); why != "" {
+		return temporal.NewNonRetryableApplicationError("webhook ignored: "+why, ErrTypeWebhookIgnored, nil)
+	}
+	return nil
+}
+
+// handleChargeChanged runs for an update the validator accepted.
+func (p *payment) handleChargeChanged(ctx workflow.Context, s ChargeChangedSignal) error {
+	p.onChargeChanged(ctx, s)
+	return nil
+}
+
+func (p *payment) on3DSComplete(ctx workflow.Context, s ThreeDSCompleteSignal) {
+	if p.st.ChargeUUID != "" && s.ChargeUUID != "" && s.ChargeUUID != p.st.ChargeUUID {
+		p.logger(ctx).Warn("3DS completion for another charge ignored", "charge_uuid", s.ChargeUUID)
+		return
+	}
+	if !p.st.Status.Terminal() {
+		p.readWanted = true
+	}
+}
+
+func (p *payment) handleAuthorization(ctx workflow.Context) (AuthorizationResult, error) {
+	if err := workflow.Await(ctx, func() bool { return p.st.Status != StatusAuthorizing && p.st.Status != "" }); err != nil {
+		return AuthorizationResult{}, err
+	}
+	return p.authorizationResult(), nil
+}
+
+func (p *payment) authorizationResult() AuthorizationResult {
+	r := AuthorizationResult{
+		Status:          p.st.Status,
+		ChargeUUID:      p.st.ChargeUUID,
+		Authorized:      p.st.Authorized,
+		CaptureDeadline: p.st.CaptureDeadline,
+		DeclineCode:     p.st.DeclineCode,
+		DeclineMessage:  p.st.DeclineMessage,
+		Reason:          p.st.Reason,
+	}
+	if p.st.Status == StatusAwaiting3DS {
+		r.URL3DS = p.st.URL3DS
+	}
+	return r
+}
+
+// moneyOpAllowed is the common rule of capture, cancel and move: the hold is
+// authorized, nothing else is acting on it, and the deadline has not come.
+func (p *payment) moneyOpAllowed(ctx workflow.Context, what string) error {
+	switch p.st.Status {
+	case StatusAuthorized:
+	case StatusCapturing:
+		return fmt.Errorf("%s refused: a capture is already in progress", what)
+	case StatusVoiding:
+		return fmt.Errorf("%s refused: the hold is being released", what)
+	case StatusCaptured:
+		return fmt.Errorf("%s refused: the payment is already captured (%s)", what, p.st.Captured.Display())
+	default:
+		return fmt.Errorf("%s refused: the payment is %s, not authorized", what, p.st.Status)
+	}
+	if p.busy {
+		return fmt.Errorf("%s refused: another operation on the hold is in progress", what)
+	}
+	if p.deadline.due || !workflow.Now(ctx).Before(p.st.CaptureDeadline) {
+		return fmt.Errorf("%s refused: the capture deadline %s has passed and the deadline policy (%s) applies",
+			what, p.st.CaptureDeadline.UTC().Format(time.RFC3339), p.in.DeadlinePolicy.Action)
+	}
+	return nil
+}
+
+func (p *payment) validateCapture(ctx workflow.Context, req CaptureRequest) error {
+	if req.Amount != nil {
+		a := *req.Amount
+		if a.Currency != p.in.Amount.Currency {
+			return fmt.Errorf("capture refused: amount.currency %q differs from the authorized currency %s", string(a.Currency), p.in.Amount.Currency)
+		}
+		if a.Minor <= 0 {
+			return fmt.Errorf("capture refused: amount must be positive (got %d minor units)", a.Minor)
+		}
+		if a.Minor > p.in.Amount.Minor {
+			return fmt.Errorf("capture refused: %s is more than the authorized %s", a.Display(), p.in.Amount.Display())
+		}
+	}
+	return p.moneyOpAllowed(ctx, "capture")
+}
+
+func (p *payment) handleCapture(ctx workflow.Context, req CaptureRequest) (CaptureResult, error) {
+	if err := p.validateCapture(ctx, req); err != nil {
+		return CaptureResult{}, err
+	}
+	amount := p.st.Authorized
+	if req.Amount != nil {
+		amount = *req.Amount
+	}
+	return p.capture(ctx, amount, CapturedByRequest)
+}
+
+func (p *payment) validateCancel(ctx workflow.Context, _ CancelRequest) error {
+	if p.st.Status == StatusAwaiting3DS && !p.busy {
+		return nil // abandoning a challenge in progress is allowed
+	}
+	return p.moneyOpAllowed(ctx, "cancel")
+}
+
+func (p *payment) handleCancel(ctx workflow.Context, req CancelRequest) (CancelResult, error) {
+	if err := p.validateCancel(ctx, req); err != nil {
+		return CancelResult{}, err
+	}
+	reason := "cancel requested"
+	if req.Reason != "" {
+		reason += ": " + req.Reason
+	}
+	return p.release(ctx, reason, req.Reason)
+}
+
+func (p *payment) validateMoveCaptureTime(ctx workflow.Context, req MoveCaptureTimeRequest) error {
+	if req.ExpectedCaptureAt.IsZero() {
+		return errors.New("move_capture_time refused: expected_capture_at is required")
+	}
+	if !req.ExpectedCaptureAt.After(workflow.Now(ctx)) {
+		return fmt.Errorf("move_capture_time refused: expected_capture_at %s is not in the future",
+			req.ExpectedCaptureAt.UTC().Format(time.RFC3339))
+	}
+	return p.moneyOpAllowed(ctx, "move_capture_time")
+}
+
+func (p *payment) handleMoveCaptureTime(ctx workflow.Context, req MoveCaptureTimeRequest) (MoveCaptureTimeResult, error) {
+	if err := p.validateMoveCaptureTime(ctx, req); err != nil {
+		return MoveCaptureTimeResult{}, err
+	}
+	p.st.ExpectedCaptureAt = req.ExpectedCaptureAt
+	p.st.CaptureDeadline = captureDeadline(req.ExpectedCaptureAt, p.grace, p.st.HoldExpiresAt, p.margin)
+	p.logger(ctx).Info("capture time moved", "expected_capture_at", req.ExpectedCaptureAt, "capture_deadline", p.st.CaptureDeadline)
+	p.upsert(CaptureDeadlineKey.ValueSet(p.st.CaptureDeadline))
+	p.flushSA(ctx)
+	p.details(ctx)
+	// The main loop sees the new deadline and re-arms its timer.
+	return MoveCaptureTimeResult{ExpectedCaptureAt: p.st.ExpectedCaptureAt, CaptureDeadline: p.st.CaptureDeadline}, nil
+}

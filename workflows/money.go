@@ -1,0 +1,120 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hotelpay/a55-temporal/money"
+)
+
+// Money operations run one at a time (busy): a capture or a release holds
+// the booking until A55's answer decides its outcome.
+
+func (p *payment) capture(ctx workflow.Context, amount money.Amount, by string) (CaptureResult, error) {
+	p.busy = true
+	defer func() { p.busy = false }()
+	p.transition(ctx, StatusCapturing, "capture "+amount.Display()+" ("+by+")")
+	// A capture moves money: a regular activity, so the update's acceptance
+	// and the scheduled call are recorded together before A55 is asked (see
+	// callA55 for why reads and the create call differ).
+	actx := p.activityContext(ctx, "capture "+amount.Display(), p.moneyBudget(ctx))
+	var res OperationResult
+	err := workflow.ExecuteActivity(actx, ActivityCapture, CaptureInput{
+		IdempotencyKey: p.wfID + "/capture",
+		WalletUUID:     p.in.WalletUUID,
+		ChargeUUID:     p.st.ChargeUUID,
+		Amount:         &amount,
+	}).Get(ctx, &res)
+	if err != nil {
+		p.fail(ctx, "capture of "+amount.Display()+" failed: "+describe(err))
+		return CaptureResult{}, temporal.NewApplicationError(p.st.Reason, ErrTypeCaptureFailed)
+	}
+	p.noteRead(res.Charge)
+	switch res.Outcome {
+	case OutcomeCaptured:
+		released, _ := p.st.Authorized.Sub(amount)
+		p.st.Captured = amount
+		p.capturedBy = by
+		p.upsert(CapturedAmountKey.ValueSet(amount.Minor))
+		reason := "captured " + amount.Display()
+		if res.Recovered {
+			reason += " (an earlier attempt had captured it)"
+		}
+		p.transition(ctx, StatusCaptured, reason)
+		return CaptureResult{ChargeUUID: p.st.ChargeUUID, Captured: amount, Released: released, Status: StatusCaptured}, nil
+	case OutcomeExpired:
+		p.transition(ctx, StatusExpired, "A55 refused the capture: the hold lapsed (charge "+res.Charge.Status+")")
+		return CaptureResult{}, temporal.NewApplicationError(p.st.Reason, ErrTypeHoldExpired)
+	}
+	p.fail(ctx, "capture answered "+string(res.Outcome)+" (charge "+res.Charge.Status+")")
+	return CaptureResult{}, temporal.NewApplicationError(p.st.Reason, ErrTypeCaptureFailed)
+}
+
+func (p *payment) release(ctx workflow.Context, why, a55Reason string) (CancelResult, error) {
+	p.busy = true
+	defer func() { p.busy = false }()
+	from3DS := p.st.Status == StatusAwaiting3DS
+	p.transition(ctx, StatusVoiding, why)
+	budget := releaseBudget
+	if !from3DS {
+		budget = p.moneyBudget(ctx)
+	}
+	res, err := p.cancelActivity(ctx, a55Reason, budget)
+	if err != nil {
+		p.fail(ctx, "release of the hold failed: "+describe(err))
+		return CancelResult{}, temporal.NewApplicationError(p.st.Reason, ErrTypeCancelFailed)
+	}
+	p.noteRead(res.Charge)
+	if res.Outcome == OutcomeCaptured {
+		p.capturedByA55(ctx, "the cancel found the charge already captured ("+res.Charge.Status+"): refund it if needed")
+		return CancelResult{}, temporal.NewApplicationError(p.st.Reason, ErrTypeCancelFailed)
+	}
+	if res.Outcome == OutcomeNothingHeld {
+		if from3DS {
+			p.decline(ctx, res.Charge.Code, res.Charge.Message, Reason3DSFailed)
+			return CancelResult{ChargeUUID: p.st.ChargeUUID, Status: p.st.Status}, nil
+		}
+		p.transition(ctx, StatusVoided, "nothing to release: A55 reports the charge "+res.Charge.Status)
+		return CancelResult{ChargeUUID: p.st.ChargeUUID, Status: StatusVoided}, nil
+	}
+	if from3DS {
+		p.decline(ctx, "", "", "cancelled during the 3DS challenge: "+why)
+		return CancelResult{ChargeUUID: p.st.ChargeUUID, Status: p.st.Status}, nil
+	}
+	p.transition(ctx, StatusVoided, "hold released: "+why)
+	return CancelResult{ChargeUUID: p.st.ChargeUUID, Status: StatusVoided}, nil
+}
+
+// capturedByA55 records a capture that A55 reports and this workflow's
+// capture call did not make (a charge captured despite capture:false, or by
+// another channel): the whole hold, as A55 captures it.
+func (p *payment) capturedByA55(ctx workflow.Context, reason string) {
+	p.st.Authorized, p.st.Captured = p.in.Amount, p.in.Amount
+	p.capturedBy = CapturedByA55
+	p.upsert(AuthorizedAmountKey.ValueSet(p.st.Authorized.Minor), CapturedAmountKey.ValueSet(p.st.Captured.Minor))
+	p.transition(ctx, StatusCaptured, reason)
+}
+
+func (p *payment) cancelActivity(ctx workflow.Context, reason string, budget time.Duration) (OperationResult, error) {
+	actx := p.activityContext(ctx, "release the hold of "+p.in.Amount.Display(), budget)
+	var res OperationResult
+	err := workflow.ExecuteActivity(actx, ActivityCancel, CancelInput{
+		IdempotencyKey: p.wfID + "/cancel",
+		WalletUUID:     p.in.WalletUUID,
+		ChargeUUID:     p.st.ChargeUUID,
+		Reason:         reason,
+	}).Get(ctx, &res)
+	return res, err
+}
+
+// moneyBudget keeps a capture or cancel retrying until the hold lapses (and
+// not longer: after that A55 cannot act on it).
+func (p *payment) moneyBudget(ctx workflow.Context) time.Duration {
+	left := p.st.HoldExpiresAt.Sub(workflow.Now(ctx))
+	if left < minMoneyBudget {
+		return minMoneyBudget
+	}
+	return left
+}

@@ -1,0 +1,150 @@
+package workflows
+
+import (
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// allowed lists every legal transition; anything else is ignored and logged,
+// so a late or duplicate event cannot move a terminal state.
+var allowed = map[Status][]Status{
+	"":                {StatusAuthorizing},
+	StatusAuthorizing: {StatusAwaiting3DS, StatusAuthorized, StatusDeclined, StatusFailed, StatusCaptured, StatusVoiding},
+	StatusAwaiting3DS: {StatusAuthorized, StatusDeclined, StatusFailed, StatusVoiding, StatusCaptured},
+	StatusAuthorized:  {StatusCapturing, StatusVoiding, StatusExpired, StatusFailed, StatusCaptured},
+	StatusCapturing:   {StatusCaptured, StatusExpired, StatusFailed},
+	StatusVoiding:     {StatusVoided, StatusDeclined, StatusCaptured, StatusFailed},
+}
+
+func legal(from, to Status) bool {
+	for _, s := range allowed[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *payment) setCharge(ctx workflow.Context, uuid string) {
+	if uuid == "" || uuid == p.st.ChargeUUID {
+		return
+	}
+	p.st.ChargeUUID = uuid
+	p.upsert(ChargeUUIDKey.ValueSet(uuid))
+}
+
+func (p *payment) decline(ctx workflow.Context, code, message, reason string) {
+	p.st.DeclineCode, p.st.DeclineMessage = code, message
+	if p.st.DeclineCode == "" && (reason == Reason3DSAbandoned || reason == Reason3DSFailed || reason == ReasonUndecided) {
+		p.st.DeclineCode = reason
+	}
+	p.transition(ctx, StatusDeclined, reason)
+}
+
+func (p *payment) fail(ctx workflow.Context, reason string) {
+	p.transition(ctx, StatusFailed, reason)
+}
+
+// transition moves the status if the move is legal; a terminal status never
+// moves again.
+func (p *payment) transition(ctx workflow.Context, to Status, reason string) bool {
+	from := p.st.Status
+	if !legal(from, to) {
+		p.logger(ctx).Warn("transition refused", "from", string(from), "to", string(to), "reason", reason)
+		return false
+	}
+	p.st.Status = to
+	p.st.Reason = "" // PaymentState.Reason explains a terminal status; History keeps every step's
+	if to.Terminal() {
+		p.st.Reason = reason
+	}
+	p.st.History = append(p.st.History, Transition{At: workflow.Now(ctx), From: from, To: to, Reason: reason})
+	p.logger(ctx).Info("payment status", "booking_id", p.in.BookingID, "from", string(from), "to", string(to), "reason", reason)
+	switch {
+	case to == StatusAuthorizing && p.statusSetAtStart:
+		p.flushSA(ctx)
+	case to == StatusCapturing:
+		// Transient (the capture call's run): the status query, current
+		// details and the pending activity show it; PaymentStatus moves
+		// from authorized straight to the capture's outcome.
+		p.flushSA(ctx)
+	default:
+		p.flushSA(ctx, PaymentStatusKey.ValueSet(string(to)))
+	}
+	p.details(ctx)
+	return true
+}
+
+// details keeps the Web UI's "current details" line in step with the status.
+func (p *payment) details(ctx workflow.Context) {
+	var d string
+	switch p.st.Status {
+	case StatusAuthorizing:
+		d = "authorizing " + p.in.Amount.Display()
+	case StatusAwaiting3DS:
+		d = "waiting for 3DS: " + p.st.URL3DS
+	case StatusAuthorized:
+		d = "authorized " + p.st.Authorized.Display() + "; deadline policy " + string(p.in.DeadlinePolicy.Action) +
+			" at " + p.st.CaptureDeadline.UTC().Format(time.RFC3339)
+	case StatusCapturing:
+		d = "capturing (" + p.st.History[len(p.st.History)-1].Reason + ")"
+	case StatusCaptured:
+		released, _ := p.st.Authorized.Sub(p.st.Captured)
+		d = "captured " + p.st.Captured.Display() + ", released " + released.Display()
+	case StatusVoiding:
+		d = "releasing the hold"
+	case StatusVoided:
+		d = "voided: " + p.st.Reason
+	case StatusDeclined:
+		d = "declined: " + p.st.Reason
+		if p.st.DeclineCode != "" {
+			d += " (" + p.st.DeclineCode + " " + p.st.DeclineMessage + ")"
+		}
+	default:
+		d = string(p.st.Status) + ": " + p.st.Reason
+	}
+	// The Web UI renders current details as Markdown, where two "$" (as in
+	// "R$ 500,00 ... R$ 0,00") start inline maths; escaped, they show as "$".
+	workflow.SetCurrentDetails(ctx, strings.ReplaceAll(d, "$", `\$`))
+}
+
+// upsert queues search attribute changes for the next flushSA: one command,
+// one event and one billable action per status change.
+func (p *payment) upsert(updates ...temporal.SearchAttributeUpdate) {
+	p.pendingSA = append(p.pendingSA, updates...)
+}
+
+// flushSA sends what upsert queued, with updates.
+func (p *payment) flushSA(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) {
+	updates = append(p.pendingSA, updates...)
+	p.pendingSA = nil
+	if len(updates) > 0 {
+		p.sendSA(ctx, updates...)
+	}
+}
+
+func (p *payment) sendSA(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		p.logger(ctx).Warn("search attribute upsert failed", "error", err)
+	}
+}
+
+func (p *payment) result() BookingPaymentResult {
+	r := BookingPaymentResult{
+		BookingID:      p.in.BookingID,
+		Status:         p.st.Status,
+		ChargeUUID:     p.st.ChargeUUID,
+		Authorized:     p.st.Authorized,
+		Captured:       p.st.Captured,
+		DeclineCode:    p.st.DeclineCode,
+		DeclineMessage: p.st.DeclineMessage,
+		Reason:         p.st.Reason,
+	}
+	if p.st.Status == StatusCaptured {
+		r.CapturedBy = p.capturedBy
+	}
+	return r
+}
