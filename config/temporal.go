@@ -55,10 +55,11 @@ func PayloadKeyring(env Env, devMode bool) (ring *codec.Keyring, generated strin
 
 // Temporal is what a process needs to build its Temporal client.
 type Temporal struct {
-	Env     Env
-	DevMode bool
-	Logger  log.Logger            // nil = SDK default
-	Metrics client.MetricsHandler // nil = none
+	Env      Env
+	DevMode  bool
+	Logger   log.Logger            // nil = SDK default
+	Metrics  client.MetricsHandler // nil = none
+	Identity string                // "" = the SDK's default (pid@host)
 }
 
 // ClientOptions loads the connection settings from the environment (SDK
@@ -81,7 +82,17 @@ func (t Temporal) ClientOptions() (opts client.Options, generatedKey string, err
 	opts.DataConverter, opts.FailureConverter = codec.ClientOptions(ring)
 	opts.Logger = t.Logger
 	opts.MetricsHandler = t.Metrics
+	opts.Identity = t.Identity
 	return opts, generatedKey, nil
+}
+
+// Dial dials Temporal once with ClientOptions.
+func (t Temporal) Dial(ctx context.Context) (client.Client, error) {
+	opts, _, err := t.ClientOptions()
+	if err != nil {
+		return nil, err
+	}
+	return client.DialContext(ctx, opts)
 }
 
 // DialWithRetry dials until the server answers or ctx ends, so a process

@@ -27,7 +27,7 @@ type demo struct {
 }
 
 func runDemo(ctx context.Context, proj *stack.Project, out io.Writer) error {
-	c, err := starter.DialFromEnv(ctx, starter.DialOptions{Env: config.Map(proj.ClientEnv())})
+	c, err := config.Temporal{Env: config.Map(proj.ClientEnv())}.Dial(ctx)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/hotelpay/a55-temporal/config"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
@@ -64,40 +63,12 @@ type Starter struct {
 	c client.Client
 }
 
-// New wraps a client built with the project's data converter (see DialFromEnv).
+// New wraps a Temporal client whose data converter is the project's
+// encrypting codec (codec.ClientOptions): the booking input carries card data.
 func New(c client.Client) *Starter { return &Starter{c: c} }
 
 // Client returns the underlying Temporal client.
 func (s *Starter) Client() client.Client { return s.c }
-
-// DialOptions configure DialFromEnv.
-type DialOptions struct {
-	Env     config.Env // nil = the process environment
-	DevMode bool       // allow a generated local payload key
-	Client  client.Options
-}
-
-// ClientOptionsFromEnv returns client options from TEMPORAL_* (SDK envconfig)
-// with the encrypting payload codec from PAYLOAD_KEYS / PAYLOAD_KEY_FILE.
-func ClientOptionsFromEnv(o DialOptions) (client.Options, error) {
-	opts, _, err := config.Temporal{Env: o.Env, DevMode: o.DevMode, Logger: o.Client.Logger, Metrics: o.Client.MetricsHandler}.ClientOptions()
-	if err != nil {
-		return client.Options{}, err
-	}
-	if o.Client.Identity != "" {
-		opts.Identity = o.Client.Identity
-	}
-	return opts, nil
-}
-
-// DialFromEnv dials Temporal with ClientOptionsFromEnv.
-func DialFromEnv(ctx context.Context, o DialOptions) (client.Client, error) {
-	opts, err := ClientOptionsFromEnv(o)
-	if err != nil {
-		return nil, err
-	}
-	return client.DialContext(ctx, opts)
-}
 
 // StartOptions are the workflow start options Authorize uses, exported so
 // callers in other languages can mirror them.

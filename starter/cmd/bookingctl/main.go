@@ -74,8 +74,8 @@ func main() {
 
 func (a *app) dialEnv(ctx context.Context, devMode bool) (client.Client, error) {
 	// The SDK's own logging would mix with the JSON output: keep it on stderr, warnings only.
-	return starter.DialFromEnv(ctx, starter.DialOptions{Env: a.env, DevMode: devMode,
-		Client: client.Options{Logger: logging.SDKLogger(logging.New(a.stderr, "warn", "bookingctl")), Identity: "bookingctl"}})
+	return config.Temporal{Env: a.env, DevMode: devMode, Identity: "bookingctl",
+		Logger: logging.SDKLogger(logging.New(a.stderr, "warn", "bookingctl"))}.Dial(ctx)
 }
 
 type common struct {
