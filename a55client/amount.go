@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hotelpay/a55-temporal/internal/cardnum"
 	"github.com/hotelpay/a55-temporal/money"
 )
 
@@ -33,19 +34,10 @@ func checkDecimal(s string) error {
 		return errors.New("exponent notation is not accepted in amounts")
 	}
 	whole, frac, hasDot := strings.Cut(body, ".")
-	if whole == "" || (hasDot && frac == "") || !allDigits(whole) || !allDigits(frac) {
+	if !cardnum.AllDigits(whole) || (hasDot && !cardnum.AllDigits(frac)) {
 		return errNotDecimal
 	}
 	return nil
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // MarshalJSON writes the decimal as a JSON number.

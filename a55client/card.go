@@ -2,7 +2,8 @@ package a55client
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/hotelpay/a55-temporal/internal/cardnum"
 )
 
 // Card data must never reach a log line, an error or a query result. These
@@ -10,30 +11,15 @@ import (
 // number; JSON marshalling stays the default because the card travels,
 // encrypted by the payload codec, in the workflow input.
 
-// Masked returns the number in first-6/last-4 form ("411111******1111"), or
-// "****" when the number is too short to mask safely.
-func (c Card) Masked() string {
-	d := cardDigits(c.Number)
-	if len(d) < 12 || !allDigits(d) {
-		return "****"
-	}
-	return d[:6] + strings.Repeat("*", len(d)-10) + d[len(d)-4:]
-}
+// Masked returns the number in first-6/last-4 form ("411111******1111"),
+// or only asterisks when the number is too short to mask safely.
+func (c Card) Masked() string { return cardnum.MaskPAN(c.Number) }
 
 // String returns "card ****1111": the last four digits only.
-func (c Card) String() string {
-	d := cardDigits(c.Number)
-	if len(d) < 12 || !allDigits(d) {
-		return "card ****"
-	}
-	return "card ****" + d[len(d)-4:]
-}
+func (c Card) String() string { return "card ****" + cardnum.LastFour(c.Number) }
 
 // GoString is String, so %#v reveals nothing either.
 func (c Card) GoString() string { return c.String() }
 
 // Format implements fmt.Formatter for every verb.
 func (c Card) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
-
-// cardDigits strips the spaces people type in card numbers.
-func cardDigits(number string) string { return strings.ReplaceAll(number, " ", "") }

@@ -44,7 +44,7 @@ func TestCardFormattingNeverLeaks(t *testing.T) {
 	}
 	for _, short := range []string{"", "4111", "41111111111", "4111abcd11111111"} {
 		c := Card{Number: short}
-		if c.Masked() != "****" || c.String() != "card ****" {
+		if strings.Trim(c.Masked(), "*") != "" || len(c.Masked()) < 4 || c.String() != "card ****" {
 			t.Errorf("short %q: %q %q", short, c.Masked(), c.String())
 		}
 	}

@@ -103,25 +103,21 @@ func missingDeviceFields(d *DeviceInfo) []string {
 }
 
 func (p *problems) checkCard(c Card, now time.Time) {
-	if rule := cardnum.NumberProblem(cardDigits(c.Number)); rule != "" {
+	if rule := cardnum.NumberProblem(cardnum.Digits(c.Number)); rule != "" {
 		p.add("card_number", "%s", rule)
 	}
-	monthOK := c.ExpiryMonth >= 1 && c.ExpiryMonth <= 12
-	if !monthOK {
-		p.add("card_expiry_month", "must be 1 to 12 (got %d)", c.ExpiryMonth)
+	monthRule, yearRule := cardnum.MonthProblem(c.ExpiryMonth), cardnum.YearProblem(c.ExpiryYear)
+	if monthRule != "" {
+		p.add("card_expiry_month", "%s (got %d)", monthRule, c.ExpiryMonth)
 	}
-	yearOK := c.ExpiryYear >= 1000 && c.ExpiryYear <= 9999
-	if !yearOK {
-		p.add("card_expiry_year", "must have 4 digits (got %d)", c.ExpiryYear)
+	if yearRule != "" {
+		p.add("card_expiry_year", "%s (got %d)", yearRule, c.ExpiryYear)
 	}
-	if monthOK && yearOK {
-		y, m := now.Year(), int(now.Month())
-		if c.ExpiryYear < y || (c.ExpiryYear == y && c.ExpiryMonth < m) {
-			p.add("card_expiry_year", "card expired in %02d/%d", c.ExpiryMonth, c.ExpiryYear)
-		}
+	if monthRule == "" && yearRule == "" && cardnum.Expired(c.ExpiryMonth, c.ExpiryYear, now) {
+		p.add("card_expiry_year", "card expired in %02d/%d", c.ExpiryMonth, c.ExpiryYear)
 	}
-	if n := len(c.CVV); (n != 3 && n != 4) || !allDigits(c.CVV) {
-		p.add("card_cvv", "must be 3 or 4 digits")
+	if rule := cardnum.CVVProblem(c.CVV); rule != "" {
+		p.add("card_cvv", "%s", rule)
 	}
 	if strings.TrimSpace(c.HolderName) == "" {
 		p.add("card_name", "is required (the holder's name as printed on the card)")
@@ -220,7 +216,7 @@ func buildChargeRequest(p *CreateChargeParams, now time.Time) (*ChargeRequest, e
 		Description:           p.Description,
 		TypeCharge:            typeCharge,
 		CardName:              p.Card.HolderName,
-		CardNumber:            cardDigits(p.Card.Number),
+		CardNumber:            cardnum.Digits(p.Card.Number),
 		CardExpiryMonth:       p.Card.ExpiryMonth,
 		CardExpiryYear:        p.Card.ExpiryYear,
 		CardCVV:               p.Card.CVV,

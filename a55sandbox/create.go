@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotelpay/a55-temporal/internal/cardnum"
 	"github.com/hotelpay/a55-temporal/money"
 )
 
@@ -208,23 +209,6 @@ func absoluteHTTPURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-func luhn(digits string) bool {
-	sum := 0
-	double := false
-	for i := len(digits) - 1; i >= 0; i-- {
-		d := int(digits[i] - '0')
-		if double {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return sum%10 == 0
-}
-
 func cardBrand(pan string) string {
 	switch {
 	case strings.HasPrefix(pan, "4"):
@@ -314,7 +298,7 @@ func (s *Sandbox) handleCreate(q *apiRequest) *response {
 			f.fail(400, "INVALID_CARD_NUMBER", "card_number", "must contain digits only")
 		case len(pan) < 12 || len(pan) > 19:
 			f.fail(400, "INVALID_CARD_NUMBER", "card_number", "must have 12 to 19 digits, got %d", len(pan))
-		case !luhn(pan):
+		case !cardnum.Luhn(pan):
 			f.fail(400, "INVALID_CARD_NUMBER", "card_number", "fails the Luhn check")
 		}
 	}

@@ -1,6 +1,10 @@
 package a55sandbox
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/hotelpay/a55-temporal/internal/cardnum"
+)
 
 func TestParseDecimal(t *testing.T) {
 	ok := []struct {
@@ -53,7 +57,7 @@ func TestConvertMatchesSeedExample(t *testing.T) {
 
 func TestLuhnAndBrand(t *testing.T) {
 	for _, pan := range []string{"4111111111111111", "5500000000000004", "4000000000000101", "4000000000000002", "5105105105105100", "4000000000000069"} {
-		if !luhn(pan) {
+		if !cardnum.Luhn(pan) {
 			t.Errorf("seed card %s fails Luhn", pan)
 		}
 	}

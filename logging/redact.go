@@ -181,7 +181,7 @@ func redactScalar(kind fieldKind, v string) string {
 		}
 		return MaskPAN(v)
 	case fieldNumber:
-		if d := digitsOnly(v); len(d) >= 12 && len(d) <= 19 && len(d) == len(strings.NewReplacer(" ", "", "-", "").Replace(v)) {
+		if d := digitsOnly(v); len(d) >= 12 && len(d) <= 19 && len(d) == len(cardnum.Digits(v)) {
 			return MaskPAN(v)
 		}
 	case fieldName:
@@ -198,14 +198,8 @@ func writeJSONString(out *bytes.Buffer, s string) {
 }
 
 // MaskPAN keeps the first six and last four digits of a card number
-// ("411111******1111"). Numbers shorter than 13 digits are masked entirely.
-func MaskPAN(s string) string {
-	d := digitsOnly(s)
-	if len(d) < 13 {
-		return strings.Repeat("*", max(len(d), 4))
-	}
-	return d[:6] + strings.Repeat("*", len(d)-10) + d[len(d)-4:]
-}
+// ("411111******1111"); see cardnum.MaskPAN.
+func MaskPAN(s string) string { return cardnum.MaskPAN(s) }
 
 // MaskName keeps the first letter of each word ("John Doe" → "J*** D**").
 func MaskName(s string) string {

@@ -161,25 +161,21 @@ func checkURL(p *inputProblems, field, v string) {
 }
 
 func checkCard(p *inputProblems, c a55client.Card, now time.Time) {
-	if rule := cardnum.NumberProblem(strings.NewReplacer(" ", "", "-", "").Replace(c.Number)); rule != "" {
+	if rule := cardnum.NumberProblem(cardnum.Digits(c.Number)); rule != "" {
 		p.add("card.number", "%s", rule)
 	}
-	monthOK := c.ExpiryMonth >= 1 && c.ExpiryMonth <= 12
-	if !monthOK {
-		p.add("card.expiry_month", "must be 1 to 12")
+	monthRule, yearRule := cardnum.MonthProblem(c.ExpiryMonth), cardnum.YearProblem(c.ExpiryYear)
+	if monthRule != "" {
+		p.add("card.expiry_month", "%s", monthRule)
 	}
-	yearOK := c.ExpiryYear >= 2000 && c.ExpiryYear <= 9999
-	if !yearOK {
-		p.add("card.expiry_year", "must have 4 digits")
+	if yearRule != "" {
+		p.add("card.expiry_year", "%s", yearRule)
 	}
-	if monthOK && yearOK && !now.IsZero() {
-		y, m := now.Year(), int(now.Month())
-		if c.ExpiryYear < y || (c.ExpiryYear == y && c.ExpiryMonth < m) {
-			p.add("card.expiry_year", "the card has expired")
-		}
+	if monthRule == "" && yearRule == "" && !now.IsZero() && cardnum.Expired(c.ExpiryMonth, c.ExpiryYear, now) {
+		p.add("card.expiry_year", "the card has expired")
 	}
-	if n := len(c.CVV); (n != 3 && n != 4) || !allDigits(c.CVV) {
-		p.add("card.cvv", "must be 3 or 4 digits")
+	if rule := cardnum.CVVProblem(c.CVV); rule != "" {
+		p.add("card.cvv", "%s", rule)
 	}
 	if strings.TrimSpace(c.HolderName) == "" {
 		p.add("card.holder_name", "is required")
@@ -212,15 +208,6 @@ func checkDeviceInfo(p *inputProblems, d *a55client.DeviceInfo) {
 			p.add("device_info."+r.field, "is required when threeds is true")
 		}
 	}
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // StaticSummary is the one line the Web UI shows for a booking's workflow,

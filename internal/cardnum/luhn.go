@@ -1,5 +1,7 @@
-// Package cardnum holds the card-number arithmetic the API client, the
-// workflow's input validation and the log redactor share.
+// Package cardnum holds the card rules, once: what makes a card number, an
+// expiry and a CVV acceptable, and how a card number is masked. The API
+// client, the workflow's input validation, bookingctl, the log redactor and
+// the A55 sandbox all ask it, so they give one answer for each input.
 package cardnum
 
 import "fmt"

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/hotelpay/a55-temporal/internal/cardnum"
 	"github.com/hotelpay/a55-temporal/logging"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -118,7 +119,7 @@ func parseAmount(text string, currency money.Currency, minor bool) (money.Amount
 	if minor && hasFrac {
 		return money.Amount{}, fmt.Errorf("-minor %q must be a whole number of minor units", text)
 	}
-	if !allDigits(whole) || (hasFrac && !allDigits(frac)) || (hasFrac && frac == "") {
+	if !cardnum.AllDigits(whole) || (hasFrac && !cardnum.AllDigits(frac)) || (hasFrac && frac == "") {
 		return money.Amount{}, fmt.Errorf("-amount %q is not a positive decimal such as 320.00", text)
 	}
 	if len(frac) > exp {
@@ -137,16 +138,4 @@ func parseAmount(text string, currency money.Currency, minor bool) (money.Amount
 		n = n*10 + int64(c-'0')
 	}
 	return money.New(n, currency)
-}
-
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
