@@ -13,7 +13,7 @@
 //     "A55Conflict", "A55Unauthorized", "A55NotCapturable"; the message carries
 //     A55's code.
 //   - a decline is not an error: it is the charge's answer and comes back as a
-//     result (AuthorizeResult.Declined). A55 replays it for the same
+//     result (workflows.AuthorizeResult.Declined). A55 replays it for the same
 //     idempotency key, so retrying cannot change it, and keeping it out of
 //     failures keeps expected declines out of error metrics and alerts.
 //
@@ -33,46 +33,6 @@ import (
 	"github.com/hotelpay/a55-temporal/webhook"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
-
-// Activity names, error types, inputs and results are the workflow's
-// contract (workflows/activity_contract.go); these aliases let callers of this
-// package use them without importing workflows.
-const (
-	AuthorizeName = workflows.ActivityAuthorize
-	GetChargeName = workflows.ActivityGetCharge
-	CaptureName   = workflows.ActivityCapture
-	CancelName    = workflows.ActivityCancel
-	RefundName    = workflows.ActivityRefund
-
-	ErrTypeRetryable     = workflows.ErrTypeA55Retryable
-	ErrTypeInvalid       = workflows.ErrTypeA55Invalid
-	ErrTypeNotFound      = workflows.ErrTypeA55NotFound
-	ErrTypeConflict      = workflows.ErrTypeA55Conflict
-	ErrTypeUnauthorized  = workflows.ErrTypeA55Unauthorized
-	ErrTypeNotCapturable = workflows.ErrTypeA55NotCapturable
-	ErrTypeDeclined      = workflows.ErrTypeA55Declined
-
-	OutcomeCaptured = workflows.OutcomeCaptured
-	OutcomeVoided   = workflows.OutcomeVoided
-	OutcomeExpired  = workflows.OutcomeExpired
-
-	OutcomeNothingHeld = workflows.OutcomeNothingHeld
-)
-
-type (
-	ChargeView      = workflows.ChargeView
-	AuthorizeInput  = workflows.AuthorizeInput
-	AuthorizeResult = workflows.AuthorizeResult
-	GetChargeInput  = workflows.GetChargeInput
-	CaptureInput    = workflows.CaptureInput
-	CancelInput     = workflows.CancelInput
-	RefundInput     = workflows.RefundInput
-	OperationResult = workflows.OperationResult
-	Outcome         = workflows.Outcome
-)
-
-// NonRetryableErrorTypes is the list the workflow gives RetryPolicy.NonRetryableErrorTypes.
-var NonRetryableErrorTypes = workflows.ActivityNonRetryableErrorTypes
 
 // Gateway is the part of *a55client.Client the activities use; tests may
 // substitute a fake.
@@ -117,11 +77,11 @@ func NewWithGateway(gw Gateway, cfg Config) *Activities {
 	return &Activities{gw: gw, cfg: cfg}
 }
 
-func viewOf(c *a55client.Charge) ChargeView {
+func viewOf(c *a55client.Charge) workflows.ChargeView {
 	if c == nil {
-		return ChargeView{}
+		return workflows.ChargeView{}
 	}
-	return ChargeView{
+	return workflows.ChargeView{
 		ChargeUUID: c.UUID, Status: c.Status, State: c.State, URL3DS: c.URL3DS,
 		Amount: c.Amount, Code: c.Code, Message: c.Message,
 	}
@@ -130,7 +90,7 @@ func viewOf(c *a55client.Charge) ChargeView {
 // Authorize creates the charge with capture:false. A retry sends the same
 // Idempotency-Key, so A55 answers with the first charge (or the first
 // decline) instead of placing a second hold: a lost response costs nothing.
-func (a *Activities) Authorize(ctx context.Context, in AuthorizeInput) (*AuthorizeResult, error) {
+func (a *Activities) Authorize(ctx context.Context, in workflows.AuthorizeInput) (*workflows.AuthorizeResult, error) {
 	logger := activity.GetLogger(ctx)
 	base := in.WebhookBaseURL
 	if base == "" {
@@ -157,7 +117,7 @@ func (a *Activities) Authorize(ctx context.Context, in AuthorizeInput) (*Authori
 	ch, err := a.gw.CreateCharge(ctx, p, in.IdempotencyKey)
 	if err != nil {
 		if a55client.IsDeclined(err) {
-			res := &AuthorizeResult{Charge: viewOf(ch), Declined: true}
+			res := &workflows.AuthorizeResult{Charge: viewOf(ch), Declined: true}
 			res.DeclineCode, res.DeclineMessage = declineDetails(ch, err)
 			logger.Info("A55 declined the authorization", "booking_id", in.BookingID, "code", res.DeclineCode)
 			return res, nil
@@ -165,7 +125,7 @@ func (a *Activities) Authorize(ctx context.Context, in AuthorizeInput) (*Authori
 		return nil, temporalError(err)
 	}
 	logger.Info("A55 answered the authorization", "booking_id", in.BookingID, "charge_uuid", ch.UUID, "status", ch.Status)
-	return &AuthorizeResult{Charge: viewOf(ch)}, nil
+	return &workflows.AuthorizeResult{Charge: viewOf(ch)}, nil
 }
 
 func declineDetails(ch *a55client.Charge, err error) (code, message string) {
@@ -185,7 +145,7 @@ func declineDetails(ch *a55client.Charge, err error) (code, message string) {
 }
 
 // GetCharge reads a charge: the source of truth after any webhook or signal.
-func (a *Activities) GetCharge(ctx context.Context, in GetChargeInput) (*ChargeView, error) {
+func (a *Activities) GetCharge(ctx context.Context, in workflows.GetChargeInput) (*workflows.ChargeView, error) {
 	ch, err := a.gw.GetCharge(ctx, in.WalletUUID, in.ChargeUUID)
 	if err != nil {
 		return nil, temporalError(err)
@@ -201,10 +161,10 @@ func (a *Activities) GetCharge(ctx context.Context, in GetChargeInput) (*ChargeV
 // ambiguous failure (attempt > 1) it first reads the charge, so a capture that
 // already happened is recognised instead of sent again; the idempotency key is
 // the second line of defence.
-func (a *Activities) Capture(ctx context.Context, in CaptureInput) (*OperationResult, error) {
+func (a *Activities) Capture(ctx context.Context, in workflows.CaptureInput) (*workflows.OperationResult, error) {
 	logger := activity.GetLogger(ctx)
 	if activity.GetInfo(ctx).Attempt > 1 {
-		if res, done, err := a.settledBefore(ctx, in.WalletUUID, in.ChargeUUID, OutcomeCaptured); err != nil || done {
+		if res, done, err := a.settledBefore(ctx, in.WalletUUID, in.ChargeUUID, workflows.OutcomeCaptured); err != nil || done {
 			return res, err
 		}
 	}
@@ -216,7 +176,7 @@ func (a *Activities) Capture(ctx context.Context, in CaptureInput) (*OperationRe
 		if v.ChargeUUID == "" {
 			v.ChargeUUID = in.ChargeUUID
 		}
-		return &OperationResult{Outcome: OutcomeCaptured, Charge: v}, nil
+		return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: v}, nil
 	case a55client.IsNotCapturable(err):
 		// Not capturable: already captured (success), lapsed (expired), or
 		// something an operator must look at.
@@ -225,7 +185,7 @@ func (a *Activities) Capture(ctx context.Context, in CaptureInput) (*OperationRe
 	return nil, temporalError(err)
 }
 
-func (a *Activities) resolveNotCapturable(ctx context.Context, in CaptureInput, capErr error) (*OperationResult, error) {
+func (a *Activities) resolveNotCapturable(ctx context.Context, in workflows.CaptureInput, capErr error) (*workflows.OperationResult, error) {
 	ch, err := a.gw.GetCharge(ctx, in.WalletUUID, in.ChargeUUID)
 	if err != nil {
 		return nil, temporalError(err)
@@ -233,19 +193,19 @@ func (a *Activities) resolveNotCapturable(ctx context.Context, in CaptureInput, 
 	v := viewOf(ch)
 	switch ch.State {
 	case a55client.StateCaptured:
-		return &OperationResult{Outcome: OutcomeCaptured, Charge: v, Recovered: true}, nil
+		return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: v, Recovered: true}, nil
 	case a55client.StateCanceled:
-		return &OperationResult{Outcome: OutcomeExpired, Charge: v}, nil
+		return &workflows.OperationResult{Outcome: workflows.OutcomeExpired, Charge: v}, nil
 	}
 	return nil, temporal.NewApplicationErrorWithOptions(
-		fmt.Sprintf("%v; the charge is %q", capErr, ch.Status), ErrTypeNotCapturable,
+		fmt.Sprintf("%v; the charge is %q", capErr, ch.Status), workflows.ErrTypeA55NotCapturable,
 		temporal.ApplicationErrorOptions{NonRetryable: true})
 }
 
 // settledBefore reads the charge before a retried capture or cancel. done is
 // true when the operation is already complete (or impossible) and res/err is
 // the answer.
-func (a *Activities) settledBefore(ctx context.Context, wallet, chargeUUID string, want Outcome) (res *OperationResult, done bool, err error) {
+func (a *Activities) settledBefore(ctx context.Context, wallet, chargeUUID string, want workflows.Outcome) (res *workflows.OperationResult, done bool, err error) {
 	ch, err := a.gw.GetCharge(ctx, wallet, chargeUUID)
 	if err != nil {
 		return nil, true, temporalError(err)
@@ -255,18 +215,18 @@ func (a *Activities) settledBefore(ctx context.Context, wallet, chargeUUID strin
 	case a55client.StateAuthorized:
 		return nil, false, nil
 	case a55client.StateCaptured:
-		if want == OutcomeCaptured {
-			return &OperationResult{Outcome: OutcomeCaptured, Charge: v, Recovered: true}, true, nil
+		if want == workflows.OutcomeCaptured {
+			return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: v, Recovered: true}, true, nil
 		}
-		return &OperationResult{Outcome: OutcomeCaptured, Charge: v}, true, nil
+		return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: v}, true, nil
 	case a55client.StateCanceled:
-		if want == OutcomeVoided {
-			return &OperationResult{Outcome: OutcomeVoided, Charge: v, Recovered: true}, true, nil
+		if want == workflows.OutcomeVoided {
+			return &workflows.OperationResult{Outcome: workflows.OutcomeVoided, Charge: v, Recovered: true}, true, nil
 		}
-		return &OperationResult{Outcome: OutcomeExpired, Charge: v}, true, nil
+		return &workflows.OperationResult{Outcome: workflows.OutcomeExpired, Charge: v}, true, nil
 	case a55client.StateFailed:
-		if want == OutcomeVoided {
-			return &OperationResult{Outcome: OutcomeNothingHeld, Charge: v}, true, nil
+		if want == workflows.OutcomeVoided {
+			return &workflows.OperationResult{Outcome: workflows.OutcomeNothingHeld, Charge: v}, true, nil
 		}
 	}
 	// Any other state: let the call itself answer (A55 decides).
@@ -274,13 +234,13 @@ func (a *Activities) settledBefore(ctx context.Context, wallet, chargeUUID strin
 }
 
 // Cancel voids the charge (releases the hold, or abandons a 3DS challenge).
-// Outcome is voided; captured when the charge turned out to be captured (the
+// workflows.Outcome is voided; captured when the charge turned out to be captured (the
 // workflow reports that; it never refunds on its own); nothing_held when the
 // charge had failed (a declined challenge) so there was nothing to release.
-func (a *Activities) Cancel(ctx context.Context, in CancelInput) (*OperationResult, error) {
+func (a *Activities) Cancel(ctx context.Context, in workflows.CancelInput) (*workflows.OperationResult, error) {
 	logger := activity.GetLogger(ctx)
 	if activity.GetInfo(ctx).Attempt > 1 {
-		if res, done, err := a.settledBefore(ctx, in.WalletUUID, in.ChargeUUID, OutcomeVoided); err != nil || done {
+		if res, done, err := a.settledBefore(ctx, in.WalletUUID, in.ChargeUUID, workflows.OutcomeVoided); err != nil || done {
 			return res, err
 		}
 	}
@@ -291,7 +251,7 @@ func (a *Activities) Cancel(ctx context.Context, in CancelInput) (*OperationResu
 		if v.ChargeUUID == "" {
 			v.ChargeUUID = in.ChargeUUID
 		}
-		return &OperationResult{Outcome: OutcomeVoided, Charge: v}, nil
+		return &workflows.OperationResult{Outcome: workflows.OutcomeVoided, Charge: v}, nil
 	}
 	if a55client.IsRetryable(err) || a55client.ClassOf(err) == a55client.ClassUnknown {
 		return nil, temporalError(err)
@@ -308,18 +268,18 @@ func (a *Activities) Cancel(ctx context.Context, in CancelInput) (*OperationResu
 	if gerr == nil {
 		switch got.State {
 		case a55client.StateCanceled:
-			return &OperationResult{Outcome: OutcomeVoided, Charge: viewOf(got), Recovered: true}, nil
+			return &workflows.OperationResult{Outcome: workflows.OutcomeVoided, Charge: viewOf(got), Recovered: true}, nil
 		case a55client.StateCaptured:
-			return &OperationResult{Outcome: OutcomeCaptured, Charge: viewOf(got)}, nil
+			return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: viewOf(got)}, nil
 		case a55client.StateFailed:
-			return &OperationResult{Outcome: OutcomeNothingHeld, Charge: viewOf(got)}, nil
+			return &workflows.OperationResult{Outcome: workflows.OutcomeNothingHeld, Charge: viewOf(got)}, nil
 		}
 	}
 	return nil, temporalError(err)
 }
 
 // Refund refunds a captured charge, fully or partly.
-func (a *Activities) Refund(ctx context.Context, in RefundInput) (*ChargeView, error) {
+func (a *Activities) Refund(ctx context.Context, in workflows.RefundInput) (*workflows.ChargeView, error) {
 	ch, err := a.gw.RefundCharge(ctx, &a55client.RefundParams{WalletUUID: in.WalletUUID, ChargeUUID: in.ChargeUUID, Amount: in.Amount, Reason: in.Reason}, in.IdempotencyKey)
 	if err != nil {
 		return nil, temporalError(err)
@@ -342,24 +302,24 @@ func temporalError(err error) error {
 	switch e.Class {
 	case a55client.ClassRetryable:
 		if e.RetryAfter > 0 {
-			return temporal.NewApplicationErrorWithOptions(e.Error(), ErrTypeRetryable, temporal.ApplicationErrorOptions{NextRetryDelay: e.RetryAfter})
+			return temporal.NewApplicationErrorWithOptions(e.Error(), workflows.ErrTypeA55Retryable, temporal.ApplicationErrorOptions{NextRetryDelay: e.RetryAfter})
 		}
-		return temporal.NewApplicationError(e.Error(), ErrTypeRetryable)
+		return temporal.NewApplicationError(e.Error(), workflows.ErrTypeA55Retryable)
 	case a55client.ClassDeclined:
-		return temporal.NewApplicationErrorWithOptions(e.Error(), ErrTypeDeclined, temporal.ApplicationErrorOptions{
+		return temporal.NewApplicationErrorWithOptions(e.Error(), workflows.ErrTypeA55Declined, temporal.ApplicationErrorOptions{
 			NonRetryable: true, Category: temporal.ApplicationErrorCategoryBenign})
 	case a55client.ClassInvalid:
-		return nonRetryable(ErrTypeInvalid)
+		return nonRetryable(workflows.ErrTypeA55Invalid)
 	case a55client.ClassNotFound:
-		return nonRetryable(ErrTypeNotFound)
+		return nonRetryable(workflows.ErrTypeA55NotFound)
 	case a55client.ClassConflict:
-		return nonRetryable(ErrTypeConflict)
+		return nonRetryable(workflows.ErrTypeA55Conflict)
 	case a55client.ClassUnauthorized:
-		return nonRetryable(ErrTypeUnauthorized)
+		return nonRetryable(workflows.ErrTypeA55Unauthorized)
 	case a55client.ClassNotCapturable:
-		return nonRetryable(ErrTypeNotCapturable)
+		return nonRetryable(workflows.ErrTypeA55NotCapturable)
 	}
 	// Unknown answers (an unexpected status, an undecodable body) are retried:
 	// every mutating call carries its idempotency key, so a retry is safe.
-	return temporal.NewApplicationError(e.Error(), ErrTypeRetryable)
+	return temporal.NewApplicationError(e.Error(), workflows.ErrTypeA55Retryable)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/webhook"
+	"github.com/hotelpay/a55-temporal/workflows"
 )
 
 // These tests run the activities with the real A55 client against the
@@ -118,8 +119,8 @@ func newFixture(t *testing.T, cfg a55sandbox.Config) *fixture {
 	return &fixture{t: t, clock: clk, sb: sb, acts: acts, env: env, hooks: h}
 }
 
-func authorizeInput(booking, pan string) activities.AuthorizeInput {
-	return activities.AuthorizeInput{
+func authorizeInput(booking, pan string) workflows.AuthorizeInput {
+	return workflows.AuthorizeInput{
 		IdempotencyKey: "booking-" + booking + "/authorize",
 		WorkflowID:     "booking-" + booking,
 		BookingID:      booking,
@@ -131,12 +132,12 @@ func authorizeInput(booking, pan string) activities.AuthorizeInput {
 	}
 }
 
-func (f *fixture) authorize(in activities.AuthorizeInput) (*activities.AuthorizeResult, error) {
+func (f *fixture) authorize(in workflows.AuthorizeInput) (*workflows.AuthorizeResult, error) {
 	v, err := f.env.ExecuteActivity(f.acts.Authorize, in)
 	if err != nil {
 		return nil, err
 	}
-	var res activities.AuthorizeResult
+	var res workflows.AuthorizeResult
 	if err := v.Get(&res); err != nil {
 		f.t.Fatal(err)
 	}
@@ -152,24 +153,24 @@ func (f *fixture) mustAuthorize(booking string) string {
 	return res.Charge.ChargeUUID
 }
 
-func (f *fixture) capture(in activities.CaptureInput) (*activities.OperationResult, error) {
+func (f *fixture) capture(in workflows.CaptureInput) (*workflows.OperationResult, error) {
 	v, err := f.env.ExecuteActivity(f.acts.Capture, in)
 	if err != nil {
 		return nil, err
 	}
-	var res activities.OperationResult
+	var res workflows.OperationResult
 	if err := v.Get(&res); err != nil {
 		f.t.Fatal(err)
 	}
 	return &res, nil
 }
 
-func (f *fixture) cancel(in activities.CancelInput) (*activities.OperationResult, error) {
+func (f *fixture) cancel(in workflows.CancelInput) (*workflows.OperationResult, error) {
 	v, err := f.env.ExecuteActivity(f.acts.Cancel, in)
 	if err != nil {
 		return nil, err
 	}
-	var res activities.OperationResult
+	var res workflows.OperationResult
 	if err := v.Get(&res); err != nil {
 		f.t.Fatal(err)
 	}
@@ -240,11 +241,11 @@ func TestAuthorizeWith3DSReturnsTheChallenge(t *testing.T) {
 	if err := f.sb.CompleteChallenge(res.Charge.ChargeUUID, true); err != nil {
 		t.Fatal(err)
 	}
-	v, err := f.env.ExecuteActivity(f.acts.GetCharge, activities.GetChargeInput{WalletUUID: wallet, ChargeUUID: res.Charge.ChargeUUID})
+	v, err := f.env.ExecuteActivity(f.acts.GetCharge, workflows.GetChargeInput{WalletUUID: wallet, ChargeUUID: res.Charge.ChargeUUID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got activities.ChargeView
+	var got workflows.ChargeView
 	_ = v.Get(&got)
 	if got.State != a55client.StateAuthorized {
 		t.Errorf("after the challenge: %+v", got)
@@ -286,8 +287,8 @@ func TestCaptureTwiceIsRecognised(t *testing.T) {
 	f := newFixture(t, a55sandbox.Config{})
 	uuid := f.mustAuthorize("H-5")
 	part := money.Amount{Minor: 32000, Currency: "BRL"}
-	res, err := f.capture(activities.CaptureInput{IdempotencyKey: "booking-H-5/capture", WalletUUID: wallet, ChargeUUID: uuid, Amount: &part})
-	if err != nil || res.Outcome != activities.OutcomeCaptured || res.Recovered {
+	res, err := f.capture(workflows.CaptureInput{IdempotencyKey: "booking-H-5/capture", WalletUUID: wallet, ChargeUUID: uuid, Amount: &part})
+	if err != nil || res.Outcome != workflows.OutcomeCaptured || res.Recovered {
 		t.Fatalf("capture: %v %+v", err, res)
 	}
 	entry, _ := f.sb.Charge(uuid)
@@ -296,8 +297,8 @@ func TestCaptureTwiceIsRecognised(t *testing.T) {
 	}
 	// A second capture under another key is refused by A55 as not capturable;
 	// the activity reads the charge and recognises the capture.
-	res, err = f.capture(activities.CaptureInput{IdempotencyKey: "other-key", WalletUUID: wallet, ChargeUUID: uuid})
-	if err != nil || res.Outcome != activities.OutcomeCaptured || !res.Recovered {
+	res, err = f.capture(workflows.CaptureInput{IdempotencyKey: "other-key", WalletUUID: wallet, ChargeUUID: uuid})
+	if err != nil || res.Outcome != workflows.OutcomeCaptured || !res.Recovered {
 		t.Fatalf("second capture: %v %+v", err, res)
 	}
 	if entry, _ := f.sb.Charge(uuid); entry.Calls.Capture != 1 {
@@ -310,8 +311,8 @@ func TestCaptureOfALapsedHoldIsExpired(t *testing.T) {
 	uuid := f.mustAuthorize("H-6")
 	f.clock.Advance(2 * time.Hour)
 	f.sb.Sweep()
-	res, err := f.capture(activities.CaptureInput{IdempotencyKey: "booking-H-6/capture", WalletUUID: wallet, ChargeUUID: uuid})
-	if err != nil || res.Outcome != activities.OutcomeExpired {
+	res, err := f.capture(workflows.CaptureInput{IdempotencyKey: "booking-H-6/capture", WalletUUID: wallet, ChargeUUID: uuid})
+	if err != nil || res.Outcome != workflows.OutcomeExpired {
 		t.Fatalf("capture of a lapsed hold: %v %+v", err, res)
 	}
 }
@@ -319,12 +320,12 @@ func TestCaptureOfALapsedHoldIsExpired(t *testing.T) {
 func TestCancelReleasesAndRecognisesItsOwnWork(t *testing.T) {
 	f := newFixture(t, a55sandbox.Config{})
 	uuid := f.mustAuthorize("H-7")
-	res, err := f.cancel(activities.CancelInput{IdempotencyKey: "booking-H-7/cancel", WalletUUID: wallet, ChargeUUID: uuid, Reason: "guest cancelled"})
-	if err != nil || res.Outcome != activities.OutcomeVoided {
+	res, err := f.cancel(workflows.CancelInput{IdempotencyKey: "booking-H-7/cancel", WalletUUID: wallet, ChargeUUID: uuid, Reason: "guest cancelled"})
+	if err != nil || res.Outcome != workflows.OutcomeVoided {
 		t.Fatalf("cancel: %v %+v", err, res)
 	}
-	res, err = f.cancel(activities.CancelInput{IdempotencyKey: "another", WalletUUID: wallet, ChargeUUID: uuid})
-	if err != nil || res.Outcome != activities.OutcomeVoided || !res.Recovered {
+	res, err = f.cancel(workflows.CancelInput{IdempotencyKey: "another", WalletUUID: wallet, ChargeUUID: uuid})
+	if err != nil || res.Outcome != workflows.OutcomeVoided || !res.Recovered {
 		t.Fatalf("second cancel: %v %+v", err, res)
 	}
 	if entry, _ := f.sb.Charge(uuid); entry.Status != "canceled" || entry.Calls.Cancel != 1 {
@@ -335,7 +336,7 @@ func TestCancelReleasesAndRecognisesItsOwnWork(t *testing.T) {
 func TestCancelRefusedWhileTheChargeCannotBeReadIsRetried(t *testing.T) {
 	f := newFixture(t, a55sandbox.Config{})
 	uuid := f.mustAuthorize("H-7b")
-	if _, err := f.cancel(activities.CancelInput{IdempotencyKey: "booking-H-7b/cancel", WalletUUID: wallet, ChargeUUID: uuid}); err != nil {
+	if _, err := f.cancel(workflows.CancelInput{IdempotencyKey: "booking-H-7b/cancel", WalletUUID: wallet, ChargeUUID: uuid}); err != nil {
 		t.Fatal(err)
 	}
 	// A second cancel is refused (already canceled) and the read that would
@@ -344,7 +345,7 @@ func TestCancelRefusedWhileTheChargeCannotBeReadIsRetried(t *testing.T) {
 	if err := f.sb.SetFault("get", a55sandbox.Fault{ErrorNext: 1, ErrorStatuses: []int{500}}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.cancel(activities.CancelInput{IdempotencyKey: "another", WalletUUID: wallet, ChargeUUID: uuid})
+	_, err := f.cancel(workflows.CancelInput{IdempotencyKey: "another", WalletUUID: wallet, ChargeUUID: uuid})
 	var app *temporal.ApplicationError
 	if err == nil || (errors.As(err, &app) && app.NonRetryable()) {
 		t.Fatalf("cancel refused with an unreadable charge = %v, want a retryable error", err)
@@ -359,9 +360,9 @@ func TestErrorsAreClassifiedForRetries(t *testing.T) {
 		if err := f.sb.SetFault("get", a55sandbox.Fault{ErrorNext: 1, ErrorStatuses: []int{429}, RetryAfter: a55sandbox.Duration(7 * time.Second)}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := f.env.ExecuteActivity(f.acts.GetCharge, activities.GetChargeInput{WalletUUID: wallet, ChargeUUID: uuid})
+		_, err := f.env.ExecuteActivity(f.acts.GetCharge, workflows.GetChargeInput{WalletUUID: wallet, ChargeUUID: uuid})
 		app := appError(t, err)
-		if app.NonRetryable() || app.Type() != activities.ErrTypeRetryable || app.NextRetryDelay() != 7*time.Second {
+		if app.NonRetryable() || app.Type() != workflows.ErrTypeA55Retryable || app.NextRetryDelay() != 7*time.Second {
 			t.Errorf("429: type %s non-retryable %v next delay %s", app.Type(), app.NonRetryable(), app.NextRetryDelay())
 		}
 	})
@@ -369,22 +370,22 @@ func TestErrorsAreClassifiedForRetries(t *testing.T) {
 		if err := f.sb.SetFault("get", a55sandbox.Fault{ErrorNext: 1, ErrorStatuses: []int{500}}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := f.env.ExecuteActivity(f.acts.GetCharge, activities.GetChargeInput{WalletUUID: wallet, ChargeUUID: uuid})
+		_, err := f.env.ExecuteActivity(f.acts.GetCharge, workflows.GetChargeInput{WalletUUID: wallet, ChargeUUID: uuid})
 		if app := appError(t, err); app.NonRetryable() {
 			t.Errorf("500 is not retryable: %v", err)
 		}
 	})
 	t.Run("unknown charge is not found", func(t *testing.T) {
-		_, err := f.env.ExecuteActivity(f.acts.GetCharge, activities.GetChargeInput{WalletUUID: wallet, ChargeUUID: "00000000-0000-4000-8000-00000000dead"})
-		if app := appError(t, err); !app.NonRetryable() || app.Type() != activities.ErrTypeNotFound {
+		_, err := f.env.ExecuteActivity(f.acts.GetCharge, workflows.GetChargeInput{WalletUUID: wallet, ChargeUUID: "00000000-0000-4000-8000-00000000dead"})
+		if app := appError(t, err); !app.NonRetryable() || app.Type() != workflows.ErrTypeA55NotFound {
 			t.Errorf("not found: type %s non-retryable %v", app.Type(), app.NonRetryable())
 		}
 	})
 	t.Run("over-capture is invalid", func(t *testing.T) {
 		over := money.Amount{Minor: 99999, Currency: "BRL"}
-		_, err := f.capture(activities.CaptureInput{IdempotencyKey: "over", WalletUUID: wallet, ChargeUUID: uuid, Amount: &over})
+		_, err := f.capture(workflows.CaptureInput{IdempotencyKey: "over", WalletUUID: wallet, ChargeUUID: uuid, Amount: &over})
 		app := appError(t, err)
-		if !app.NonRetryable() || (app.Type() != activities.ErrTypeInvalid && app.Type() != activities.ErrTypeNotCapturable) {
+		if !app.NonRetryable() || (app.Type() != workflows.ErrTypeA55Invalid && app.Type() != workflows.ErrTypeA55NotCapturable) {
 			t.Errorf("over-capture: type %s non-retryable %v: %v", app.Type(), app.NonRetryable(), err)
 		}
 	})
@@ -396,8 +397,8 @@ func TestErrorsAreClassifiedForRetries(t *testing.T) {
 		acts := activities.New(client, activities.Config{})
 		env := newActivityEnv()
 		env.RegisterActivity(acts)
-		_, err = env.ExecuteActivity(acts.GetCharge, activities.GetChargeInput{WalletUUID: wallet, ChargeUUID: uuid})
-		if app := appError(t, err); !app.NonRetryable() || app.Type() != activities.ErrTypeUnauthorized {
+		_, err = env.ExecuteActivity(acts.GetCharge, workflows.GetChargeInput{WalletUUID: wallet, ChargeUUID: uuid})
+		if app := appError(t, err); !app.NonRetryable() || app.Type() != workflows.ErrTypeA55Unauthorized {
 			t.Errorf("bad credentials: type %s non-retryable %v", app.Type(), app.NonRetryable())
 		}
 		if strings.Contains(err.Error(), "s3cr3t-not-this-one") {
@@ -419,7 +420,7 @@ func TestErrorsNeverCarryCardData(t *testing.T) {
 			t.Errorf("error contains card data: %v", err)
 		}
 	}
-	if app := appError(t, err); !app.NonRetryable() || app.Type() != activities.ErrTypeInvalid {
+	if app := appError(t, err); !app.NonRetryable() || app.Type() != workflows.ErrTypeA55Invalid {
 		t.Errorf("type %s non-retryable %v", app.Type(), app.NonRetryable())
 	}
 }
@@ -428,17 +429,17 @@ func TestExpiredTokenIsRenewedTransparently(t *testing.T) {
 	f := newFixture(t, a55sandbox.Config{TokenLifetime: 10 * time.Minute})
 	uuid := f.mustAuthorize("H-10")
 	f.clock.Advance(2 * time.Hour) // the token the client holds has expired at A55
-	v, err := f.env.ExecuteActivity(f.acts.GetCharge, activities.GetChargeInput{WalletUUID: wallet, ChargeUUID: uuid})
+	v, err := f.env.ExecuteActivity(f.acts.GetCharge, workflows.GetChargeInput{WalletUUID: wallet, ChargeUUID: uuid})
 	if err != nil {
 		t.Fatalf("read after token expiry: %v", err)
 	}
-	var got activities.ChargeView
+	var got workflows.ChargeView
 	_ = v.Get(&got)
 	if got.State != a55client.StateAuthorized {
 		t.Errorf("charge = %+v", got)
 	}
-	res, err := f.capture(activities.CaptureInput{IdempotencyKey: "booking-H-10/capture", WalletUUID: wallet, ChargeUUID: uuid})
-	if err != nil || res.Outcome != activities.OutcomeCaptured {
+	res, err := f.capture(workflows.CaptureInput{IdempotencyKey: "booking-H-10/capture", WalletUUID: wallet, ChargeUUID: uuid})
+	if err != nil || res.Outcome != workflows.OutcomeCaptured {
 		t.Errorf("capture after token expiry: %v %+v", err, res)
 	}
 }
@@ -488,15 +489,15 @@ func TestRefundAfterCapture(t *testing.T) {
 	uuid := f.mustAuthorize("H-12")
 	refund := func(key string) error {
 		amount := money.Amount{Minor: 10000, Currency: "BRL"}
-		_, err := f.env.ExecuteActivity(f.acts.Refund, activities.RefundInput{IdempotencyKey: key, WalletUUID: wallet, ChargeUUID: uuid, Amount: &amount, Reason: "late check-out waived"})
+		_, err := f.env.ExecuteActivity(f.acts.Refund, workflows.RefundInput{IdempotencyKey: key, WalletUUID: wallet, ChargeUUID: uuid, Amount: &amount, Reason: "late check-out waived"})
 		return err
 	}
 	// A hold cannot be refunded: A55 says so and the activity does not retry.
 	err := refund("booking-H-12/refund-early")
-	if app := appError(t, err); !app.NonRetryable() || app.Type() != activities.ErrTypeConflict {
+	if app := appError(t, err); !app.NonRetryable() || app.Type() != workflows.ErrTypeA55Conflict {
 		t.Errorf("refund of a hold: type %s non-retryable %v", app.Type(), app.NonRetryable())
 	}
-	if _, err := f.capture(activities.CaptureInput{IdempotencyKey: "booking-H-12/capture", WalletUUID: wallet, ChargeUUID: uuid}); err != nil {
+	if _, err := f.capture(workflows.CaptureInput{IdempotencyKey: "booking-H-12/capture", WalletUUID: wallet, ChargeUUID: uuid}); err != nil {
 		t.Fatal(err)
 	}
 	if err := refund("booking-H-12/refund"); err != nil {

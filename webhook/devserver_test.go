@@ -18,13 +18,14 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hotelpay/a55-temporal/internal/stack"
+	"github.com/hotelpay/a55-temporal/workflows"
 )
 
 // waitForWebhook stands in for the booking workflow: it ends with the first
 // charge_changed signal it gets.
-func waitForWebhook(ctx workflow.Context) (ChargeChanged, error) {
-	var got ChargeChanged
-	workflow.GetSignalChannel(ctx, SignalChargeChanged).Receive(ctx, &got)
+func waitForWebhook(ctx workflow.Context) (workflows.ChargeChangedSignal, error) {
+	var got workflows.ChargeChangedSignal
+	workflow.GetSignalChannel(ctx, workflows.SignalChargeChanged).Receive(ctx, &got)
 	return got, nil
 }
 
@@ -40,7 +41,7 @@ func repoRoot(t *testing.T) string {
 // delivered is how a webhook reached knowsStatus.
 type delivered struct {
 	Via string // "update" or "signal"
-	ChargeChanged
+	workflows.ChargeChangedSignal
 }
 
 // knowsStatus stands in for the booking workflow as it is now: the
@@ -49,23 +50,23 @@ type delivered struct {
 // signal is still handled, and the run ends with the first webhook it takes.
 func knowsStatus(ctx workflow.Context, known string) (delivered, error) {
 	var got *delivered
-	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateChargeChanged,
-		func(ctx workflow.Context, s ChargeChanged) error {
+	err := workflow.SetUpdateHandlerWithOptions(ctx, workflows.UpdateChargeChanged,
+		func(ctx workflow.Context, s workflows.ChargeChangedSignal) error {
 			got = &delivered{"update", s}
 			return nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, s ChargeChanged) error {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, s workflows.ChargeChangedSignal) error {
 			if s.Status == known {
-				return temporal.NewNonRetryableApplicationError("webhook ignored: the last read already showed "+known, ErrTypeWebhookIgnored, nil)
+				return temporal.NewNonRetryableApplicationError("webhook ignored: the last read already showed "+known, workflows.ErrTypeWebhookIgnored, nil)
 			}
 			return nil
 		}})
 	if err != nil {
 		return delivered{}, err
 	}
-	signals := workflow.GetSignalChannel(ctx, SignalChargeChanged)
+	signals := workflow.GetSignalChannel(ctx, workflows.SignalChargeChanged)
 	workflow.Go(ctx, func(ctx workflow.Context) {
-		var s ChargeChanged
+		var s workflows.ChargeChangedSignal
 		signals.Receive(ctx, &s)
 		if got == nil {
 			got = &delivered{"signal", s}
@@ -165,7 +166,7 @@ func TestReceiverWithARealServer(t *testing.T) {
 	const authorized = `{"charge_uuid":"5f0e4e0a-3c2b-4f4a-9d55-0d6f1e2a7b11","status":"authorized"}`
 
 	t.Run("update ignored then accepted", func(t *testing.T) {
-		id := WorkflowIDPrefix + "BK-update-1"
+		id := workflows.WorkflowIDPrefix + "BK-update-1"
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: "webhook-test"}, knowsStatus, "authorized")
 		if err != nil {
 			t.Fatal(err)
@@ -196,14 +197,14 @@ func TestReceiverWithARealServer(t *testing.T) {
 	})
 
 	t.Run("old worker without the update gets the signal", func(t *testing.T) {
-		id := WorkflowIDPrefix + "BK-old-1"
+		id := workflows.WorkflowIDPrefix + "BK-old-1"
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: "webhook-test"}, waitForWebhook)
 		if err != nil {
 			t.Fatal(err)
 		}
 		waitForFirstWorkflowTask(ctx, t, c, id)
 		expect(post(rc, URL("", routeSecret, id), goodBody, nil), http.StatusOK, "accepted")
-		var got ChargeChanged
+		var got workflows.ChargeChangedSignal
 		if err := run.Get(ctx, &got); err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +218,7 @@ func TestReceiverWithARealServer(t *testing.T) {
 	})
 
 	t.Run("no worker polling gets the signal", func(t *testing.T) {
-		id := WorkflowIDPrefix + "BK-unpolled-1"
+		id := workflows.WorkflowIDPrefix + "BK-unpolled-1"
 		_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: "nobody-polls-this"}, knowsStatus, "authorized")
 		if err != nil {
 			t.Fatal(err)
@@ -237,5 +238,5 @@ func TestReceiverWithARealServer(t *testing.T) {
 		t.Logf("stopping the dev server: %v", err)
 	}
 	stopped = true
-	expect(post(quick, URL("", routeSecret, WorkflowIDPrefix+"BK-real-2"), goodBody, nil), http.StatusServiceUnavailable, "temporarily unavailable, retry")
+	expect(post(quick, URL("", routeSecret, workflows.WorkflowIDPrefix+"BK-real-2"), goodBody, nil), http.StatusServiceUnavailable, "temporarily unavailable, retry")
 }

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/hotelpay/a55-temporal/workflows"
 )
 
 // FuzzWebhookBody posts arbitrary bodies to a genuine route of the receiver.
@@ -50,7 +52,7 @@ func FuzzWebhookBody(f *testing.F) {
 					t.Fatalf("signalled %s %q from body %q", name, v, body)
 				}
 			}
-			if s.workflowID != "booking-BK-fuzz" || s.name != SignalChargeChanged {
+			if s.workflowID != "booking-BK-fuzz" || s.name != workflows.SignalChargeChanged {
 				t.Fatalf("signal %+v", s)
 			}
 		case rec.Code >= 400 && rec.Code < 500:

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -23,39 +22,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hotelpay/a55-temporal/internal/metrics"
+	"github.com/hotelpay/a55-temporal/workflows"
 )
-
-// The workflow contract as the receiver speaks it. Package workflows cannot
-// be imported here (it depends, through activities, on this package); the
-// external test contract_test.go pins these to workflows' names.
-const (
-	// SignalChargeChanged is workflows.SignalChargeChanged.
-	SignalChargeChanged = "charge_changed"
-	// UpdateChargeChanged is workflows.UpdateChargeChanged: the same webhook
-	// as an update, whose validator turns away one that carries nothing new.
-	UpdateChargeChanged = "charge_changed"
-	// ErrTypeWebhookIgnored is workflows.ErrTypeWebhookIgnored, the error type
-	// of that rejection.
-	ErrTypeWebhookIgnored = "WebhookIgnored"
-	// WorkflowIDPrefix is what workflows.WorkflowID puts before the booking id.
-	WorkflowIDPrefix = "booking-"
-)
-
-// ChargeChanged is the update and signal argument; it encodes exactly like
-// workflows.ChargeChangedSignal.
-type ChargeChanged struct {
-	ChargeUUID string `json:"charge_uuid"`
-	Status     string `json:"status"`
-}
-
-// bookingIDPattern is workflows.ValidateBookingID's rule.
-var bookingIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
-// IsBookingWorkflowID reports whether id is workflows.WorkflowID of a valid booking id.
-func IsBookingWorkflowID(id string) bool {
-	booking, ok := strings.CutPrefix(id, WorkflowIDPrefix)
-	return ok && bookingIDPattern.MatchString(booking)
-}
 
 // Signaler delivers a signal; client.Client satisfies it.
 type Signaler interface {
@@ -222,7 +190,7 @@ func (rc *Receiver) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	workflowID := strings.TrimPrefix(r.URL.Path, PathPrefix)
-	if !IsBookingWorkflowID(workflowID) {
+	if !workflows.IsBookingWorkflowID(workflowID) {
 		rc.reject(w, http.StatusNotFound, "unknown_route", "unknown webhook route")
 		return
 	}
@@ -256,7 +224,7 @@ func (rc *Receiver) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	rc.deliver(r.Context(), w, workflowID, ChargeChanged{ChargeUUID: p.ChargeUUID, Status: p.Status})
+	rc.deliver(r.Context(), w, workflowID, workflows.ChargeChangedSignal{ChargeUUID: p.ChargeUUID, Status: p.Status})
 }
 
 // Delivery outcomes (metrics.TagResult of metrics.WebhooksSignalled).
@@ -272,7 +240,7 @@ const (
 // deliver hands the webhook to the workflow and answers A55: 2xx once the
 // workflow has it, has turned it away as nothing new, or is gone; 5xx (A55
 // retries) only when Temporal took neither the update nor the signal.
-func (rc *Receiver) deliver(reqCtx context.Context, w http.ResponseWriter, workflowID string, arg ChargeChanged) {
+func (rc *Receiver) deliver(reqCtx context.Context, w http.ResponseWriter, workflowID string, arg workflows.ChargeChangedSignal) {
 	attrs := []any{"workflow_id", workflowID, "charge_uuid", arg.ChargeUUID, "a55_status", arg.Status}
 	fallback := false
 	if rc.opts.Updater != nil {
@@ -285,7 +253,7 @@ func (rc *Receiver) deliver(reqCtx context.Context, w http.ResponseWriter, workf
 			rc.log.Info("webhook delivered as an update", attrs...)
 			writeJSON(w, http.StatusOK, "accepted")
 			return
-		case errors.As(err, &appErr) && appErr.Type() == ErrTypeWebhookIgnored:
+		case errors.As(err, &appErr) && appErr.Type() == workflows.ErrTypeWebhookIgnored:
 			// The workflow already knows what this webhook says (a repeat,
 			// a status its own call already returned): nothing to record.
 			rc.count(resultIgnored)
@@ -304,7 +272,7 @@ func (rc *Receiver) deliver(reqCtx context.Context, w http.ResponseWriter, workf
 
 	ctx, cancel := context.WithTimeout(reqCtx, rc.opts.SignalTimeout)
 	defer cancel()
-	err := rc.opts.Signaler.SignalWorkflow(ctx, workflowID, "", SignalChargeChanged, arg)
+	err := rc.opts.Signaler.SignalWorkflow(ctx, workflowID, "", workflows.SignalChargeChanged, arg)
 	var notFound *serviceerror.NotFound
 	switch {
 	case err == nil:
@@ -326,12 +294,12 @@ func (rc *Receiver) deliver(reqCtx context.Context, w http.ResponseWriter, workf
 }
 
 // update sends the charge_changed update and waits for the workflow's answer.
-func (rc *Receiver) update(reqCtx context.Context, workflowID string, arg ChargeChanged) error {
+func (rc *Receiver) update(reqCtx context.Context, workflowID string, arg workflows.ChargeChangedSignal) error {
 	ctx, cancel := context.WithTimeout(reqCtx, rc.opts.UpdateTimeout)
 	defer cancel()
 	handle, err := rc.opts.Updater.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   workflowID,
-		UpdateName:   UpdateChargeChanged,
+		UpdateName:   workflows.UpdateChargeChanged,
 		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotelpay/a55-temporal/workflows"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 )
@@ -20,7 +21,7 @@ var routeSecret = []byte("route-secret-for-tests-0123456789abcdef")
 
 type signal struct {
 	workflowID, name string
-	arg              ChargeChanged
+	arg              workflows.ChargeChangedSignal
 }
 
 // fakeTemporal records signals and updates. A signal answers err; an
@@ -67,7 +68,7 @@ func (f *fakeTemporal) SignalWorkflow(_ context.Context, workflowID, runID, name
 	if f.err != nil {
 		return f.err
 	}
-	f.signals = append(f.signals, signal{workflowID, name, arg.(ChargeChanged)})
+	f.signals = append(f.signals, signal{workflowID, name, arg.(workflows.ChargeChangedSignal)})
 	return nil
 }
 
@@ -107,7 +108,7 @@ func post(rc http.Handler, target, body string, header map[string]string) *httpt
 }
 
 func hookURL(bookingID string) string {
-	return URL("", routeSecret, WorkflowIDPrefix+bookingID)
+	return URL("", routeSecret, workflows.WorkflowIDPrefix+bookingID)
 }
 
 const goodBody = `{"charge_uuid":"5f0e4e0a-3c2b-4f4a-9d55-0d6f1e2a7b11","status":"confirmed","transaction_reference":"BK-1"}`
@@ -119,8 +120,8 @@ func TestWebhookSignalsTheBookingsWorkflow(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
-	want := signal{"booking-BK-1001", SignalChargeChanged,
-		ChargeChanged{ChargeUUID: "5f0e4e0a-3c2b-4f4a-9d55-0d6f1e2a7b11", Status: "confirmed"}}
+	want := signal{"booking-BK-1001", workflows.SignalChargeChanged,
+		workflows.ChargeChangedSignal{ChargeUUID: "5f0e4e0a-3c2b-4f4a-9d55-0d6f1e2a7b11", Status: "confirmed"}}
 	if fake.count() != 1 || fake.signals[0] != want {
 		t.Fatalf("signals = %+v, want %+v", fake.signals, want)
 	}

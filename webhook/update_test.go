@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hotelpay/a55-temporal/internal/metrics"
+	"github.com/hotelpay/a55-temporal/workflows"
 )
 
 // countingMetrics counts metrics.WebhooksSignalled by result tag (the
@@ -58,7 +59,7 @@ func answer(t *testing.T, body []byte) string {
 	return a.Message
 }
 
-var wantArg = ChargeChanged{ChargeUUID: "5f0e4e0a-3c2b-4f4a-9d55-0d6f1e2a7b11", Status: "confirmed"}
+var wantArg = workflows.ChargeChangedSignal{ChargeUUID: "5f0e4e0a-3c2b-4f4a-9d55-0d6f1e2a7b11", Status: "confirmed"}
 
 func TestWebhookGoesToTheWorkflowAsAnUpdate(t *testing.T) {
 	fake := &fakeTemporal{}
@@ -72,7 +73,7 @@ func TestWebhookGoesToTheWorkflowAsAnUpdate(t *testing.T) {
 		t.Fatalf("%d updates, %d signals; want one update and no signal", fake.updateCount(), fake.count())
 	}
 	u := fake.updates[0]
-	if u.WorkflowID != "booking-BK-1001" || u.RunID != "" || u.UpdateName != UpdateChargeChanged ||
+	if u.WorkflowID != "booking-BK-1001" || u.RunID != "" || u.UpdateName != workflows.UpdateChargeChanged ||
 		u.WaitForStage != client.WorkflowUpdateStageCompleted {
 		t.Errorf("update options %+v", u)
 	}
@@ -87,7 +88,7 @@ func TestWebhookGoesToTheWorkflowAsAnUpdate(t *testing.T) {
 // Each answer of the update maps to an HTTP status and decides whether the
 // signal is sent as well.
 func TestUpdateOutcomes(t *testing.T) {
-	ignored := temporal.NewNonRetryableApplicationError("webhook ignored: the last read already showed confirmed", ErrTypeWebhookIgnored, nil)
+	ignored := temporal.NewNonRetryableApplicationError("webhook ignored: the last read already showed confirmed", workflows.ErrTypeWebhookIgnored, nil)
 	cases := []struct {
 		name       string
 		updateErr  error // from UpdateWorkflow
@@ -131,7 +132,7 @@ func TestUpdateOutcomes(t *testing.T) {
 			if got := fake.count(); got != map[bool]int{false: 0, true: 1}[tc.wantSignal] {
 				t.Fatalf("%d signals, want signal=%v", got, tc.wantSignal)
 			}
-			if tc.wantSignal && fake.signals[0] != (signal{"booking-BK-9", SignalChargeChanged, wantArg}) {
+			if tc.wantSignal && fake.signals[0] != (signal{"booking-BK-9", workflows.SignalChargeChanged, wantArg}) {
 				t.Errorf("fallback signal %+v", fake.signals[0])
 			}
 			if m.results[tc.wantResult] != 1 || len(m.results) != 1 {
@@ -223,7 +224,7 @@ func TestDeliveryBudgetMustFitA55sWait(t *testing.T) {
 // A wrapped rejection (an interceptor may wrap errors) is still "nothing new".
 func TestIgnoredIsRecognisedWhenWrapped(t *testing.T) {
 	fake := &fakeTemporal{outcome: errors.Join(errors.New("update failed"),
-		temporal.NewNonRetryableApplicationError("webhook ignored: the payment is already captured", ErrTypeWebhookIgnored, nil))}
+		temporal.NewNonRetryableApplicationError("webhook ignored: the payment is already captured", workflows.ErrTypeWebhookIgnored, nil))}
 	rc := newReceiver(t, fake, func(o *Options) { o.Updater = fake })
 	if rec := post(rc, hookURL("BK-4"), goodBody, nil); rec.Code != http.StatusOK || answer(t, rec.Body.Bytes()) != "nothing new" || fake.count() != 0 {
 		t.Fatalf("answer %d %s, %d signals", rec.Code, rec.Body, fake.count())

@@ -1,9 +1,9 @@
 package workflows
 
 // The contract between the workflow and its activities (package activities):
-// registered names, error types, inputs and results. It lives here because
-// the workflow fixes it (idempotency keys included) and because the
-// activities package imports the webhook package, which imports this one.
+// registered names, error types, inputs and results, declared once here
+// because the workflow fixes it (idempotency keys included); the activities,
+// the webhook receiver and the starter import it.
 
 import (
 	"github.com/hotelpay/a55-temporal/a55client"

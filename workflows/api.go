@@ -8,6 +8,7 @@ package workflows
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -74,9 +75,19 @@ func ValidateBookingID(id string) error {
 	return nil
 }
 
+// WorkflowIDPrefix is what WorkflowID puts before the booking id.
+const WorkflowIDPrefix = "booking-"
+
 // WorkflowID is the one workflow id of a booking: a second start for the same
 // booking attaches to the first instead of authorizing again.
-func WorkflowID(bookingID string) string { return "booking-" + bookingID }
+func WorkflowID(bookingID string) string { return WorkflowIDPrefix + bookingID }
+
+// IsBookingWorkflowID reports whether id is the WorkflowID of a valid
+// booking id (the webhook receiver routes nothing else).
+func IsBookingWorkflowID(id string) bool {
+	booking, ok := strings.CutPrefix(id, WorkflowIDPrefix)
+	return ok && ValidateBookingID(booking) == nil
+}
 
 // BookingKind is what the hold is for.
 type BookingKind string

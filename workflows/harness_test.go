@@ -203,13 +203,13 @@ func (r *run) checkNoCardOutsideAuthorize(res workflows.BookingPaymentResult) {
 	defer r.mu.Unlock()
 	authorizeSawCard := false
 	for _, a := range r.activities {
-		if a.name == activities.AuthorizeName {
+		if a.name == workflows.ActivityAuthorize {
 			authorizeSawCard = authorizeSawCard || strings.Contains(a.args, r.in.Card.Number)
 			continue
 		}
 		check("activity "+a.name+" input", a.args)
 	}
-	if len(r.activities) > 0 && r.activities[0].name == activities.AuthorizeName && !authorizeSawCard {
+	if len(r.activities) > 0 && r.activities[0].name == workflows.ActivityAuthorize && !authorizeSawCard {
 		r.t.Error("the Authorize activity did not receive the card")
 	}
 }

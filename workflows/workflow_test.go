@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hotelpay/a55-temporal/a55client"
-	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -312,8 +311,8 @@ func TestThreeDSAbandonedIsCancelled(t *testing.T) {
 	if last := st.History[len(st.History)-1]; !last.At.Equal(t0.Add(workflows.DefaultThreeDSTimeout)) {
 		t.Errorf("abandoned at %s, want after the 15 min timeout", last.At)
 	}
-	if r.started(activities.GetChargeName) != 1 {
-		t.Errorf("reads = %d, want 1 (the final read before cancelling)", r.started(activities.GetChargeName))
+	if r.started(workflows.ActivityGetCharge) != 1 {
+		t.Errorf("reads = %d, want 1 (the final read before cancelling)", r.started(workflows.ActivityGetCharge))
 	}
 }
 
@@ -332,8 +331,8 @@ func TestDeclineEndsTheWorkflow(t *testing.T) {
 	if res.Status != workflows.StatusDeclined || res.DeclineCode != "CARD_DECLINED" {
 		t.Errorf("result = %+v", res)
 	}
-	if r.started(activities.AuthorizeName) != 1 {
-		t.Errorf("authorize attempts: %d", r.started(activities.AuthorizeName))
+	if r.started(workflows.ActivityAuthorize) != 1 {
+		t.Errorf("authorize attempts: %d", r.started(workflows.ActivityAuthorize))
 	}
 }
 
@@ -381,7 +380,7 @@ func TestDuplicateAndOutOfOrderWebhooks(t *testing.T) {
 		if st.Status != workflows.StatusAuthorized {
 			t.Errorf("stale webhook moved the status to %s", st.Status)
 		}
-		if n := r.started(activities.GetChargeName); n != 1 {
+		if n := r.started(workflows.ActivityGetCharge); n != 1 {
 			t.Errorf("reads after 5 duplicates and 1 stale webhook = %d, want 1", n)
 		}
 		r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{})
@@ -411,7 +410,7 @@ func TestWebhookUpdateRejectsWhatTheWorkflowKnows(t *testing.T) {
 		other = webhook("other", "ch-someone-else", "canceled")
 	})
 	r.at(2*time.Hour, func() {
-		if n := r.started(activities.GetChargeName); n != 0 {
+		if n := r.started(workflows.ActivityGetCharge); n != 0 {
 			t.Errorf("%d reads after two ignored webhooks, want 0", n)
 		}
 		uuid := r.state().ChargeUUID
@@ -431,7 +430,7 @@ func TestWebhookUpdateRejectsWhatTheWorkflowKnows(t *testing.T) {
 	if res.Status != workflows.StatusExpired {
 		t.Errorf("result = %+v, want expired (the read after the accepted webhook)", res)
 	}
-	if n := r.started(activities.GetChargeName); n != 1 {
+	if n := r.started(workflows.ActivityGetCharge); n != 1 {
 		t.Errorf("reads = %d, want 1", n)
 	}
 }
@@ -480,7 +479,7 @@ func TestRetryableFailuresAreRetried(t *testing.T) {
 	if creates != 1 || captures != 1 {
 		t.Errorf("creates %d captures %d", creates, captures)
 	}
-	if n := r.started(activities.AuthorizeName); n != 4 {
+	if n := r.started(workflows.ActivityAuthorize); n != 4 {
 		t.Errorf("authorize attempts = %d, want 4", n)
 	}
 }
@@ -503,7 +502,7 @@ func TestA55CallGoesOnAsARegularActivity(t *testing.T) {
 	var local, regular int
 	var regularBudget time.Duration
 	for _, a := range r.activities {
-		if a.name != activities.AuthorizeName {
+		if a.name != workflows.ActivityAuthorize {
 			continue
 		}
 		if a.local {
@@ -532,7 +531,7 @@ func TestTheCreateCallRunsAsALocalActivityFirst(t *testing.T) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.activities) == 0 || r.activities[0].name != activities.AuthorizeName || !r.activities[0].local {
+	if len(r.activities) == 0 || r.activities[0].name != workflows.ActivityAuthorize || !r.activities[0].local {
 		t.Fatalf("activities = %+v, want the create call as a local activity first", r.activities)
 	}
 }
@@ -551,8 +550,8 @@ func TestLostResponsesDoNotChargeTwice(t *testing.T) {
 	if creates != 1 || captures != 1 {
 		t.Errorf("A55 saw %d creates and %d captures after lost responses, want 1 and 1", creates, captures)
 	}
-	if r.started(activities.AuthorizeName) != 2 || r.started(activities.CaptureName) != 2 {
-		t.Errorf("attempts: authorize %d capture %d", r.started(activities.AuthorizeName), r.started(activities.CaptureName))
+	if r.started(workflows.ActivityAuthorize) != 2 || r.started(workflows.ActivityCapture) != 2 {
+		t.Errorf("attempts: authorize %d capture %d", r.started(workflows.ActivityAuthorize), r.started(workflows.ActivityCapture))
 	}
 	if !strings.Contains(r.state().History[len(r.state().History)-1].Reason, "earlier attempt") {
 		t.Error("the recovered capture is not reported as such")
@@ -566,7 +565,7 @@ func TestAuthorizeRefusedFailsWithReason(t *testing.T) {
 	if res.Status != workflows.StatusFailed || !strings.Contains(res.Reason, "VALIDATION_ERROR") {
 		t.Errorf("result = %+v", res)
 	}
-	if n := r.started(activities.AuthorizeName); n != 1 {
+	if n := r.started(workflows.ActivityAuthorize); n != 1 {
 		t.Errorf("a non-retryable error was retried: %d attempts", n)
 	}
 }
@@ -751,7 +750,7 @@ func TestWebhookForAnotherChargeIsIgnored(t *testing.T) {
 		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: "not-ours", Status: "canceled"})
 	})
 	r.at(2*time.Hour, func() {
-		if n := r.started(activities.GetChargeName); n != 0 {
+		if n := r.started(workflows.ActivityGetCharge); n != 0 {
 			t.Errorf("a webhook for another charge triggered %d reads", n)
 		}
 		r.update(workflows.UpdateCancel, "cancel", workflows.CancelRequest{})
@@ -788,11 +787,11 @@ func TestRetryBudgets(t *testing.T) {
 		budgets[a.name] = a.scheduleToClose
 	}
 	r.mu.Unlock()
-	if budgets[activities.AuthorizeName] != 15*time.Second {
-		t.Errorf("authorize budget %s, want the local attempts' 15 s", budgets[activities.AuthorizeName])
+	if budgets[workflows.ActivityAuthorize] != 15*time.Second {
+		t.Errorf("authorize budget %s, want the local attempts' 15 s", budgets[workflows.ActivityAuthorize])
 	}
-	if budgets[activities.CaptureName] != 23*time.Hour {
-		t.Errorf("capture budget %s, want the 23 h left of the hold", budgets[activities.CaptureName])
+	if budgets[workflows.ActivityCapture] != 23*time.Hour {
+		t.Errorf("capture budget %s, want the 23 h left of the hold", budgets[workflows.ActivityCapture])
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hotelpay/a55-temporal/config"
 	"github.com/hotelpay/a55-temporal/webhook"
+	"github.com/hotelpay/a55-temporal/workflows"
 )
 
 const secret = "0123456789abcdef0123456789abcdef"
@@ -108,7 +109,7 @@ func TestReceiverAnswers503WhileTemporalIsDown(t *testing.T) {
 	if updates != true {
 		t.Errorf("the receiver logged updates=%v, want true by default", updates)
 	}
-	id := webhook.WorkflowIDPrefix + "BK-1"
+	id := workflows.WorkflowIDPrefix + "BK-1"
 	post := func(target string) int {
 		resp, err := http.Post("http://"+addr+target, "application/json",
 			strings.NewReader(`{"charge_uuid":"c-1","status":"confirmed"}`))
