@@ -11,7 +11,10 @@ import (
 
 // register installs the booking's query, update and signal handlers: what
 // the booking system, the webhook receiver and operators can ask and say.
-func (p *payment) register(ctx workflow.Context) error {
+//
+// Handlers are registered on the workflow's context; the signal loop runs on
+// work, which a cancellation request does not cancel.
+func (p *payment) register(ctx, work workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (PaymentState, error) {
 		s := p.st
 		s.History = append([]Transition(nil), p.st.History...)
@@ -45,7 +48,7 @@ func (p *payment) register(ctx workflow.Context) error {
 	// and answered by a read once the charge id is known.
 	changed := workflow.GetSignalChannel(ctx, SignalChargeChanged)
 	completed := workflow.GetSignalChannel(ctx, Signal3DSComplete)
-	workflow.Go(ctx, func(ctx workflow.Context) {
+	workflow.Go(work, func(ctx workflow.Context) {
 		for {
 			sel := workflow.NewSelector(ctx)
 			sel.AddReceive(changed, func(c workflow.ReceiveChannel, _ bool) {
@@ -159,6 +162,9 @@ func (p *payment) moneyOpAllowed(ctx workflow.Context, what string) error {
 	if p.busy {
 		return fmt.Errorf("%s refused: another operation on the hold is in progress", what)
 	}
+	if p.cancelRequested {
+		return fmt.Errorf("%s refused: the workflow's cancellation was requested and the hold is being released", what)
+	}
 	if p.deadline.due || !workflow.Now(ctx).Before(p.st.CaptureDeadline) {
 		return fmt.Errorf("%s refused: the capture deadline %s has passed and the deadline policy (%s) applies",
 			what, p.st.CaptureDeadline.UTC().Format(time.RFC3339), p.in.DeadlinePolicy.Action)
@@ -194,7 +200,7 @@ func (p *payment) handleCapture(ctx workflow.Context, req CaptureRequest) (Captu
 }
 
 func (p *payment) validateCancel(ctx workflow.Context, _ CancelRequest) error {
-	if p.st.Status == StatusAwaiting3DS && !p.busy {
+	if p.st.Status == StatusAwaiting3DS && !p.busy && !p.cancelRequested {
 		return nil // abandoning a challenge in progress is allowed
 	}
 	return p.moneyOpAllowed(ctx, "cancel")

@@ -23,10 +23,10 @@ func (p *payment) holdLoop(ctx workflow.Context) {
 		}
 		_ = workflow.Await(ctx, func() bool {
 			return p.st.Status != StatusAuthorized || p.deadline.due || p.readWanted ||
-				!p.deadline.armedFor(p.st.CaptureDeadline)
+				!p.deadline.armedFor(p.st.CaptureDeadline) || p.cancelRequested
 		})
 		switch {
-		case p.st.Status != StatusAuthorized || p.busy:
+		case p.st.Status != StatusAuthorized || p.busy || p.cancelRequested:
 			return
 		case p.deadline.due:
 			p.applyDeadlinePolicy(ctx)

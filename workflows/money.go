@@ -13,6 +13,9 @@ import (
 // the booking until A55's answer decides its outcome.
 
 func (p *payment) capture(ctx workflow.Context, amount money.Amount, by string) (CaptureResult, error) {
+	// Update handlers run on the workflow's context: a cancellation request
+	// must not cut a capture short and leave its outcome unknown.
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	p.busy = true
 	defer func() { p.busy = false }()
 	p.transition(ctx, StatusCapturing, "capture "+amount.Display()+" ("+by+")")
@@ -53,6 +56,7 @@ func (p *payment) capture(ctx workflow.Context, amount money.Amount, by string) 
 }
 
 func (p *payment) release(ctx workflow.Context, why, a55Reason string) (CancelResult, error) {
+	ctx, _ = workflow.NewDisconnectedContext(ctx) // as capture
 	p.busy = true
 	defer func() { p.busy = false }()
 	from3DS := p.st.Status == StatusAwaiting3DS
@@ -112,6 +116,9 @@ func (p *payment) cancelActivity(ctx workflow.Context, reason string, budget tim
 // moneyBudget keeps a capture or cancel retrying until the hold lapses (and
 // not longer: after that A55 cannot act on it).
 func (p *payment) moneyBudget(ctx workflow.Context) time.Duration {
+	if p.st.HoldExpiresAt.IsZero() {
+		return releaseBudget // not authorized yet: no known expiry
+	}
 	left := p.st.HoldExpiresAt.Sub(workflow.Now(ctx))
 	if left < minMoneyBudget {
 		return minMoneyBudget

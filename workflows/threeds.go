@@ -19,9 +19,9 @@ func (p *payment) awaitChallenge(ctx workflow.Context) {
 		}
 	})
 	for waiting() {
-		_ = workflow.Await(ctx, func() bool { return timedOut || p.readWanted || !waiting() || p.busy })
-		if !waiting() || p.busy {
-			return // a cancel update took over
+		_ = workflow.Await(ctx, func() bool { return timedOut || p.readWanted || !waiting() || p.busy || p.cancelRequested })
+		if !waiting() || p.busy || p.cancelRequested {
+			return // a cancel update or a cancellation request took over
 		}
 		if p.readWanted && !timedOut {
 			p.readWanted = false

@@ -71,6 +71,9 @@ type payment struct {
 	lastReadStatus string
 	// busy: a money operation (capture or cancel) is in flight.
 	busy bool
+	// cancelRequested: someone asked Temporal to cancel the workflow (the
+	// UI's Request Cancellation, `temporal workflow cancel`); see cancel.go.
+	cancelRequested bool
 
 	deadline deadlineTimer
 }
@@ -88,13 +91,17 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 		return BookingPaymentResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
 	}
 	p := newPayment(ctx, in)
-	if err := p.register(ctx); err != nil {
+	// The payment runs on a context a cancellation request cannot cancel:
+	// such a request is a business event that releases the hold, never an
+	// abort that would leave it live at A55 (cancel.go).
+	work := p.watchCancellation(ctx)
+	if err := p.register(ctx, work); err != nil {
 		return BookingPaymentResult{}, err
 	}
-	p.run(ctx)
+	p.run(work)
 	// Updates in flight (an authorization waiter, a capture that found the
 	// hold lapsed) answer their callers before the workflow closes.
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	_ = workflow.Await(work, func() bool { return workflow.AllHandlersFinished(work) })
 	return p.result(), nil
 }
 
@@ -139,11 +146,14 @@ func (p *payment) run(ctx workflow.Context) {
 	p.transition(ctx, StatusAuthorizing, "authorization started")
 	p.authorize(ctx)
 	p.flushSA(ctx) // an undecided authorization still shows its charge id
-	if p.st.Status == StatusAuthorizing || p.st.Status == StatusAwaiting3DS {
+	if (p.st.Status == StatusAuthorizing || p.st.Status == StatusAwaiting3DS) && !p.cancelRequested {
 		p.awaitChallenge(ctx)
 	}
-	if p.st.Status == StatusAuthorized {
+	if p.st.Status == StatusAuthorized && !p.cancelRequested {
 		p.holdLoop(ctx)
+	}
+	if p.cancelRequested {
+		p.releaseOnCancellation(ctx)
 	}
 	// A capture or cancel update may still be acting on the hold.
 	_ = workflow.Await(ctx, func() bool { return p.st.Status.Terminal() })
