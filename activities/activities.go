@@ -113,6 +113,7 @@ func (a *Activities) Authorize(ctx context.Context, in workflows.AuthorizeInput)
 		WebhookURL:          hookURL,
 		RedirectURL:         in.ReturnURL,
 		ReferenceExternalID: in.BookingID,
+		DueDate:             in.DueDate, // empty (an older workflow) = the client's today
 	}
 	ch, err := a.gw.CreateCharge(ctx, p, in.IdempotencyKey)
 	if err != nil {

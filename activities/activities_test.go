@@ -510,3 +510,26 @@ func TestRefundAfterCapture(t *testing.T) {
 		t.Errorf("ledger refunded %v in %d calls", entry.Refunded, entry.Calls.Refund)
 	}
 }
+
+// A retry of the create call sends the identical body whatever the clock
+// says: an attempt lost just before midnight and retried just after must
+// not change due_date under the same Idempotency-Key (A55 would answer 409
+// IDEMPOTENCY_KEY_REUSED while the first attempt's hold exists).
+func TestAuthorizeRetryAcrossMidnightSendsTheSameBody(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	f.clock.Advance(12*time.Hour - time.Second) // 23:59:59 at the injected clock
+	in := authorizeInput("BK-midnight", "4111111111111111")
+	in.DueDate = f.clock.Now().UTC().Format(time.DateOnly) // fixed by the workflow when it asked
+	first, err := f.authorize(in)                          // its answer is lost on the way back, say
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(2 * time.Second) // the activity's retry runs the next day
+	res, err := f.authorize(in)
+	if err != nil || res.Charge.ChargeUUID != first.Charge.ChargeUUID {
+		t.Fatalf("retry after midnight: %+v, %v; want the first attempt's charge replayed", res, err)
+	}
+	if n := len(f.sb.ChargesByReference("BK-midnight")); n != 1 {
+		t.Errorf("%d charges for the booking, want 1", n)
+	}
+}

@@ -65,6 +65,10 @@ type AuthorizeInput struct {
 	DeviceInfo     *a55client.DeviceInfo `json:"device_info,omitempty"`
 	WebhookBaseURL string                `json:"webhook_base_url,omitempty"` // overrides Config.WebhookBaseURL
 	ReturnURL      string                `json:"return_url,omitempty"`
+	// DueDate (YYYY-MM-DD) is fixed by the workflow when it asks, so every
+	// retry sends the identical body under the one Idempotency-Key, even
+	// across midnight.
+	DueDate string `json:"due_date"`
 }
 
 // AuthorizeResult is the charge A55 created. A decline is a result, not an

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"time"
+
 	"github.com/hotelpay/a55-temporal/a55client"
 	"go.temporal.io/sdk/workflow"
 )
@@ -21,6 +23,7 @@ func (p *payment) authorize(ctx workflow.Context) {
 		DeviceInfo:     p.in.DeviceInfo,
 		WebhookBaseURL: p.in.WebhookBaseURL,
 		ReturnURL:      p.in.ReturnURL,
+		DueDate:        p.authorizeStartedAt.UTC().Format(time.DateOnly),
 	}
 	// The card goes to this one activity and nowhere else; drop our copies.
 	p.in.Card = a55client.Card{}
