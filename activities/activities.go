@@ -312,11 +312,14 @@ func temporalError(err error) error {
 	case a55client.ClassInvalid:
 		return nonRetryable(workflows.ErrTypeA55Invalid)
 	case a55client.ClassNotFound:
-		return nonRetryable(workflows.ErrTypeA55NotFound)
+		// Not flagged: whether to retry is the workflow's choice (its retry
+		// policy). A capture keeps retrying a credential or configuration
+		// error that may be fixed while the hold lives; a create does not.
+		return temporal.NewApplicationError(e.Error(), workflows.ErrTypeA55NotFound)
 	case a55client.ClassConflict:
 		return nonRetryable(workflows.ErrTypeA55Conflict)
 	case a55client.ClassUnauthorized:
-		return nonRetryable(workflows.ErrTypeA55Unauthorized)
+		return temporal.NewApplicationError(e.Error(), workflows.ErrTypeA55Unauthorized)
 	case a55client.ClassNotCapturable:
 		return nonRetryable(workflows.ErrTypeA55NotCapturable)
 	}

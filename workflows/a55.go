@@ -69,10 +69,28 @@ func (p *payment) noteRead(c ChargeView) {
 }
 
 func (p *payment) activityContext(ctx workflow.Context, summary string, budget time.Duration) workflow.Context {
+	return withActivity(ctx, summary, budget, activityRetryPolicy())
+}
+
+// moneyActivityContext is for a capture or a release of a live hold: it
+// keeps retrying, within budget, what may be fixed meanwhile (credentials
+// refused, a charge A55 does not find, a configuration error: 401, 403,
+// 404), and gives up at once only on answers that retrying cannot change.
+func (p *payment) moneyActivityContext(ctx workflow.Context, summary string, budget time.Duration) workflow.Context {
+	policy := activityRetryPolicy()
+	policy.NonRetryableErrorTypes = moneyNonRetryableErrorTypes
+	return withActivity(ctx, summary, budget, policy)
+}
+
+// moneyNonRetryableErrorTypes: A55 refused this very request (invalid, a
+// conflict other than "in progress"), or the charge cannot be captured.
+var moneyNonRetryableErrorTypes = []string{ErrTypeA55Invalid, ErrTypeA55Conflict, ErrTypeA55NotCapturable, ErrTypeA55Declined}
+
+func withActivity(ctx workflow.Context, summary string, budget time.Duration, policy *temporal.RetryPolicy) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    activityStartToClose,
 		ScheduleToCloseTimeout: budget,
-		RetryPolicy:            activityRetryPolicy(),
+		RetryPolicy:            policy,
 		Summary:                summary,
 	})
 }

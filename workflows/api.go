@@ -34,6 +34,10 @@ const (
 	// UpdateMoveCaptureTime moves the expected check-out / return time
 	// (MoveCaptureTimeRequest → MoveCaptureTimeResult).
 	UpdateMoveCaptureTime = "move_capture_time"
+	// UpdateResolve is an operator's decision on a booking that needs
+	// attention (ResolveRequest → ResolveResult): retry the operation, or
+	// record what was done at A55 by hand.
+	UpdateResolve = "resolve"
 
 	// UpdateChargeChanged is how the webhook receiver delivers an A55 webhook
 	// (ChargeChangedSignal → nothing). Its validator rejects, with error type
@@ -161,6 +165,12 @@ const (
 	StatusDeclined    Status = "declined"
 	StatusExpired     Status = "expired"
 	StatusFailed      Status = "failed"
+	// StatusNeedsAttention: a money operation could not reach a definite
+	// outcome (A55 kept refusing or failing, or answered something that
+	// makes no sense) while A55 may still hold money. Not terminal: the
+	// workflow keeps owning the charge until an operator resolves it
+	// (UpdateResolve).
+	StatusNeedsAttention Status = "needs_attention"
 )
 
 // Terminal reports whether no event can move the status any more.
@@ -206,6 +216,48 @@ type CancelRequest struct {
 type CancelResult struct {
 	ChargeUUID string `json:"charge_uuid"`
 	Status     Status `json:"status"`
+}
+
+// ResolveAction is what an operator decides for a booking in needs_attention.
+type ResolveAction string
+
+const (
+	// ResolveRetry runs the operation that could not finish again, with the
+	// same idempotency key (after fixing what made it fail: credentials,
+	// configuration, A55's side).
+	ResolveRetry ResolveAction = "retry"
+	// ResolveMarkCaptured records that the charge was captured by hand at
+	// A55, for Amount (checked in A55's dashboard); the booking ends captured.
+	ResolveMarkCaptured ResolveAction = "mark_captured"
+	// ResolveMarkReleased records that A55 holds nothing for the booking any
+	// more (released by hand, or lapsed); the booking ends voided.
+	ResolveMarkReleased ResolveAction = "mark_released"
+)
+
+// ResolveRequest is an operator's decision, recorded with who and why.
+type ResolveRequest struct {
+	Action ResolveAction `json:"action"`
+	Amount *money.Amount `json:"amount,omitempty"` // mark_captured only
+	Who    string        `json:"who"`
+	Why    string        `json:"why"`
+}
+
+// ResolveResult is the booking's status after the decision.
+type ResolveResult struct {
+	Status Status `json:"status"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Attention says why a booking needs a person, in PaymentState.
+type Attention struct {
+	// Operation is what could not finish: authorize, capture, release or
+	// read (an answer that made no sense).
+	Operation string    `json:"operation"`
+	Since     time.Time `json:"since"`
+	// Problem is what A55 answered (or that it never answered).
+	Problem string `json:"problem"`
+	// Retryable: ResolveRetry can run the operation again.
+	Retryable bool `json:"retryable"`
 }
 
 // MoveCaptureTimeRequest moves the expected check-out / return.
@@ -257,7 +309,9 @@ type PaymentState struct {
 	DeclineCode       string         `json:"decline_code,omitempty"`
 	DeclineMessage    string         `json:"decline_message,omitempty"`
 	Reason            string         `json:"reason,omitempty"`
-	History           []Transition   `json:"history"`
+	// Attention is set while the status is needs_attention.
+	Attention *Attention   `json:"attention,omitempty"`
+	History   []Transition `json:"history"`
 }
 
 // BookingPaymentResult is the workflow's result, for the booking system to store.

@@ -31,8 +31,13 @@ func (p *payment) authorize(ctx workflow.Context) {
 	err := p.callA55(ctx, ActivityAuthorize, "authorize "+p.in.Amount.Display()+" (hold, capture:false)", authorizeBudget, in).Get(ctx, &res)
 	in.Card = a55client.Card{}
 	if err != nil {
-		p.fail(ctx, "authorization failed: "+describe(err)+
-			"; A55 may hold a charge with reference_external_id "+p.in.BookingID+": check it before booking again")
+		if provesNoCharge(err) {
+			p.fail(ctx, "A55 refused the authorization (no charge was created): "+describe(err))
+			return
+		}
+		p.needAttention(ctx, pendingOp{operation: opAuthorize, phase: StatusAuthorizing},
+			"the create call got no definite answer: "+describe(err)+
+				"; A55 may hold a charge with reference_external_id "+p.in.BookingID)
 		return
 	}
 	p.setCharge(ctx, res.Charge.ChargeUUID)
@@ -78,7 +83,7 @@ func (p *payment) applyAuthorizationRead(ctx workflow.Context, c ChargeView) {
 	case a55client.StateProcessing, a55client.StateUnknown:
 		// Not decided yet: wait for a webhook or the timeout.
 	default:
-		p.fail(ctx, "A55 reports the charge as "+c.Status+" during authorization")
+		p.needAttention(ctx, pendingOp{operation: opRead, phase: p.st.Status}, "A55 reports the charge as "+c.Status+" during authorization")
 	}
 }
 

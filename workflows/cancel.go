@@ -38,5 +38,11 @@ func (p *payment) releaseOnCancellation(ctx workflow.Context) {
 	switch p.st.Status {
 	case StatusAuthorizing, StatusAwaiting3DS, StatusAuthorized:
 		_, _ = p.release(ctx, cancellationReason+": releasing the hold", "booking workflow cancelled")
+	case StatusNeedsAttention:
+		phase := p.attn.phase
+		if p.attn.operation == opCapture {
+			phase = StatusAuthorized
+		}
+		_, _ = p.releaseFrom(ctx, phase, cancellationReason+": releasing the hold", "booking workflow cancelled")
 	}
 }

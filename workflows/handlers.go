@@ -37,6 +37,10 @@ func (p *payment) register(ctx, work workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: p.validateMoveCaptureTime}); err != nil {
 		return err
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateResolve, p.handleResolve,
+		workflow.UpdateHandlerOptions{Validator: p.validateResolve}); err != nil {
+		return err
+	}
 	// The webhook receiver delivers A55 webhooks as this update (a redundant
 	// one is rejected and leaves no event), falling back to the signal below.
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateChargeChanged, p.handleChargeChanged,
@@ -156,6 +160,9 @@ func (p *payment) moneyOpAllowed(ctx workflow.Context, what string) error {
 		return fmt.Errorf("%s refused: the hold is being released", what)
 	case StatusCaptured:
 		return fmt.Errorf("%s refused: the payment is already captured (%s)", what, p.st.Captured.Display())
+	case StatusNeedsAttention:
+		return fmt.Errorf("%s refused: the booking needs attention (%s did not finish: %s); an operator resolves it first",
+			what, p.st.Attention.Operation, p.st.Attention.Problem)
 	default:
 		return fmt.Errorf("%s refused: the payment is %s, not authorized", what, p.st.Status)
 	}

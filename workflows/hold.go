@@ -53,7 +53,7 @@ func (p *payment) applyHeldRead(ctx workflow.Context, c ChargeView) {
 	case a55client.StateCaptured:
 		p.capturedByA55(ctx, "A55 reports the charge captured ("+c.Status+") without a capture from this workflow")
 	default:
-		p.fail(ctx, "A55 reports the authorized charge as "+c.Status+": "+c.Code+" "+c.Message)
+		p.needAttention(ctx, pendingOp{operation: opRead, phase: StatusAuthorized}, "A55 reports the authorized charge as "+c.Status+": "+c.Code+" "+c.Message)
 	}
 }
 

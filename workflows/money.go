@@ -22,7 +22,7 @@ func (p *payment) capture(ctx workflow.Context, amount money.Amount, by string) 
 	// A capture moves money: a regular activity, so the update's acceptance
 	// and the scheduled call are recorded together before A55 is asked (see
 	// callA55 for why reads and the create call differ).
-	actx := p.activityContext(ctx, "capture "+amount.Display(), p.moneyBudget(ctx))
+	actx := p.moneyActivityContext(ctx, "capture "+amount.Display(), p.moneyBudget(ctx))
 	var res OperationResult
 	err := workflow.ExecuteActivity(actx, ActivityCapture, CaptureInput{
 		IdempotencyKey: p.wfID + "/capture",
@@ -31,8 +31,7 @@ func (p *payment) capture(ctx workflow.Context, amount money.Amount, by string) 
 		Amount:         &amount,
 	}).Get(ctx, &res)
 	if err != nil {
-		p.fail(ctx, "capture of "+amount.Display()+" failed: "+describe(err))
-		return CaptureResult{}, temporal.NewApplicationError(p.st.Reason, ErrTypeCaptureFailed)
+		return CaptureResult{}, p.captureNotDone(ctx, amount, by, describe(err))
 	}
 	p.noteRead(res.Charge)
 	switch res.Outcome {
@@ -51,15 +50,27 @@ func (p *payment) capture(ctx workflow.Context, amount money.Amount, by string) 
 		p.transition(ctx, StatusExpired, "A55 refused the capture: the hold lapsed (charge "+res.Charge.Status+")")
 		return CaptureResult{}, temporal.NewApplicationError(p.st.Reason, ErrTypeHoldExpired)
 	}
-	p.fail(ctx, "capture answered "+string(res.Outcome)+" (charge "+res.Charge.Status+")")
-	return CaptureResult{}, temporal.NewApplicationError(p.st.Reason, ErrTypeCaptureFailed)
+	return CaptureResult{}, p.captureNotDone(ctx, amount, by, "A55 answered "+string(res.Outcome)+" (charge "+res.Charge.Status+")")
+}
+
+// captureNotDone parks the booking in needs_attention and tells the caller.
+func (p *payment) captureNotDone(ctx workflow.Context, amount money.Amount, by, problem string) error {
+	p.needAttention(ctx, pendingOp{operation: opCapture, phase: StatusAuthorized, amount: amount, by: by}, problem)
+	return temporal.NewApplicationError("capture of "+amount.Display()+" did not finish: "+problem+
+		"; the booking needs attention (an operator resolves it)", ErrTypeCaptureFailed)
 }
 
 func (p *payment) release(ctx workflow.Context, why, a55Reason string) (CancelResult, error) {
+	return p.releaseFrom(ctx, p.st.Status, why, a55Reason)
+}
+
+// releaseFrom is release for a booking that was in phase when the release
+// began (a retried release starts from needs_attention).
+func (p *payment) releaseFrom(ctx workflow.Context, phase Status, why, a55Reason string) (CancelResult, error) {
 	ctx, _ = workflow.NewDisconnectedContext(ctx) // as capture
 	p.busy = true
 	defer func() { p.busy = false }()
-	from3DS := p.st.Status == StatusAwaiting3DS
+	from3DS := phase == StatusAwaiting3DS
 	p.transition(ctx, StatusVoiding, why)
 	budget := releaseBudget
 	if !from3DS {
@@ -67,8 +78,10 @@ func (p *payment) release(ctx workflow.Context, why, a55Reason string) (CancelRe
 	}
 	res, err := p.cancelActivity(ctx, a55Reason, budget)
 	if err != nil {
-		p.fail(ctx, "release of the hold failed: "+describe(err))
-		return CancelResult{}, temporal.NewApplicationError(p.st.Reason, ErrTypeCancelFailed)
+		problem := describe(err)
+		p.needAttention(ctx, pendingOp{operation: opRelease, phase: phase, why: why, a55Reason: a55Reason}, problem)
+		return CancelResult{}, temporal.NewApplicationError("release of the hold did not finish: "+problem+
+			"; the booking needs attention (an operator resolves it)", ErrTypeCancelFailed)
 	}
 	p.noteRead(res.Charge)
 	if res.Outcome == OutcomeCaptured {
@@ -102,7 +115,7 @@ func (p *payment) capturedByA55(ctx workflow.Context, reason string) {
 }
 
 func (p *payment) cancelActivity(ctx workflow.Context, reason string, budget time.Duration) (OperationResult, error) {
-	actx := p.activityContext(ctx, "release the hold of "+p.in.Amount.Display(), budget)
+	actx := p.moneyActivityContext(ctx, "release the hold of "+p.in.Amount.Display(), budget)
 	var res OperationResult
 	err := workflow.ExecuteActivity(actx, ActivityCancel, CancelInput{
 		IdempotencyKey: p.wfID + "/cancel",

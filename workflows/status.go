@@ -12,11 +12,15 @@ import (
 // so a late or duplicate event cannot move a terminal state.
 var allowed = map[Status][]Status{
 	"":                {StatusAuthorizing},
-	StatusAuthorizing: {StatusAwaiting3DS, StatusAuthorized, StatusDeclined, StatusFailed, StatusCaptured, StatusVoiding},
-	StatusAwaiting3DS: {StatusAuthorized, StatusDeclined, StatusFailed, StatusVoiding, StatusCaptured},
-	StatusAuthorized:  {StatusCapturing, StatusVoiding, StatusExpired, StatusFailed, StatusCaptured},
-	StatusCapturing:   {StatusCaptured, StatusExpired, StatusFailed},
-	StatusVoiding:     {StatusVoided, StatusDeclined, StatusCaptured, StatusFailed},
+	StatusAuthorizing: {StatusAwaiting3DS, StatusAuthorized, StatusDeclined, StatusFailed, StatusCaptured, StatusVoiding, StatusNeedsAttention},
+	StatusAwaiting3DS: {StatusAuthorized, StatusDeclined, StatusFailed, StatusVoiding, StatusCaptured, StatusNeedsAttention},
+	StatusAuthorized:  {StatusCapturing, StatusVoiding, StatusExpired, StatusFailed, StatusCaptured, StatusNeedsAttention},
+	StatusCapturing:   {StatusCaptured, StatusExpired, StatusFailed, StatusNeedsAttention},
+	StatusVoiding:     {StatusVoided, StatusDeclined, StatusCaptured, StatusFailed, StatusNeedsAttention},
+	// An operator's decision (UpdateResolve) moves a booking on: a retried
+	// operation, or what was done at A55 by hand.
+	StatusNeedsAttention: {StatusAuthorizing, StatusAwaiting3DS, StatusAuthorized, StatusCapturing, StatusVoiding,
+		StatusCaptured, StatusVoided, StatusExpired, StatusDeclined},
 }
 
 func legal(from, to Status) bool {
@@ -57,6 +61,9 @@ func (p *payment) transition(ctx workflow.Context, to Status, reason string) boo
 		return false
 	}
 	p.st.Status = to
+	if from == StatusNeedsAttention {
+		p.st.Attention, p.attn = nil, nil
+	}
 	p.st.Reason = "" // PaymentState.Reason explains a terminal status; History keeps every step's
 	if to.Terminal() {
 		p.st.Reason = reason
@@ -96,6 +103,8 @@ func (p *payment) details(ctx workflow.Context) {
 		d = "captured " + p.st.Captured.Display() + ", released " + released.Display()
 	case StatusVoiding:
 		d = "releasing the hold"
+	case StatusNeedsAttention:
+		d = "NEEDS ATTENTION: " + p.st.History[len(p.st.History)-1].Reason + " (bookingctl resolve)"
 	case StatusVoided:
 		d = "voided: " + p.st.Reason
 	case StatusDeclined:

@@ -58,7 +58,12 @@ func (p *payment) abandon(ctx workflow.Context) {
 	p.transition(ctx, StatusVoiding, "no outcome within "+p.threeDSTimeout.String()+": cancelling the charge")
 	res, err := p.cancelActivity(ctx, "3DS challenge abandoned", releaseBudget)
 	if err != nil {
-		p.fail(ctx, reason+": cancelling the charge failed: "+describe(err))
+		phase := StatusAwaiting3DS
+		if reason == ReasonUndecided {
+			phase = StatusAuthorizing
+		}
+		p.needAttention(ctx, pendingOp{operation: opRelease, phase: phase, why: reason, a55Reason: "3DS challenge abandoned"},
+			reason+": cancelling the charge failed: "+describe(err))
 		return
 	}
 	switch res.Outcome {

@@ -37,6 +37,7 @@ const (
 	CapturedByRequest  = "request"  // the booking system's capture update
 	CapturedByDeadline = "deadline" // the deadline policy
 	CapturedByA55      = "a55"      // A55 reported the charge captured without our capture call
+	CapturedByOperator = "operator" // an operator recorded a capture made by hand (UpdateResolve)
 )
 
 // Reasons the workflow reports for declines that have no A55 code.
@@ -74,6 +75,10 @@ type payment struct {
 	// cancelRequested: someone asked Temporal to cancel the workflow (the
 	// UI's Request Cancellation, `temporal workflow cancel`); see cancel.go.
 	cancelRequested bool
+	// cancelHandled: the cancellation request has been acted on.
+	cancelHandled bool
+	// attn is the operation a booking in needs_attention could not finish.
+	attn *pendingOp
 
 	deadline deadlineTimer
 }
@@ -146,15 +151,22 @@ func (p *payment) run(ctx workflow.Context) {
 	p.transition(ctx, StatusAuthorizing, "authorization started")
 	p.authorize(ctx)
 	p.flushSA(ctx) // an undecided authorization still shows its charge id
-	if (p.st.Status == StatusAuthorizing || p.st.Status == StatusAwaiting3DS) && !p.cancelRequested {
-		p.awaitChallenge(ctx)
+	for !p.st.Status.Terminal() {
+		switch status := p.st.Status; {
+		case p.cancelRequested && !p.cancelHandled && !p.busy:
+			p.cancelHandled = true
+			p.releaseOnCancellation(ctx)
+		case (status == StatusAuthorizing || status == StatusAwaiting3DS) && !p.busy && !p.cancelRequested:
+			p.awaitChallenge(ctx)
+		case status == StatusAuthorized && !p.busy && !p.cancelRequested:
+			p.holdLoop(ctx)
+		default:
+			// An update is acting on the charge, or the booking needs an
+			// operator: wait for either to change something.
+			busy := p.busy
+			_ = workflow.Await(ctx, func() bool {
+				return p.st.Status != status || p.busy != busy || (p.cancelRequested && !p.cancelHandled && !p.busy)
+			})
+		}
 	}
-	if p.st.Status == StatusAuthorized && !p.cancelRequested {
-		p.holdLoop(ctx)
-	}
-	if p.cancelRequested {
-		p.releaseOnCancellation(ctx)
-	}
-	// A capture or cancel update may still be acting on the hold.
-	_ = workflow.Await(ctx, func() bool { return p.st.Status.Terminal() })
 }

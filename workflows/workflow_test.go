@@ -570,12 +570,21 @@ func TestAuthorizeRefusedFailsWithReason(t *testing.T) {
 	}
 }
 
-func TestAuthorizeThatKeepsFailingEndsFailed(t *testing.T) {
+// An authorization without a definite answer may have left a hold at A55:
+// the booking waits for a person instead of ending failed.
+func TestAuthorizeThatKeepsFailingNeedsAttention(t *testing.T) {
 	r := newRun(t, validInput("H-5004"))
 	r.fake.inject(r.fake.failNext, "create", 1000)
+	r.at(time.Hour, func() {
+		st := r.state()
+		if st.Status != workflows.StatusNeedsAttention || st.Attention == nil || st.Attention.Operation != "authorize" ||
+			!strings.Contains(st.Attention.Problem, "retry budget") || !strings.Contains(st.Attention.Problem, "reference_external_id H-5004") {
+			t.Errorf("state = %+v, attention %+v", st, st.Attention)
+		}
+		r.update(workflows.UpdateResolve, "resolve", workflows.ResolveRequest{Action: workflows.ResolveMarkReleased, Who: "ana", Why: "A55 shows no charge for H-5004"})
+	})
 	res := r.execute()
-	if res.Status != workflows.StatusFailed || !strings.Contains(res.Reason, "retry budget") ||
-		!strings.Contains(res.Reason, "reference_external_id H-5004") {
+	if res.Status != workflows.StatusVoided || !strings.Contains(res.Reason, "marked released at A55 by ana (A55 shows no charge for H-5004)") {
 		t.Errorf("result = %+v", res)
 	}
 }
@@ -733,14 +742,19 @@ func TestCaptureOutsideTheWorkflowIsReported(t *testing.T) {
 	}
 }
 
-func TestAbandonedChallengeWhoseCancelFailsNeedsAnOperator(t *testing.T) {
+// A refused credential (403) on a release is retried: it may be fixed
+// meanwhile, and the pending charge must not be left behind.
+func TestAbandonedChallengeWhoseCancelIsRefusedOnceIsRetried(t *testing.T) {
 	in := validInput("H-8002")
 	in.Card.Number, in.ThreeDS = cardChallenge, true
 	r := newRun(t, in)
 	r.fake.hardNext["cancel"] = &a55client.Error{Op: "cancel", HTTPStatus: 403, Code: "FORBIDDEN", Class: a55client.ClassUnauthorized}
 	res := r.execute()
-	if res.Status != workflows.StatusFailed || !strings.Contains(res.Reason, workflows.Reason3DSAbandoned) || !strings.Contains(res.Reason, "FORBIDDEN") {
+	if res.Status != workflows.StatusDeclined || res.Reason != workflows.Reason3DSAbandoned {
 		t.Errorf("result = %+v", res)
+	}
+	if got := r.fake.charge(res.ChargeUUID).status; got != "canceled" {
+		t.Errorf("A55 charge %s, want canceled", got)
 	}
 }
 
@@ -773,12 +787,20 @@ func TestRetryBudgets(t *testing.T) {
 		r.fake.inject(r.fake.failNext, "capture", 1000)
 		capture = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{})
 	})
+	r.at(30*time.Hour, func() {
+		st := r.state()
+		if st.Status != workflows.StatusNeedsAttention || st.Attention == nil || st.Attention.Operation != "capture" ||
+			!strings.Contains(st.Attention.Problem, "retry budget") {
+			t.Errorf("state = %+v, attention %+v", st, st.Attention)
+		}
+		r.update(workflows.UpdateResolve, "resolve", workflows.ResolveRequest{Action: workflows.ResolveMarkReleased, Who: "ana", Why: "the hold lapsed"})
+	})
 	res := r.execute()
 	var appErr *temporal.ApplicationError
-	if !errors.As(capture.err, &appErr) || appErr.Type() != workflows.ErrTypeCaptureFailed {
+	if !errors.As(capture.err, &appErr) || appErr.Type() != workflows.ErrTypeCaptureFailed || !strings.Contains(capture.err.Error(), "needs attention") {
 		t.Errorf("capture error = %v", capture.err)
 	}
-	if res.Status != workflows.StatusFailed || !strings.Contains(res.Reason, "retry budget") {
+	if res.Status != workflows.StatusVoided {
 		t.Fatalf("result = %+v", res)
 	}
 	budgets := map[string]time.Duration{}
