@@ -7,6 +7,9 @@ package starter
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -176,6 +179,24 @@ func (s *Starter) Capture(ctx context.Context, bookingID string, amount *money.A
 func (s *Starter) Cancel(ctx context.Context, bookingID, reason string) (workflows.CancelResult, error) {
 	var res workflows.CancelResult
 	err := s.update(ctx, bookingID, "cancel", UpdateIDCancel, workflows.UpdateCancel, workflows.CancelRequest{Reason: reason}, &res)
+	return res, err
+}
+
+// Resolve sends an operator's decision on a booking in needs_attention:
+// retry the operation that could not finish, or record what was done at A55
+// by hand (mark_captured with the amount A55 shows, mark_released). The
+// same decision sent twice is one update.
+func (s *Starter) Resolve(ctx context.Context, bookingID string, req workflows.ResolveRequest) (workflows.ResolveResult, error) {
+	var res workflows.ResolveResult
+	if req.Amount != nil {
+		if err := req.Amount.Validate(); err != nil {
+			return res, &RejectedError{Operation: "resolve", BookingID: bookingID, Reason: "amount: " + err.Error(), Type: "InvalidInput", Err: err}
+		}
+	}
+	decision, _ := json.Marshal(req) // a struct of strings and an amount: always encodes
+	sum := sha256.Sum256(decision)
+	id := "resolve:" + hex.EncodeToString(sum[:12])
+	err := s.update(ctx, bookingID, "resolve", id, workflows.UpdateResolve, req, &res)
 	return res, err
 }
 

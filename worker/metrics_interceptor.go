@@ -30,6 +30,7 @@ type paymentMetricsInbound struct {
 	interceptor.WorkflowInboundInterceptorBase
 	status          workflows.Status
 	cancelRequested bool
+	operatorDecided bool
 }
 
 func (i *paymentMetricsInbound) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
@@ -40,6 +41,9 @@ func (i *paymentMetricsInbound) ExecuteUpdate(ctx workflow.Context, in *intercep
 	res, err := i.Next.ExecuteUpdate(ctx, in)
 	if err == nil && in.Name == workflows.UpdateCancel {
 		i.cancelRequested = true
+	}
+	if err == nil && in.Name == workflows.UpdateResolve {
+		i.operatorDecided = true
 	}
 	return res, err
 }
@@ -61,9 +65,12 @@ func (i *paymentMetricsInbound) ExecuteWorkflow(ctx workflow.Context, in *interc
 			}
 			metrics.Capture(h, by)
 		case workflows.StatusVoided:
-			if i.cancelRequested {
+			switch {
+			case i.operatorDecided:
+				metrics.Release(h, metrics.ByOperator)
+			case i.cancelRequested:
 				metrics.Release(h, metrics.ByRequest)
-			} else {
+			default:
 				metrics.Release(h, metrics.ByDeadline)
 			}
 		}
@@ -79,6 +86,9 @@ func (i *paymentMetricsInbound) transition(ctx workflow.Context, to workflows.St
 		return
 	}
 	h := workflow.GetMetricsHandler(ctx)
+	if to == workflows.StatusNeedsAttention {
+		metrics.BookingNeedsAttention(h)
+	}
 	switch from {
 	case workflows.StatusAuthorizing:
 		switch to {

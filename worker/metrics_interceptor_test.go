@@ -134,9 +134,25 @@ func TestBusinessMetricsFromTheRealWorkflow(t *testing.T) {
 		t.Fatalf("booking 4 ended %s", res.Status)
 	}
 
+	// Authorized, then A55 reports a dispute on the hold: a person decides.
+	res = runBooking(t, e, &gateway{authorize: authorized, readState: a55client.StateDisputed}, input("BK-m5"),
+		func(env *testsuite.TestWorkflowEnvironment) {
+			env.SignalWorkflow(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: "ch-1", Status: "chargeback"})
+			env.RegisterDelayedCallback(func() {
+				env.UpdateWorkflow(workflows.UpdateResolve, "resolve", &testsuite.TestUpdateCallback{
+					OnReject: func(err error) { t.Errorf("resolve rejected: %v", err) },
+				}, workflows.ResolveRequest{Action: workflows.ResolveMarkReleased, Who: "ana", Why: "released in A55's dashboard"})
+			}, time.Hour)
+		})
+	if res.Status != workflows.StatusVoided {
+		t.Fatalf("booking 5 ended %s", res.Status)
+	}
+
 	body := scrape(t, e)
 	for _, want := range []string{
-		`booking_payment_authorizations_total{outcome="authorized"} 2`,
+		`booking_payment_needs_attention_total 1`,
+		`booking_payment_releases_total{by="operator"} 1`,
+		`booking_payment_authorizations_total{outcome="authorized"} 3`,
 		`booking_payment_authorizations_total{outcome="awaiting_3ds"} 1`,
 		`booking_payment_authorizations_total{outcome="declined"} 1`,
 		`booking_payment_threeds_challenges_total 1`,

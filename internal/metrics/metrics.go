@@ -22,6 +22,9 @@ const (
 	Captures = "booking_payment_captures"
 	// Releases counts released holds (tag by: request | deadline).
 	Releases = "booking_payment_releases"
+	// NeedsAttention counts bookings that entered needs_attention: alert on
+	// any increase.
+	NeedsAttention = "booking_payment_needs_attention"
 
 	// A55Requests counts HTTP calls to A55 (tags op, class).
 	A55Requests = "a55_requests"
@@ -54,6 +57,7 @@ const (
 const (
 	ByRequest  = "request"
 	ByDeadline = "deadline"
+	ByOperator = "operator" // recorded by an operator's decision (needs_attention)
 )
 
 func nopIfNil(h client.MetricsHandler) client.MetricsHandler {
@@ -82,6 +86,11 @@ func ThreeDSOutcome(h client.MetricsHandler, outcome string) {
 // Capture records a capture, by ByRequest or ByDeadline.
 func Capture(h client.MetricsHandler, by string) {
 	nopIfNil(h).WithTags(map[string]string{TagBy: by}).Counter(Captures).Inc(1)
+}
+
+// BookingNeedsAttention records a booking entering needs_attention.
+func BookingNeedsAttention(h client.MetricsHandler) {
+	nopIfNil(h).Counter(NeedsAttention).Inc(1)
 }
 
 // Release records a released hold, by ByRequest or ByDeadline.

@@ -124,21 +124,24 @@ func TestUsageErrorsExit2WithoutContactingTemporal(t *testing.T) {
 		args  []string
 		stdin string
 	}{
-		"no command":         {nil, ""},
-		"unknown command":    {[]string{"refund"}, ""},
-		"unknown flag":       {[]string{"status", "-booking", "B1", "-pan", "4111"}, ""},
-		"missing booking":    {[]string{"capture"}, ""},
-		"bad booking id":     {[]string{"status", "-booking", "B1;rm -rf /"}, ""},
-		"amount and minor":   {[]string{"capture", "-booking", "B1", "-amount", "1.00", "-minor", "100"}, ""},
-		"bad amount":         {[]string{"capture", "-booking", "B1", "-amount", "1.001"}, ""},
-		"bad currency":       {[]string{"capture", "-booking", "B1", "-amount", "1.00", "-currency", "EUR"}, ""},
-		"bad time":           {[]string{"move-checkout", "-booking", "B1", "-at", "friday"}, ""},
-		"3ds without charge": {[]string{"3ds-complete", "-booking", "B1"}, ""},
-		"extra arguments":    {[]string{"status", "B1", "B2"}, ""},
-		"authorize bad json": {[]string{"authorize"}, `{"booking_id":`},
-		"authorize unknown":  {[]string{"authorize"}, `{"booking_id":"B1","pan":"4111111111111111"}`},
-		"authorize no input": {[]string{"authorize"}, ``},
-		"authorize no file":  {[]string{"authorize", "-file", "/nonexistent/booking.json"}, ``},
+		"no command":               {nil, ""},
+		"unknown command":          {[]string{"refund"}, ""},
+		"unknown flag":             {[]string{"status", "-booking", "B1", "-pan", "4111"}, ""},
+		"missing booking":          {[]string{"capture"}, ""},
+		"bad booking id":           {[]string{"status", "-booking", "B1;rm -rf /"}, ""},
+		"amount and minor":         {[]string{"capture", "-booking", "B1", "-amount", "1.00", "-minor", "100"}, ""},
+		"bad amount":               {[]string{"capture", "-booking", "B1", "-amount", "1.001"}, ""},
+		"bad currency":             {[]string{"capture", "-booking", "B1", "-amount", "1.00", "-currency", "EUR"}, ""},
+		"bad time":                 {[]string{"move-checkout", "-booking", "B1", "-at", "friday"}, ""},
+		"3ds without charge":       {[]string{"3ds-complete", "-booking", "B1"}, ""},
+		"extra arguments":          {[]string{"status", "B1", "B2"}, ""},
+		"authorize bad json":       {[]string{"authorize"}, `{"booking_id":`},
+		"authorize unknown":        {[]string{"authorize"}, `{"booking_id":"B1","pan":"4111111111111111"}`},
+		"authorize no input":       {[]string{"authorize"}, ``},
+		"authorize no file":        {[]string{"authorize", "-file", "/nonexistent/booking.json"}, ``},
+		"resolve amount and minor": {[]string{"resolve", "-booking", "B1", "-action", "mark-captured", "-amount", "1.00", "-minor", "100"}, ""},
+		"resolve bad amount":       {[]string{"resolve", "-booking", "B1", "-action", "mark-captured", "-amount", "x"}, ""},
+		"resolve missing booking":  {[]string{"resolve", "-action", "retry"}, ""},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -183,6 +186,7 @@ func TestBookingIDMayLeadTheFlags(t *testing.T) {
 		{"capture", "BK-1", "-amount", "320.00"},
 		{"capture", "-amount", "320.00", "BK-1"},
 		{"capture", "-booking", "BK-1", "-amount", "320.00"},
+		{"resolve", "BK-1", "-action", "mark-captured", "-amount", "320.00", "-who", "ana", "-why", "captured by hand"},
 	} {
 		a, _, errOut, dials := newTestApp("")
 		if code := a.run(context.Background(), args); code != exitFailure || *dials != 1 {

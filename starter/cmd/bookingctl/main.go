@@ -46,6 +46,8 @@ Commands:
   authorize      [-file booking.json]            start the booking's payment (input JSON from -file or stdin)
   capture        -booking ID [-amount 320.00 | -minor 32000] [-currency BRL]   capture (all when no amount)
   cancel         -booking ID [-reason text]      release the hold
+  resolve        -booking ID -action retry|mark-captured|mark-released -who NAME -why TEXT [-amount 320.00]
+                                                 an operator's decision on a booking that needs attention
   move-checkout  -booking ID -at 2026-12-03T11:00:00-03:00   move the expected check-out / return
   3ds-complete   -booking ID -charge UUID        report the front end's 3ds-auth-complete message
   status         -booking ID                     the payment's state
@@ -131,29 +133,34 @@ func (a *app) run(ctx context.Context, args []string) int {
 		})
 	case "capture":
 		fs := a.flags(cmd, &c, true)
-		amount := fs.String("amount", "", "amount in major units, e.g. 320.00 (default: the whole hold)")
-		minor := fs.String("minor", "", "amount in minor units, e.g. 32000")
-		currency := fs.String("currency", "BRL", "ISO 4217 currency of -amount / -minor")
+		amount := amountFlags(fs, "the whole hold")
 		if code, ok := a.parse(fs, args, &c, true); !ok {
 			return code
 		}
-		var amt *money.Amount
-		if *amount != "" && *minor != "" {
-			return a.fail(usageError("give -amount or -minor, not both"))
-		}
-		if *amount != "" || *minor != "" {
-			text, isMinor := *amount, false
-			if *minor != "" {
-				text, isMinor = *minor, true
-			}
-			v, err := parseAmount(text, money.Currency(strings.ToUpper(*currency)), isMinor)
-			if err != nil {
-				return a.fail(usageError(err.Error()))
-			}
-			amt = &v
+		amt, err := amount()
+		if err != nil {
+			return a.fail(usageError(err.Error()))
 		}
 		return a.call(ctx, c, func(ctx context.Context, s *starter.Starter) (any, int, error) {
 			res, err := s.Capture(ctx, c.booking, amt)
+			return res, exitOK, err
+		})
+	case "resolve":
+		fs := a.flags(cmd, &c, true)
+		action := fs.String("action", "", "retry | mark-captured | mark-released")
+		who := fs.String("who", "", "who decides (kept in the history)")
+		why := fs.String("why", "", "what was checked or done at A55 (kept in the history)")
+		amount := amountFlags(fs, "none; required by mark-captured")
+		if code, ok := a.parse(fs, args, &c, true); !ok {
+			return code
+		}
+		amt, err := amount()
+		if err != nil {
+			return a.fail(usageError(err.Error()))
+		}
+		req := workflows.ResolveRequest{Action: workflows.ResolveAction(strings.ReplaceAll(*action, "-", "_")), Amount: amt, Who: *who, Why: *why}
+		return a.call(ctx, c, func(ctx context.Context, s *starter.Starter) (any, int, error) {
+			res, err := s.Resolve(ctx, c.booking, req)
 			return res, exitOK, err
 		})
 	case "cancel":
@@ -314,4 +321,29 @@ func (a *app) fail(err error) int {
 	b, _ := json.Marshal(out)
 	fmt.Fprintln(a.stderr, string(b))
 	return code
+}
+
+// amountFlags adds -amount, -minor and -currency to fs; the function it
+// returns reads them once fs is parsed (nil when neither amount is given).
+func amountFlags(fs *flag.FlagSet, byDefault string) func() (*money.Amount, error) {
+	amount := fs.String("amount", "", "amount in major units, e.g. 320.00 (default: "+byDefault+")")
+	minor := fs.String("minor", "", "amount in minor units, e.g. 32000")
+	currency := fs.String("currency", "BRL", "ISO 4217 currency of -amount / -minor")
+	return func() (*money.Amount, error) {
+		if *amount != "" && *minor != "" {
+			return nil, errors.New("give -amount or -minor, not both")
+		}
+		if *amount == "" && *minor == "" {
+			return nil, nil
+		}
+		text, isMinor := *amount, false
+		if *minor != "" {
+			text, isMinor = *minor, true
+		}
+		v, err := parseAmount(text, money.Currency(strings.ToUpper(*currency)), isMinor)
+		if err != nil {
+			return nil, err
+		}
+		return &v, nil
+	}
 }
