@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -177,6 +178,8 @@ func (a *Activities) Capture(ctx context.Context, in workflows.CaptureInput) (*w
 		if v.ChargeUUID == "" {
 			v.ChargeUUID = in.ChargeUUID
 		}
+		// The capture answer's amount (local_currency) is what A55 captured.
+		v.Captured = ch.Amount
 		return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: v}, nil
 	case a55client.IsNotCapturable(err):
 		// Not capturable: already captured (success), lapsed (expired), or
@@ -216,6 +219,12 @@ func (a *Activities) settledBefore(ctx context.Context, wallet, chargeUUID strin
 	case a55client.StateAuthorized:
 		return nil, false, nil
 	case a55client.StateCaptured:
+		if strings.EqualFold(strings.TrimSpace(ch.Status), "confirmed") {
+			// "confirmed" is a capture in the seeds' words and an approved
+			// hold in the public docs': not proof either way. The call
+			// itself, under the same idempotency key, decides.
+			return nil, false, nil
+		}
 		if want == workflows.OutcomeCaptured {
 			return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: v, Recovered: true}, true, nil
 		}

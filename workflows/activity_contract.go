@@ -47,6 +47,9 @@ type ChargeView struct {
 	Amount     *money.Amount   `json:"amount,omitempty"`
 	Code       string          `json:"code,omitempty"`
 	Message    string          `json:"message,omitempty"`
+	// Captured is what A55's answer says was captured: a capture answer's
+	// local_currency. Nil when the answer does not say (a read, a cancel).
+	Captured *money.Amount `json:"captured,omitempty"`
 }
 
 // AuthorizeInput places the hold. Card is the only card data in the

@@ -292,14 +292,18 @@ type Transition struct {
 
 // PaymentState is the answer to QueryStatus. It never contains card data.
 type PaymentState struct {
-	BookingID         string         `json:"booking_id"`
-	Kind              BookingKind    `json:"kind"`
-	Status            Status         `json:"status"`
-	ChargeUUID        string         `json:"charge_uuid,omitempty"`
-	URL3DS            string         `json:"url_3ds,omitempty"`
-	Hold              money.Amount   `json:"hold"`
-	Authorized        money.Amount   `json:"authorized,omitzero"`
-	Captured          money.Amount   `json:"captured,omitzero"`
+	BookingID  string       `json:"booking_id"`
+	Kind       BookingKind  `json:"kind"`
+	Status     Status       `json:"status"`
+	ChargeUUID string       `json:"charge_uuid,omitempty"`
+	URL3DS     string       `json:"url_3ds,omitempty"`
+	Hold       money.Amount `json:"hold"`
+	Authorized money.Amount `json:"authorized,omitzero"`
+	Captured   money.Amount `json:"captured,omitzero"`
+	// CaptureRequested is what this workflow's capture asked for; when it
+	// differs from Captured (A55's figure), the acquirer booked another
+	// amount (e.g. no partial capture) and the booking system must know.
+	CaptureRequested  money.Amount   `json:"capture_requested,omitzero"`
 	AuthorizedAt      time.Time      `json:"authorized_at,omitzero"`
 	HoldExpiresAt     time.Time      `json:"hold_expires_at,omitzero"`
 	CaptureDeadline   time.Time      `json:"capture_deadline,omitzero"`
@@ -316,15 +320,18 @@ type PaymentState struct {
 
 // BookingPaymentResult is the workflow's result, for the booking system to store.
 type BookingPaymentResult struct {
-	BookingID      string       `json:"booking_id"`
-	Status         Status       `json:"status"`
-	ChargeUUID     string       `json:"charge_uuid,omitempty"`
-	Authorized     money.Amount `json:"authorized,omitzero"`
-	Captured       money.Amount `json:"captured,omitzero"`
-	CapturedBy     string       `json:"captured_by,omitempty"` // "request" | "deadline"
-	DeclineCode    string       `json:"decline_code,omitempty"`
-	DeclineMessage string       `json:"decline_message,omitempty"`
-	Reason         string       `json:"reason,omitempty"`
+	BookingID  string       `json:"booking_id"`
+	Status     Status       `json:"status"`
+	ChargeUUID string       `json:"charge_uuid,omitempty"`
+	Authorized money.Amount `json:"authorized,omitzero"`
+	Captured   money.Amount `json:"captured,omitzero"`
+	CapturedBy string       `json:"captured_by,omitempty"` // "request" | "deadline" | "a55" | "operator"
+	// CaptureRequested is what the capture asked for, when A55 captured a
+	// different amount (see PaymentState.CaptureRequested).
+	CaptureRequested money.Amount `json:"capture_requested,omitzero"`
+	DeclineCode      string       `json:"decline_code,omitempty"`
+	DeclineMessage   string       `json:"decline_message,omitempty"`
+	Reason           string       `json:"reason,omitempty"`
 }
 
 // Search attributes, registered on the namespace (see the Makefile and compose

@@ -175,3 +175,45 @@ func TestCancellationRequestReleasesABookingThatNeedsAttention(t *testing.T) {
 		t.Fatalf("result = %+v", res)
 	}
 }
+
+// A frictionless hold answered "confirmed" (A55's public documents' word for
+// an approved capture:false charge, which the seeds' vocabulary maps to a
+// capture) is a hold: never recorded as captured.
+func TestAHoldAnsweredConfirmedIsAHold(t *testing.T) {
+	r := newSandboxRun(t, validInput("N-5"))
+	confirmed := workflows.ChargeView{ChargeUUID: "ch-n5", Status: "confirmed", State: a55client.StateCaptured}
+	r.env.OnActivity(workflows.ActivityAuthorize, mock.Anything, mock.Anything).Return(&workflows.AuthorizeResult{Charge: confirmed}, nil)
+	r.env.OnActivity(workflows.ActivityCancel, mock.Anything, mock.Anything).Return(
+		&workflows.OperationResult{Outcome: workflows.OutcomeVoided, Charge: workflows.ChargeView{ChargeUUID: "ch-n5", Status: "canceled", State: a55client.StateCanceled}}, nil)
+	var auth *outcome
+	r.at(0, func() { auth = r.update(workflows.UpdateAuthorization, "auth") })
+	r.at(time.Hour, func() { r.update(workflows.UpdateCancel, "cancel", workflows.CancelRequest{}) })
+	res := r.execute()
+	var a workflows.AuthorizationResult
+	auth.decode(t, &a)
+	if a.Status != workflows.StatusAuthorized || res.Status != workflows.StatusVoided || !res.Captured.IsZero() {
+		t.Fatalf("authorization %+v, result %+v: want a hold, released", a, res)
+	}
+}
+
+// What was captured is what A55's capture answer says: an acquirer without
+// partial capture books the whole hold, and the booking says so.
+func TestCapturedAmountIsA55s(t *testing.T) {
+	r := newSandboxRun(t, validInput("N-6"))
+	r.env.OnActivity(workflows.ActivityCapture, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in workflows.CaptureInput) (*workflows.OperationResult, error) {
+			whole := brl(50000)
+			return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured,
+				Charge: workflows.ChargeView{ChargeUUID: in.ChargeUUID, Status: "confirmed", State: a55client.StateCaptured, Captured: &whole}}, nil
+		})
+	asked := brl(32000)
+	var capture *outcome
+	r.at(time.Hour, func() { capture = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{Amount: &asked}) })
+	res := r.execute()
+	var c workflows.CaptureResult
+	capture.decode(t, &c)
+	if c.Captured.Minor != 50000 || c.Released.Minor != 0 || res.Captured.Minor != 50000 || res.CaptureRequested.Minor != 32000 ||
+		!strings.Contains(res.Reason, "CAPTURE AMOUNT DIFFERS") {
+		t.Fatalf("capture %+v, result %+v: want A55's R$ 500,00 and the difference flagged", c, res)
+	}
+}

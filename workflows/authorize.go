@@ -79,7 +79,12 @@ func (p *payment) applyAuthorizationRead(ctx workflow.Context, c ChargeView) {
 		}
 		p.decline(ctx, c.Code, c.Message, reason)
 	case a55client.StateCaptured:
-		p.capturedByA55(ctx, "A55 reports the charge captured ("+c.Status+") although it was created with capture:false")
+		if isApprovedHold(c) {
+			p.authorized(ctx)
+			return
+		}
+		p.needAttention(ctx, pendingOp{operation: opRead, phase: p.st.Status},
+			"A55 reports the charge "+c.Status+" although it was created with capture:false and this workflow never captured it: check what A55 captured")
 	case a55client.StateProcessing, a55client.StateUnknown:
 		// Not decided yet: wait for a webhook or the timeout.
 	default:

@@ -207,6 +207,7 @@ func (f *fakeA55) CaptureCharge(_ context.Context, p *a55client.CaptureParams, k
 	c.status, c.captured = "confirmed", amount
 	f.captures[c.ref]++
 	reply := fakeReply{charge: c.view()}
+	reply.charge.Amount = &amount // a capture answer's local_currency is the captured amount
 	f.replies[key] = reply
 	if f.lost("capture") {
 		return nil, retryable("capture")

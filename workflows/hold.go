@@ -51,7 +51,11 @@ func (p *payment) applyHeldRead(ctx workflow.Context, c ChargeView) {
 	case a55client.StateCanceled:
 		p.transition(ctx, StatusExpired, "A55 reports the hold "+c.Status+" before any capture or cancel")
 	case a55client.StateCaptured:
-		p.capturedByA55(ctx, "A55 reports the charge captured ("+c.Status+") without a capture from this workflow")
+		if isApprovedHold(c) {
+			return // still the hold
+		}
+		p.needAttention(ctx, pendingOp{operation: opRead, phase: StatusAuthorized},
+			"A55 reports the charge "+c.Status+" without a capture from this workflow: check what A55 captured")
 	default:
 		p.needAttention(ctx, pendingOp{operation: opRead, phase: StatusAuthorized}, "A55 reports the authorized charge as "+c.Status+": "+c.Code+" "+c.Message)
 	}

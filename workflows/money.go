@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -36,16 +37,29 @@ func (p *payment) capture(ctx workflow.Context, amount money.Amount, by string) 
 	p.noteRead(res.Charge)
 	switch res.Outcome {
 	case OutcomeCaptured:
-		released, _ := p.st.Authorized.Sub(amount)
-		p.st.Captured = amount
+		// What was captured is what A55 says; our request stands in only
+		// when its answer (an earlier attempt's, recovered by a read)
+		// carries no amount.
+		captured := amount
+		if res.Charge.Captured != nil {
+			captured = *res.Charge.Captured
+		}
+		released, _ := p.st.Authorized.Sub(captured)
+		p.st.Captured = captured
+		p.st.CaptureRequested = amount
 		p.capturedBy = by
-		p.upsert(CapturedAmountKey.ValueSet(amount.Minor))
-		reason := "captured " + amount.Display()
+		p.upsert(CapturedAmountKey.ValueSet(captured.Minor))
+		reason := "captured " + captured.Display()
 		if res.Recovered {
 			reason += " (an earlier attempt had captured it)"
 		}
+		if captured != amount {
+			reason += "; CAPTURE AMOUNT DIFFERS: " + amount.Display() + " was asked (the acquirer may not support partial capture)"
+			p.logger(ctx).Warn("A55 captured another amount than asked", "booking_id", p.in.BookingID,
+				"charge_uuid", p.st.ChargeUUID, "asked_minor", amount.Minor, "captured_minor", captured.Minor)
+		}
 		p.transition(ctx, StatusCaptured, reason)
-		return CaptureResult{ChargeUUID: p.st.ChargeUUID, Captured: amount, Released: released, Status: StatusCaptured}, nil
+		return CaptureResult{ChargeUUID: p.st.ChargeUUID, Captured: captured, Released: released, Status: StatusCaptured}, nil
 	case OutcomeExpired:
 		p.transition(ctx, StatusExpired, "A55 refused the capture: the hold lapsed (charge "+res.Charge.Status+")")
 		return CaptureResult{}, temporal.NewApplicationError(p.st.Reason, ErrTypeHoldExpired)
@@ -85,8 +99,9 @@ func (p *payment) releaseFrom(ctx workflow.Context, phase Status, why, a55Reason
 	}
 	p.noteRead(res.Charge)
 	if res.Outcome == OutcomeCaptured {
-		p.capturedByA55(ctx, "the cancel found the charge already captured ("+res.Charge.Status+"): refund it if needed")
-		return CancelResult{}, temporal.NewApplicationError(p.st.Reason, ErrTypeCancelFailed)
+		p.capturedByA55(ctx, res.Charge, "the cancel found the charge already captured ("+res.Charge.Status+"): refund it if needed",
+			pendingOp{operation: opRelease, phase: phase, why: why, a55Reason: a55Reason})
+		return CancelResult{}, temporal.NewApplicationError("release refused: A55 reports the charge captured ("+res.Charge.Status+")", ErrTypeCancelFailed)
 	}
 	if res.Outcome == OutcomeNothingHeld {
 		if from3DS {
@@ -105,13 +120,31 @@ func (p *payment) releaseFrom(ctx workflow.Context, phase Status, why, a55Reason
 }
 
 // capturedByA55 records a capture that A55 reports and this workflow's
-// capture call did not make (a charge captured despite capture:false, or by
-// another channel): the whole hold, as A55 captures it.
-func (p *payment) capturedByA55(ctx workflow.Context, reason string) {
-	p.st.Authorized, p.st.Captured = p.in.Amount, p.in.Amount
+// capture call did not make (the charge was captured by another channel),
+// for the amount A55's answer gives. An answer without an amount is only a
+// status word: the booking needs a person to check what A55 captured.
+func (p *payment) capturedByA55(ctx workflow.Context, c ChargeView, reason string, op pendingOp) {
+	if c.Captured == nil {
+		p.needAttention(ctx, op, reason+"; A55 did not say how much: check what it captured")
+		return
+	}
+	if p.st.Authorized.IsZero() {
+		p.st.Authorized = p.in.Amount
+	}
+	p.st.Captured = *c.Captured
 	p.capturedBy = CapturedByA55
 	p.upsert(AuthorizedAmountKey.ValueSet(p.st.Authorized.Minor), CapturedAmountKey.ValueSet(p.st.Captured.Minor))
-	p.transition(ctx, StatusCaptured, reason)
+	p.transition(ctx, StatusCaptured, reason+": A55 captured "+c.Captured.Display())
+}
+
+// isApprovedHold: A55's public documents call an approved charge that waits
+// for its capture "confirmed", where the seeds say "authorized" (and use
+// "confirmed" after a capture). For a charge this workflow created with
+// capture:false and has not captured, "confirmed" is the hold, whatever the
+// client's vocabulary maps it to: money is captured only by this
+// workflow's capture call or an answer that says how much.
+func isApprovedHold(c ChargeView) bool {
+	return strings.EqualFold(strings.TrimSpace(c.Status), "confirmed") && c.Captured == nil
 }
 
 func (p *payment) cancelActivity(ctx workflow.Context, reason string, budget time.Duration) (OperationResult, error) {

@@ -154,6 +154,9 @@ func (p *payment) result() BookingPaymentResult {
 	}
 	if p.st.Status == StatusCaptured {
 		r.CapturedBy = p.capturedBy
+		if !p.st.CaptureRequested.IsZero() && p.st.CaptureRequested != p.st.Captured {
+			r.CaptureRequested = p.st.CaptureRequested
+		}
 	}
 	return r
 }

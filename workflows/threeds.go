@@ -68,7 +68,8 @@ func (p *payment) abandon(ctx workflow.Context) {
 	}
 	switch res.Outcome {
 	case OutcomeCaptured:
-		p.capturedByA55(ctx, "the abandoned challenge's charge turned out captured ("+res.Charge.Status+")")
+		p.capturedByA55(ctx, res.Charge, "the abandoned challenge's charge turned out captured ("+res.Charge.Status+")",
+			pendingOp{operation: opRelease, phase: StatusAwaiting3DS, why: reason, a55Reason: "3DS challenge abandoned"})
 	case OutcomeNothingHeld:
 		p.decline(ctx, res.Charge.Code, res.Charge.Message, Reason3DSFailed)
 	default:
