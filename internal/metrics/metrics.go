@@ -26,6 +26,11 @@ const (
 	// any increase.
 	NeedsAttention = "booking_payment_needs_attention"
 
+	// Reconciled counts what reconciliation runs found (tag result:
+	// released | release_failed | disagreement): alert on release_failed
+	// and on any released (something stranded a hold).
+	Reconciled = "a55_reconciliation_charges"
+
 	// A55Requests counts HTTP calls to A55 (tags op, class).
 	A55Requests = "a55_requests"
 	// A55RequestErrors counts failed HTTP calls to A55 (tags op, class).
@@ -96,4 +101,18 @@ func BookingNeedsAttention(h client.MetricsHandler) {
 // Release records a released hold, by ByRequest or ByDeadline.
 func Release(h client.MetricsHandler, by string) {
 	nopIfNil(h).WithTags(map[string]string{TagBy: by}).Counter(Releases).Inc(1)
+}
+
+// Values of TagResult for Reconciled.
+const (
+	ReconcileReleased      = "released"
+	ReconcileReleaseFailed = "release_failed"
+	ReconcileDisagreement  = "disagreement"
+)
+
+// Reconciliation records n charges of one result of a reconciliation run.
+func Reconciliation(h client.MetricsHandler, result string, n int) {
+	if n > 0 {
+		nopIfNil(h).WithTags(map[string]string{TagResult: result}).Counter(Reconciled).Inc(int64(n))
+	}
 }

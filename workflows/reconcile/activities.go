@@ -1,0 +1,100 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// Lister lists a wallet's charges; *a55client.Client satisfies it.
+type Lister interface {
+	ListCharges(ctx context.Context, p *a55client.ListChargesParams) (*a55client.ChargeList, error)
+}
+
+// Describer describes a workflow; client.Client satisfies it.
+type Describer interface {
+	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
+}
+
+// Activities are the reconciliation's reads (its release is the booking
+// workflow's Cancel activity).
+type Activities struct {
+	A55      Lister
+	Temporal Describer
+}
+
+// openStatuses are the statuses of a charge A55 may still hold money for,
+// in both of A55's vocabularies.
+var openStatuses = []string{"authorized", "pending", "confirmed"}
+
+const pageSize = 100
+
+// ListOpenCharges lists the wallet's charges in an open status, every page.
+func (a *Activities) ListOpenCharges(ctx context.Context, wallet string) ([]OpenCharge, error) {
+	var out []OpenCharge
+	seen := map[string]bool{}
+	for _, status := range openStatuses {
+		for page := 1; ; page++ {
+			list, err := a.A55.ListCharges(ctx, &a55client.ListChargesParams{WalletUUID: wallet, Filter: "status:" + status, Page: page, Limit: pageSize})
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range list.Charges {
+				if c.UUID == "" || seen[c.UUID] {
+					continue
+				}
+				seen[c.UUID] = true
+				out = append(out, OpenCharge{ChargeUUID: c.UUID, WalletUUID: wallet, Status: c.Status, BookingID: c.ReferenceExternalID, Amount: c.Amount})
+			}
+			activity.RecordHeartbeat(ctx, status, page)
+			if len(list.Charges) < pageSize || (list.Total > 0 && page*pageSize >= list.Total) {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// DescribeBookings says, for each booking id, whether its workflow exists,
+// is open, and what its search attributes record.
+func (a *Activities) DescribeBookings(ctx context.Context, bookingIDs []string) (map[string]Booking, error) {
+	out := make(map[string]Booking, len(bookingIDs))
+	dc := converter.GetDefaultDataConverter()
+	for _, id := range bookingIDs {
+		if _, done := out[id]; done {
+			continue
+		}
+		resp, err := a.Temporal.DescribeWorkflowExecution(ctx, workflows.WorkflowID(id), "")
+		var notFound *serviceerror.NotFound
+		if errors.As(err, &notFound) {
+			out[id] = Booking{}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		info := resp.GetWorkflowExecutionInfo()
+		b := Booking{Exists: true, Open: info.GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_RUNNING}
+		fields := info.GetSearchAttributes().GetIndexedFields()
+		if p := fields[workflows.PaymentStatusKey.GetName()]; p != nil {
+			_ = dc.FromPayload(p, &b.PaymentStatus)
+		}
+		if p := fields[workflows.ChargeUUIDKey.GetName()]; p != nil {
+			_ = dc.FromPayload(p, &b.ChargeUUID)
+		}
+		if p := fields[workflows.AuthorizedAmountKey.GetName()]; p != nil {
+			_ = dc.FromPayload(p, &b.Authorized)
+		}
+		out[id] = b
+		activity.RecordHeartbeat(ctx, len(out))
+	}
+	return out, nil
+}

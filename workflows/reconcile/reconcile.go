@@ -1,0 +1,186 @@
+// Package reconcile is the safety net under rule one: no live hold without
+// an owner. A Temporal Schedule (registered by the worker, hourly by
+// default) runs the Reconcile workflow, which lists the charges A55 still
+// holds in the configured wallets and, for each whose booking has no open
+// workflow to capture or release it (terminated, reset away, closed while a
+// late 3DS completed, never started), releases it. Charges that an open
+// booking owns are left to it; an open booking that holds a second charge,
+// or disagrees with A55 about the amount, is reported. Every run returns a
+// report (counts, charge uuids, actions) and records metrics.
+package reconcile
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hotelpay/a55-temporal/internal/metrics"
+	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// Names registered on the worker, and the schedule's id.
+const (
+	WorkflowName           = "Reconcile"
+	ActivityListOpen       = "ListOpenCharges"
+	ActivityDescribe       = "DescribeBookings"
+	ScheduleID             = "a55-reconciliation"
+	DefaultInterval        = time.Hour
+	releaseReasonToA55     = "reconciliation: no open booking workflow owns this charge"
+	releaseKeyPrefix       = "reconcile/"
+	listBudget, descBudget = 10 * time.Minute, 10 * time.Minute
+	releaseBudget          = time.Hour
+)
+
+// Input says where to look.
+type Input struct {
+	Wallets []string `json:"wallets"`
+}
+
+// OpenCharge is a charge A55 still holds (or may hold): authorized, pending
+// a 3DS challenge, or confirmed (an approved hold in A55's public words).
+type OpenCharge struct {
+	ChargeUUID string        `json:"charge_uuid"`
+	WalletUUID string        `json:"wallet_uuid"`
+	Status     string        `json:"status"`
+	BookingID  string        `json:"booking_id"` // reference_external_id
+	Amount     *money.Amount `json:"amount,omitempty"`
+}
+
+// Booking is what Temporal knows of a booking's workflow.
+type Booking struct {
+	Exists        bool   `json:"exists"`
+	Open          bool   `json:"open"`
+	PaymentStatus string `json:"payment_status,omitempty"`
+	ChargeUUID    string `json:"charge_uuid,omitempty"`
+	Authorized    int64  `json:"authorized_minor,omitempty"`
+}
+
+// Action is one thing the run did or saw about a charge.
+type Action struct {
+	ChargeUUID string `json:"charge_uuid"`
+	BookingID  string `json:"booking_id,omitempty"`
+	A55Status  string `json:"a55_status"`
+	Why        string `json:"why"`
+}
+
+// Report is a run's result, kept in history for operators.
+type Report struct {
+	Listed        int      `json:"listed"`  // open charges seen at A55
+	Owned         int      `json:"owned"`   // left to the open booking workflow that owns them
+	Foreign       int      `json:"foreign"` // reference_external_id is not a booking id of ours
+	Released      []Action `json:"released,omitempty"`
+	ReleaseFailed []Action `json:"release_failed,omitempty"`
+	Disagreements []Action `json:"disagreements,omitempty"`
+}
+
+// Reconcile is the workflow the schedule runs.
+func Reconcile(ctx workflow.Context, in Input) (Report, error) {
+	var report Report
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: listBudget,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+	var charges []OpenCharge
+	for _, wallet := range in.Wallets {
+		var page []OpenCharge
+		if err := workflow.ExecuteActivity(actx, ActivityListOpen, wallet).Get(ctx, &page); err != nil {
+			return report, fmt.Errorf("listing the open charges of wallet %s: %w", wallet, err)
+		}
+		charges = append(charges, page...)
+	}
+	report.Listed = len(charges)
+	var ids []string
+	for _, c := range charges {
+		if workflows.ValidateBookingID(c.BookingID) == nil {
+			ids = append(ids, c.BookingID)
+		}
+	}
+	bookings := map[string]Booking{}
+	if len(ids) > 0 {
+		dctx := workflow.WithActivityOptions(actx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: descBudget})
+		if err := workflow.ExecuteActivity(dctx, ActivityDescribe, ids).Get(ctx, &bookings); err != nil {
+			return report, fmt.Errorf("describing the bookings: %w", err)
+		}
+	}
+	for _, c := range charges {
+		if workflows.ValidateBookingID(c.BookingID) != nil {
+			report.Foreign++
+			continue
+		}
+		b := bookings[c.BookingID]
+		act := Action{ChargeUUID: c.ChargeUUID, BookingID: c.BookingID, A55Status: c.Status}
+		switch why := ownerProblem(c, b); {
+		case why == "" && b.Open:
+			report.Owned++
+			if c.Amount != nil && b.Authorized != 0 && c.Amount.Minor != b.Authorized {
+				act.Why = fmt.Sprintf("A55 holds %s, the booking records %d minor units", c.Amount.Display(), b.Authorized)
+				report.Disagreements = append(report.Disagreements, act)
+			}
+		case why == "":
+			report.Owned++ // the booking's own outcome (a capture A55 calls confirmed)
+		default:
+			act.Why = why
+			if err := release(ctx, c); err != nil {
+				act.Why += "; release failed: " + err.Error()
+				report.ReleaseFailed = append(report.ReleaseFailed, act)
+				continue
+			}
+			report.Released = append(report.Released, act)
+		}
+	}
+	record(ctx, report)
+	workflow.GetLogger(ctx).Info("reconciliation done", "listed", report.Listed, "owned", report.Owned,
+		"released", len(report.Released), "release_failed", len(report.ReleaseFailed), "disagreements", len(report.Disagreements))
+	return report, nil
+}
+
+// ownerProblem says why no open workflow owns the charge, or "" when one
+// does (or the booking's closed outcome explains it).
+func ownerProblem(c OpenCharge, b Booking) string {
+	switch {
+	case !b.Exists:
+		return "no workflow for booking " + c.BookingID
+	case b.Open && b.ChargeUUID != "" && b.ChargeUUID != c.ChargeUUID:
+		return "a second charge: booking " + c.BookingID + " owns " + b.ChargeUUID
+	case b.Open:
+		return ""
+	case b.PaymentStatus == string(workflows.StatusCaptured) && b.ChargeUUID == c.ChargeUUID && c.Status == "confirmed":
+		return "" // captured by the booking: "confirmed" is the seeds' word for it
+	}
+	return fmt.Sprintf("booking %s's workflow is closed (payment status %q)", c.BookingID, b.PaymentStatus)
+}
+
+// release cancels the charge with its own idempotency key; the booking
+// workflow's Cancel activity reads before it retries.
+func release(ctx workflow.Context, c OpenCharge) error {
+	rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: releaseBudget,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+			NonRetryableErrorTypes: []string{workflows.ErrTypeA55Invalid, workflows.ErrTypeA55Conflict, workflows.ErrTypeA55NotCapturable}},
+		Summary: "release stray charge " + c.ChargeUUID,
+	})
+	var res workflows.OperationResult
+	err := workflow.ExecuteActivity(rctx, workflows.ActivityCancel, workflows.CancelInput{
+		IdempotencyKey: releaseKeyPrefix + c.ChargeUUID + "/cancel",
+		WalletUUID:     c.WalletUUID,
+		ChargeUUID:     c.ChargeUUID,
+		Reason:         releaseReasonToA55,
+	}).Get(ctx, &res)
+	if err != nil {
+		return err
+	}
+	if res.Outcome == workflows.OutcomeCaptured {
+		return fmt.Errorf("A55 reports the charge captured (%s): nothing to release", res.Charge.Status)
+	}
+	return nil
+}
+
+func record(ctx workflow.Context, r Report) {
+	h := workflow.GetMetricsHandler(ctx)
+	metrics.Reconciliation(h, metrics.ReconcileReleased, len(r.Released))
+	metrics.Reconciliation(h, metrics.ReconcileReleaseFailed, len(r.ReleaseFailed))
+	metrics.Reconciliation(h, metrics.ReconcileDisagreement, len(r.Disagreements))
+}
