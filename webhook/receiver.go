@@ -90,6 +90,12 @@ type Options struct {
 	Health func(context.Context) error
 	// Now is the clock (nil = time.Now).
 	Now func() time.Time
+	// Reconcile asks for a reconciliation run now (the worker's schedule,
+	// see package reconcile). It is called when a webhook says a charge is
+	// live (authorized, pending, confirmed) while its booking's workflow is
+	// closed: money nobody owns, e.g. a guest who completed 3DS after the
+	// booking ended. nil = such webhooks are only logged.
+	Reconcile func(context.Context) error
 }
 
 // Receiver is the http.Handler for A55 webhooks and GET /healthz.
@@ -234,6 +240,7 @@ const (
 	resultSignalled           = "signalled"
 	resultSignalledAsFallback = "signalled_fallback"
 	resultWorkflowClosed      = "workflow_closed"
+	resultReconcile           = "reconciliation_asked"
 	resultUnavailable         = "temporal_unavailable"
 )
 
@@ -261,7 +268,7 @@ func (rc *Receiver) deliver(reqCtx context.Context, w http.ResponseWriter, workf
 			writeJSON(w, http.StatusOK, "nothing new")
 			return
 		case errors.As(err, &notFound):
-			rc.closed(w, attrs, err)
+			rc.closed(reqCtx, w, arg, attrs, err)
 			return
 		}
 		// No worker answered in time, an older worker without the update,
@@ -284,7 +291,7 @@ func (rc *Receiver) deliver(reqCtx context.Context, w http.ResponseWriter, workf
 		rc.log.Info("webhook signalled", attrs...)
 		writeJSON(w, http.StatusOK, "accepted")
 	case errors.As(err, &notFound):
-		rc.closed(w, attrs, err)
+		rc.closed(reqCtx, w, arg, attrs, err)
 	default:
 		// Temporal did not take the signal: 5xx so A55 retries.
 		rc.count(resultUnavailable)
@@ -311,10 +318,36 @@ func (rc *Receiver) update(reqCtx context.Context, workflowID string, arg workfl
 
 // closed answers a webhook for a workflow that is over (or never existed):
 // nothing will ever consume it, so A55 must stop retrying.
-func (rc *Receiver) closed(w http.ResponseWriter, attrs []any, err error) {
-	rc.count(resultWorkflowClosed)
+func (rc *Receiver) closed(ctx context.Context, w http.ResponseWriter, arg workflows.ChargeChangedSignal, attrs []any, err error) {
 	rc.log.Warn("webhook for a finished or unknown workflow", append(attrs, "error", err.Error())...)
-	writeJSON(w, http.StatusOK, "workflow already completed")
+	if !liveStatus(arg.Status) || rc.opts.Reconcile == nil {
+		rc.count(resultWorkflowClosed)
+		writeJSON(w, http.StatusOK, "workflow already completed")
+		return
+	}
+	// A live charge whose booking has no open workflow: nobody will capture
+	// or release it. Hand it to the reconciliation, and let A55 deliver the
+	// webhook again if that cannot be asked now.
+	tctx, cancel := context.WithTimeout(ctx, rc.opts.SignalTimeout)
+	defer cancel()
+	if rerr := rc.opts.Reconcile(tctx); rerr != nil {
+		rc.count(resultUnavailable)
+		rc.log.Error("a live charge without an open workflow, and the reconciliation could not be asked", append(attrs, "error", rerr.Error())...)
+		writeJSON(w, http.StatusServiceUnavailable, "temporarily unavailable")
+		return
+	}
+	rc.count(resultReconcile)
+	rc.log.Warn("a live charge without an open workflow: reconciliation asked", attrs...)
+	writeJSON(w, http.StatusOK, "reconciliation asked")
+}
+
+// liveStatus: A55 may still hold money for a charge in this status.
+func liveStatus(status string) bool {
+	switch strings.ToLower(strings.TrimSpace(status)) {
+	case "authorized", "pending", "confirmed":
+		return true
+	}
+	return false
 }
 
 func (rc *Receiver) count(result string) {

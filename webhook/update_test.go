@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -228,5 +229,42 @@ func TestIgnoredIsRecognisedWhenWrapped(t *testing.T) {
 	rc := newReceiver(t, fake, func(o *Options) { o.Updater = fake })
 	if rec := post(rc, hookURL("BK-4"), goodBody, nil); rec.Code != http.StatusOK || answer(t, rec.Body.Bytes()) != "nothing new" || fake.count() != 0 {
 		t.Fatalf("answer %d %s, %d signals", rec.Code, rec.Body, fake.count())
+	}
+}
+
+// A webhook saying a charge is live while its booking's workflow is closed
+// is money nobody owns: the receiver asks for a reconciliation run, and
+// lets A55 deliver again when that cannot be asked now.
+func TestLiveChargeOfAClosedWorkflowGoesToReconciliation(t *testing.T) {
+	closed := serviceerror.NewNotFound("workflow execution already completed")
+	for _, tc := range []struct {
+		name       string
+		body       string
+		reconcile  error
+		wantStatus int
+		wantAnswer string
+		wantAsked  int
+		wantResult string
+	}{
+		{"live charge", goodBody, nil, 200, "reconciliation asked", 1, resultReconcile},
+		{"live charge, Temporal unreachable", goodBody, serviceerror.NewUnavailable("down"), 503, "temporarily unavailable", 1, resultUnavailable},
+		{"settled charge", strings.Replace(goodBody, `"confirmed"`, `"paid"`, 1), nil, 200, "workflow already completed", 0, resultWorkflowClosed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := &fakeTemporal{updateErr: closed}
+			m := newCountingMetrics()
+			asked := 0
+			rc := newReceiver(t, fake, func(o *Options) {
+				o.Updater, o.Metrics = fake, m
+				o.Reconcile = func(context.Context) error { asked++; return tc.reconcile }
+			})
+			rec := post(rc, hookURL("BK-77"), tc.body, nil)
+			if rec.Code != tc.wantStatus || answer(t, rec.Body.Bytes()) != tc.wantAnswer {
+				t.Fatalf("answer %d %s, want %d %q", rec.Code, rec.Body, tc.wantStatus, tc.wantAnswer)
+			}
+			if asked != tc.wantAsked || m.results[tc.wantResult] != 1 {
+				t.Errorf("reconciliation asked %d times, metrics %v", asked, m.results)
+			}
+		})
 	}
 }
