@@ -208,7 +208,9 @@ func TestCapturedAmountIsA55s(t *testing.T) {
 		})
 	asked := brl(32000)
 	var capture *outcome
-	r.at(time.Hour, func() { capture = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{Amount: &asked}) })
+	r.at(time.Hour, func() {
+		capture = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{Amount: &asked})
+	})
 	res := r.execute()
 	var c workflows.CaptureResult
 	capture.decode(t, &c)
