@@ -255,8 +255,19 @@ func TestServerBadRequests(t *testing.T) {
 	if resp := post(t, srv.URL+"/decode", []byte("not json"), auth); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("malformed body: status = %d, want 400", resp.StatusCode)
 	}
-	if resp := post(t, srv.URL+"/other", []byte("{}"), auth); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("unknown path: status = %d, want 404", resp.StatusCode)
+	for _, path := range []string{"/other", "/codec/decode", "/decode/x"} {
+		if resp := post(t, srv.URL+path, []byte("{}"), auth); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: status = %d, want 404", path, resp.StatusCode)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/login", nil)
+	put, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put.Body.Close()
+	if put.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("PUT /login: status = %d, want 405", put.StatusCode)
 	}
 	resp, err := http.Get(srv.URL + "/decode")
 	if err != nil {
