@@ -73,13 +73,15 @@ clean-dev:
 	rm -rf .dev
 
 # make bench: throughput, latency and Temporal cost per booking beside a
-# bare-Temporal floor, on a fresh dev server; results go into BENCHMARKS.md.
+# bare-Temporal floor, on a fresh dev server; the run's results go to
+# docs/benchmarks/<label>.md (throughput.md, or hold.md in hold mode; -label
+# names another), which BENCHMARKS.md sums up by hand.
 # BENCH_FLAGS="-n 20" for a quick look; BENCH_FLAGS="-mode hold -m 10000" for
 # the hold-and-restart test; `go run ./bench -h` lists every flag.
 BENCH_FLAGS ?=
 .PHONY: bench
 bench: $(TEMPORAL)
-	$(GO) run ./bench -write BENCHMARKS.md $(BENCH_FLAGS)
+	$(GO) run ./bench -write docs/benchmarks $(BENCH_FLAGS)
 
 # make faults: the fault-injection suite at full size (make test runs it
 # small). FAULTS_BOOKINGS=… per scenario, FAULTS_SEED=… to replay a run.

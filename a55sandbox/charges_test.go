@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/hotelpay/a55-temporal/a55sandbox"
 )
 
@@ -40,16 +42,19 @@ func TestSeedCards(t *testing.T) {
 					if r.status != 200 {
 						t.Fatalf("HTTP %d: %s", r.status, r.raw)
 					}
-					uuid := r.str("uuid")
-					if uuid == "" || r.str("charge_uuid") != uuid {
-						t.Fatalf("uuid %q and charge_uuid %q must both carry the id", uuid, r.str("charge_uuid"))
+					id := r.str("uuid")
+					if u, err := uuid.Parse(id); err != nil || u.Version() != 4 || u.Variant() != uuid.RFC4122 || u.String() != id {
+						t.Fatalf("uuid %q is not a random (version 4) UUID in canonical form: %v", id, err)
+					}
+					if r.str("charge_uuid") != id {
+						t.Fatalf("uuid %q and charge_uuid %q must both carry the id", id, r.str("charge_uuid"))
 					}
 					if r.str("reference_external_id") != "ord_001" {
 						t.Errorf("reference_external_id = %q", r.str("reference_external_id"))
 					}
 					switch {
 					case card.challenge:
-						if r.str("status") != "pending" || !strings.Contains(r.str("url_3ds"), "/3ds/challenge/"+uuid) {
+						if r.str("status") != "pending" || !strings.Contains(r.str("url_3ds"), "/3ds/challenge/"+id) {
 							t.Fatalf("want pending with url_3ds, got %s", r.raw)
 						}
 					case card.approved:
@@ -79,7 +84,7 @@ func TestSeedCards(t *testing.T) {
 						}
 					}
 					// Every outcome, declines included, is a stored charge.
-					g := h.get(uuid)
+					g := h.get(id)
 					if g.status != 200 || g.str("status") != r.str("status") {
 						t.Fatalf("GET: HTTP %d status %q, create said %q", g.status, g.str("status"), r.str("status"))
 					}

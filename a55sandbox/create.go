@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/hotelpay/a55-temporal/internal/cardnum"
 	"github.com/hotelpay/a55-temporal/money"
 )
@@ -413,7 +415,7 @@ func (s *Sandbox) handleCreate(q *apiRequest) *response {
 	// Decide and forget the card: only the last four digits stay.
 	now := s.now()
 	c := &charge{
-		uuid:                 newUUID(),
+		uuid:                 uuid.NewString(),
 		walletUUID:           wallet,
 		clientID:             q.clientID,
 		currency:             currency,

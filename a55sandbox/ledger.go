@@ -116,57 +116,51 @@ func (s *Sandbox) ChargesByReference(ref string) []LedgerEntry {
 	return out
 }
 
-// serveAdmin serves /_sandbox/ledger, /_sandbox/faults, /_sandbox/reset.
-func (s *Sandbox) serveAdmin(w http.ResponseWriter, r *http.Request, what string) {
-	requestID := newRequestID()
-	switch what {
-	case "ledger":
-		if r.Method != http.MethodGet {
-			methodNotAllowed(w, http.MethodGet)
-			return
-		}
-		l := s.Ledger()
-		q := r.URL.Query()
-		if id, ref := q.Get("charge_uuid"), q.Get("reference_external_id"); id != "" || ref != "" {
-			kept := []LedgerEntry{}
-			for _, e := range l.Charges {
-				if (id == "" || e.ChargeUUID == id) && (ref == "" || e.ReferenceExternalID == ref) {
-					kept = append(kept, e)
-				}
+// serveLedger is GET /_sandbox/ledger[?charge_uuid=…][&reference_external_id=…].
+func (s *Sandbox) serveLedger(w http.ResponseWriter, r *http.Request) {
+	l := s.Ledger()
+	q := r.URL.Query()
+	if id, ref := q.Get("charge_uuid"), q.Get("reference_external_id"); id != "" || ref != "" {
+		kept := []LedgerEntry{}
+		for _, e := range l.Charges {
+			if (id == "" || e.ChargeUUID == id) && (ref == "" || e.ReferenceExternalID == ref) {
+				kept = append(kept, e)
 			}
-			l.Charges = kept
 		}
-		writeResponse(w, jsonResponse(http.StatusOK, l))
-	case "faults":
-		switch r.Method {
-		case http.MethodGet:
-		case http.MethodPost, http.MethodPut:
-			var faults map[string]Fault
-			dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&faults); err != nil {
-				writeResponse(w, apiError(http.StatusBadRequest, requestID, "INVALID_JSON", "", "faults body: "+err.Error()))
-				return
-			}
-			if err := s.SetFaults(faults); err != nil {
-				writeResponse(w, apiError(http.StatusBadRequest, requestID, "VALIDATION_ERROR", "", err.Error()))
-				return
-			}
-		case http.MethodDelete:
-			s.SetFaults(nil)
-		default:
-			methodNotAllowed(w, "GET, POST, DELETE")
-			return
-		}
-		writeResponse(w, jsonResponse(http.StatusOK, map[string]any{"faults": s.Faults(), "faults_injected": s.FaultCounts()}))
-	case "reset":
-		if r.Method != http.MethodPost {
-			methodNotAllowed(w, http.MethodPost)
-			return
-		}
-		s.Reset()
-		writeResponse(w, jsonResponse(http.StatusOK, map[string]any{"status": "reset"}))
-	default:
-		writeResponse(w, notFound(requestID, r.URL.Path))
+		l.Charges = kept
 	}
+	writeResponse(w, jsonResponse(http.StatusOK, l))
+}
+
+// serveFaults is GET /_sandbox/faults: the settings and the counters.
+func (s *Sandbox) serveFaults(w http.ResponseWriter, _ *http.Request) {
+	writeResponse(w, jsonResponse(http.StatusOK, map[string]any{"faults": s.Faults(), "faults_injected": s.FaultCounts()}))
+}
+
+// replaceFaults is POST or PUT /_sandbox/faults {endpoint: Fault}.
+func (s *Sandbox) replaceFaults(w http.ResponseWriter, r *http.Request) {
+	var faults map[string]Fault
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&faults); err != nil {
+		writeResponse(w, apiError(http.StatusBadRequest, newRequestID(), "INVALID_JSON", "", "faults body: "+err.Error()))
+		return
+	}
+	if err := s.SetFaults(faults); err != nil {
+		writeResponse(w, apiError(http.StatusBadRequest, newRequestID(), "VALIDATION_ERROR", "", err.Error()))
+		return
+	}
+	s.serveFaults(w, r)
+}
+
+// clearFaults is DELETE /_sandbox/faults.
+func (s *Sandbox) clearFaults(w http.ResponseWriter, r *http.Request) {
+	s.SetFaults(nil)
+	s.serveFaults(w, r)
+}
+
+// serveReset is POST /_sandbox/reset.
+func (s *Sandbox) serveReset(w http.ResponseWriter, _ *http.Request) {
+	s.Reset()
+	writeResponse(w, jsonResponse(http.StatusOK, map[string]any{"status": "reset"}))
 }

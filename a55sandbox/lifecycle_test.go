@@ -263,9 +263,30 @@ func TestGetAndList(t *testing.T) {
 		"/api/v1/bank/public/charge/authentication/" + ids[0] + "/other":    404,
 		"/api/v1/bank/wallet/charge/capture/":                               405,
 		"/api/v1/bank/wallet/charge/" + ids[0] + "/cancel/" + wallet + "/":  405,
+		"/oauth2/token/":                     405,
+		"/api/v1/bank/wallet/charge/capture": 405,
+		"/api/v1/bank/wallet/charge/" + ids[0] + "/other/" + wallet + "/":    404,
+		"/api/v1/bank/public/charge/authentication/" + ids[0] + "/validate/": 405,
+		"/3ds/challenge/": 404,
 	} {
 		if r := h.do("GET", path, nil); r.status != want {
 			t.Errorf("GET %s: %d, want %d", path, r.status, want)
+		}
+	}
+	// Wrong methods and unknown paths answer in A55's error shape; Allow names what the path takes.
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		allow, code  string // code: none for HEAD, whose answer has no body
+	}{
+		{"GET", "/api/v1/bank/wallet/charge/capture/", 405, "POST", "METHOD_NOT_ALLOWED"},
+		{"HEAD", "/api/v1/bank/wallet/charge/" + ids[0], 405, "GET", ""},
+		{"PUT", "/api/v1/bank/wallet/charge/", 405, "GET, POST", "METHOD_NOT_ALLOWED"},
+		{"GET", "/api/v1/bank/wallet/charge/" + ids[0] + "/void/" + wallet, 404, "", "NOT_FOUND"},
+	} {
+		r := h.do(tc.method, tc.path, nil)
+		if r.status != tc.status || r.header.Get("Allow") != tc.allow || r.code() != tc.code {
+			t.Errorf("%s %s: %d Allow %q %s, want %d Allow %q code %q", tc.method, tc.path, r.status, r.header.Get("Allow"), r.raw, tc.status, tc.allow, tc.code)
 		}
 	}
 }

@@ -10,12 +10,12 @@ import (
 // handleGet is GET /charge/?charge_uuid=&wallet_uuid= and GET /charge/{uuid}/ (wallet optional there).
 func (s *Sandbox) handleGet(q *apiRequest) *response {
 	query := q.r.URL.Query()
-	chargeUUID := query.Get("charge_uuid")
-	walletUUID := query.Get("wallet_uuid")
-	byPath := len(q.params) == 1
-	if byPath {
-		chargeUUID = q.params[0]
+	chargeUUID := q.r.PathValue("charge_uuid")
+	byPath := chargeUUID != ""
+	if !byPath {
+		chargeUUID = query.Get("charge_uuid")
 	}
+	walletUUID := query.Get("wallet_uuid")
 	f := &form{}
 	if chargeUUID == "" {
 		f.fail(400, "VALIDATION_ERROR", "charge_uuid", "is required (query parameter)")
@@ -213,7 +213,7 @@ func (s *Sandbox) handleCancel(q *apiRequest) *response {
 	if resp != nil {
 		return resp
 	}
-	chargeUUID, walletUUID := q.params[0], q.params[1]
+	chargeUUID, walletUUID := q.r.PathValue("charge_uuid"), q.r.PathValue("wallet_uuid")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, resp := s.lookupLocked(q, walletUUID, chargeUUID)
@@ -249,7 +249,7 @@ func (s *Sandbox) handleRefund(q *apiRequest) *response {
 	if resp != nil {
 		return resp
 	}
-	chargeUUID, walletUUID := q.params[0], q.params[1]
+	chargeUUID, walletUUID := q.r.PathValue("charge_uuid"), q.r.PathValue("wallet_uuid")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, resp := s.lookupLocked(q, walletUUID, chargeUUID)

@@ -6,10 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	mathrand "math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +31,7 @@ type Sandbox struct {
 	faultCounts map[string]int
 	closed      bool
 
+	routes        http.Handler
 	webhookClient *http.Client
 	stop          chan struct{}
 	closeOnce     sync.Once
@@ -46,6 +47,7 @@ func New(cfg Config) *Sandbox {
 		webhookClient: &http.Client{Timeout: cfg.WebhookTimeout},
 		stop:          make(chan struct{}),
 	}
+	s.routes = s.newRoutes()
 	s.resetLocked()
 	for name, f := range cfg.Faults {
 		s.faults[name] = f
@@ -154,7 +156,6 @@ type apiRequest struct {
 	body      []byte
 	clientID  string
 	requestID string
-	params    []string
 }
 
 type route struct {
@@ -163,7 +164,7 @@ type route struct {
 	handle   func(*apiRequest) *response
 }
 
-// ServeHTTP routes A55's paths, the 3DS challenge page and the /_sandbox admin endpoints.
+// ServeHTTP logs the request and hands it to the routes.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
@@ -173,71 +174,95 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Logger.Info("a55sandbox request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
 		}
 	}()
-	path := r.URL.Path
-	switch {
-	case path == "/oauth2/token" || path == "/oauth2/token/":
-		if r.Method != http.MethodPost {
-			methodNotAllowed(rec, http.MethodPost)
-			return
+	s.routes.ServeHTTP(rec, r)
+}
+
+// newRoutes maps A55's paths, the 3DS challenge page and the /_sandbox admin
+// endpoints. Path values carry A55's field names: r.PathValue("charge_uuid").
+func (s *Sandbox) newRoutes() http.Handler {
+	rt := newRouter()
+	api := func(method, path string, call route) {
+		rt.handle(method, path, func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, call) })
+	}
+	api(http.MethodPost, "/oauth2/token", route{endpoint: "token", handle: s.handleToken})
+	api(http.MethodPost, "/api/v1/bank/wallet/charge", route{endpoint: "create", auth: true, handle: s.handleCreate})
+	api(http.MethodGet, "/api/v1/bank/wallet/charge", route{endpoint: "get", auth: true, handle: s.handleGet})
+	api(http.MethodGet, "/api/v1/bank/wallet/charge/{charge_uuid}", route{endpoint: "get", auth: true, handle: s.handleGet})
+	api(http.MethodGet, "/api/v1/bank/wallet/charges", route{endpoint: "list", auth: true, handle: s.handleList})
+	api(http.MethodPost, "/api/v1/bank/wallet/charge/capture", route{endpoint: "capture", auth: true, handle: s.handleCapture})
+	// "capture" is a path of its own, not a charge uuid: a GET there is a wrong method, not a lookup.
+	rt.wrongMethod(http.MethodGet, "/api/v1/bank/wallet/charge/capture")
+	api(http.MethodPost, "/api/v1/bank/wallet/charge/{charge_uuid}/cancel/{wallet_uuid}", route{endpoint: "cancel", auth: true, handle: s.handleCancel})
+	api(http.MethodPost, "/api/v1/bank/wallet/charge/{charge_uuid}/refund/{wallet_uuid}", route{endpoint: "refund", auth: true, handle: s.handleRefund})
+	api(http.MethodPost, "/api/v1/bank/public/charge/authentication/{charge_uuid}/validate", route{endpoint: "validate", handle: s.handleValidate})
+
+	rt.handle(http.MethodGet, "/3ds/challenge/{charge_uuid}", s.serveChallenge)
+	rt.handle(http.MethodPost, "/3ds/challenge/{charge_uuid}", s.serveChallenge)
+
+	rt.handle(http.MethodGet, "/_sandbox/ledger", s.serveLedger)
+	rt.handle(http.MethodGet, "/_sandbox/faults", s.serveFaults)
+	rt.handle(http.MethodPost, "/_sandbox/faults", s.replaceFaults)
+	rt.handle(http.MethodPut, "/_sandbox/faults", s.replaceFaults)
+	rt.handle(http.MethodDelete, "/_sandbox/faults", s.clearFaults)
+	rt.handle(http.MethodPost, "/_sandbox/reset", s.serveReset)
+	return rt.handler()
+}
+
+// router is a ServeMux with a pattern per method and path, each path taken
+// with and without its trailing slash (A55 takes both). What no pattern takes
+// goes to a second ServeMux that knows only the paths: 405 naming the methods
+// the path takes, or 404, both in A55's error shape (ServeMux's own answers
+// are plain text).
+type router struct {
+	mux, paths *http.ServeMux
+	allow      map[string][]string // the methods each path takes
+}
+
+func newRouter() *router {
+	return &router{mux: http.NewServeMux(), paths: http.NewServeMux(), allow: map[string][]string{}}
+}
+
+// slashForms is path without and with its trailing slash.
+func slashForms(path string) [2]string { return [2]string{path, path + "/{$}"} }
+
+func (rt *router) handle(method, path string, h http.HandlerFunc) {
+	if get := h; method == http.MethodGet {
+		// ServeMux serves HEAD with the GET pattern; A55 does not take HEAD.
+		h = func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodHead {
+				rt.paths.ServeHTTP(w, r)
+				return
+			}
+			get(w, r)
 		}
-		s.serve(rec, r, route{endpoint: "token", handle: s.handleToken})
-	case strings.HasPrefix(path, "/api/v1/bank/wallet/"):
-		rt, ok := s.walletRoute(rec, r, strings.TrimPrefix(path, "/api/v1/bank/wallet/"))
-		if ok {
-			s.serve(rec, r, rt)
-		}
-	case strings.HasPrefix(path, "/api/v1/bank/public/charge/authentication/"):
-		parts := splitPath(strings.TrimPrefix(path, "/api/v1/bank/public/charge/authentication/"))
-		if len(parts) != 2 || parts[1] != "validate" {
-			writeResponse(rec, notFound(newRequestID(), r.URL.Path))
-			return
-		}
-		if r.Method != http.MethodPost {
-			methodNotAllowed(rec, http.MethodPost)
-			return
-		}
-		s.serve(rec, r, route{endpoint: "validate", handle: func(q *apiRequest) *response { q.params = parts[:1]; return s.handleValidate(q) }})
-	case strings.HasPrefix(path, "/3ds/challenge/"):
-		s.serveChallenge(rec, r, strings.Trim(strings.TrimPrefix(path, "/3ds/challenge/"), "/"))
-	case strings.HasPrefix(path, "/_sandbox/"):
-		s.serveAdmin(rec, r, strings.Trim(strings.TrimPrefix(path, "/_sandbox/"), "/"))
-	default:
-		writeResponse(rec, notFound(newRequestID(), r.URL.Path))
+	}
+	for _, p := range slashForms(path) {
+		rt.mux.HandleFunc(method+" "+p, h)
+	}
+	rt.allow[path] = append(rt.allow[path], method)
+}
+
+// wrongMethod answers method on path with 405 where a pattern with a
+// wildcard would otherwise take it.
+func (rt *router) wrongMethod(method, path string) {
+	for _, p := range slashForms(path) {
+		rt.mux.Handle(method+" "+p, rt.paths)
 	}
 }
 
-func (s *Sandbox) walletRoute(w http.ResponseWriter, r *http.Request, rest string) (route, bool) {
-	parts := splitPath(rest)
-	want := func(method string) bool {
-		if r.Method != method {
-			methodNotAllowed(w, method)
-			return false
+func (rt *router) handler() http.Handler {
+	for path, methods := range rt.allow {
+		slices.Sort(methods)
+		allow := strings.Join(methods, ", ")
+		for _, p := range slashForms(path) {
+			rt.paths.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) { methodNotAllowed(w, allow) })
 		}
-		return true
 	}
-	switch {
-	case len(parts) == 1 && parts[0] == "charge":
-		switch r.Method {
-		case http.MethodPost:
-			return route{endpoint: "create", auth: true, handle: s.handleCreate}, true
-		case http.MethodGet:
-			return route{endpoint: "get", auth: true, handle: s.handleGet}, true
-		}
-		methodNotAllowed(w, "GET, POST")
-		return route{}, false
-	case len(parts) == 1 && parts[0] == "charges":
-		return route{endpoint: "list", auth: true, handle: s.handleList}, want(http.MethodGet)
-	case len(parts) == 2 && parts[0] == "charge" && parts[1] == "capture":
-		return route{endpoint: "capture", auth: true, handle: s.handleCapture}, want(http.MethodPost)
-	case len(parts) == 2 && parts[0] == "charge":
-		return route{endpoint: "get", auth: true, handle: func(q *apiRequest) *response { q.params = parts[1:]; return s.handleGet(q) }}, want(http.MethodGet)
-	case len(parts) == 4 && parts[0] == "charge" && parts[2] == "cancel":
-		return route{endpoint: "cancel", auth: true, handle: func(q *apiRequest) *response { q.params = []string{parts[1], parts[3]}; return s.handleCancel(q) }}, want(http.MethodPost)
-	case len(parts) == 4 && parts[0] == "charge" && parts[2] == "refund":
-		return route{endpoint: "refund", auth: true, handle: func(q *apiRequest) *response { q.params = []string{parts[1], parts[3]}; return s.handleRefund(q) }}, want(http.MethodPost)
-	}
-	writeResponse(w, notFound(newRequestID(), r.URL.Path))
-	return route{}, false
+	rt.paths.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeResponse(w, notFound(newRequestID(), r.URL.Path))
+	})
+	rt.mux.Handle("/", rt.paths)
+	return rt.mux
 }
 
 // serve runs one API call: faults before the work, authentication,
@@ -334,14 +359,6 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-func splitPath(p string) []string {
-	p = strings.Trim(p, "/")
-	if p == "" {
-		return nil
-	}
-	return strings.Split(p, "/")
-}
-
 // ---- error bodies ----
 
 // errorItem is one entry of the "message" array of an error body.
@@ -374,17 +391,6 @@ func randomHex(n int) string {
 		panic(err)
 	}
 	return hex.EncodeToString(b)
-}
-
-// newUUID returns a random version-4 UUID.
-func newUUID() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // ---- idempotency ----

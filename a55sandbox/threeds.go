@@ -43,9 +43,10 @@ func (s *Sandbox) handleValidate(q *apiRequest) *response {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.charges[q.params[0]]
+	id := q.r.PathValue("charge_uuid")
+	c, ok := s.charges[id]
 	if !ok {
-		return apiError(http.StatusNotFound, q.requestID, "CHARGE_NOT_FOUND", "uuid", "charge uuid "+q.params[0]+" not found")
+		return apiError(http.StatusNotFound, q.requestID, "CHARGE_NOT_FOUND", "uuid", "charge uuid "+id+" not found")
 	}
 	s.applyTimersLocked(c, s.now())
 	switch {
@@ -115,13 +116,9 @@ type challengePage struct {
 // serveChallenge is the page behind url_3ds: GET shows Approve / Fail; POST
 // action=approve|fail settles the charge and answers with the page that
 // posts 3ds-auth-complete to the opener / parent window.
-func (s *Sandbox) serveChallenge(w http.ResponseWriter, r *http.Request, chargeUUID string) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		methodNotAllowed(w, "GET, POST")
-		return
-	}
+func (s *Sandbox) serveChallenge(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	c, ok := s.charges[chargeUUID]
+	c, ok := s.charges[r.PathValue("charge_uuid")]
 	if !ok || !c.challenged {
 		s.mu.Unlock()
 		http.Error(w, "no 3DS challenge for this charge", http.StatusNotFound)

@@ -200,35 +200,29 @@ func TestReadProcSeesThisProcess(t *testing.T) {
 	}
 }
 
-func TestWriteSectionReplacesOnlyItsOwnLabel(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "BENCHMARKS.md")
-	if err := os.WriteFile(path, []byte("# Benchmarks\n\nhand-written notes\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeSection(path, "throughput", "first run"); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeSection(path, "hold", "hold run"); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeSection(path, "throughput", "second run"); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(path)
-	doc := string(b)
-	for _, want := range []string{"hand-written notes", "second run", "hold run"} {
-		if !strings.Contains(doc, want) {
-			t.Errorf("%q missing from:\n%s", want, doc)
+func TestWriteRunReplacesOnlyItsOwnFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "docs", "benchmarks") // created by the first write
+	for _, run := range [][2]string{{"throughput", "first run"}, {"hold", "hold run"}, {"throughput", "second run\n\n"}} {
+		if _, err := writeRun(dir, run[0], run[1]); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if strings.Contains(doc, "first run") {
-		t.Errorf("the old section survived:\n%s", doc)
+	for label, want := range map[string]string{"throughput": "second run\n", "hold": "hold run\n"} {
+		b, err := os.ReadFile(filepath.Join(dir, label+".md"))
+		if err != nil || string(b) != want {
+			t.Errorf("%s.md = %q (%v), want %q", label, b, err, want)
+		}
 	}
-	if strings.Count(doc, "<!-- bench:throughput:begin -->") != 1 {
-		t.Errorf("throughput section duplicated:\n%s", doc)
-	}
-	if strings.Index(doc, "second run") > strings.Index(doc, "hold run") {
-		t.Error("the replaced section moved instead of staying in place")
+}
+
+func TestLabelNamesAFileInTheResultsDirectory(t *testing.T) {
+	o := options{mode: "throughput", n: 10, c: 2, m: 1, rounds: 1, phases: []string{phaseOurs}}
+	for label, ok := range map[string]bool{"throughput-floor-same-pollers": true, "c5.v2": true, "": true,
+		"../BENCHMARKS": false, "runs/x": false, ".hidden": false, "a b": false} {
+		o.label = label
+		if err := o.check(); (err == nil) != ok {
+			t.Errorf("-label %q: %v", label, err)
+		}
 	}
 }
 

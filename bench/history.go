@@ -26,7 +26,7 @@ type Cost struct {
 	ByKind  map[string]int // billable actions per rule (see countActions)
 }
 
-// actionRules documents countActions, for BENCHMARKS.md.
+// actionRules documents countActions (docs/benchmarks/README.md has them as a table).
 var actionRules = []string{
 	"workflow started (WorkflowExecutionStarted): 1; search attributes given at start are free",
 	"activity started or retried: 1 per attempt (ActivityTaskStarted.attempt; history keeps only the last attempt's started event)",
@@ -122,7 +122,7 @@ func closed(events []*historypb.HistoryEvent) bool {
 }
 
 // describeEvents renders a history as one line per event with the billable
-// actions it carries, for the event-by-event account in BENCHMARKS.md.
+// actions it carries, for the event-by-event account in the results files.
 func describeEvents(events []*historypb.HistoryEvent) []string {
 	laTasks := map[int64]bool{}
 	var lines []string

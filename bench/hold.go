@@ -124,7 +124,7 @@ func renderHold(r *holdRun) string {
 			okCap++
 		}
 	}
-	fmt.Fprintf(&b, "### %s — %s\n\n", o.label, r.started.Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&b, "# %s — %s\n\n", o.label, r.started.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintln(&b, r.machine.markdown(r.loadEnd))
 	fmt.Fprintf(&b, "\nCommand: `%s` — %d open authorizations (no 3DS), %d in flight, dev server on %s", commandLine(), o.m, o.c, dbKind(o))
 	if len(o.workerEnv) > 0 {

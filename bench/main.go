@@ -5,8 +5,8 @@
 // workflow of our shape costs, with regular and with local activities) run
 // on the same dev server in the same run.
 //
-//	go run ./bench -n 1000 -c 20 -write BENCHMARKS.md
-//	go run ./bench -mode hold -m 10000 -write BENCHMARKS.md
+//	go run ./bench -n 1000 -c 20 -write docs/benchmarks
+//	go run ./bench -mode hold -m 10000 -write docs/benchmarks
 //
 // It is a command, not a timed test: it starts the Temporal dev server (its
 // own SQLite file in a temp directory, dynamic ports, our search attributes),
@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -105,8 +106,8 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 4, "split -n into this many rounds that alternate the workloads (evens out load from outside the bench)")
 	flag.IntVar(&o.m, "m", 10000, "open authorizations to hold (hold mode)")
 	flag.StringVar(&phases, "phases", "floor,ours,floor-local", "workloads to run, in order (throughput mode): floor, floor-local, ours")
-	flag.StringVar(&o.write, "write", "", "write the results into this markdown file (e.g. BENCHMARKS.md), replacing the section of the same -label")
-	flag.StringVar(&o.label, "label", "", "name of this run in the results file (default: the mode)")
+	flag.StringVar(&o.write, "write", "", "write the results to <this directory>/<label>.md (e.g. docs/benchmarks), replacing the earlier run of that label")
+	flag.StringVar(&o.label, "label", "", "name of this run and of its results file (default: the mode)")
 	flag.Var(kvFlag(o.workerEnv), "worker-env", "extra KEY=VALUE for the worker process (repeatable), e.g. to try tuning knobs")
 	flag.Var(&sandboxArgs, "sandbox-arg", "extra a55sandbox flag (repeatable), e.g. -sandbox-arg=-settlement-delay=-1s")
 	flag.Var(&serverConfig, "server-config", "extra dev server dynamic config KEY=VALUE (repeatable), e.g. -server-config system.forceSearchAttributesCacheRefreshOnRead=false")
@@ -173,8 +174,14 @@ func (o options) check() error {
 	if len(o.phases) == 0 {
 		return fmt.Errorf("-phases is empty")
 	}
+	if o.label != "" && !labelPattern.MatchString(o.label) {
+		return fmt.Errorf("-label %q: letters, digits, '.', '_' and '-' only (it names the results file)", o.label)
+	}
 	return nil
 }
+
+// labelPattern is what a -label may be: a file name, without a directory.
+var labelPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 func run(ctx context.Context, o options) error {
 	env, err := startEnv(ctx, o)
@@ -216,14 +223,15 @@ func run(ctx context.Context, o options) error {
 	fmt.Println()
 	fmt.Println(report)
 	if o.write != "" {
-		path := o.write
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(env.root, path)
+		dir := o.write
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(env.root, dir)
 		}
-		if err := writeSection(path, o.label, report); err != nil {
+		path, err := writeRun(dir, o.label, report)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "bench: results written to %s (section %q)\n", path, o.label)
+		fmt.Fprintf(os.Stderr, "bench: results written to %s\n", path)
 	}
 	return nil
 }

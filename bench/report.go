@@ -1,10 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -54,7 +53,7 @@ func pathTitle(phase, path string) string {
 func renderThroughput(r *throughputRun) string {
 	var b strings.Builder
 	o := r.opts
-	fmt.Fprintf(&b, "### %s — %s\n\n", o.label, r.started.Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&b, "# %s — %s\n\n", o.label, r.started.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintln(&b, r.machine.markdown(r.loadEnd))
 	fmt.Fprintf(&b, "\nCommand: `%s` — %d bookings per workload, %d in flight, dev server on %s, %d rounds of %s",
 		commandLine(), o.n, o.c, dbKind(o), o.rounds, strings.Join(o.phases, " → "))
@@ -294,38 +293,14 @@ func avgPolls(samples []sample) float64 {
 	return float64(polls) / float64(n)
 }
 
-// Generated sections are fenced by markers naming their label, so a run
-// replaces its own earlier section and leaves the rest of the file alone.
-func sectionMarkers(label string) (begin, end string) {
-	return "<!-- bench:" + label + ":begin -->", "<!-- bench:" + label + ":end -->"
-}
-
-// writeSection puts body between the label's markers in path, appending the
-// section when the file has none (and creating the file when missing).
-func writeSection(path, label, body string) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+// writeRun writes a run's report to dir/<label>.md, replacing an earlier
+// run of the same label and leaving the other runs' files alone.
+func writeRun(dir, label, report string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
 	}
-	out := replaceSection(string(old), label, body)
-	return os.WriteFile(path, []byte(out), 0o644)
-}
-
-func replaceSection(doc, label, body string) string {
-	begin, end := sectionMarkers(label)
-	block := begin + "\n" + strings.TrimRight(body, "\n") + "\n" + end
-	i := strings.Index(doc, begin)
-	j := strings.Index(doc, end)
-	if i >= 0 && j > i {
-		return doc[:i] + block + doc[j+len(end):]
-	}
-	if doc != "" && !strings.HasSuffix(doc, "\n") {
-		doc += "\n"
-	}
-	if doc != "" {
-		doc += "\n"
-	}
-	return doc + block + "\n"
+	path := filepath.Join(dir, label+".md")
+	return path, os.WriteFile(path, []byte(strings.TrimRight(report, "\n")+"\n"), 0o644)
 }
 
 // renderDBRequests is the dev server's database requests per booking during

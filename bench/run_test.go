@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +20,7 @@ func TestMain(m *testing.M) {
 
 // A whole throughput run of the two floors on a real dev server (bin/temporal):
 // the stack starts, bookings run in alternating rounds, every history is
-// counted, and the results land in the file's own section.
+// counted, and the results land in the run's own file.
 func TestFloorsRunEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the Temporal dev server")
@@ -81,13 +80,13 @@ func TestFloorsRunEndToEnd(t *testing.T) {
 		t.Errorf("local activities did not shorten the history: %v vs %v", local.Events, regular.Events)
 	}
 
-	path := filepath.Join(t.TempDir(), "BENCHMARKS.md")
-	if err := writeSection(path, o.label, renderThroughput(r)); err != nil {
+	path, err := writeRun(t.TempDir(), o.label, renderThroughput(r))
+	if err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)
-	for _, want := range []string{"floor (regular activities)", "floor (local activities)", "WorkflowExecutionUpdateAccepted (capture)",
-		"floor worker with 4/3 workflow/activity pollers", "Tasks written for want of a waiting poller", "<!-- bench:test:end -->"} {
+	for _, want := range []string{"# test — ", "floor (regular activities)", "floor (local activities)", "WorkflowExecutionUpdateAccepted (capture)",
+		"floor worker with 4/3 workflow/activity pollers", "Tasks written for want of a waiting poller"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the results lack %q:\n%s", want, b)
 		}

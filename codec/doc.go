@@ -21,7 +21,8 @@
 //
 // # Codec server and the Web UI
 //
-// NewServer (command codecserver) serves POST /decode and /encode. Callers
+// NewServer (command codecserver) serves POST /decode and /encode at the root
+// of its URL (a proxy that mounts it under a path strips the prefix). Callers
 // authenticate with "Authorization: Bearer $CODEC_AUTH_TOKEN"; the temporal
 // CLI does so with --codec-endpoint URL --codec-auth "Bearer $CODEC_AUTH_TOKEN".
 //

@@ -59,6 +59,7 @@ type ServerOptions struct {
 }
 
 type server struct {
+	mux          *http.ServeMux
 	codec        http.Handler
 	tokenHash    [32]byte
 	sessionValue string
@@ -98,6 +99,16 @@ func NewServer(opts ServerOptions) (http.Handler, error) {
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("POST /decode", s.serveCodec)
+	s.mux.HandleFunc("POST /encode", s.serveCodec)
+	s.mux.HandleFunc("GET /login", s.loginForm)
+	s.mux.HandleFunc("POST /login", s.signIn)
+	s.mux.HandleFunc("/login", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	})
+	s.mux.Handle("/", http.NotFoundHandler()) // GET /decode too, as the SDK's handler answers
 	return s, nil
 }
 
@@ -149,14 +160,11 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if r.URL.Path == "/login" {
-		s.login(w, r)
-		return
-	}
-	if r.Method != http.MethodPost || !(strings.HasSuffix(r.URL.Path, "/decode") || strings.HasSuffix(r.URL.Path, "/encode")) {
-		http.NotFound(w, r)
-		return
-	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// serveCodec is POST /decode and /encode.
+func (s *server) serveCodec(w http.ResponseWriter, r *http.Request) {
 	if !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="codec"`)
 		http.Error(w, "missing or invalid codec token", http.StatusUnauthorized)
@@ -227,37 +235,41 @@ Open the UI under the same host name as this server (both 127.0.0.1 or both loca
 </body></html>
 `))
 
-func (s *server) login(w http.ResponseWriter, r *http.Request) {
+func loginHeaders(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
-	switch r.Method {
-	case http.MethodGet:
-		_ = loginPage.Execute(w, "")
-	case http.MethodPost:
-		r.Body = http.MaxBytesReader(w, r.Body, 4096)
-		token := r.PostFormValue("token")
-		got := sha256.Sum256([]byte(token))
-		if subtle.ConstantTimeCompare(got[:], s.tokenHash[:]) != 1 {
-			w.WriteHeader(http.StatusUnauthorized)
-			_ = loginPage.Execute(w, "Wrong token.")
-			return
-		}
-		http.SetCookie(w, &http.Cookie{
-			Name:     SessionCookie,
-			Value:    s.sessionValue,
-			Path:     "/",
-			HttpOnly: true,
-			Secure:   s.secureCookie,
-			// Strict: the browser sends it only from the same site (same host
-			// name, any port), i.e. the UI at http://localhost:8233.
-			SameSite: http.SameSiteStrictMode,
-			MaxAge:   12 * 60 * 60,
-		})
-		_ = loginPage.Execute(w, "Signed in. You can close this tab.")
-	default:
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+}
+
+// loginForm is GET /login.
+func (s *server) loginForm(w http.ResponseWriter, _ *http.Request) {
+	loginHeaders(w)
+	_ = loginPage.Execute(w, "")
+}
+
+// signIn is POST /login token=…: the session cookie for the right token.
+func (s *server) signIn(w http.ResponseWriter, r *http.Request) {
+	loginHeaders(w)
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	token := r.PostFormValue("token")
+	got := sha256.Sum256([]byte(token))
+	if subtle.ConstantTimeCompare(got[:], s.tokenHash[:]) != 1 {
+		w.WriteHeader(http.StatusUnauthorized)
+		_ = loginPage.Execute(w, "Wrong token.")
+		return
 	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     SessionCookie,
+		Value:    s.sessionValue,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   s.secureCookie,
+		// Strict: the browser sends it only from the same site (same host
+		// name, any port), i.e. the UI at http://localhost:8233.
+		SameSite: http.SameSiteStrictMode,
+		MaxAge:   12 * 60 * 60,
+	})
+	_ = loginPage.Execute(w, "Signed in. You can close this tab.")
 }
 
 // maskingCodec runs after decryption in the HTTP server only: it masks card

@@ -62,7 +62,13 @@ func encryptedBody(t *testing.T, ring *Keyring, values ...any) []byte {
 
 func post(t *testing.T, url string, body []byte, header map[string]string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	return send(t, http.MethodPost, url, body, header)
+}
+
+// send makes one request with a JSON body; the response body is closed when the test ends.
+func send(t *testing.T, method, url string, body []byte, header map[string]string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,15 +127,9 @@ func TestServerRejectsMissingOrWrongToken(t *testing.T) {
 
 func TestServerCORSPreflight(t *testing.T) {
 	srv, _ := newTestServer(t, ServerOptions{})
-	req, _ := http.NewRequest(http.MethodOptions, srv.URL+"/decode", nil)
-	req.Header.Set("Origin", uiOrigin)
-	req.Header.Set("Access-Control-Request-Method", "POST")
-	req.Header.Set("Access-Control-Request-Headers", "authorization,content-type,x-namespace")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	preflight := map[string]string{"Origin": uiOrigin,
+		"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type,x-namespace"}
+	resp := send(t, http.MethodOptions, srv.URL+"/decode", nil, preflight)
 	if resp.StatusCode != http.StatusNoContent {
 		t.Errorf("preflight status = %d, want 204", resp.StatusCode)
 	}
@@ -144,12 +144,8 @@ func TestServerCORSPreflight(t *testing.T) {
 		}
 	}
 
-	req.Header.Set("Origin", "http://evil.example")
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	preflight["Origin"] = "http://evil.example"
+	resp = send(t, http.MethodOptions, srv.URL+"/decode", nil, preflight)
 	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("foreign origin: status %d, allow-origin %q; want 403 and none", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
 	}
@@ -255,15 +251,15 @@ func TestServerBadRequests(t *testing.T) {
 	if resp := post(t, srv.URL+"/decode", []byte("not json"), auth); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("malformed body: status = %d, want 400", resp.StatusCode)
 	}
-	if resp := post(t, srv.URL+"/other", []byte("{}"), auth); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("unknown path: status = %d, want 404", resp.StatusCode)
+	for _, path := range []string{"/other", "/codec/decode", "/decode/x"} {
+		if resp := post(t, srv.URL+path, []byte("{}"), auth); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: status = %d, want 404", path, resp.StatusCode)
+		}
 	}
-	resp, err := http.Get(srv.URL + "/decode")
-	if err != nil {
-		t.Fatal(err)
+	if resp := send(t, http.MethodPut, srv.URL+"/login", nil, nil); resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("PUT /login: status = %d, want 405", resp.StatusCode)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
+	if resp := send(t, http.MethodGet, srv.URL+"/decode", nil, nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /decode: status = %d, want 404", resp.StatusCode)
 	}
 	// A payload encrypted with an unknown key is refused with a clear message.

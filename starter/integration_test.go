@@ -54,8 +54,8 @@ func TestStarterDrivesTheRealWorkflow(t *testing.T) {
 		if err != nil || final.Status != workflows.StatusCaptured || final.CapturedBy != "request" {
 			t.Fatalf("result = %+v, %v", final, err)
 		}
-		// The starter names the revision, so the workflow needs no version
-		// marker and no TemporalChangeVersion upsert.
+		// The workflow has one code path: no version marker and no
+		// TemporalChangeVersion upsert in its history.
 		iter := stack.Client.GetWorkflowHistory(ctx, workflows.WorkflowID(in.BookingID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for iter.HasNext() {
 			ev, err := iter.Next()
@@ -63,7 +63,7 @@ func TestStarterDrivesTheRealWorkflow(t *testing.T) {
 				t.Fatal(err)
 			}
 			if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.GetMarkerName() == "Version" {
-				t.Errorf("event %d: a version marker in a booking the starter started", ev.GetEventId())
+				t.Errorf("event %d: a version marker", ev.GetEventId())
 			}
 			if u := ev.GetUpsertWorkflowSearchAttributesEventAttributes(); u != nil {
 				if _, ok := u.GetSearchAttributes().GetIndexedFields()["TemporalChangeVersion"]; ok {

@@ -103,6 +103,7 @@ type Receiver struct {
 	opts Options
 	log  *slog.Logger
 	m    client.MetricsHandler
+	mux  *http.ServeMux
 }
 
 // NewReceiver checks the options and returns the handler.
@@ -141,7 +142,16 @@ func NewReceiver(opts Options) (*Receiver, error) {
 	if m == nil {
 		m = client.MetricsNopHandler
 	}
-	return &Receiver{opts: opts, log: log, m: m}, nil
+	rc := &Receiver{opts: opts, log: log, m: m, mux: http.NewServeMux()}
+	rc.mux.HandleFunc("GET /healthz", rc.serveHealth) // and HEAD
+	rc.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeJSON(w, http.StatusMethodNotAllowed, "method not allowed")
+	})
+	rc.mux.HandleFunc("POST "+PathPrefix+"{workflow_id}", rc.serveWebhook)
+	rc.mux.HandleFunc(PathPrefix, rc.serveNotWebhook)
+	rc.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusNotFound, "not found") })
+	return rc, nil
 }
 
 // Payload is the part of A55's webhook body the receiver reads; other fields
@@ -154,22 +164,10 @@ type Payload struct {
 
 // ServeHTTP routes GET /healthz and POST PathPrefix<workflow id>.
 func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case r.URL.Path == "/healthz":
-		rc.serveHealth(w, r)
-	case strings.HasPrefix(r.URL.Path, PathPrefix):
-		rc.serveWebhook(w, r)
-	default:
-		writeJSON(w, http.StatusNotFound, "not found")
-	}
+	rc.mux.ServeHTTP(w, r)
 }
 
 func (rc *Receiver) serveHealth(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		writeJSON(w, http.StatusMethodNotAllowed, "method not allowed")
-		return
-	}
 	if rc.opts.Health != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
@@ -188,14 +186,22 @@ func (rc *Receiver) reject(w http.ResponseWriter, status int, reason, msg string
 	writeJSON(w, status, msg)
 }
 
-func (rc *Receiver) serveWebhook(w http.ResponseWriter, r *http.Request) {
+// serveNotWebhook answers what reaches PathPrefix but not as POST
+// PathPrefix<workflow id>: another method, or no single path segment after
+// the prefix.
+func (rc *Receiver) serveNotWebhook(w http.ResponseWriter, r *http.Request) {
 	rc.m.Counter(metrics.WebhooksReceived).Inc(1)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		rc.reject(w, http.StatusMethodNotAllowed, "method", "only POST is allowed")
 		return
 	}
-	workflowID := strings.TrimPrefix(r.URL.Path, PathPrefix)
+	rc.reject(w, http.StatusNotFound, "unknown_route", "unknown webhook route")
+}
+
+func (rc *Receiver) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	rc.m.Counter(metrics.WebhooksReceived).Inc(1)
+	workflowID := r.PathValue("workflow_id")
 	if !workflows.IsBookingWorkflowID(workflowID) {
 		rc.reject(w, http.StatusNotFound, "unknown_route", "unknown webhook route")
 		return

@@ -172,6 +172,8 @@ func TestHostileRequestsSignalNothing(t *testing.T) {
 		{"unicode status", http.MethodPost, valid, "application/json", `{"charge_uuid":"c-1","status":"páid☃"}`, http.StatusBadRequest},
 		{"null", http.MethodPost, valid, "application/json", `null`, http.StatusBadRequest},
 		{"outside the prefix", http.MethodPost, "/webhooks/other/booking-BK-1", "application/json", goodBody, http.StatusNotFound},
+		{"below the workflow id", http.MethodPost, PathPrefix + "booking-BK-1/more?token=" + Token(routeSecret, "booking-BK-1"), "application/json", goodBody, http.StatusNotFound},
+		{"GET below the workflow id", http.MethodGet, PathPrefix + "booking-BK-1/more", "application/json", "", http.StatusMethodNotAllowed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -274,6 +276,11 @@ func TestHealthz(t *testing.T) {
 	}
 	if get() != http.StatusOK {
 		t.Error("healthy receiver not 200")
+	}
+	rec := httptest.NewRecorder()
+	rc.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/healthz", nil))
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST /healthz: %d, Allow %q", rec.Code, rec.Header().Get("Allow"))
 	}
 	healthErr = errors.New("down")
 	if get() != http.StatusServiceUnavailable {

@@ -101,7 +101,7 @@ func newRun(t *testing.T, in workflows.BookingPaymentInput) *run {
 		_ = args.Get(&raw)
 		r.record(info, false, string(raw))
 	})
-	// Authorize and GetCharge run as local activities in lean runs.
+	// Authorize and GetCharge run as local activities first.
 	env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, args []any) {
 		raw, _ := json.Marshal(args)
 		r.record(info, true, string(raw))
