@@ -4,6 +4,9 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/workflows"
 )
 
 // Booking systems import this package: it may bring the Temporal SDK and the
@@ -23,5 +26,16 @@ func TestStarterDependsOnlyOnTheSDKAndTheContract(t *testing.T) {
 		if strings.HasPrefix(pkg, "github.com/rs/zerolog") {
 			t.Errorf("starter depends on %s (a logging library booking systems did not choose)", pkg)
 		}
+	}
+}
+
+// One update id per distinct request: a repeat is the same update (the
+// first answer), another request is a new one the workflow validates.
+func TestAuthorizationUpdateIDIsPerRequest(t *testing.T) {
+	in := workflows.AuthorizationRequest{Amount: money.Amount{Minor: 50000, Currency: "BRL"}, WalletUUID: "w", MerchantID: "m", CardLast4: "1111", CardExpiry: "12/2030"}
+	other := in
+	other.Amount.Minor = 60000
+	if AuthorizationUpdateID(in) != AuthorizationUpdateID(in) || AuthorizationUpdateID(in) == AuthorizationUpdateID(other) {
+		t.Errorf("ids %s %s %s", AuthorizationUpdateID(in), AuthorizationUpdateID(in), AuthorizationUpdateID(other))
 	}
 }

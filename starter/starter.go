@@ -27,7 +27,7 @@ import (
 // Update ids: the same operation sent twice to one booking is one update, so
 // a booking system that retries after a timeout never captures twice.
 const (
-	UpdateIDAuthorization = "authorization"
+	UpdateIDAuthorization = "authorization" // the prefix of AuthorizationUpdateID
 	UpdateIDCancel        = "cancel"
 )
 
@@ -99,11 +99,15 @@ func (s *Starter) Authorize(ctx context.Context, in workflows.BookingPaymentInpu
 		return res, &RejectedError{Operation: "authorize", BookingID: in.BookingID, Reason: err.Error(), Type: "InvalidInput", Err: err}
 	}
 	start := s.c.NewWithStartWorkflowOperation(StartOptions(in), workflows.WorkflowName, in)
+	req := workflows.AuthorizationRequestOf(in)
 	handle, err := s.c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateID:     UpdateIDAuthorization,
+			// One update per distinct request: a repeat is deduplicated to
+			// the first answer, another request reaches the validator.
+			UpdateID:     AuthorizationUpdateID(req),
 			UpdateName:   workflows.UpdateAuthorization,
+			Args:         []any{req},
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
@@ -116,7 +120,7 @@ func (s *Starter) Authorize(ctx context.Context, in workflows.BookingPaymentInpu
 	// fails it (UnhandledCommand); the workflow then runs the task again and
 	// goes on. The booking exists: ask it for the outcome again.
 	for retries := 0; isUpdateAborted(err) && retries < 3; retries++ {
-		res, err = s.authorizationOutcome(ctx, in.BookingID)
+		res, err = s.authorizationOutcome(ctx, in.BookingID, req)
 	}
 	if err != nil {
 		return res, classify("authorize", in.BookingID, err)
@@ -127,12 +131,13 @@ func (s *Starter) Authorize(ctx context.Context, in workflows.BookingPaymentInpu
 // authorizationOutcome asks a started booking for its authorization outcome:
 // the authorization update again (same id), or, once the workflow has ended,
 // its result.
-func (s *Starter) authorizationOutcome(ctx context.Context, bookingID string) (workflows.AuthorizationResult, error) {
+func (s *Starter) authorizationOutcome(ctx context.Context, bookingID string, req workflows.AuthorizationRequest) (workflows.AuthorizationResult, error) {
 	var res workflows.AuthorizationResult
 	handle, err := s.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   workflows.WorkflowID(bookingID),
-		UpdateID:     UpdateIDAuthorization,
+		UpdateID:     AuthorizationUpdateID(req),
 		UpdateName:   workflows.UpdateAuthorization,
+		Args:         []any{req},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
@@ -299,4 +304,12 @@ func classify(op, bookingID string, err error) error {
 		return &RejectedError{Operation: op, BookingID: bookingID, Reason: app.Message(), Type: app.Type(), Err: err}
 	}
 	return fmt.Errorf("%s for booking %q: %w", op, bookingID, err)
+}
+
+// AuthorizationUpdateID is the update id of one authorization request: the
+// same request always gets the same id (a repeat is the same update).
+func AuthorizationUpdateID(req workflows.AuthorizationRequest) string {
+	b, _ := json.Marshal(req) // strings and an amount: always encodes
+	sum := sha256.Sum256(b)
+	return UpdateIDAuthorization + ":" + hex.EncodeToString(sum[:12])
 }

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/internal/cardnum"
 	"github.com/hotelpay/a55-temporal/money"
 )
 
@@ -180,6 +181,50 @@ func (s Status) Terminal() bool {
 		return true
 	}
 	return false
+}
+
+// AuthorizationRequest is the authorization update's argument: what the
+// booking system asked for, without card data beyond the last four digits.
+// A repeat of the same request gets the first answer; a different request
+// for a booking that exists is refused (like an Idempotency-Key reused with
+// another body), never answered with the first booking's outcome.
+type AuthorizationRequest struct {
+	Amount     money.Amount `json:"amount"`
+	WalletUUID string       `json:"wallet_uuid"`
+	MerchantID string       `json:"merchant_id"`
+	CardLast4  string       `json:"card_last4"`
+	CardExpiry string       `json:"card_expiry"` // MM/YYYY
+}
+
+// AuthorizationRequestOf summarizes a booking's input.
+func AuthorizationRequestOf(in BookingPaymentInput) AuthorizationRequest {
+	return AuthorizationRequest{
+		Amount: in.Amount, WalletUUID: in.WalletUUID, MerchantID: in.MerchantID,
+		CardLast4:  cardnum.LastFour(in.Card.Number),
+		CardExpiry: fmt.Sprintf("%02d/%d", in.Card.ExpiryMonth, in.Card.ExpiryYear),
+	}
+}
+
+// Mismatch names what differs between r and the booking's own request, or
+// is "" when they match (or r is empty: a client that sends no argument).
+func (r AuthorizationRequest) Mismatch(booking AuthorizationRequest) string {
+	if r == (AuthorizationRequest{}) {
+		return ""
+	}
+	var diff []string
+	if r.Amount != booking.Amount {
+		diff = append(diff, "amount "+r.Amount.Display()+" (the booking holds "+booking.Amount.Display()+")")
+	}
+	if r.WalletUUID != booking.WalletUUID {
+		diff = append(diff, "wallet_uuid")
+	}
+	if r.MerchantID != booking.MerchantID {
+		diff = append(diff, "merchant_id")
+	}
+	if r.CardLast4 != booking.CardLast4 || r.CardExpiry != booking.CardExpiry {
+		diff = append(diff, "card (the booking's ends "+booking.CardLast4+")")
+	}
+	return strings.Join(diff, ", ")
 }
 
 // AuthorizationResult is the outcome of UpdateAuthorization.

@@ -22,7 +22,8 @@ func (p *payment) register(ctx, work workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandler(ctx, UpdateAuthorization, p.handleAuthorization); err != nil {
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAuthorization, p.handleAuthorization,
+		workflow.UpdateHandlerOptions{Validator: p.validateAuthorization}); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCapture, p.handleCapture,
@@ -126,7 +127,17 @@ func (p *payment) on3DSComplete(ctx workflow.Context, s ThreeDSCompleteSignal) {
 	}
 }
 
-func (p *payment) handleAuthorization(ctx workflow.Context) (AuthorizationResult, error) {
+// validateAuthorization refuses a request that differs from the one the
+// booking was started with: the booking system asked for another payment
+// under the same booking id.
+func (p *payment) validateAuthorization(_ workflow.Context, req AuthorizationRequest) error {
+	if diff := req.Mismatch(p.request); diff != "" {
+		return fmt.Errorf("authorization refused: booking %s exists with another request; this one differs in %s: use a new booking id for another payment", p.in.BookingID, diff)
+	}
+	return nil
+}
+
+func (p *payment) handleAuthorization(ctx workflow.Context, _ AuthorizationRequest) (AuthorizationResult, error) {
 	if err := workflow.Await(ctx, func() bool { return p.st.Status != StatusAuthorizing && p.st.Status != "" }); err != nil {
 		return AuthorizationResult{}, err
 	}

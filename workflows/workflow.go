@@ -79,6 +79,9 @@ type payment struct {
 	cancelHandled bool
 	// attn is the operation a booking in needs_attention could not finish.
 	attn *pendingOp
+	// request is what the booking was started with (AuthorizationRequest,
+	// kept before the card is dropped).
+	request AuthorizationRequest
 
 	deadline deadlineTimer
 }
@@ -118,6 +121,7 @@ func newPayment(ctx workflow.Context, in BookingPaymentInput) *payment {
 		margin:         orDefault(in.SafetyMargin, DefaultSafetyMargin),
 		grace:          orDefault(in.CaptureGrace, DefaultCaptureGrace),
 		threeDSTimeout: orDefault(in.ThreeDSTimeout, DefaultThreeDSTimeout),
+		request:        AuthorizationRequestOf(in),
 	}
 	p.st = PaymentState{
 		BookingID:         in.BookingID,
