@@ -59,6 +59,9 @@ type Config struct {
 	// worker: the URL carrying the token is built inside the activity and
 	// never enters workflow history.
 	WebhookSecret []byte
+	// HoldLimits is the largest hold per merchant: a larger one is refused
+	// (ErrTypeHoldLimit) before A55 is asked.
+	HoldLimits workflows.HoldLimits
 }
 
 // Activities is registered with worker.RegisterActivity.
@@ -93,6 +96,9 @@ func viewOf(c *a55client.Charge) workflows.ChargeView {
 // decline) instead of placing a second hold: a lost response costs nothing.
 func (a *Activities) Authorize(ctx context.Context, in workflows.AuthorizeInput) (*workflows.AuthorizeResult, error) {
 	logger := activity.GetLogger(ctx)
+	if err := a.cfg.HoldLimits.Check(in.MerchantID, in.Amount); err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeHoldLimit, nil)
+	}
 	base := in.WebhookBaseURL
 	if base == "" {
 		base = a.cfg.WebhookBaseURL

@@ -535,3 +535,24 @@ func TestAuthorizeRetryAcrossMidnightSendsTheSameBody(t *testing.T) {
 		t.Errorf("%d charges for the booking, want 1", n)
 	}
 }
+
+// The worker refuses a hold above its merchant's maximum before asking A55,
+// whoever started the booking.
+func TestAuthorizeAboveTheHoldLimitNeverReachesA55(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	c, err := a55client.New(a55client.Config{BaseURL: f.sb.URL, TokenURL: f.sb.TokenURL(),
+		ClientID: a55sandbox.DefaultClientID, ClientSecret: a55sandbox.DefaultClientSecret, Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts := activities.New(c, activities.Config{HoldLimits: workflows.HoldLimits{Merchant: map[string]int64{"merchant-1": 40000}}})
+	env := newActivityEnv()
+	env.RegisterActivity(acts)
+	_, err = env.ExecuteActivity(acts.Authorize, authorizeInput("BK-limit", "4111111111111111"))
+	if app := appError(t, err); !app.NonRetryable() || app.Type() != workflows.ErrTypeHoldLimit || !strings.Contains(err.Error(), "amount: must be at most R$ 400,00") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(f.sb.ChargesByReference("BK-limit")); n != 0 {
+		t.Errorf("A55 received %d create calls", n)
+	}
+}

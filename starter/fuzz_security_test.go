@@ -34,7 +34,7 @@ func FuzzAuthorizeInput(f *testing.F) {
 		if in.ExpectedCaptureAt.IsZero() {
 			in.ExpectedCaptureAt = time.Now().Add(48 * time.Hour)
 		}
-		err := validateInput(in)
+		err := validateInput(in, workflows.HoldLimits{})
 		if err == nil {
 			if werr := workflows.ValidateInput(in, time.Now()); werr != nil {
 				t.Fatalf("the starter accepted what the workflow refuses: %v", werr)

@@ -63,12 +63,27 @@ func (e *RejectedError) Unwrap() error { return e.Err }
 
 // Starter drives booking payments through a Temporal client.
 type Starter struct {
-	c client.Client
+	c      client.Client
+	limits workflows.HoldLimits
 }
+
+// Option configures a Starter.
+type Option func(*Starter)
+
+// WithHoldLimits sets the largest hold per merchant (default:
+// workflows.DefaultMaxHoldMinor for every merchant). Keep it in step with
+// the worker's, which checks again.
+func WithHoldLimits(l workflows.HoldLimits) Option { return func(s *Starter) { s.limits = l } }
 
 // New wraps a Temporal client whose data converter is the project's
 // encrypting codec (codec.ClientOptions): the booking input carries card data.
-func New(c client.Client) *Starter { return &Starter{c: c} }
+func New(c client.Client, opts ...Option) *Starter {
+	s := &Starter{c: c}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // Client returns the underlying Temporal client.
 func (s *Starter) Client() client.Client { return s.c }
@@ -95,7 +110,7 @@ func StartOptions(in workflows.BookingPaymentInput) client.StartWorkflowOptions 
 // nothing and returns a *RejectedError.
 func (s *Starter) Authorize(ctx context.Context, in workflows.BookingPaymentInput) (workflows.AuthorizationResult, error) {
 	var res workflows.AuthorizationResult
-	if err := validateInput(in); err != nil {
+	if err := validateInput(in, s.limits); err != nil {
 		return res, &RejectedError{Operation: "authorize", BookingID: in.BookingID, Reason: err.Error(), Type: "InvalidInput", Err: err}
 	}
 	start := s.c.NewWithStartWorkflowOperation(StartOptions(in), workflows.WorkflowName, in)

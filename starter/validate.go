@@ -21,8 +21,12 @@ func summary(in workflows.BookingPaymentInput) string { return workflows.StaticS
 
 // validateInput runs the workflow's own input rules before anything starts,
 // plus the size bound of every text field.
-func validateInput(in workflows.BookingPaymentInput) error {
+func validateInput(in workflows.BookingPaymentInput, limits workflows.HoldLimits) error {
 	problems := oversized(reflect.ValueOf(in), "")
+	var limit *workflows.InputError
+	if errors.As(limits.Check(in.MerchantID, in.Amount), &limit) {
+		problems = append(problems, limit.Problems...)
+	}
 	err := workflows.ValidateInput(in, time.Now())
 	if len(problems) == 0 {
 		return err

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -16,7 +17,7 @@ func TestOversizedFieldsAreNamed(t *testing.T) {
 	in.Payer.Name = strings.Repeat("x", 3<<20)
 	in.Card.HolderName = strings.Repeat("Z", MaxFieldBytes+1)
 	in.Card.CVV = "12" // also invalid: every problem is listed
-	err := validateInput(in)
+	err := validateInput(in, workflows.HoldLimits{})
 	if !workflows.IsInputError(err) {
 		t.Fatalf("err = %v, want an InputError", err)
 	}
@@ -32,7 +33,26 @@ func TestOversizedFieldsAreNamed(t *testing.T) {
 	in = bookingInput("BK-big-2")
 	in.ExpectedCaptureAt = time.Now().Add(48 * time.Hour)
 	in.Payer.Name = strings.Repeat("x", MaxFieldBytes)
-	if err := validateInput(in); err != nil {
+	if err := validateInput(in, workflows.HoldLimits{}); err != nil {
 		t.Fatalf("a field of exactly MaxFieldBytes was refused: %v", err)
+	}
+}
+
+// An absurd hold (R$ 1 quadrillion) is refused before anything starts, with
+// the field and the rule; a merchant's own maximum overrides the default.
+func TestHoldAboveTheMerchantsMaximumIsRefused(t *testing.T) {
+	in := bookingInput("BK-big-3")
+	in.ExpectedCaptureAt = time.Now().Add(48 * time.Hour)
+	in.Amount = money.Amount{Minor: 100_000_000_000_000_000, Currency: "BRL"}
+	err := validateInput(in, workflows.HoldLimits{})
+	if err == nil || !strings.Contains(err.Error(), "amount: must be at most R$ 100.000,00 for merchant "+in.MerchantID) {
+		t.Fatalf("err = %v", err)
+	}
+	in.Amount.Minor = 20_000_000 // R$ 200.000,00
+	if err := validateInput(in, workflows.HoldLimits{Merchant: map[string]int64{in.MerchantID: 50_000_000}}); err != nil {
+		t.Errorf("within the merchant's own maximum: %v", err)
+	}
+	if err := validateInput(in, workflows.HoldLimits{Default: 1_000_000}); err == nil {
+		t.Error("above a lower default: accepted")
 	}
 }

@@ -62,7 +62,7 @@ func provesNoCharge(err error) bool {
 		return false
 	}
 	switch app.Type() {
-	case ErrTypeA55Invalid, ErrTypeA55Unauthorized, ErrTypeA55NotFound:
+	case ErrTypeA55Invalid, ErrTypeA55Unauthorized, ErrTypeA55NotFound, ErrTypeHoldLimit:
 		return true
 	}
 	return false
