@@ -24,6 +24,8 @@ type Fault struct {
 	ErrorRate float64 `json:"error_rate,omitempty"`
 	ErrorNext int     `json:"error_next,omitempty"`
 	// ErrorStatuses restricts the injected statuses (default 500, 503, 429).
+	// It may also name a refusal (400, 401, 403, 404, 409, 422), answered
+	// with the code and body shape A55 uses on that endpoint.
 	ErrorStatuses []int `json:"error_statuses,omitempty"`
 	// RetryAfter is the Retry-After header on injected 429/503 (default 1 s).
 	RetryAfter Duration `json:"retry_after,omitempty"`
@@ -120,7 +122,7 @@ func (s *Sandbox) Faults() map[string]Fault {
 }
 
 // FaultCounts returns how many faults were injected, keyed "<endpoint>:<kind>"
-// (kinds: error_500, error_503, error_429, latency, lost_response, drop,
+// (kinds: error_<status> such as error_500, error_429, error_422, latency, lost_response, drop,
 // duplicate, reorder, delay).
 func (s *Sandbox) FaultCounts() map[string]int {
 	s.mu.Lock()
@@ -138,8 +140,8 @@ func (f Fault) validate() error {
 		}
 	}
 	for _, st := range f.ErrorStatuses {
-		if st != 500 && st != 503 && st != 429 && st != 502 && st != 504 {
-			return fmt.Errorf("error_statuses may hold 429, 500, 502, 503, 504; got %d", st)
+		if st != 500 && st != 503 && st != 429 && st != 502 && st != 504 && !isRefusalStatus(st) {
+			return fmt.Errorf("error_statuses may hold 400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 504; got %d", st)
 		}
 	}
 	if f.Latency < 0 || f.Delay < 0 || f.RetryAfter < 0 {
@@ -188,6 +190,8 @@ func (s *Sandbox) injectBefore(r *http.Request, endpoint, requestID string) *res
 	secs := strconv.Itoa(int((retryAfter + time.Second - 1) / time.Second))
 	var resp *response
 	switch {
+	case isRefusalStatus(status):
+		resp = injectedRefusal(r, endpoint, status, requestID)
 	case endpoint == "token":
 		code := map[int]string{429: "slow_down", 503: "temporarily_unavailable"}[status]
 		if code == "" {

@@ -294,8 +294,8 @@ func TestFaultErrors(t *testing.T) {
 	if err := h.srv.SetFault("get", a55sandbox.Fault{ErrorRate: 2}); err == nil {
 		t.Error("rate 2 accepted")
 	}
-	if err := h.srv.SetFault("get", a55sandbox.Fault{ErrorStatuses: []int{404}}); err == nil {
-		t.Error("status 404 accepted")
+	if err := h.srv.SetFault("get", a55sandbox.Fault{ErrorStatuses: []int{418}}); err == nil {
+		t.Error("status 418 accepted")
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -64,16 +66,33 @@ func validInput(bookingID string) workflows.BookingPaymentInput {
 	}
 }
 
+// Test cards (the seeds' numbers; the sandbox decides by them).
+const (
+	cardApprove   = "4111111111111111"
+	cardChallenge = "4000000000000101"
+	cardDecline   = "4000000000000002"
+	// cardUndecided is a card the sandbox approves; tests that want A55 to
+	// answer "issued" (not decided yet: a frictionless charge still
+	// processing at the acquirer) use it with r.undecided().
+	cardUndecided = "5555555555554444"
+)
+
 // run is one workflow execution in the SDK's test environment (mock clock,
-// time skipping) with the real activities over the fake A55.
+// time skipping) with the real activities and A55 client against the A55
+// sandbox, whose clock is the environment's: holds, challenges and tokens
+// age with workflow time. The state mapping, the wire format and the
+// idempotency keys are the real ones.
 type run struct {
 	t    *testing.T
 	env  *testsuite.TestWorkflowEnvironment
-	fake *fakeA55
+	sb   *a55sandbox.Server
+	a55  *a55client.Client // A55's API as an operator at A55 uses it
+	acts *activities.Activities
 	in   workflows.BookingPaymentInput
 
 	mu         sync.Mutex
 	activities []startedActivity
+	masked     bool // see undecided
 }
 
 type startedActivity struct {
@@ -85,17 +104,23 @@ type startedActivity struct {
 
 func newRun(t *testing.T, in workflows.BookingPaymentInput) *run {
 	t.Helper()
+	return newRunWith(t, in, a55sandbox.Config{})
+}
+
+// newRunWith is newRun on a sandbox configured by cfg (see sandboxConfig).
+func newRunWith(t *testing.T, in workflows.BookingPaymentInput, cfg a55sandbox.Config) *run {
+	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(testLogger())
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(t0)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID(in.BookingID), TaskQueue: workflows.TaskQueue})
 	env.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	fake := newFakeA55()
-	env.RegisterActivity(activities.NewWithGateway(fake, activities.Config{
-		WebhookBaseURL: "https://hooks.example", WebhookSecret: []byte("test-secret"),
-	}))
-	r := &run{t: t, env: env, fake: fake, in: in}
+	cfg.Clock = env.Now // the mock clock is safe for concurrent use
+	sb, c := startSandbox(t, cfg)
+	acts := activities.New(c, activities.Config{})
+	env.RegisterActivity(acts)
+	r := &run{t: t, env: env, sb: sb, a55: c, acts: acts, in: in}
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
 		var raw json.RawMessage
 		_ = args.Get(&raw)
@@ -107,6 +132,51 @@ func newRun(t *testing.T, in workflows.BookingPaymentInput) *run {
 		r.record(info, true, string(raw))
 	})
 	return r
+}
+
+// sandboxConfig completes a sandbox configuration for the workflow tests;
+// fields cfg sets are kept. Only what a test does moves a charge: no
+// settlement (confirmed stays confirmed), no sandbox-side challenge timeout
+// (the workflow's own 15 min timeout cancels the challenge; a sandbox timeout
+// at the same instant would race it), the default 7-day hold (the workflow
+// acts 6 h before it) and no webhooks (tests deliver them as signals and
+// updates). The sweeper rarely runs: every API call and ledger read applies
+// what is due first, so the sandbox's state follows the clock without it.
+// Links to the 3DS challenge start with https://a55.test/3ds/.
+func sandboxConfig(cfg a55sandbox.Config) a55sandbox.Config {
+	if cfg.SettlementDelay == 0 {
+		cfg.SettlementDelay = -1
+	}
+	if cfg.ChallengeTimeout == 0 {
+		cfg.ChallengeTimeout = -1
+	}
+	if cfg.SweepInterval == 0 {
+		cfg.SweepInterval = time.Hour
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "https://a55.test"
+	}
+	return cfg
+}
+
+// startSandbox starts a sandbox (sandboxConfig(cfg); cfg.Clock nil is the
+// real clock) and an A55 client for it on the same clock. The client opens a
+// new connection per call: net/http silently re-sends a request carrying an
+// Idempotency-Key when a reused connection drops, which would turn an
+// injected lost response into a replayed answer the activity never sees fail.
+func startSandbox(t *testing.T, cfg a55sandbox.Config) (*a55sandbox.Server, *a55client.Client) {
+	t.Helper()
+	sb := a55sandbox.Start(t, sandboxConfig(cfg))
+	c, err := a55client.New(a55client.Config{
+		BaseURL: sb.URL, TokenURL: sb.TokenURL(),
+		ClientID: a55sandbox.DefaultClientID, ClientSecret: a55sandbox.DefaultClientSecret,
+		HTTPClient: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}},
+		Timeout:    5 * time.Second, Now: cfg.Clock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb, c
 }
 
 func (r *run) record(info *activity.Info, local bool, args string) {

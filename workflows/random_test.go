@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotelpay/a55-temporal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
@@ -62,15 +63,27 @@ func randomRun(t *testing.T, seed uint64) {
 	in.ExpectedCaptureAt = t0.Add(time.Duration(1+rng.IntN(9*24)) * time.Hour)
 	deadline = min(in.ExpectedCaptureAt.Add(workflows.DefaultCaptureGrace).Sub(t0),
 		workflows.DefaultHoldWindow-workflows.DefaultSafetyMargin)
-	r := newRun(t, in)
+	r := newRunWith(t, in, a55sandbox.Config{Seed: seed})
+	if in.Card.Number == cardUndecided {
+		r.undecided()
+	}
+	// Per endpoint: up to two retryable 500s, maybe a 429 with Retry-After
+	// (the sandbox draws which of the next calls gets which, from the seed),
+	// maybe a lost answer.
 	for _, op := range []string{"create", "get", "capture", "cancel"} {
-		r.fake.inject(r.fake.failNext, op, rng.IntN(3))
+		f := unavailable(rng.IntN(3))
 		if rng.IntN(4) == 0 {
-			r.fake.inject(r.fake.limitNext, op, 1)
+			f.ErrorNext++
+			f.ErrorStatuses = append(f.ErrorStatuses, 429)
+			f.RetryAfter = rateLimited(1).RetryAfter
+			if f.ErrorNext == 1 {
+				f.ErrorStatuses = []int{429}
+			}
 		}
 		if op != "get" && rng.IntN(3) == 0 {
-			r.fake.inject(r.fake.lostNext, op, 1)
+			f.LostResponseNext = 1
 		}
+		r.fault(op, f)
 	}
 
 	var captures []*outcome
@@ -111,7 +124,7 @@ func randomRun(t *testing.T, seed uint64) {
 			status := []string{"pending", "authorized", "confirmed", "canceled", "error", "paid"}[rng.IntN(6)]
 			dup := 1 + rng.IntN(3)
 			r.at(at, func() {
-				uuid := r.fake.chargeFor(id)
+				uuid := r.chargeFor(id)
 				for j := 0; j < dup; j++ {
 					r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: status})
 				}
@@ -119,8 +132,8 @@ func randomRun(t *testing.T, seed uint64) {
 		case 5: // the card holder finishes the challenge
 			approve := rng.IntN(3) > 0
 			r.at(at, func() {
-				uuid := r.fake.chargeFor(id)
-				r.fake.complete3DS(uuid, approve)
+				uuid := r.chargeFor(id)
+				r.completeChallenge(uuid, approve)
 				r.signal(workflows.Signal3DSComplete, workflows.ThreeDSCompleteSignal{ChargeUUID: uuid})
 			})
 		case 6:
@@ -129,8 +142,9 @@ func randomRun(t *testing.T, seed uint64) {
 		case 7: // A55 lets the hold lapse (misbehaving or forced by an operator)
 			if rng.IntN(3) == 0 {
 				r.at(at, func() {
-					if uuid := r.fake.chargeFor(id); r.fake.charge(uuid).status == "authorized" {
-						r.fake.setStatus(uuid, "canceled")
+					// An undecided charge is no hold to lapse.
+					if uuid := r.chargeFor(id); r.charge(uuid).Status == "authorized" && !r.isUndecided() {
+						r.cancelAtA55(uuid)
 					}
 				})
 			}
@@ -142,29 +156,29 @@ func randomRun(t *testing.T, seed uint64) {
 	if !res.Status.Terminal() || st.Status != res.Status {
 		t.Fatalf("ended %s (query %s), not terminal", res.Status, st.Status)
 	}
-	creates, captured, _ := r.fake.counts(id)
+	creates, captured, _ := r.counts(id)
 	if creates > 1 || captured > 1 {
 		t.Errorf("A55 saw %d authorizations and %d captures", creates, captured)
 	}
 	if res.Captured.Minor > res.Authorized.Minor {
 		t.Errorf("captured %s > authorized %s", res.Captured, res.Authorized)
 	}
-	ch := r.fake.charge(res.ChargeUUID)
+	ch := r.charge(res.ChargeUUID)
 	switch res.Status {
 	case workflows.StatusCaptured:
-		if ch.status != "confirmed" || ch.captured != res.Captured {
-			t.Errorf("workflow captured %s, A55 charge %s captured %s", res.Captured, ch.status, ch.captured)
+		if ch.Status != "confirmed" || ch.Captured != res.Captured {
+			t.Errorf("workflow captured %s, A55 charge %s captured %s", res.Captured, ch.Status, ch.Captured)
 		}
 	case workflows.StatusVoided, workflows.StatusExpired:
-		if ch.status != "canceled" {
-			t.Errorf("workflow %s, A55 charge %s", res.Status, ch.status)
+		if ch.Status != "canceled" {
+			t.Errorf("workflow %s, A55 charge %s", res.Status, ch.Status)
 		}
 		if captured != 0 {
 			t.Errorf("workflow %s but A55 captured", res.Status)
 		}
 	case workflows.StatusDeclined:
-		if ch.status == "authorized" || ch.status == "confirmed" {
-			t.Errorf("declined but A55 charge is %s", ch.status)
+		if ch.Status == "authorized" || ch.Status == "confirmed" {
+			t.Errorf("declined but A55 charge is %s", ch.Status)
 		}
 	}
 	// Legal, forward-only transitions; the terminal one last.

@@ -5,17 +5,20 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/hotelpay/a55-temporal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -50,7 +53,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 }
 
 // TestRecordHistories runs the main paths on a real Temporal dev server
-// (bin/temporal) with an in-process worker over the fake A55 and writes each
+// (bin/temporal) with an in-process worker and the real activities and A55
+// client against the A55 sandbox (on the real clock) and writes each
 // history to testdata/<path>.json. It runs only with RECORD_HISTORIES=1.
 // The recorded card is a public test number with a fake holder name.
 func TestRecordHistories(t *testing.T) {
@@ -75,10 +79,34 @@ func TestRecordHistories(t *testing.T) {
 	defer srv.Stop()
 	c := srv.Client()
 
-	fake := newFakeA55()
+	sb, a55 := startSandbox(t, a55sandbox.Config{})
+	acts := activities.New(a55, activities.Config{})
+	// afterCreate, when set, runs once, after the next Authorize attempt did
+	// its work at A55 and before its answer reaches the workflow.
+	var (
+		mu          sync.Mutex
+		afterCreate func(bookingID string)
+	)
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	w.RegisterActivity(activities.NewWithGateway(fake, activities.Config{WebhookBaseURL: "https://hooks.example", WebhookSecret: []byte("recording")}))
+	w.RegisterActivity(acts)
+	w.RegisterActivityWithOptions(func(ctx context.Context, in workflows.AuthorizeInput) (*workflows.AuthorizeResult, error) {
+		res, err := acts.Authorize(ctx, in)
+		mu.Lock()
+		hook := afterCreate
+		afterCreate = nil
+		mu.Unlock()
+		if hook != nil {
+			hook(in.BookingID)
+		}
+		return res, err
+	}, activity.RegisterOptions{Name: workflows.ActivityAuthorize, DisableAlreadyRegisteredCheck: true})
+	complete := func(uuid string) { // also from the worker's goroutines: no Fatal
+		t.Helper()
+		if err := sb.CompleteChallenge(uuid, true); err != nil {
+			t.Error(err)
+		}
+	}
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +184,7 @@ func TestRecordHistories(t *testing.T) {
 	if a.Status != workflows.StatusAwaiting3DS {
 		t.Fatalf("authorization = %+v", a)
 	}
-	fake.complete3DS(a.ChargeUUID, true)
+	complete(a.ChargeUUID)
 	if err := c.SignalWorkflow(ctx, workflows.WorkflowID(in.BookingID), "", workflows.Signal3DSComplete, workflows.ThreeDSCompleteSignal{ChargeUUID: a.ChargeUUID}); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +207,7 @@ func TestRecordHistories(t *testing.T) {
 	if a.Status != workflows.StatusAwaiting3DS {
 		t.Fatalf("authorization = %+v", a)
 	}
-	fake.complete3DS(a.ChargeUUID, true)
+	complete(a.ChargeUUID)
 	if err := update(in.BookingID, workflows.UpdateChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: a.ChargeUUID, Status: "authorized"}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +224,9 @@ func TestRecordHistories(t *testing.T) {
 	// A55 failing past the local attempts: the create call goes on as a
 	// regular activity.
 	in = base("REC-regular-fallback")
-	fake.inject(fake.failNext, "create", 4)
+	if err := sb.SetFault("create", unavailable(4)); err != nil {
+		t.Fatal(err)
+	}
 	if a := authorize(in); a.Status != workflows.StatusAuthorized {
 		t.Fatalf("authorization = %+v", a)
 	}
@@ -227,14 +257,17 @@ func TestRecordHistories(t *testing.T) {
 	// Webhook before the create call returns; lost answers on create and capture.
 	in = base("REC-early-webhook")
 	in.Card.Number, in.ThreeDS = cardChallenge, true
-	fake.inject(fake.lostNext, "create", 1)
-	fake.inject(fake.lostNext, "capture", 1)
-	fake.onCreate = func(uuid, _ string) {
-		fake.onCreate = nil
-		fake.complete3DS(uuid, true)
-		_ = c.SignalWorkflow(ctx, workflows.WorkflowID("REC-early-webhook"), "", workflows.SignalChargeChanged,
+	if err := sb.SetFaults(map[string]a55sandbox.Fault{"create": lostResponses(1), "capture": lostResponses(1)}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	afterCreate = func(bookingID string) {
+		uuid := sb.ChargesByReference(bookingID)[0].ChargeUUID
+		complete(uuid)
+		_ = c.SignalWorkflow(ctx, workflows.WorkflowID(bookingID), "", workflows.SignalChargeChanged,
 			workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "authorized"})
 	}
+	mu.Unlock()
 	authorize(in)
 	waitFor(ctx, t, c, in.BookingID, workflows.StatusAuthorized)
 	if err := update(in.BookingID, workflows.UpdateCapture, workflows.CaptureRequest{}, &cr); err != nil {

@@ -4,19 +4,12 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
-
-	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/a55sandbox"
-	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
-// sandboxRun runs the workflow with the real activities and A55 client
-// against the HTTP sandbox: the state mapping, the wire format and the
-// idempotency keys are the real ones.
+// sandboxRun is a run (every run is on the sandbox now); the name stays for
+// the tests that call it.
 type sandboxRun struct {
 	*run
 	sb *a55sandbox.Server
@@ -24,25 +17,8 @@ type sandboxRun struct {
 
 func newSandboxRun(t *testing.T, in workflows.BookingPaymentInput) *sandboxRun {
 	t.Helper()
-	sb := a55sandbox.Start(t, a55sandbox.Config{SettlementDelay: -1, WebhookRetryScale: 0.00001})
-	c, err := a55client.New(a55client.Config{
-		BaseURL: sb.URL, TokenURL: sb.TokenURL(),
-		ClientID: a55sandbox.DefaultClientID, ClientSecret: a55sandbox.DefaultClientSecret, Timeout: 5 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var suite testsuite.WorkflowTestSuite
-	suite.SetLogger(quietLogger)
-	env := suite.NewTestWorkflowEnvironment()
-	env.SetStartTime(t0)
-	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID(in.BookingID), TaskQueue: workflows.TaskQueue})
-	env.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	env.RegisterActivity(activities.New(c, activities.Config{}))
-	// The mock clock starts in 2026 whatever the date; the card must not
-	// expire before the real clock's "now" either.
-	in.Card.ExpiryYear = time.Now().Year() + 3
-	return &sandboxRun{run: &run{t: t, env: env, in: in}, sb: sb}
+	r := newRun(t, in)
+	return &sandboxRun{run: r, sb: r.sb}
 }
 
 func TestSandboxPartialCapture(t *testing.T) {

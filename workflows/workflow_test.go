@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -50,7 +51,7 @@ func TestFrictionlessApproveThenCaptureFull(t *testing.T) {
 	if res.Status != workflows.StatusCaptured || res.CapturedBy != "request" || res.Captured != brl(50000) {
 		t.Errorf("result = %+v", res)
 	}
-	creates, captures, cancels := r.fake.counts("H-1001")
+	creates, captures, cancels := r.counts("H-1001")
 	if creates != 1 || captures != 1 || cancels != 0 {
 		t.Errorf("A55 saw %d creates, %d captures, %d cancels", creates, captures, cancels)
 	}
@@ -73,7 +74,7 @@ func TestPartialCaptureReleasesTheRest(t *testing.T) {
 	if c.Captured != brl(32000) || c.Released != brl(18000) {
 		t.Errorf("capture = %+v, want captured 320,00 released 180,00", c)
 	}
-	if got := r.fake.charge(res.ChargeUUID).captured; got != brl(32000) {
+	if got := r.charge(res.ChargeUUID).Captured; got != brl(32000) {
 		t.Errorf("A55 captured %v", got)
 	}
 	if res.Captured != brl(32000) || res.Authorized != brl(50000) {
@@ -111,7 +112,7 @@ func TestCaptureValidatorRejectsBadCaptures(t *testing.T) {
 	if second.rejected == nil || !strings.Contains(second.rejected.Error(), "already in progress") {
 		t.Errorf("second capture: rejected=%v accepted=%v", second.rejected, second.accepted)
 	}
-	if _, captures, _ := r.fake.counts("H-1003"); captures != 1 || res.Status != workflows.StatusCaptured {
+	if _, captures, _ := r.counts("H-1003"); captures != 1 || res.Status != workflows.StatusCaptured {
 		t.Errorf("captures = %d, status %s", captures, res.Status)
 	}
 }
@@ -135,7 +136,7 @@ func TestCancelVoidsTheHold(t *testing.T) {
 	if late.rejected == nil {
 		t.Error("a capture after the cancel started was accepted")
 	}
-	if r.fake.charge(res.ChargeUUID).status != "canceled" {
+	if r.charge(res.ChargeUUID).Status != "canceled" {
 		t.Error("A55 still holds the charge")
 	}
 	if !strings.Contains(res.Reason, "guest cancelled") {
@@ -154,7 +155,7 @@ func TestDeadlineReleasesByDefault(t *testing.T) {
 	if want := t0.Add(72 * time.Hour); !last.At.Equal(want) {
 		t.Errorf("released at %s, want the deadline %s", last.At, want)
 	}
-	if _, captures, cancels := r.fake.counts("H-1006"); captures != 0 || cancels != 1 {
+	if _, captures, cancels := r.counts("H-1006"); captures != 0 || cancels != 1 {
 		t.Errorf("captures %d cancels %d", captures, cancels)
 	}
 }
@@ -170,7 +171,7 @@ func TestStartedAfterTheDeadlineAppliesThePolicyAtOnce(t *testing.T) {
 	if res.Status != workflows.StatusVoided || res.ChargeUUID == "" {
 		t.Fatalf("result = %+v", res)
 	}
-	if auths, captures, cancels := r.fake.counts("H-1006b"); auths != 1 || captures != 0 || cancels != 1 {
+	if auths, captures, cancels := r.counts("H-1006b"); auths != 1 || captures != 0 || cancels != 1 {
 		t.Errorf("authorizations %d captures %d cancels %d", auths, captures, cancels)
 	}
 	if got := r.state().History; !got[len(got)-1].At.Equal(t0) {
@@ -247,7 +248,9 @@ func TestThreeDSApproved(t *testing.T) {
 	r.at(0, func() { first = r.update(workflows.UpdateAuthorization, "auth-1") })
 	r.at(2*time.Minute, func() {
 		waiting = r.state()
-		r.fake.complete3DS(waiting.ChargeUUID, true)
+		if !r.completeChallenge(waiting.ChargeUUID, true) {
+			t.Error("no challenge to complete")
+		}
 		r.signal(workflows.Signal3DSComplete, workflows.ThreeDSCompleteSignal{ChargeUUID: waiting.ChargeUUID})
 	})
 	r.at(3*time.Minute, func() { second = r.update(workflows.UpdateAuthorization, "auth-2") })
@@ -282,12 +285,16 @@ func TestThreeDSFailed(t *testing.T) {
 	r := newRun(t, in)
 	r.at(time.Minute, func() {
 		uuid := r.state().ChargeUUID
-		r.fake.complete3DS(uuid, false)
+		if !r.completeChallenge(uuid, false) {
+			t.Error("no challenge to fail")
+		}
 		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "error"})
 	})
 	res := r.execute()
-	if res.Status != workflows.StatusDeclined || res.Reason != workflows.Reason3DSFailed || res.DeclineCode != "3DS_FAILED" {
-		t.Errorf("result = %+v", res)
+	// The decline code is A55's (the seeds' error_threeds_authentication).
+	if code := r.charge(res.ChargeUUID).Code; res.Status != workflows.StatusDeclined || res.Reason != workflows.Reason3DSFailed ||
+		code == "" || res.DeclineCode != code {
+		t.Errorf("result = %+v, A55's code %q", res, code)
 	}
 }
 
@@ -304,7 +311,7 @@ func TestThreeDSAbandonedIsCancelled(t *testing.T) {
 	if res.Status != workflows.StatusDeclined || res.Reason != workflows.Reason3DSAbandoned {
 		t.Fatalf("result = %+v", res)
 	}
-	if got := r.fake.charge(res.ChargeUUID).status; got != "canceled" {
+	if got := r.charge(res.ChargeUUID).Status; got != "canceled" {
 		t.Errorf("A55 charge is %s, want canceled", got)
 	}
 	st := r.state()
@@ -342,11 +349,20 @@ func TestWebhookBeforeCreateReturns(t *testing.T) {
 	in.ThreeDS = true
 	r := newRun(t, in)
 	// The card holder is fast: the challenge completes and A55's webhook
-	// arrives while our create call is still waiting for its answer.
-	r.fake.onCreate = func(uuid, _ string) {
-		r.fake.complete3DS(uuid, true)
+	// arrives while our create call is still waiting for its answer (the
+	// answer, sent before, still says pending).
+	r.afterAuthorize(func(_ workflows.AuthorizeInput, res *workflows.AuthorizeResult, err error) (*workflows.AuthorizeResult, error) {
+		if err != nil || res.Charge.Status != "pending" {
+			t.Errorf("create answered %+v, %v", res, err)
+			return res, err
+		}
+		uuid := res.Charge.ChargeUUID
+		if !r.completeChallenge(uuid, true) {
+			t.Error("no challenge to complete")
+		}
 		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "authorized"})
-	}
+		return res, err
+	})
 	var auth *outcome
 	r.at(0, func() { auth = r.update(workflows.UpdateAuthorization, "auth") })
 	r.at(time.Minute, func() {
@@ -399,7 +415,8 @@ func TestDuplicateAndOutOfOrderWebhooks(t *testing.T) {
 // carries nothing new is rejected (a rejected update leaves no history event),
 // one that may mean a change is accepted and answered by one read.
 func TestWebhookUpdateRejectsWhatTheWorkflowKnows(t *testing.T) {
-	r := newRun(t, validInput("H-4005"))
+	// A55 lets the hold lapse after 90 min (the workflow counts on 7 days).
+	r := newRunWith(t, validInput("H-4005"), a55sandbox.Config{HoldWindow: 90 * time.Minute})
 	webhook := func(id, uuid, status string) *outcome {
 		return r.update(workflows.UpdateChargeChanged, id, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: status})
 	}
@@ -414,7 +431,9 @@ func TestWebhookUpdateRejectsWhatTheWorkflowKnows(t *testing.T) {
 			t.Errorf("%d reads after two ignored webhooks, want 0", n)
 		}
 		uuid := r.state().ChargeUUID
-		r.fake.setStatus(uuid, "canceled")
+		if got := r.charge(uuid).Status; got != "canceled" {
+			t.Errorf("A55 charge %s at +2h, want lapsed", got)
+		}
 		lapsed = webhook("lapsed", uuid, "canceled")
 	})
 	res := r.execute()
@@ -436,10 +455,10 @@ func TestWebhookUpdateRejectsWhatTheWorkflowKnows(t *testing.T) {
 }
 
 func TestWebhookReportsLapsedHold(t *testing.T) {
-	r := newRun(t, validInput("H-4003"))
+	// A55 lets the hold lapse after 30 min (the workflow counts on 7 days).
+	r := newRunWith(t, validInput("H-4003"), a55sandbox.Config{HoldWindow: 30 * time.Minute})
 	r.at(time.Hour, func() {
 		uuid := r.state().ChargeUUID
-		r.fake.setStatus(uuid, "canceled")
 		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "canceled"})
 	})
 	res := r.execute()
@@ -449,10 +468,11 @@ func TestWebhookReportsLapsedHold(t *testing.T) {
 }
 
 func TestCaptureOfLapsedHoldEndsExpired(t *testing.T) {
-	r := newRun(t, validInput("H-4004"))
+	// A55 lets the hold lapse after 30 min, without a webhook (the workflow
+	// counts on 7 days).
+	r := newRunWith(t, validInput("H-4004"), a55sandbox.Config{HoldWindow: 30 * time.Minute})
 	var capture *outcome
 	r.at(time.Hour, func() {
-		r.fake.setStatus(r.state().ChargeUUID, "canceled") // lapsed without a webhook
 		capture = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{})
 	})
 	res := r.execute()
@@ -467,15 +487,19 @@ func TestCaptureOfLapsedHoldEndsExpired(t *testing.T) {
 
 func TestRetryableFailuresAreRetried(t *testing.T) {
 	r := newRun(t, validInput("H-5001"))
-	r.fake.inject(r.fake.failNext, "create", 3)
-	r.fake.inject(r.fake.limitNext, "capture", 1)
-	r.fake.inject(r.fake.failNext, "capture", 2)
+	r.fault("create", unavailable(3))
+	r.fault("capture", rateLimited(1))
 	r.at(time.Hour, func() { r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{}) })
+	// Then, while the capture waits out Retry-After, two retryable failures.
+	r.at(time.Hour+time.Second/2, func() { r.fault("capture", unavailable(2)) })
 	res := r.execute()
 	if res.Status != workflows.StatusCaptured {
 		t.Fatalf("result = %+v", res)
 	}
-	creates, captures, _ := r.fake.counts("H-5001")
+	if got := r.sb.FaultCounts(); got["create:error_500"] != 3 || got["capture:error_429"] != 1 || got["capture:error_500"] != 2 {
+		t.Errorf("faults injected: %v", got)
+	}
+	creates, captures, _ := r.counts("H-5001")
 	if creates != 1 || captures != 1 {
 		t.Errorf("creates %d captures %d", creates, captures)
 	}
@@ -489,12 +513,12 @@ func TestRetryableFailuresAreRetried(t *testing.T) {
 // Idempotency-Key (one charge).
 func TestA55CallGoesOnAsARegularActivity(t *testing.T) {
 	r := newRun(t, validInput("H-5006"))
-	r.fake.inject(r.fake.failNext, "create", 5)
+	r.fault("create", unavailable(5))
 	r.at(time.Hour, func() { r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{}) })
 	if res := r.execute(); res.Status != workflows.StatusCaptured {
 		t.Fatalf("result = %+v", res)
 	}
-	if creates, _, _ := r.fake.counts("H-5006"); creates != 1 {
+	if creates, _, _ := r.counts("H-5006"); creates != 1 {
 		t.Errorf("A55 created %d charges, want 1", creates)
 	}
 	r.mu.Lock()
@@ -538,15 +562,15 @@ func TestTheCreateCallRunsAsALocalActivityFirst(t *testing.T) {
 
 func TestLostResponsesDoNotChargeTwice(t *testing.T) {
 	r := newRun(t, validInput("H-5002"))
-	r.fake.inject(r.fake.lostNext, "create", 1)
-	r.fake.inject(r.fake.lostNext, "capture", 1)
+	r.fault("create", lostResponses(1))
+	r.fault("capture", lostResponses(1))
 	var capture *outcome
 	r.at(time.Hour, func() { capture = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{}) })
 	res := r.execute()
 	if capture.err != nil || res.Status != workflows.StatusCaptured {
 		t.Fatalf("capture %v result %+v", capture.err, res)
 	}
-	creates, captures, _ := r.fake.counts("H-5002")
+	creates, captures, _ := r.counts("H-5002")
 	if creates != 1 || captures != 1 {
 		t.Errorf("A55 saw %d creates and %d captures after lost responses, want 1 and 1", creates, captures)
 	}
@@ -562,7 +586,7 @@ func TestLostResponsesDoNotChargeTwice(t *testing.T) {
 
 func TestAuthorizeRefusedFailsWithReason(t *testing.T) {
 	r := newRun(t, validInput("H-5003"))
-	r.fake.hardNext["create"] = &a55client.Error{Op: "create_charge", HTTPStatus: 422, Code: "VALIDATION_ERROR", Message: "merchant unknown", Class: a55client.ClassInvalid}
+	r.fault("create", refused(422)) // VALIDATION_ERROR
 	res := r.execute()
 	if res.Status != workflows.StatusFailed || !strings.Contains(res.Reason, "VALIDATION_ERROR") {
 		t.Errorf("result = %+v", res)
@@ -576,7 +600,7 @@ func TestAuthorizeRefusedFailsWithReason(t *testing.T) {
 // the booking waits for a person instead of ending failed.
 func TestAuthorizeThatKeepsFailingNeedsAttention(t *testing.T) {
 	r := newRun(t, validInput("H-5004"))
-	r.fake.inject(r.fake.failNext, "create", 1000)
+	r.fault("create", unavailable(1000))
 	r.at(time.Hour, func() {
 		st := r.state()
 		if st.Status != workflows.StatusNeedsAttention || st.Attention == nil || st.Attention.Operation != "authorize" ||
@@ -626,7 +650,7 @@ func TestCancelDuringChallenge(t *testing.T) {
 	if cancel.err != nil || res.Status != workflows.StatusDeclined {
 		t.Errorf("cancel %v result %+v", cancel.err, res)
 	}
-	if r.fake.charge(res.ChargeUUID).status != "canceled" {
+	if r.charge(res.ChargeUUID).Status != "canceled" {
 		t.Error("the challenge's charge was not cancelled at A55")
 	}
 }
@@ -735,9 +759,16 @@ func TestCaptureAtTheDeadlineInstantIsRefused(t *testing.T) {
 // capture call waits for a person to check how much A55 took.
 func TestCaptureOutsideTheWorkflowNeedsAPerson(t *testing.T) {
 	r := newRun(t, validInput("H-8001"))
+	// Someone captures in A55's dashboard, and it settles: reads say "paid".
+	r.afterGetCharge(func(_ workflows.GetChargeInput, v *workflows.ChargeView, err error) (*workflows.ChargeView, error) {
+		if v != nil && v.State == a55client.StateCaptured {
+			v.Status = "paid"
+		}
+		return v, err
+	})
 	r.at(time.Hour, func() {
 		uuid := r.state().ChargeUUID
-		r.fake.setStatus(uuid, "paid") // someone captured in A55's dashboard, and it settled
+		r.captureAtA55(uuid)
 		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "paid"})
 	})
 	r.at(2*time.Hour, func() {
@@ -759,24 +790,29 @@ func TestCaptureOutsideTheWorkflowNeedsAPerson(t *testing.T) {
 // vocabulary setting, a capture:false charge is a hold until captured.
 func TestConfirmedIsAHoldWhateverTheVocabulary(t *testing.T) {
 	r := newRun(t, validInput("H-8004"))
+	// A55 in its public documents' words: the hold reads "confirmed".
+	r.afterGetCharge(func(_ workflows.GetChargeInput, v *workflows.ChargeView, err error) (*workflows.ChargeView, error) {
+		if v != nil && v.State == a55client.StateAuthorized {
+			v.Status, v.State = "confirmed", a55client.MapStatus("confirmed", "", a55client.VocabularySeeds)
+		}
+		return v, err
+	})
 	r.at(time.Hour, func() {
-		uuid := r.state().ChargeUUID
-		r.fake.setStatus(uuid, "confirmed")
-		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "confirmed"})
+		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: r.state().ChargeUUID, Status: "confirmed"})
 	})
 	r.at(2*time.Hour, func() {
 		st := r.state()
 		if st.Status != workflows.StatusAuthorized || !st.Captured.IsZero() || st.LastA55Status != "confirmed" {
 			t.Errorf("after a confirmed read: status %s, captured %v, last read %q; want the hold", st.Status, st.Captured, st.LastA55Status)
 		}
-		// (The fake speaks the seeds' words, where a confirmed charge cannot
-		// be cancelled; a public-docs A55 cancels its confirmed hold.)
-		r.fake.setStatus(st.ChargeUUID, "authorized")
 		r.update(workflows.UpdateCancel, "cancel", workflows.CancelRequest{})
 	})
 	res := r.execute()
 	if res.Status != workflows.StatusVoided || !res.Captured.IsZero() {
 		t.Errorf("result = %+v", res)
+	}
+	if entry := r.charge(res.ChargeUUID); entry.Status != "canceled" || entry.Captured.Minor != 0 {
+		t.Errorf("A55 ledger = %+v", entry)
 	}
 }
 
@@ -786,12 +822,12 @@ func TestAbandonedChallengeWhoseCancelIsRefusedOnceIsRetried(t *testing.T) {
 	in := validInput("H-8002")
 	in.Card.Number, in.ThreeDS = cardChallenge, true
 	r := newRun(t, in)
-	r.fake.hardNext["cancel"] = &a55client.Error{Op: "cancel", HTTPStatus: 403, Code: "FORBIDDEN", Class: a55client.ClassUnauthorized}
+	r.fault("cancel", refused(403)) // FORBIDDEN
 	res := r.execute()
 	if res.Status != workflows.StatusDeclined || res.Reason != workflows.Reason3DSAbandoned {
 		t.Errorf("result = %+v", res)
 	}
-	if got := r.fake.charge(res.ChargeUUID).status; got != "canceled" {
+	if got := r.charge(res.ChargeUUID).Status; got != "canceled" {
 		t.Errorf("A55 charge %s, want canceled", got)
 	}
 }
@@ -822,7 +858,7 @@ func TestRetryBudgets(t *testing.T) {
 	r := newRun(t, in)
 	var capture *outcome
 	r.at(time.Hour, func() {
-		r.fake.inject(r.fake.failNext, "capture", 1000)
+		r.fault("capture", unavailable(1000))
 		capture = r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{})
 	})
 	r.at(30*time.Hour, func() {
@@ -860,14 +896,15 @@ func TestUndecidedAuthorization(t *testing.T) {
 		in := validInput("H-9001")
 		in.Card.Number = cardUndecided
 		r := newRun(t, in)
+		r.undecided()
 		var auth *outcome
 		r.at(0, func() { auth = r.update(workflows.UpdateAuthorization, "auth") })
 		r.at(2*time.Minute, func() {
-			uuid := r.fake.chargeFor("H-9001")
+			uuid := r.chargeFor("H-9001")
 			if st := r.state(); st.Status != workflows.StatusAuthorizing {
 				t.Errorf("status while A55 decides = %s", st.Status)
 			}
-			r.fake.setStatus(uuid, "authorized")
+			r.decide()
 			r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: uuid, Status: "authorized"})
 		})
 		r.at(time.Hour, func() { r.update(workflows.UpdateCancel, "cancel", workflows.CancelRequest{}) })
@@ -882,11 +919,12 @@ func TestUndecidedAuthorization(t *testing.T) {
 		in := validInput("H-9002")
 		in.Card.Number = cardUndecided
 		r := newRun(t, in)
+		r.undecided()
 		res := r.execute()
 		if res.Status != workflows.StatusDeclined || res.Reason != workflows.ReasonUndecided {
 			t.Errorf("result = %+v", res)
 		}
-		if got := r.fake.charge(res.ChargeUUID).status; got != "canceled" {
+		if got := r.charge(res.ChargeUUID).Status; got != "canceled" {
 			t.Errorf("A55 charge %s, want canceled", got)
 		}
 	})
