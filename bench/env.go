@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 )
 
@@ -24,7 +22,7 @@ type benchEnv struct {
 	root, tmp string
 	proj      *stack.Project
 	server    *stack.Process
-	worker    *stack.Process // ours; nil when no phase needs it
+	worker    *stack.Process // ours (the latest: hold mode restarts it); nil when no phase needs it
 	// The A55 sandbox and the webhook receiver (ours only): they share the
 	// machine's cores with the server, so their CPU is reported too.
 	sandbox, receiver *stack.Process
@@ -70,84 +68,43 @@ func startEnv(ctx context.Context, o options) (*benchEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	temporalBin := filepath.Join(root, "bin", "temporal")
-	if _, err := os.Stat(temporalBin); err != nil {
-		return nil, fmt.Errorf("%s is missing: run `make temporal` first", temporalBin)
-	}
 	env := &benchEnv{root: root}
-	env.machine = machineInfo{
-		CPUs: runtime.NumCPU(), Memory: memTotal(), GoVersion: runtime.Version(),
-		CLIVersion: cliVersion(temporalBin), LoadStart: loadAverage(), Commit: checkout(root),
-	}
-	if needsOurs(o) {
-		for _, bin := range []string{stack.BinSandbox, stack.BinReceiver, stack.BinWorker} {
-			if !stack.PackageExists(root, stack.MainPackages[bin]) {
-				return nil, fmt.Errorf("%s (%s) is not in this checkout yet; run the floors only with -phases floor,floor-local", bin, stack.MainPackages[bin])
-			}
-		}
-	}
 	env.tmp, err = os.MkdirTemp("", "a55-bench-")
 	if err != nil {
 		return nil, err
 	}
-	addrs, err := stack.FreeAddrs()
-	if err != nil {
-		return env, err
-	}
-	metricsAddr, err := stack.FreeAddr()
-	if err != nil {
-		return env, err
-	}
-	host, _, _ := net.SplitHostPort(addrs.Temporal)
-	_, metricsPort, _ := net.SplitHostPort(metricsAddr)
-	env.serverMetrics = "http://" + net.JoinHostPort(host, metricsPort) + "/metrics"
 	env.proj = &stack.Project{
 		Root: root, BinDir: filepath.Join(env.tmp, "bin"), StateDir: env.tmp, LogDir: filepath.Join(env.tmp, "logs"),
-		Addrs: addrs,
 		// No injected latency or faults; no request log (it is not what we measure).
-		SandboxArgs:       append([]string{"-quiet"}, o.sandboxArgs...),
-		ServerConfig:      o.serverConfig,
-		ServerMetricsPort: portNumber(metricsAddr),
-		ExtraEnv:          map[string]map[string]string{stack.BinWorker: o.workerEnv},
-		Progress:          os.Stderr,
+		SandboxArgs: append([]string{"-quiet"}, o.sandboxArgs...),
+		Server:      stack.Server{DBFile: filepath.Join(env.tmp, "temporal.db"), Config: o.serverConfig},
+		ExtraEnv:    map[string]map[string]string{stack.BinWorker: o.workerEnv},
+		Progress:    os.Stderr,
+	}
+	if o.memoryDB {
+		env.proj.Server.DBFile = ""
 	}
 	if needsOurs(o) {
-		if err := stack.Build(ctx, root, env.proj.BinDir, stack.MainPackages[stack.BinSandbox],
-			stack.MainPackages[stack.BinReceiver], stack.MainPackages[stack.BinWorker]); err != nil {
+		env.proj.Apps = []string{stack.BinSandbox, stack.BinReceiver, stack.BinWorker}
+		env.proj.Binaries = map[string]string{stack.BinWorker: o.workerBin}
+		if err := env.proj.Build(ctx); err != nil {
 			return env, err
 		}
-		if o.workerBin != "" {
-			if err := copyFile(o.workerBin, env.proj.Bin(stack.BinWorker)); err != nil {
-				return env, fmt.Errorf("-worker-bin: %w", err)
-			}
-		}
 	}
-	dbFile := filepath.Join(env.tmp, "temporal.db")
-	if o.memoryDB {
-		dbFile = ""
+	env.machine = machineInfo{
+		CPUs: runtime.NumCPU(), Memory: memTotal(), GoVersion: runtime.Version(),
+		CLIVersion: cliVersion(env.proj.TemporalBin()), LoadStart: loadAverage(), Commit: checkout(root),
 	}
-	if env.server, err = env.proj.StartDevServer(ctx, dbFile); err != nil {
+	if err := env.proj.Start(ctx); err != nil {
 		return env, err
 	}
+	env.server = env.proj.Process(stack.Temporal)
+	env.serverMetrics = env.proj.ServerMetricsURL()
 	if needsOurs(o) {
-		if env.sandbox, err = env.proj.StartSandbox(ctx); err != nil {
-			return env, err
-		}
-		if env.receiver, err = env.proj.StartReceiver(ctx); err != nil {
-			return env, err
-		}
-		if env.worker, err = env.proj.StartWorker(ctx); err != nil {
-			return env, err
-		}
-		ring, err := codec.KeyringFromFile(env.proj.PayloadKeyFile())
-		if err != nil {
-			return env, err
-		}
-		dc, fc := codec.ClientOptions(ring)
-		env.ours, err = client.DialContext(ctx, client.Options{
-			HostPort: addrs.Temporal, Namespace: "default", DataConverter: dc, FailureConverter: fc, Logger: quietLogger{},
-		})
-		if err != nil {
+		env.sandbox = env.proj.Process(stack.BinSandbox)
+		env.receiver = env.proj.Process(stack.BinReceiver)
+		env.worker = env.proj.Process(stack.BinWorker)
+		if env.ours, _, err = env.proj.DialEncrypting(ctx); err != nil {
 			return env, err
 		}
 	}
@@ -156,36 +113,20 @@ func startEnv(ctx context.Context, o options) (*benchEnv, error) {
 		if err != nil {
 			return env, err
 		}
-		logFile, err := os.Create(filepath.Join(env.tmp, "logs", "floor-worker.log"))
-		if err != nil {
+		if env.plain, err = env.proj.DialPlain(ctx); err != nil {
 			return env, err
 		}
-		args := []string{"-floor-worker", "-temporal", addrs.Temporal}
+		args := []string{"-floor-worker", "-temporal", env.proj.Addrs.Temporal}
 		if p := o.floorPollers.String(); p != "" {
 			args = append(args, "-pollers", p)
 		}
-		env.floorWorker, err = env.proj.Group().Start(stack.Spec{Name: "floor-worker", Path: self, Args: args, Log: logFile})
+		env.floorWorker, err = env.proj.StartProcess(ctx, stack.Spec{Name: "floor-worker", Path: self, Args: args},
+			pollersCheck(env.plain, FloorTaskQueue))
 		if err != nil {
 			return env, err
 		}
-		env.plain, err = client.DialContext(ctx, client.Options{HostPort: addrs.Temporal, Namespace: "default", Logger: quietLogger{}})
-		if err != nil {
-			return env, err
-		}
-		if err := env.floorWorker.WaitReady(ctx, pollersCheck(env.plain, FloorTaskQueue)); err != nil {
-			return env, err
-		}
-		fmt.Fprintf(os.Stderr, "  %-12s ready (pid %d)\n", "floor-worker", env.floorWorker.Pid())
 	}
 	return env, nil
-}
-
-func copyFile(from, to string) error {
-	b, err := os.ReadFile(from)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(to, b, 0o755)
 }
 
 // pollersCheck passes once a worker polls the task queue for workflow tasks.
@@ -223,15 +164,8 @@ func (e *benchEnv) stop(keep bool) {
 
 // dumpLogs prints the tail of every process's output after a failure.
 func (e *benchEnv) dumpLogs(w io.Writer) {
-	if e.proj == nil {
-		return
-	}
-	for _, p := range e.proj.Group().Processes() {
-		out := p.Output()
-		if len(out) > 3000 {
-			out = out[len(out)-3000:]
-		}
-		fmt.Fprintf(w, "\n----- %s (last output) -----\n%s\n", p.Name, out)
+	if e.proj != nil {
+		e.proj.WriteOutputs(w, 3000)
 	}
 }
 
@@ -269,10 +203,3 @@ func checkout(root string) string {
 	}
 	return c
 }
-
-type quietLogger struct{}
-
-func (quietLogger) Debug(string, ...any) {}
-func (quietLogger) Info(string, ...any)  {}
-func (quietLogger) Warn(string, ...any)  {}
-func (quietLogger) Error(string, ...any) {}

@@ -22,6 +22,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/hotelpay/a55-temporal/internal/stack"
 )
 
 const (
@@ -121,7 +123,7 @@ func floorShape(ctx workflow.Context, in FloorInput, local bool) (FloorResult, e
 
 // runFloorWorker serves the floor task queue until SIGTERM or SIGINT.
 func runFloorWorker(addr, namespace string, pollers pollerCounts) error {
-	c, err := client.Dial(client.Options{HostPort: addr, Namespace: namespace, Logger: quietLogger{}})
+	c, err := client.Dial(client.Options{HostPort: addr, Namespace: namespace, Logger: stack.QuietLogger{}})
 	if err != nil {
 		return fmt.Errorf("floor worker: dial %s: %w", addr, err)
 	}

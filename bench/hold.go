@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hotelpay/a55-temporal/internal/stack"
 )
 
 // holdRun: M bookings authorized and left open, the worker restarted, then
@@ -62,7 +64,7 @@ func runHold(ctx context.Context, env *benchEnv, o options) (*holdRun, error) {
 	}
 	r.stopTook = time.Since(t0)
 	t1 := time.Now()
-	w, err := env.proj.StartWorker(ctx)
+	w, err := env.proj.Restart(ctx, stack.BinWorker)
 	if err != nil {
 		return nil, fmt.Errorf("restarting the worker: %w", err)
 	}

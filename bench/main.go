@@ -178,15 +178,6 @@ func (o options) check() error {
 
 func run(ctx context.Context, o options) error {
 	env, err := startEnv(ctx, o)
-	if err != nil && strings.Contains(err.Error(), "address already in use") {
-		// Free ports are picked before the processes bind them; another
-		// program on the machine may take one in between. Try new ones once.
-		fmt.Fprintln(os.Stderr, "bench: a port was taken meanwhile; starting again on new ports")
-		if env != nil {
-			env.stop(false)
-		}
-		env, err = startEnv(ctx, o)
-	}
 	if env != nil {
 		defer env.stop(o.keep)
 	}

@@ -134,21 +134,14 @@ func start(ctx context.Context) error {
 	if err := os.MkdirAll(env.screenshots, 0o755); err != nil {
 		return err
 	}
-	if err := stack.CheckCheckout(root); err != nil {
-		return err
-	}
 	tmp, err := os.MkdirTemp("", "a55-browser-")
 	if err != nil {
 		return err
 	}
 	env.stateDir = tmp
-	addrs, err := stack.FreeAddrs()
-	if err != nil {
-		return err
-	}
 	env.proj = &stack.Project{
 		Root: root, BinDir: filepath.Join(tmp, "bin"), StateDir: tmp, LogDir: filepath.Join(tmp, "logs"),
-		Addrs: addrs,
+		Apps: stack.AllApps,
 		SandboxArgs: []string{
 			"-challenge-timeout", sandboxChallengeTimeout.String(),
 			"-webhook-retry-scale", "0.001",
@@ -166,10 +159,7 @@ func start(ctx context.Context) error {
 		return err
 	}
 	env.codecToken = secrets[stack.EnvCodecAuthToken]
-	if _, err := env.proj.StartDevServer(ctx, ""); err != nil {
-		return fmt.Errorf("dev server: %w", err)
-	}
-	if err := env.proj.StartApps(ctx); err != nil {
+	if err := env.proj.Start(ctx); err != nil {
 		return err
 	}
 	env.sandbox = stack.SandboxAdmin{BaseURL: env.proj.SandboxURL()}

@@ -63,17 +63,18 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	if o.stateDir == "" {
 		o.stateDir = filepath.Join(root, ".dev")
 	}
-	addrs := stack.DefaultAddrs()
-	if o.dynamicPorts {
-		if addrs, err = stack.FreeAddrs(); err != nil {
-			return err
-		}
-	} else if err := portsFree(ctx, addrs); err != nil {
-		return err
-	}
 	proj := &stack.Project{
 		Root: root, BinDir: o.binDir, StateDir: o.stateDir, LogDir: filepath.Join(o.stateDir, "logs"),
-		Addrs: addrs, Progress: out,
+		Apps:     stack.AllApps,
+		Tools:    []string{stack.BinCtl},
+		Server:   stack.Server{DBFile: filepath.Join(o.stateDir, "temporal.db")},
+		Progress: out,
+	}
+	if !o.dynamicPorts { // dynamic: Start picks free ports
+		proj.Addrs = stack.DefaultAddrs()
+		if err := portsFree(ctx, proj.Addrs); err != nil {
+			return err
+		}
 	}
 	// Whatever happens from here on, nothing we started outlives us.
 	defer func() {
@@ -87,27 +88,16 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		fmt.Fprintln(out, "stopped")
 	}()
 
-	temporalBin := filepath.Join(root, "bin", "temporal")
-	if _, err := os.Stat(temporalBin); err != nil {
-		return fmt.Errorf("%s is missing: run `make temporal` (builds the Temporal CLI once)", temporalBin)
-	}
 	if !o.skipBuild {
 		if err := proj.Build(ctx); err != nil {
 			return err
 		}
 	}
-	if _, err := proj.Secrets(); err != nil {
-		return err
-	}
 	fmt.Fprintf(out, "state in %s (secrets.env, payload.keys, temporal.db, logs/)\n", o.stateDir)
 
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if _, err := proj.StartDevServer(startCtx, filepath.Join(o.stateDir, "temporal.db")); err != nil {
-		return interrupted(ctx, err)
-	}
-	fmt.Fprintf(out, "  %-12s ready (pid %d)\n", "temporal", proj.Group().Processes()[0].Pid())
-	if err := proj.StartApps(startCtx); err != nil {
+	if err := proj.Start(startCtx); err != nil {
 		return interrupted(ctx, err)
 	}
 	printLinks(out, proj)

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,15 +16,9 @@ import (
 func TestDemoRunsBothBookingsWithoutLeakingCardData(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	binDir := env.proj.BinDir
-	if err := stack.Build(ctx, env.root, binDir, "./devstack"); err != nil {
-		t.Fatal(err)
-	}
 	state := t.TempDir()
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "devstack"),
-		"-demo", "-exit-after-demo", "-dynamic-ports", "-skip-build", "-bin", binDir, "-state", state)
-	cmd.Dir = env.root
-	cmd.Env = stack.Environ(nil)
+	cmd := env.proj.Command(ctx, stack.BinDevstack,
+		"-demo", "-exit-after-demo", "-dynamic-ports", "-skip-build", "-bin", env.proj.BinDir, "-state", state)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("devstack -demo: %v\n%s", err, out)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -29,14 +28,8 @@ func TestDevstackStopsEverythingOnSignal(t *testing.T) {
 func devstackStopsOn(t *testing.T, sig syscall.Signal) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	binDir := env.proj.BinDir
-	if err := stack.Build(ctx, env.root, binDir, "./devstack"); err != nil {
-		t.Fatal(err)
-	}
 	state := t.TempDir()
-	cmd := exec.Command(filepath.Join(binDir, "devstack"), "-dynamic-ports", "-skip-build", "-bin", binDir, "-state", state)
-	cmd.Dir = env.root
-	cmd.Env = stack.Environ(nil)
+	cmd := env.proj.Command(ctx, stack.BinDevstack, "-dynamic-ports", "-skip-build", "-bin", env.proj.BinDir, "-state", state)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hotelpay/a55-temporal/internal/stack"
-	"github.com/hotelpay/a55-temporal/workflows"
 )
 
 // The sandbox's hold window for this run: short enough that a booking whose
@@ -35,7 +34,6 @@ const sandboxHoldWindow = 90 * time.Second
 var env struct {
 	root     string
 	proj     *stack.Project
-	server   stack.Group   // the dev server
 	client   client.Client // encrypting client, as a booking system has
 	sandbox  stack.SandboxAdmin
 	stateDir string
@@ -142,23 +140,18 @@ func start(ctx context.Context) error {
 		return err
 	}
 	env.root = root
-	if err := stack.CheckCheckout(root); err != nil {
-		return err
-	}
-	temporalBin := filepath.Join(root, "bin", "temporal")
 	tmp, err := os.MkdirTemp("", "a55-e2e-")
 	if err != nil {
 		return err
 	}
 	env.stateDir = tmp
-	addrs, err := stack.FreeAddrs()
-	if err != nil {
-		return err
-	}
 	env.proj = &stack.Project{
 		Root: root, BinDir: filepath.Join(tmp, "bin"), StateDir: tmp, LogDir: filepath.Join(tmp, "logs"),
-		Addrs:      addrs,
+		Apps:       stack.AllApps,
+		Tools:      []string{stack.BinDevstack}, // for the tests of make dev and make demo
 		BuildFlags: buildFlags(),
+		// The tests need no Web UI (the browser tests look at it).
+		Server: stack.Server{Headless: true},
 		SandboxArgs: []string{
 			"-hold-window", sandboxHoldWindow.String(),
 			"-webhook-retry-scale", "0.001",
@@ -168,43 +161,7 @@ func start(ctx context.Context) error {
 	if err := env.proj.Build(ctx); err != nil {
 		return err
 	}
-	secrets, err := env.proj.Secrets()
-	if err != nil {
-		return err
-	}
-	_ = secrets
-
-	// The dev server: our bin/temporal with the workflow's search attributes,
-	// in its own process group (stack.DevServer rather than the SDK's
-	// testsuite.StartDevServer, which runs the same binary but leaves the
-	// process running when it does not become ready, and cannot say why).
-	// A port taken between FreeAddrs and the server's bind (other test
-	// packages start servers too) is retried on fresh ports.
-	logFile, err := os.Create(filepath.Join(tmp, "temporal.log"))
-	if err != nil {
-		return err
-	}
-	for attempt := 1; ; attempt++ {
-		d := stack.DevServer{
-			Binary: temporalBin, Addr: env.proj.Addrs.Temporal, Namespace: "default",
-			SearchAttributes: workflows.SearchAttributeFlags, CodecEndpoint: env.proj.CodecURL(), Log: logFile,
-		}
-		p, err := d.Start(ctx, &env.server)
-		if err == nil {
-			break
-		}
-		if p == nil || attempt == 3 {
-			return fmt.Errorf("dev server (%s): %w", temporalBin, err)
-		}
-		if exited, _ := p.Exited(); !exited {
-			return fmt.Errorf("dev server (%s): %w", temporalBin, err)
-		}
-		fmt.Fprintf(os.Stderr, "e2e: the dev server exited at start (attempt %d), retrying on another port: %v\n", attempt, err)
-		if env.proj.Addrs.Temporal, err = stack.FreeAddr(); err != nil {
-			return err
-		}
-	}
-	if err := env.proj.StartApps(ctx); err != nil {
+	if err := env.proj.Start(ctx); err != nil {
 		return err
 	}
 	if env.client, _, err = env.proj.DialEncrypting(ctx); err != nil {
@@ -214,7 +171,7 @@ func start(ctx context.Context) error {
 	return nil
 }
 
-// stopProcesses stops the client, the stack and the dev server (once).
+// stopProcesses stops the client and the stack.
 func stopProcesses() {
 	if env.client != nil {
 		env.client.Close()
@@ -223,7 +180,6 @@ func stopProcesses() {
 	if env.proj != nil {
 		_ = env.proj.Stop()
 	}
-	_ = env.server.Stop(10 * time.Second)
 }
 
 // stop stops everything and removes the state directory (E2E_KEEP_STATE=1
@@ -239,10 +195,5 @@ func stop() {
 func dumpOutputs(w io.Writer) {
 	if env.proj != nil {
 		env.proj.WriteOutputs(w, 4000)
-	}
-	if env.stateDir != "" {
-		if b, err := os.ReadFile(filepath.Join(env.stateDir, "temporal.log")); err == nil && len(b) > 0 {
-			fmt.Fprintf(w, "\n----- temporal dev server -----\n%s\n", stack.Tail(string(b), 4000))
-		}
 	}
 }

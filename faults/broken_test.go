@@ -45,20 +45,15 @@ func TestBrokenBuildIsCaught(t *testing.T) {
 	bins := filepath.Join(work, "bin")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := stack.Build(ctx, src, bins, stack.MainPackages[stack.BinWorker]); err != nil {
+	if err := stack.BuildBinaries(ctx, src, bins, nil, stack.BinWorker); err != nil {
 		t.Fatalf("building the broken worker: %v", err)
-	}
-	// Only the worker is broken: the sandbox and receiver are this checkout's.
-	for _, b := range []string{stack.BinSandbox, stack.BinReceiver} {
-		if err := copyFile(filepath.Join(binDir, b), filepath.Join(bins, b), 0o755); err != nil {
-			t.Fatal(err)
-		}
 	}
 
 	sc, _ := NewScenario(ScenarioLostResponses, min(*bookingsFlag, 40), *seedFlag)
 	sc.Name, sc.Test = "broken-build", "TestBrokenBuildIsCaught"
 	sc.Title = "scenario 2 (lost answers) against a worker whose authorize mints a key per attempt (" + brokenPatch + ")"
-	rep := runExpectingViolations(t, sc, bins)
+	// Only the worker is broken: the sandbox and receiver are this checkout's.
+	rep := runExpectingViolations(t, sc, filepath.Join(bins, stack.BinWorker))
 	for _, v := range rep.Verdict.Violations {
 		if v.Invariant == InvOneAuthorization && strings.Contains(v.Detail, "charges at A55") {
 			fmt.Printf("broken build caught: %s\n", v)
@@ -68,13 +63,12 @@ func TestBrokenBuildIsCaught(t *testing.T) {
 	t.Fatalf("the broken build passed the one-authorization check; violations: %v", rep.Verdict.Violations)
 }
 
-func runExpectingViolations(t *testing.T, sc Scenario, bins string) *Report {
+func runExpectingViolations(t *testing.T, sc Scenario, workerBin string) *Report {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), sc.budget()+3*time.Minute)
 	defer cancel()
 	rep, err := Execute(ctx, sc, Env{
-		Root: repoRoot, TemporalBin: filepath.Join(repoRoot, "bin", "temporal"), BinDir: bins,
-		StateDir: stateDir(t, sc.Name), Out: os.Stdout,
+		Root: repoRoot, BinDir: binDir, WorkerBin: workerBin, StateDir: stateDir(t, sc.Name), Out: os.Stdout,
 	})
 	if err != nil {
 		t.Fatalf("the broken-build run could not run: %v", err)

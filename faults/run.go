@@ -72,10 +72,14 @@ func (sc Scenario) budget() time.Duration { return sc.withDefaults().Budget }
 
 // Env is where a scenario runs.
 type Env struct {
-	Root        string
-	TemporalBin string
-	BinDir      string
-	StateDir    string
+	// Root is the repository root (its bin/temporal is the dev server).
+	Root string
+	// BinDir holds the a55sandbox, receiver and worker binaries.
+	BinDir string
+	// WorkerBin, when set, is the worker to run instead of BinDir's.
+	WorkerBin string
+	// StateDir receives secrets, the dev server's database and the logs.
+	StateDir string
 	// Out receives progress lines while the run goes on.
 	Out io.Writer
 }
@@ -140,7 +144,7 @@ func Execute(ctx context.Context, sc Scenario, env Env) (*Report, error) {
 	sc = sc.withDefaults()
 	began := time.Now()
 	st, err := StartStack(ctx, StackConfig{
-		Root: env.Root, TemporalBin: env.TemporalBin, BinDir: env.BinDir, StateDir: env.StateDir,
+		Root: env.Root, BinDir: env.BinDir, WorkerBin: env.WorkerBin, StateDir: env.StateDir,
 		SandboxArgs: append([]string{"-seed", fmt.Sprint(sc.Seed)}, sc.SandboxArgs...),
 		WorkerEnv:   sc.WorkerEnv,
 	})

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,17 +81,13 @@ func needBinaries(t *testing.T) {
 		if buildErr != nil {
 			return
 		}
-		if _, err := os.Stat(filepath.Join(repoRoot, "bin", "temporal")); err != nil {
-			buildErr = fmt.Errorf("bin/temporal is missing: run `make temporal` first (make test does): %w", err)
-			return
-		}
 		binDir, buildErr = os.MkdirTemp("", "a55-faults-bin-")
 		if buildErr != nil {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		buildErr = BuildBinaries(ctx, repoRoot, binDir)
+		buildErr = (&stack.Project{Root: repoRoot, BinDir: binDir, Apps: Binaries}).Build(ctx)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -128,10 +123,10 @@ func runScenario(t *testing.T, n int) *Report {
 		sc.Timing.DeadlineIn = *deadlineFlag
 	}
 	sc.Rules.StrictLapse = os.Getenv("FAULTS_STRICT_LAPSE") != ""
-	return runAndCheck(t, sc, expect, binDir)
+	return runAndCheck(t, sc, expect)
 }
 
-func runAndCheck(t *testing.T, sc Scenario, expect []string, bins string) *Report {
+func runAndCheck(t *testing.T, sc Scenario, expect []string) *Report {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), sc.budget()+3*time.Minute)
 	defer cancel()
@@ -144,10 +139,7 @@ func runAndCheck(t *testing.T, sc Scenario, expect []string, bins string) *Repor
 			sc.Budget = max(left, time.Second)
 		}
 	}
-	rep, err := Execute(ctx, sc, Env{
-		Root: repoRoot, TemporalBin: filepath.Join(repoRoot, "bin", "temporal"), BinDir: bins,
-		StateDir: stateDir(t, sc.Name), Out: os.Stdout,
-	})
+	rep, err := Execute(ctx, sc, Env{Root: repoRoot, BinDir: binDir, StateDir: stateDir(t, sc.Name), Out: os.Stdout})
 	if err != nil {
 		t.Fatalf("scenario %d (%s) could not run: %v", sc.Number, sc.Name, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -76,14 +75,7 @@ func start(ctx context.Context) error {
 		return err
 	}
 	env.root = root
-	if bin := filepath.Join(root, "bin", "temporal"); !fileExists(bin) {
-		return fmt.Errorf("%s is missing: run `make temporal` first (make test does)", bin)
-	}
 	if env.tmp, err = os.MkdirTemp("", "a55-security-"); err != nil {
-		return err
-	}
-	addrs, err := stack.FreeAddrs()
-	if err != nil {
 		return err
 	}
 	// Debug logs: the strictest setting a process can run with must still
@@ -91,7 +83,8 @@ func start(ctx context.Context) error {
 	debug := map[string]string{"LOG_LEVEL": "debug"}
 	env.proj = &stack.Project{
 		Root: root, BinDir: filepath.Join(env.tmp, "bin"), StateDir: env.tmp, LogDir: logDir(),
-		Addrs:       addrs,
+		Apps:        stack.AllApps,
+		Tools:       []string{stack.BinCtl},
 		SandboxArgs: []string{"-webhook-retry-scale", "0.001", "-settlement-delay", "-1s"},
 		ExtraEnv: map[string]map[string]string{
 			stack.BinWorker: debug, stack.BinReceiver: debug, stack.BinCodec: debug,
@@ -109,24 +102,16 @@ func start(ctx context.Context) error {
 	if env.ctlLog, err = os.OpenFile(filepath.Join(logDir(), "bookingctl.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
 		return err
 	}
-	if _, err := env.proj.StartDevServer(ctx, ""); err != nil {
-		return fmt.Errorf("dev server: %w", err)
-	}
-	if err := env.proj.StartApps(ctx); err != nil {
+	if err := env.proj.Start(ctx); err != nil {
 		return err
 	}
 	if env.ring, err = codec.KeyringFromFile(env.proj.PayloadKeyFile()); err != nil {
 		return err
 	}
-	dc, fc := codec.ClientOptions(env.ring)
-	if env.coded, err = client.DialContext(ctx, client.Options{
-		HostPort: addrs.Temporal, Namespace: "default", DataConverter: dc, FailureConverter: fc, Logger: quietLogger{},
-	}); err != nil {
+	if env.coded, _, err = env.proj.DialEncrypting(ctx); err != nil {
 		return err
 	}
-	if env.plain, err = client.DialContext(ctx, client.Options{
-		HostPort: addrs.Temporal, Namespace: "default", Logger: quietLogger{},
-	}); err != nil {
+	if env.plain, err = env.proj.DialPlain(ctx); err != nil {
 		return err
 	}
 	env.sandbox = stack.SandboxAdmin{BaseURL: env.proj.SandboxURL()}
@@ -159,11 +144,6 @@ func dumpOutputs(w io.Writer) {
 	}
 }
 
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && !st.IsDir()
-}
-
 // ctlResult is one bookingctl run.
 type ctlResult struct {
 	code           int
@@ -176,8 +156,7 @@ func bookingctl(t *testing.T, stdin string, args ...string) ctlResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, env.proj.Bin(stack.BinCtl), args...)
-	cmd.Env = stack.Environ(env.proj.ClientEnv())
+	cmd := env.proj.Command(ctx, stack.BinCtl, args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -200,10 +179,3 @@ func testCtx(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
-
-type quietLogger struct{}
-
-func (quietLogger) Debug(string, ...any) {}
-func (quietLogger) Info(string, ...any)  {}
-func (quietLogger) Warn(string, ...any)  {}
-func (quietLogger) Error(string, ...any) {}

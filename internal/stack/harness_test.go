@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,11 +26,14 @@ func TestTailKeepsWholeLines(t *testing.T) {
 	}
 }
 
-func TestCheckCheckoutNamesWhatIsMissing(t *testing.T) {
+func TestBuildAndStartNameWhatIsMissing(t *testing.T) {
 	root := t.TempDir()
-	err := CheckCheckout(root)
-	if err == nil || !strings.Contains(err.Error(), filepath.Join(root, "bin", "temporal")) {
-		t.Fatalf("without bin/temporal: err %v, want one naming the binary", err)
+	ctx := context.Background()
+	p := &Project{Root: root, StateDir: filepath.Join(root, ".dev"), Apps: AllApps}
+	for what, err := range map[string]error{"Build": p.Build(ctx), "Start": p.Start(ctx)} {
+		if err == nil || !strings.Contains(err.Error(), filepath.Join(root, "bin", "temporal")) || !strings.Contains(err.Error(), "make temporal") {
+			t.Fatalf("%s without bin/temporal: err %v, want one naming the binary and how to build it", what, err)
+		}
 	}
 
 	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
@@ -38,18 +42,24 @@ func TestCheckCheckoutNamesWhatIsMissing(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "bin", "temporal"), nil, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	err = CheckCheckout(root)
-	if err == nil || !strings.Contains(err.Error(), "is missing from this checkout") {
+	err := p.Build(ctx)
+	if err == nil || !strings.Contains(err.Error(), MainPackages[BinSandbox]+") is missing from "+root) {
 		t.Fatalf("without the main packages: err %v, want one naming a missing package", err)
 	}
+	if err := BuildBinaries(ctx, root, t.TempDir(), nil, "no-such-binary"); err == nil {
+		t.Fatal("BuildBinaries accepted a name that is not a binary of the project")
+	}
+}
 
+// Every binary the stack knows is a main package of this checkout.
+func TestMainPackagesExist(t *testing.T) {
 	repo, err := RepoRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, statErr := os.Stat(filepath.Join(repo, "bin", "temporal")); statErr == nil {
-		if err := CheckCheckout(repo); err != nil {
-			t.Errorf("this checkout: %v", err)
+	for name, pkg := range MainPackages {
+		if !PackageExists(repo, pkg) {
+			t.Errorf("%s: %s has no Go files", name, pkg)
 		}
 	}
 }
