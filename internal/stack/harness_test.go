@@ -2,8 +2,12 @@ package stack
 
 import (
 	"context"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -43,7 +47,7 @@ func TestBuildAndStartNameWhatIsMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := p.Build(ctx)
-	if err == nil || !strings.Contains(err.Error(), MainPackages[BinSandbox]+") is missing from "+root) {
+	if err == nil || !strings.Contains(err.Error(), MainPackage(BinSandbox)+") is missing from "+root) {
 		t.Fatalf("without the main packages: err %v, want one naming a missing package", err)
 	}
 	if err := BuildBinaries(ctx, root, t.TempDir(), nil, "no-such-binary"); err == nil {
@@ -51,15 +55,49 @@ func TestBuildAndStartNameWhatIsMissing(t *testing.T) {
 	}
 }
 
-// Every binary the stack knows is a main package of this checkout.
-func TestMainPackagesExist(t *testing.T) {
+// One convention for binaries: cmd/<name> holds each one's main package,
+// and every folder of cmd/ is a binary Commands names.
+func TestEveryBinaryIsACommand(t *testing.T) {
 	repo, err := RepoRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, pkg := range MainPackages {
-		if !PackageExists(repo, pkg) {
-			t.Errorf("%s: %s has no Go files", name, pkg)
+	for _, name := range Commands {
+		if !PackageExists(repo, MainPackage(name)) {
+			t.Errorf("%s: %s has no Go files", name, MainPackage(name))
 		}
+	}
+	dirs, err := os.ReadDir(filepath.Join(repo, "cmd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if d.IsDir() && !slices.Contains(Commands, d.Name()) {
+			t.Errorf("cmd/%s is not in Commands", d.Name())
+		}
+	}
+	// And no main package lives anywhere else.
+	err = filepath.WalkDir(repo, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(repo, path)
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && rel != "." || rel == "bin" || rel == "cmd" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.PackageClauseOnly)
+		if err != nil {
+			return err
+		}
+		if f.Name.Name == "main" {
+			t.Errorf("%s is a main package outside cmd/", filepath.Dir(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

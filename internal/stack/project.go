@@ -14,26 +14,25 @@ import (
 )
 
 // The processes of the stack, by name: the dev server, and the project's
-// binaries (binary name in bin/).
+// binaries (binary name in bin/, main package cmd/<name>).
 const (
-	Temporal    = "temporal" // the Temporal CLI's dev server (bin/temporal)
-	BinSandbox  = "a55sandbox"
-	BinCodec    = "codecserver"
-	BinReceiver = "receiver"
-	BinWorker   = "worker"
-	BinCtl      = "bookingctl"
-	BinDevstack = "devstack"
+	Temporal       = "temporal" // the Temporal CLI's dev server (bin/temporal)
+	BinSandbox     = "a55sandbox"
+	BinCodec       = "codecserver"
+	BinReceiver    = "receiver"
+	BinWorker      = "worker"
+	BinCtl         = "bookingctl"
+	BinDevstack    = "devstack"
+	BinHealthcheck = "healthcheck" // the containers' health probe
+	BinBench       = "bench"
 )
 
-// MainPackages maps each binary to its package, relative to the repo root.
-var MainPackages = map[string]string{
-	BinSandbox:  "./a55sandbox/cmd/a55sandbox",
-	BinCodec:    "./codecserver",
-	BinReceiver: "./webhook/cmd/receiver",
-	BinWorker:   "./worker",
-	BinCtl:      "./starter/cmd/bookingctl",
-	BinDevstack: "./devstack",
-}
+// Commands are the project's binaries: every one has its main package in
+// cmd/<name>, and nothing else is in cmd/.
+var Commands = []string{BinSandbox, BinCodec, BinReceiver, BinWorker, BinCtl, BinDevstack, BinHealthcheck, BinBench}
+
+// MainPackage is a binary's main package, relative to the repo root.
+func MainPackage(name string) string { return "./cmd/" + name }
 
 // AllApps are the long-running binaries of the whole stack, in the order
 // they start (each after the previous one is ready).

@@ -7,7 +7,8 @@ import (
 	"testing"
 
 	"github.com/hotelpay/a55-temporal/codec"
-	"github.com/hotelpay/a55-temporal/config"
+	"github.com/hotelpay/a55-temporal/internal/codecserver"
+	"github.com/hotelpay/a55-temporal/internal/config"
 )
 
 // The secrets the dev stack generates are ones the binaries accept, and a
@@ -27,7 +28,7 @@ func TestGeneratedSecretsSatisfyTheBinaries(t *testing.T) {
 	if _, err := config.Secret(env, config.EnvWebhookSigningSecret); err != nil {
 		t.Errorf("signing secret: %v", err)
 	}
-	if _, err := codec.AuthTokenFromLookup(env.LookupEnv); err != nil {
+	if _, err := codecserver.AuthTokenFromLookup(env.LookupEnv); err != nil {
 		t.Errorf("codec token: %v", err)
 	}
 	ring, err := codec.KeyringFromFile(s[EnvPayloadKeyFile])

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -34,17 +35,17 @@ func RepoRoot(dir string) (string, error) {
 	}
 }
 
-// BuildBinaries compiles the named binaries (keys of MainPackages) of the
-// module at root into binDir with one `go build`, so they share the build
+// BuildBinaries compiles the named binaries (of Commands) of the module at
+// root into binDir with one `go build`, so they share the build
 // cache and the compiler's parallelism; flags are extra go build flags (e.g.
 // -race). A binary whose package is missing from root is named in the error.
 func BuildBinaries(ctx context.Context, root, binDir string, flags []string, names ...string) error {
 	var pkgs []string
 	for _, name := range names {
-		pkg, ok := MainPackages[name]
-		if !ok {
+		if !slices.Contains(Commands, name) {
 			return fmt.Errorf("%s is not one of the project's binaries", name)
 		}
+		pkg := MainPackage(name)
 		if !PackageExists(root, pkg) {
 			return fmt.Errorf("%s (%s) is missing from %s", name, pkg, root)
 		}
