@@ -15,18 +15,14 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+# Every binary's main package is cmd/<binary>.
 ARG BINARY=worker
 RUN set -eu; \
-    case "$BINARY" in \
-      worker)      pkg=./worker ;; \
-      receiver)    pkg=./webhook/cmd/receiver ;; \
-      codecserver) pkg=./codecserver ;; \
-      a55sandbox)  pkg=./a55sandbox/cmd/a55sandbox ;; \
-      bookingctl)  pkg=./starter/cmd/bookingctl ;; \
-      *) echo "unknown BINARY '$BINARY' (worker, receiver, codecserver, a55sandbox, bookingctl)" >&2; exit 1 ;; \
-    esac; \
-    CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/app "$pkg"; \
-    CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/healthcheck ./deploy/healthcheck
+    if [ ! -d "./cmd/$BINARY" ]; then \
+      echo "unknown BINARY '$BINARY' (one of: $(ls cmd | tr '\n' ' '))" >&2; exit 1; \
+    fi; \
+    CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/app "./cmd/$BINARY"; \
+    CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/healthcheck ./cmd/healthcheck
 
 # Static binaries need no libc: distroless/static has CA certificates and a
 # non-root user, and nothing else to patch.

@@ -36,7 +36,7 @@ $(TEMPORAL):
 
 # devstack builds the other binaries itself (go build into bin/) before starting them.
 build:
-	$(GO) build -o bin/ ./devstack
+	$(GO) build -o bin/ ./cmd/devstack
 
 demo: $(TEMPORAL) build
 	bin/devstack -demo
@@ -50,7 +50,7 @@ vet:
 	$(GO) vet ./...
 
 # Every test: unit tests and the end-to-end tests against a real dev server
-# (e2e/ fails, never skips, when bin/temporal is missing).
+# (tests/e2e fails, never skips, when bin/temporal is missing).
 test: vet test-deps $(TEMPORAL)
 	$(GO) test -race -count=1 ./...
 
@@ -77,15 +77,15 @@ clean-dev:
 # docs/benchmarks/<label>.md (throughput.md, or hold.md in hold mode; -label
 # names another), which BENCHMARKS.md sums up by hand.
 # BENCH_FLAGS="-n 20" for a quick look; BENCH_FLAGS="-mode hold -m 10000" for
-# the hold-and-restart test; `go run ./bench -h` lists every flag.
+# the hold-and-restart test; `go run ./cmd/bench -h` lists every flag.
 BENCH_FLAGS ?=
 .PHONY: bench
 bench: $(TEMPORAL)
-	$(GO) run ./bench -write docs/benchmarks $(BENCH_FLAGS)
+	$(GO) run ./cmd/bench -write docs/benchmarks $(BENCH_FLAGS)
 
 # make faults: the fault-injection suite at full size (make test runs it
 # small). FAULTS_BOOKINGS=… per scenario, FAULTS_SEED=… to replay a run.
 FAULTS_BOOKINGS ?= 200
 .PHONY: faults
 faults: $(TEMPORAL)
-	FAULTS_BOOKINGS=$(FAULTS_BOOKINGS) $(GO) test ./faults -count=1 -v -timeout 90m
+	FAULTS_BOOKINGS=$(FAULTS_BOOKINGS) $(GO) test ./tests/faults -count=1 -v -timeout 90m

@@ -17,10 +17,10 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/hotelpay/a55-temporal/a55client"
-	"github.com/hotelpay/a55-temporal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/activities"
+	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/webhook"
 	"github.com/hotelpay/a55-temporal/money"
-	"github.com/hotelpay/a55-temporal/webhook"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 

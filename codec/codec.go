@@ -1,7 +1,9 @@
 // Package codec encrypts Temporal payloads with AES-256-GCM so that card data
 // in workflow inputs and activity arguments is ciphertext in history and in
-// the Web UI. It also serves the codec HTTP endpoint the UI and CLI use to
-// show decoded (and card-masked) payloads to authorised operators.
+// the Web UI. Every Temporal client of the namespace (the worker, the
+// receiver, a booking system's starter) wires it in; the codec server
+// (cmd/codecserver) uses it to show decoded, card-masked payloads to
+// authorised operators.
 package codec
 
 import (

@@ -39,7 +39,5 @@ func FuzzCodecDecode(f *testing.F) {
 		if encoding != MetadataEncodingEncrypted && out[0] != p {
 			t.Errorf("non-encrypted payload was not passed through")
 		}
-		// The masking step of the codec server must cope with whatever came out.
-		_ = MaskPayload(out[0])
 	})
 }

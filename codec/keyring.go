@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/hotelpay/a55-temporal/internal/secretfile"
 )
 
 // Environment variables that hold the payload keys. Set exactly one.
@@ -177,5 +179,5 @@ func EnsureKeyFile(path string) (created bool, err error) {
 	content := "# Payload encryption keys: kid:base64key, one per line; the first encrypts.\n" +
 		"# Generated for the dev stack. Never commit this file.\n" +
 		"dev-" + time.Now().UTC().Format("20060102") + ":" + base64.StdEncoding.EncodeToString(key) + "\n"
-	return writeNewSecretFile(path, content)
+	return secretfile.CreateNew(path, content)
 }

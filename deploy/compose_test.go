@@ -222,15 +222,18 @@ func TestComposeAppServicesBuildFromTheDockerfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if hc := "-o /out/healthcheck " + stack.MainPackage(stack.BinHealthcheck); !strings.Contains(string(dockerfile), hc) {
+		t.Errorf("Dockerfile does not build the health probe (%s)", hc)
+	}
 	for svc, bin := range appServices {
 		s := c.Services[svc]
 		if s.Build == nil || s.Build.Dockerfile != "Dockerfile" || s.Build.Args["BINARY"] != bin {
 			t.Errorf("%s must build Dockerfile with BINARY=%s, got %+v", svc, bin, s.Build)
 			continue
 		}
-		// The Dockerfile maps the same name to the same package as the dev stack.
-		pkg := stack.MainPackages[bin]
-		if !regexp.MustCompile(`\b` + regexp.QuoteMeta(bin) + `\)\s+pkg=` + regexp.QuoteMeta(pkg) + ` ;;`).Match(dockerfile) {
+		// The Dockerfile builds BINARY from cmd/<BINARY>, as the dev stack does.
+		pkg := stack.MainPackage(bin)
+		if !strings.Contains(string(dockerfile), `-o /out/app "./cmd/$BINARY"`) {
 			t.Errorf("Dockerfile does not build %s from %s", bin, pkg)
 		}
 		if !stack.PackageExists(root(t), pkg) {
@@ -309,7 +312,7 @@ func TestComposeTakesSecretsFromTheEnvFile(t *testing.T) {
 func TestComposeEnvironmentIsWhatTheBinariesRead(t *testing.T) {
 	c := load(t)
 	for svc, bin := range appServices {
-		reads := namesRead(t, stack.MainPackages[bin])
+		reads := namesRead(t, stack.MainPackage(bin))
 		if bin == stack.BinSandbox {
 			for _, f := range sandboxFlags(t) {
 				reads["A55_SANDBOX_"+strings.ToUpper(strings.ReplaceAll(f, "-", "_"))] = true
@@ -317,7 +320,7 @@ func TestComposeEnvironmentIsWhatTheBinariesRead(t *testing.T) {
 		}
 		for k := range c.Services[svc].Environment {
 			if !reads[k] {
-				t.Errorf("%s: compose sets %s, which %s never reads", svc, k, stack.MainPackages[bin])
+				t.Errorf("%s: compose sets %s, which %s never reads", svc, k, stack.MainPackage(bin))
 			}
 		}
 	}
@@ -371,7 +374,7 @@ func namesRead(t *testing.T, pkg string) map[string]bool {
 // A55_SANDBOX_<FLAG> variable).
 func sandboxFlags(t *testing.T) []string {
 	t.Helper()
-	cmd := exec.Command("go", "run", stack.MainPackages[stack.BinSandbox], "-h")
+	cmd := exec.Command("go", "run", stack.MainPackage(stack.BinSandbox), "-h")
 	cmd.Dir = root(t)
 	out, _ := cmd.CombinedOutput() // -h exits non-zero
 	var flags []string

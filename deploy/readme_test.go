@@ -32,7 +32,7 @@ func TestREADMEDocumentsEveryVariableTheProcessesRead(t *testing.T) {
 	envPrefix := regexp.MustCompile(`^(TEMPORAL|A55|WEBHOOK|PAYLOAD|CODEC|WORKER|METRICS|RECEIVER|LOG|DEV)_`)
 	var missing []string
 	for _, bin := range []string{stack.BinWorker, stack.BinReceiver, stack.BinCodec, stack.BinCtl} {
-		for name := range namesRead(t, stack.MainPackages[bin]) {
+		for name := range namesRead(t, stack.MainPackage(bin)) {
 			if !envPrefix.MatchString(name) || documented[name] || coveredBy(name, wildcards) {
 				continue
 			}

@@ -32,7 +32,7 @@ func TestStarterDependsOnlyOnTheSDKAndTheContract(t *testing.T) {
 // One update id per distinct request: a repeat is the same update (the
 // first answer), another request is a new one the workflow validates.
 func TestAuthorizationUpdateIDIsPerRequest(t *testing.T) {
-	in := workflows.AuthorizationRequest{Amount: money.Amount{Minor: 50000, Currency: "BRL"}, WalletUUID: "w", MerchantID: "m", CardLast4: "1111", CardExpiry: "12/2030"}
+	in := workflows.AuthorizationRequest{Amount: money.Amount{Minor: 50000, Currency: "BRL"}, WalletUUID: "w", MerchantID: "m", CardLast4: "1111", CardExpiry: "12/2099"}
 	other := in
 	other.Amount.Minor = 60000
 	if AuthorizationUpdateID(in) != AuthorizationUpdateID(in) || AuthorizationUpdateID(in) == AuthorizationUpdateID(other) {

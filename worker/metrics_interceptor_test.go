@@ -1,4 +1,4 @@
-package main
+package worker
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
+	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hotelpay/a55-temporal/a55client"
@@ -64,7 +64,7 @@ func runBooking(t *testing.T, e *prom.Exporter, g *gateway, in workflows.Booking
 	var suite testsuite.WorkflowTestSuite
 	suite.SetMetricsHandler(e.Handler())
 	env := suite.NewTestWorkflowEnvironment()
-	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&businessMetrics{}}})
+	env.SetWorkerOptions(sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{&businessMetrics{}}})
 	env.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	g.register(env)
 	if during != nil {

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotelpay/a55-temporal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 

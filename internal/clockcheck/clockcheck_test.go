@@ -44,7 +44,7 @@ const fileMarker = "// clock: injected"
 // take care of it. Recorded workflow histories replay on their own recorded
 // clock, so their timestamps are never compared with today.
 var fixtureReasons = map[string]string{
-	"starter/cmd/bookingctl/testdata/booking.json": "the README's example; its tests validate it three days before its own check-out and rewrite its dates before sending it to the stack",
+	"cmd/bookingctl/testdata/booking.json": "the README's example; its tests validate it three days before its own check-out and rewrite its dates before sending it to the stack",
 }
 
 // Fuzz corpora are arbitrary inputs: their targets assert properties

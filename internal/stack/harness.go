@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,22 +16,8 @@ import (
 )
 
 // The helpers below are shared by the packages that test the whole stack
-// (e2e, browser): what is the same in their harnesses lives here once.
-
-// CheckCheckout says why the whole stack cannot start from this checkout:
-// the Temporal CLI has not been built, or a main package is missing.
-func CheckCheckout(root string) error {
-	temporalBin := filepath.Join(root, "bin", "temporal")
-	if _, err := os.Stat(temporalBin); err != nil {
-		return fmt.Errorf("%s is missing: run `make temporal` first (make test does)", temporalBin)
-	}
-	for _, bin := range []string{BinSandbox, BinCodec, BinReceiver, BinWorker} {
-		if !PackageExists(root, MainPackages[bin]) {
-			return fmt.Errorf("%s (%s) is missing from this checkout", bin, MainPackages[bin])
-		}
-	}
-	return nil
-}
+// (e2e, browser, security, faults) and the bench: what is the same in their
+// harnesses lives here once.
 
 // DialEncrypting connects to the project's dev server as a booking system
 // does: with the payload codec keyed from the project's key file. The SDK's
@@ -47,12 +31,19 @@ func (p *Project) DialEncrypting(ctx context.Context) (client.Client, converter.
 	dc, fc := codec.ClientOptions(ring)
 	c, err := client.DialContext(ctx, client.Options{
 		HostPort: p.Addrs.Temporal, Namespace: p.namespace(), DataConverter: dc, FailureConverter: fc,
-		Logger: quietLogger{},
+		Logger: QuietLogger{},
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return c, dc, nil
+}
+
+// DialPlain connects to the project's dev server with the SDK's default data
+// converter: what someone without the payload keys sees. The SDK's own logs
+// are dropped.
+func (p *Project) DialPlain(ctx context.Context) (client.Client, error) {
+	return client.DialContext(ctx, client.Options{HostPort: p.Addrs.Temporal, Namespace: p.namespace(), Logger: QuietLogger{}})
 }
 
 // WaitStatus polls the booking's status query until it reports want. When
@@ -81,7 +72,7 @@ func WaitStatus(ctx context.Context, s *starter.Starter, id string, want workflo
 // each, for the diagnosis of a failed run.
 func (p *Project) WriteOutputs(w io.Writer, n int) {
 	for _, proc := range p.Group().Processes() {
-		fmt.Fprintf(w, "\n----- %s (last output) -----\n%s\n", proc.Name, Tail(proc.Output(), n))
+		fmt.Fprintf(w, "\n----- %s (pid %d, last output) -----\n%s\n", proc.Name, proc.Pid(), Tail(proc.Output(), n))
 	}
 }
 

@@ -1,7 +1,9 @@
 // Package stack starts and stops the processes of the local stack (the
 // Temporal dev server, the A55 sandbox, the codec server, the webhook receiver
-// and the worker). The devstack command and the end-to-end tests share it, so
-// the demo and the tests run the same binaries the same way.
+// and the worker). It is the one launcher: the devstack command (make dev,
+// make demo), the end-to-end, browser, security and fault-injection suites
+// and the bench all start their processes through a Project, so the demo,
+// the tests and the measurements run the same binaries the same way.
 //
 // Every process runs in its own process group: stopping it signals the whole
 // group, so nothing a process spawned is left behind.

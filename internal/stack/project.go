@@ -4,34 +4,39 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
-// The project's binaries: main package → binary name in bin/.
+// The processes of the stack, by name: the dev server, and the project's
+// binaries (binary name in bin/, main package cmd/<name>).
 const (
-	BinSandbox  = "a55sandbox"
-	BinCodec    = "codecserver"
-	BinReceiver = "receiver"
-	BinWorker   = "worker"
-	BinCtl      = "bookingctl"
+	Temporal       = "temporal" // the Temporal CLI's dev server (bin/temporal)
+	BinSandbox     = "a55sandbox"
+	BinCodec       = "codecserver"
+	BinReceiver    = "receiver"
+	BinWorker      = "worker"
+	BinCtl         = "bookingctl"
+	BinDevstack    = "devstack"
+	BinHealthcheck = "healthcheck" // the containers' health probe
+	BinBench       = "bench"
 )
 
-// MainPackages maps each binary to its package, relative to the repo root.
-var MainPackages = map[string]string{
-	BinSandbox:  "./a55sandbox/cmd/a55sandbox",
-	BinCodec:    "./codecserver",
-	BinReceiver: "./webhook/cmd/receiver",
-	BinWorker:   "./worker",
-	BinCtl:      "./starter/cmd/bookingctl",
-}
+// Commands are the project's binaries: every one has its main package in
+// cmd/<name>, and nothing else is in cmd/.
+var Commands = []string{BinSandbox, BinCodec, BinReceiver, BinWorker, BinCtl, BinDevstack, BinHealthcheck, BinBench}
+
+// MainPackage is a binary's main package, relative to the repo root.
+func MainPackage(name string) string { return "./cmd/" + name }
+
+// AllApps are the long-running binaries of the whole stack, in the order
+// they start (each after the previous one is ready).
+var AllApps = []string{BinSandbox, BinCodec, BinReceiver, BinWorker}
 
 // HealthPaths are the readiness URLs' paths per binary (the worker's is on
 // its metrics address). The compose file's health checks use the same ones;
@@ -47,6 +52,7 @@ var HealthPaths = map[string]string{
 type Addrs struct {
 	Temporal        string // frontend gRPC
 	TemporalUI      string // Web UI
+	TemporalMetrics string // the dev server's Prometheus /metrics; empty: a port it picks and does not tell
 	Sandbox         string
 	Codec           string
 	Receiver        string
@@ -67,11 +73,11 @@ func DefaultAddrs() Addrs {
 	}
 }
 
-// FreeAddrs picks a free 127.0.0.1 port for each address, for tests that run
-// side by side.
+// FreeAddrs picks a free 127.0.0.1 port for each address, for stacks that
+// run side by side.
 func FreeAddrs() (Addrs, error) {
 	var a Addrs
-	for _, p := range []*string{&a.Temporal, &a.TemporalUI, &a.Sandbox, &a.Codec, &a.Receiver, &a.WorkerMetrics, &a.ReceiverMetrics} {
+	for _, p := range a.all() {
 		addr, err := FreeAddr()
 		if err != nil {
 			return Addrs{}, err
@@ -81,39 +87,83 @@ func FreeAddrs() (Addrs, error) {
 	return a, nil
 }
 
+func (a *Addrs) all() []*string {
+	return []*string{&a.Temporal, &a.TemporalUI, &a.TemporalMetrics, &a.Sandbox, &a.Codec, &a.Receiver, &a.WorkerMetrics, &a.ReceiverMetrics}
+}
+
+// owned are the addresses a process listens on, which a start on fresh
+// ports picks again. The codec server has none: the dev server's UI is
+// already pointed at its address when it starts.
+func (a *Addrs) owned(name string) []*string {
+	switch name {
+	case Temporal:
+		return []*string{&a.Temporal, &a.TemporalUI, &a.TemporalMetrics}
+	case BinSandbox:
+		return []*string{&a.Sandbox}
+	case BinReceiver:
+		return []*string{&a.Receiver, &a.ReceiverMetrics}
+	case BinWorker:
+		return []*string{&a.WorkerMetrics}
+	}
+	return nil
+}
+
 // Sandbox credentials (the sandbox's defaults).
 const (
 	SandboxClientID     = "sandbox-client"
 	SandboxClientSecret = "sandbox-secret"
 )
 
-// Project runs the project's processes: the Temporal dev server (optional:
-// tests may bring their own), the A55 sandbox, the codec server, the webhook
-// receiver and the worker.
+// Server configures the Temporal dev server a Project runs.
+type Server struct {
+	DBFile   string   // SQLite file; empty keeps everything in memory
+	Headless bool     // no Web UI
+	Config   []string // dynamic config values, KEY=VALUE (VALUE in JSON)
+}
+
+// Project runs the local stack: the Temporal dev server, then the project's
+// binaries it is asked for (the A55 sandbox, the codec server, the webhook
+// receiver, the worker), each a process of its own. The dev stack (make
+// dev), the end-to-end, browser, security and fault suites and the bench
+// all start their processes through it.
 type Project struct {
-	Root      string // repository root
-	BinDir    string // where binaries are built; default Root/bin
-	StateDir  string // generated secrets and keys (and the dev server's DB); e.g. Root/.dev
-	LogDir    string // each process logs to LogDir/<name>.log; empty = no log files
+	Root     string // repository root
+	BinDir   string // where binaries are built; default Root/bin
+	StateDir string // generated secrets and keys (and the dev server's DB); e.g. Root/.dev
+	LogDir   string // each process logs to LogDir/<name>.log; empty = no log files
+	// Addrs are the listen addresses. Left zero, Start picks free ports, and
+	// a process that exits at start (another program took one of its ports
+	// since) is started again on fresh ones.
 	Addrs     Addrs
 	Namespace string // default "default"
 
+	// Apps are the binaries Start runs once the dev server serves, in this
+	// order (AllApps: the whole stack; none: the dev server alone).
+	Apps []string
+	// Tools are binaries Build compiles besides the Apps, not started
+	// (e.g. bookingctl).
+	Tools []string
+	// Binaries run an executable instead of BinDir/<name>, which Build then
+	// leaves alone (e.g. a worker built from a patched copy of the tree).
+	Binaries map[string]string
 	// BuildFlags are extra go build flags for the binaries (e.g. -race).
 	BuildFlags []string
+
+	// Server configures the dev server.
+	Server Server
 	// SandboxArgs are extra a55sandbox flags (e.g. -hold-window 5s).
 	SandboxArgs []string
-	// ServerConfig are extra dev server dynamic config values (KEY=VALUE).
-	ServerConfig []string
-	// ServerMetricsPort is the dev server's Prometheus port on the frontend's
-	// IP (0: a port the dev server picks and does not tell).
-	ServerMetricsPort int
 	// ExtraEnv adds or overrides variables per binary name.
 	ExtraEnv map[string]map[string]string
 	// Progress receives one line per step; nil = silent.
 	Progress io.Writer
 
-	secrets map[string]string
-	group   Group
+	secrets  map[string]string
+	dynamic  bool // Start picked the ports
+	group    Group
+	mu       sync.Mutex
+	procs    map[string]*Process // the latest process of each name
+	logFiles map[string]*os.File
 }
 
 // Secret names the dev stack generates.
@@ -138,8 +188,25 @@ func (p *Project) namespace() string {
 	return "default"
 }
 
-// Bin is the path of a built binary.
-func (p *Project) Bin(name string) string { return filepath.Join(p.binDir(), name) }
+// Bin is the path of a binary: Binaries[name], else BinDir/name.
+func (p *Project) Bin(name string) string {
+	if path := p.Binaries[name]; path != "" {
+		return path
+	}
+	return filepath.Join(p.binDir(), name)
+}
+
+// TemporalBin is the Temporal CLI the dev server runs: Root/bin/temporal,
+// built once by `make temporal`.
+func (p *Project) TemporalBin() string { return filepath.Join(p.Root, "bin", "temporal") }
+
+// checkTemporal says how to get the Temporal CLI when it is missing.
+func (p *Project) checkTemporal() error {
+	if !fileExists(p.TemporalBin()) {
+		return fmt.Errorf("%s is missing: run `make temporal` first (make test does)", p.TemporalBin())
+	}
+	return nil
+}
 
 // PayloadKeyFile is where the payload encryption keys live.
 func (p *Project) PayloadKeyFile() string { return filepath.Join(p.StateDir, "payload.keys") }
@@ -150,14 +217,24 @@ func (p *Project) progress(format string, args ...any) {
 	}
 }
 
-// Build compiles every binary the stack runs (and bookingctl) into BinDir.
+// Build compiles the Apps and Tools into BinDir with one `go build` (those
+// in Binaries excepted). It first checks that the Temporal CLI is there:
+// the stack cannot run without it, and a cold build takes minutes.
 func (p *Project) Build(ctx context.Context) error {
-	var pkgs []string
-	for _, name := range []string{BinSandbox, BinCodec, BinReceiver, BinWorker, BinCtl} {
-		pkgs = append(pkgs, MainPackages[name])
+	if err := p.checkTemporal(); err != nil {
+		return err
 	}
-	p.progress("building %d binaries into %s", len(pkgs), p.binDir())
-	return BuildWith(ctx, p.Root, p.binDir(), p.BuildFlags, pkgs...)
+	var names []string
+	for _, name := range append(append([]string(nil), p.Apps...), p.Tools...) {
+		if p.Binaries[name] == "" {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	p.progress("building %d binaries into %s", len(names), p.binDir())
+	return BuildBinaries(ctx, p.Root, p.binDir(), p.BuildFlags, names...)
 }
 
 // Secrets generates (first run) or loads the stack's local secrets from
@@ -186,11 +263,20 @@ func (p *Project) Secrets() (map[string]string, error) {
 	return vals, nil
 }
 
-// Group is the set of processes started so far.
+// Group is the set of processes started so far (restarted ones included).
 func (p *Project) Group() *Group { return &p.group }
 
 // Stop stops every process the project started, last started first.
-func (p *Project) Stop() error { return p.group.Stop(10 * time.Second) }
+func (p *Project) Stop() error {
+	err := p.group.Stop(10 * time.Second)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, f := range p.logFiles {
+		_ = f.Close()
+	}
+	p.logFiles = nil
+	return err
+}
 
 // URLs of the running stack.
 func (p *Project) SandboxURL() string  { return "http://" + p.Addrs.Sandbox }
@@ -198,60 +284,42 @@ func (p *Project) CodecURL() string    { return "http://" + p.Addrs.Codec }
 func (p *Project) ReceiverURL() string { return "http://" + p.Addrs.Receiver }
 func (p *Project) UIURL() string       { return "http://" + p.Addrs.TemporalUI }
 
+// ServerMetricsURL is the dev server's Prometheus endpoint ("" when its
+// port was not chosen: see Addrs.TemporalMetrics).
+func (p *Project) ServerMetricsURL() string {
+	if p.Addrs.TemporalMetrics == "" {
+		return ""
+	}
+	return "http://" + p.Addrs.TemporalMetrics + "/metrics"
+}
+
 // WorkflowUIURL links to one booking's workflow in the Web UI.
 func (p *Project) WorkflowUIURL(bookingID string) string {
 	return p.UIURL() + "/namespaces/" + p.namespace() + "/workflows/" + workflows.WorkflowID(bookingID)
 }
 
+// logWriter is LogDir/<name>.log, opened once (a restarted process appends).
 func (p *Project) logWriter(name string) (io.Writer, error) {
 	if p.LogDir == "" {
 		return nil, nil
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if f := p.logFiles[name]; f != nil {
+		return f, nil
+	}
 	if err := os.MkdirAll(p.LogDir, 0o700); err != nil {
 		return nil, err
 	}
-	return os.OpenFile(filepath.Join(p.LogDir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-}
-
-// StartDevServer starts bin/temporal with the project's search attributes, the
-// codec server as the UI's codec endpoint, and dbFile as its SQLite store
-// (empty: in memory).
-func (p *Project) StartDevServer(ctx context.Context, dbFile string) (*Process, error) {
-	log, err := p.logWriter("temporal")
+	f, err := os.OpenFile(filepath.Join(p.LogDir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	_, uiPort, err := net.SplitHostPort(p.Addrs.TemporalUI)
-	if err != nil {
-		return nil, fmt.Errorf("UI address %q: %w", p.Addrs.TemporalUI, err)
+	if p.logFiles == nil {
+		p.logFiles = map[string]*os.File{}
 	}
-	port, _ := strconv.Atoi(uiPort)
-	d := DevServer{
-		Binary: filepath.Join(p.Root, "bin", "temporal"), Addr: p.Addrs.Temporal, UIPort: port,
-		DBFile: dbFile, Namespace: p.namespace(), SearchAttributes: workflows.SearchAttributeFlags, Log: log,
-		CodecEndpoint: p.CodecURL(), DynamicConfig: p.ServerConfig, MetricsPort: p.ServerMetricsPort,
-	}
-	p.progress("starting the Temporal dev server on %s (UI %s)", p.Addrs.Temporal, p.UIURL())
-	return d.Start(ctx, &p.group)
-}
-
-// start runs one of the project's binaries with env and waits for check.
-func (p *Project) start(ctx context.Context, name string, args []string, env map[string]string, check Check) (*Process, error) {
-	log, err := p.logWriter(name)
-	if err != nil {
-		return nil, err
-	}
-	env = maps.Clone(env)
-	maps.Copy(env, p.ExtraEnv[name])
-	proc, err := p.group.Start(Spec{Name: name, Path: p.Bin(name), Args: args, Env: env, Log: log})
-	if err != nil {
-		return nil, err
-	}
-	if err := proc.WaitReady(ctx, check); err != nil {
-		return proc, err
-	}
-	p.progress("  %-12s ready (pid %d)", name, proc.Pid())
-	return proc, nil
+	p.logFiles[name] = f
+	return f, nil
 }
 
 // temporalEnv is how every binary finds the Temporal frontend and the payload keys.
@@ -266,93 +334,3 @@ func (p *Project) temporalEnv() map[string]string {
 // ClientEnv is the environment a Temporal client of this stack needs
 // (bookingctl, a test's starter): the frontend, the namespace and the keys.
 func (p *Project) ClientEnv() map[string]string { return p.temporalEnv() }
-
-// StartSandbox starts the A55 sandbox.
-func (p *Project) StartSandbox(ctx context.Context) (*Process, error) {
-	s, err := p.Secrets()
-	if err != nil {
-		return nil, err
-	}
-	args := append([]string{"-addr", p.Addrs.Sandbox, "-public-url", p.SandboxURL()}, p.SandboxArgs...)
-	// The signing secret goes through the environment: flags show in ps.
-	env := map[string]string{"A55_SANDBOX_WEBHOOK_SIGNING_SECRET": s[EnvWebhookSigningSecret]}
-	return p.start(ctx, BinSandbox, args, env, HTTPCheck(p.SandboxURL()+HealthPaths[BinSandbox]))
-}
-
-// StartCodec starts the codec server the Web UI decodes payloads with.
-func (p *Project) StartCodec(ctx context.Context) (*Process, error) {
-	s, err := p.Secrets()
-	if err != nil {
-		return nil, err
-	}
-	env := map[string]string{
-		"CODEC_LISTEN_ADDR":  p.Addrs.Codec,
-		EnvCodecAuthToken:    s[EnvCodecAuthToken],
-		"CODEC_CORS_ORIGINS": p.UIURL() + "," + "http://localhost:" + portOf(p.Addrs.TemporalUI),
-		EnvPayloadKeyFile:    p.PayloadKeyFile(),
-		"LOG_LEVEL":          "info",
-		// Loopback, single-user machine: the local UI decodes without a
-		// sign-in (output is card-masked either way).
-		"CODEC_TRUST_UI_ORIGINS": "1",
-	}
-	return p.start(ctx, BinCodec, nil, env, HTTPCheck(p.CodecURL()+HealthPaths[BinCodec]))
-}
-
-// StartReceiver starts the webhook receiver.
-func (p *Project) StartReceiver(ctx context.Context) (*Process, error) {
-	s, err := p.Secrets()
-	if err != nil {
-		return nil, err
-	}
-	env := p.temporalEnv()
-	maps.Copy(env, map[string]string{
-		"RECEIVER_ADDR":         p.Addrs.Receiver,
-		"METRICS_ADDR":          p.Addrs.ReceiverMetrics,
-		EnvWebhookRouteSecret:   s[EnvWebhookRouteSecret],
-		EnvWebhookSigningSecret: s[EnvWebhookSigningSecret],
-		"LOG_LEVEL":             "info",
-	})
-	return p.start(ctx, BinReceiver, nil, env, HTTPCheck(p.ReceiverURL()+HealthPaths[BinReceiver]))
-}
-
-// StartWorker starts the worker against the sandbox.
-func (p *Project) StartWorker(ctx context.Context) (*Process, error) {
-	s, err := p.Secrets()
-	if err != nil {
-		return nil, err
-	}
-	env := p.temporalEnv()
-	maps.Copy(env, map[string]string{
-		"A55_BASE_URL":        p.SandboxURL(),
-		"A55_TOKEN_URL":       p.SandboxURL() + "/oauth2/token",
-		"A55_CLIENT_ID":       SandboxClientID,
-		"A55_CLIENT_SECRET":   SandboxClientSecret,
-		"WEBHOOK_BASE_URL":    p.ReceiverURL(),
-		EnvWebhookRouteSecret: s[EnvWebhookRouteSecret],
-		"METRICS_ADDR":        p.Addrs.WorkerMetrics,
-		"LOG_LEVEL":           "info",
-	})
-	return p.start(ctx, BinWorker, nil, env, HTTPCheck("http://"+p.Addrs.WorkerMetrics+HealthPaths[BinWorker]))
-}
-
-// StartApps starts the project's processes in dependency order (sandbox,
-// codec server, receiver, worker), each once the previous one is ready. The
-// Temporal frontend at Addrs.Temporal must already be serving.
-func (p *Project) StartApps(ctx context.Context) error {
-	if _, err := p.Secrets(); err != nil {
-		return err
-	}
-	for _, start := range []func(context.Context) (*Process, error){
-		p.StartSandbox, p.StartCodec, p.StartReceiver, p.StartWorker,
-	} {
-		if _, err := start(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func portOf(addr string) string {
-	_, port, _ := net.SplitHostPort(addr)
-	return port
-}

@@ -7,7 +7,8 @@ import (
 	"testing"
 
 	"github.com/hotelpay/a55-temporal/codec"
-	"github.com/hotelpay/a55-temporal/config"
+	"github.com/hotelpay/a55-temporal/internal/codecserver"
+	"github.com/hotelpay/a55-temporal/internal/config"
 )
 
 // The secrets the dev stack generates are ones the binaries accept, and a
@@ -27,7 +28,7 @@ func TestGeneratedSecretsSatisfyTheBinaries(t *testing.T) {
 	if _, err := config.Secret(env, config.EnvWebhookSigningSecret); err != nil {
 		t.Errorf("signing secret: %v", err)
 	}
-	if _, err := codec.AuthTokenFromLookup(env.LookupEnv); err != nil {
+	if _, err := codecserver.AuthTokenFromLookup(env.LookupEnv); err != nil {
 		t.Errorf("codec token: %v", err)
 	}
 	ring, err := codec.KeyringFromFile(s[EnvPayloadKeyFile])
@@ -65,7 +66,7 @@ func TestAddressesAndLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
-	for _, addr := range []string{a.Temporal, a.TemporalUI, a.Sandbox, a.Codec, a.Receiver, a.WorkerMetrics, a.ReceiverMetrics} {
+	for _, addr := range []string{a.Temporal, a.TemporalUI, a.TemporalMetrics, a.Sandbox, a.Codec, a.Receiver, a.WorkerMetrics, a.ReceiverMetrics} {
 		if !strings.HasPrefix(addr, "127.0.0.1:") || seen[addr] {
 			t.Fatalf("address %q is not a distinct loopback address (%+v)", addr, a)
 		}
@@ -74,6 +75,13 @@ func TestAddressesAndLinks(t *testing.T) {
 	p := &Project{Addrs: DefaultAddrs()}
 	if got, want := p.WorkflowUIURL("hotel-42"), "http://127.0.0.1:8233/namespaces/default/workflows/booking-hotel-42"; got != want {
 		t.Fatalf("WorkflowUIURL = %s, want %s", got, want)
+	}
+	if p.ServerMetricsURL() != "" {
+		t.Errorf("ServerMetricsURL = %q for the fixed ports, which leave the port to the dev server", p.ServerMetricsURL())
+	}
+	p.Addrs.TemporalMetrics = "127.0.0.1:9233"
+	if got := p.ServerMetricsURL(); got != "http://127.0.0.1:9233/metrics" {
+		t.Errorf("ServerMetricsURL = %s", got)
 	}
 	env := p.ClientEnv()
 	if env["TEMPORAL_ADDRESS"] != "127.0.0.1:7233" || env["TEMPORAL_NAMESPACE"] != "default" || env[EnvPayloadKeyFile] == "" {

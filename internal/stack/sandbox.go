@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/hotelpay/a55-temporal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 )
 
 // SandboxAdmin reads a running sandbox's ledger and plays the card holder on

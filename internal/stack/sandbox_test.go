@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotelpay/a55-temporal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 )
 
 // The challenge helper answers the real sandbox's page, and the ledger

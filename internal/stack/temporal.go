@@ -12,7 +12,10 @@ import (
 	"go.temporal.io/sdk/log"
 )
 
-// DevServer configures `temporal server start-dev`.
+// DevServer configures `temporal server start-dev`. The stack runs it in a
+// process group of its own rather than through the SDK's
+// testsuite.StartDevServer, which runs the same binary but leaves the
+// process running when it does not become ready, and cannot say why.
 type DevServer struct {
 	Binary           string   // the Temporal CLI, e.g. <repo>/bin/temporal
 	Addr             string   // frontend gRPC, e.g. 127.0.0.1:7233
@@ -103,7 +106,7 @@ func (d DevServer) Start(ctx context.Context, g *Group) (*Process, error) {
 // TemporalCheck passes when the frontend at addr is serving and knows the namespace.
 func TemporalCheck(addr, namespace string) Check {
 	return func(ctx context.Context) error {
-		c, err := client.DialContext(ctx, client.Options{HostPort: addr, Namespace: namespace, Logger: quietLogger{}})
+		c, err := client.DialContext(ctx, client.Options{HostPort: addr, Namespace: namespace, Logger: QuietLogger{}})
 		if err != nil {
 			return err
 		}
@@ -113,12 +116,13 @@ func TemporalCheck(addr, namespace string) Check {
 	}
 }
 
-// quietLogger drops the SDK's connection logs while polling for readiness.
-type quietLogger struct{}
+// QuietLogger is an SDK logger that drops everything: the SDK's connection
+// logs while polling for readiness, and a test client's.
+type QuietLogger struct{}
 
-func (quietLogger) Debug(string, ...any) {}
-func (quietLogger) Info(string, ...any)  {}
-func (quietLogger) Warn(string, ...any)  {}
-func (quietLogger) Error(string, ...any) {}
+func (QuietLogger) Debug(string, ...any) {}
+func (QuietLogger) Info(string, ...any)  {}
+func (QuietLogger) Warn(string, ...any)  {}
+func (QuietLogger) Error(string, ...any) {}
 
-var _ log.Logger = quietLogger{}
+var _ log.Logger = QuietLogger{}

@@ -84,3 +84,44 @@ func TestDevServerStartsAndStopsCleanly(t *testing.T) {
 		t.Fatal("the frontend port still accepts connections after Stop")
 	}
 }
+
+// A Project with no apps runs the dev server alone on ports it picks, and
+// restarts it on the same address and database file.
+func TestProjectRestartsTheDevServerInPlace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the Temporal dev server")
+	}
+	root, err := RepoRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	p := &Project{Root: root, StateDir: state, Server: Server{DBFile: filepath.Join(state, "temporal.db"), Headless: true}}
+	defer p.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := p.Process(Temporal)
+	addr := p.Addrs.Temporal
+	if first == nil || addr == "" {
+		t.Fatalf("Start left no dev server (%v) or address (%q)", first, addr)
+	}
+	if err := HTTPCheck(p.ServerMetricsURL())(ctx); err != nil {
+		t.Errorf("the dev server's metrics: %v", err)
+	}
+	if err := first.Stop(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	second, err := p.Restart(ctx, Temporal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second == first || p.Process(Temporal) != second || p.Addrs.Temporal != addr {
+		t.Fatalf("Restart: process %v (was %v) on %s (was %s)", second, first, p.Addrs.Temporal, addr)
+	}
+	if err := TemporalCheck(addr, "default")(ctx); err != nil {
+		t.Fatalf("the restarted dev server does not serve: %v", err)
+	}
+}

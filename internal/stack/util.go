@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -34,16 +35,22 @@ func RepoRoot(dir string) (string, error) {
 	}
 }
 
-// Build compiles the given main packages (paths relative to root, e.g.
-// "./worker") into binDir with one `go build`, so they share the build cache
-// and the compiler's parallelism. Each binary is named after its package
-// directory.
-func Build(ctx context.Context, root, binDir string, pkgs ...string) error {
-	return BuildWith(ctx, root, binDir, nil, pkgs...)
-}
-
-// BuildWith is Build with extra go build flags (e.g. -race).
-func BuildWith(ctx context.Context, root, binDir string, flags []string, pkgs ...string) error {
+// BuildBinaries compiles the named binaries (of Commands) of the module at
+// root into binDir with one `go build`, so they share the build
+// cache and the compiler's parallelism; flags are extra go build flags (e.g.
+// -race). A binary whose package is missing from root is named in the error.
+func BuildBinaries(ctx context.Context, root, binDir string, flags []string, names ...string) error {
+	var pkgs []string
+	for _, name := range names {
+		if !slices.Contains(Commands, name) {
+			return fmt.Errorf("%s is not one of the project's binaries", name)
+		}
+		pkg := MainPackage(name)
+		if !PackageExists(root, pkg) {
+			return fmt.Errorf("%s (%s) is missing from %s", name, pkg, root)
+		}
+		pkgs = append(pkgs, pkg)
+	}
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
 		return err
 	}

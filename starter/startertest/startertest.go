@@ -15,14 +15,14 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
+	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/hotelpay/a55-temporal/a55client"
-	"github.com/hotelpay/a55-temporal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/codec"
-	"github.com/hotelpay/a55-temporal/webhook"
+	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/webhook"
+	"github.com/hotelpay/a55-temporal/worker"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -117,9 +117,8 @@ func Start(t testing.TB) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	w.RegisterActivity(activities.New(a55, activities.Config{WebhookBaseURL: hooks.URL, WebhookSecret: routeSecret}))
+	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
+	worker.Register(w, activities.New(a55, activities.Config{WebhookBaseURL: hooks.URL, WebhookSecret: routeSecret}))
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

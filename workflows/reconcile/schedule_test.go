@@ -9,8 +9,8 @@ import (
 	sdkworkflow "go.temporal.io/sdk/workflow"
 
 	"github.com/hotelpay/a55-temporal/a55client"
-	"github.com/hotelpay/a55-temporal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/activities"
+	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/starter/startertest"
 	"github.com/hotelpay/a55-temporal/workflows"
 	"github.com/hotelpay/a55-temporal/workflows/reconcile"

@@ -1,0 +1,291 @@
+// Command worker runs the booking-payment workflow and its A55 activities on
+// the booking-payments task queue (package worker), with JSON logs
+// (redacted), Prometheus metrics and /healthz on the metrics port, and a
+// graceful stop on SIGINT / SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/activities"
+	"github.com/hotelpay/a55-temporal/internal/config"
+	"github.com/hotelpay/a55-temporal/internal/logging"
+	"github.com/hotelpay/a55-temporal/internal/metrics"
+	"github.com/hotelpay/a55-temporal/internal/metrics/prom"
+	"github.com/hotelpay/a55-temporal/worker"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// Environment variables of the worker's tuning (flags override them).
+const (
+	EnvMaxConcurrentActivities    = "WORKER_MAX_CONCURRENT_ACTIVITIES"
+	EnvMaxConcurrentWorkflowTasks = "WORKER_MAX_CONCURRENT_WORKFLOW_TASKS"
+	EnvActivityPollers            = "WORKER_ACTIVITY_POLLERS"
+	EnvWorkflowPollers            = "WORKER_WORKFLOW_POLLERS"
+	EnvStopTimeout                = "WORKER_STOP_TIMEOUT"
+	EnvConnectTimeout             = "TEMPORAL_CONNECT_TIMEOUT"
+	EnvA55Timeout                 = "A55_TIMEOUT"
+)
+
+// settings is the worker's whole configuration.
+type settings struct {
+	config.Common
+	A55                config.A55
+	A55Timeout         time.Duration
+	MetricsAddr        string
+	WebhookBaseURL     string
+	WebhookRouteSecret []byte
+	worker.Tuning
+	ConnectTimeout time.Duration
+}
+
+func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, error) {
+	var s settings
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := config.RegisterCommon(fs, env, &s.Common); err != nil {
+		return s, err
+	}
+	config.RegisterA55(fs, env, &s.A55)
+	ints := []struct {
+		p    *int
+		name string
+		env  string
+		def  int
+		help string
+	}{
+		{&s.MaxConcurrentActivities, "max-concurrent-activities", EnvMaxConcurrentActivities, 50, "activities run at once (A55 calls in flight)"},
+		{&s.MaxConcurrentWorkflowTasks, "max-concurrent-workflow-tasks", EnvMaxConcurrentWorkflowTasks, 100, "workflow tasks run at once"},
+		{&s.ActivityPollers, "activity-pollers", EnvActivityPollers, worker.DefaultActivityPollers, "activity task pollers"},
+		{&s.WorkflowPollers, "workflow-pollers", EnvWorkflowPollers, worker.DefaultWorkflowPollers, "workflow task pollers"},
+	}
+	for _, i := range ints {
+		v, err := config.Int(env, i.env, i.def)
+		if err != nil {
+			return s, err
+		}
+		fs.IntVar(i.p, i.name, v, i.help+" ("+i.env+")")
+	}
+	durs := []struct {
+		p    *time.Duration
+		name string
+		env  string
+		def  time.Duration
+		help string
+	}{
+		{&s.StopTimeout, "stop-timeout", EnvStopTimeout, 30 * time.Second, "on SIGTERM, how long running activities get to finish"},
+		{&s.ConnectTimeout, "connect-timeout", EnvConnectTimeout, time.Minute, "how long to wait for Temporal at start-up"},
+		{&s.A55Timeout, "a55-timeout", EnvA55Timeout, 30 * time.Second, "timeout of one HTTP call to A55"},
+	}
+	for _, d := range durs {
+		v, err := config.Duration(env, d.env, d.def)
+		if err != nil {
+			return s, err
+		}
+		fs.DurationVar(d.p, d.name, v, d.help+" ("+d.env+")")
+	}
+	fs.StringVar(&s.MetricsAddr, "metrics-addr", config.Get(env, config.EnvMetricsAddr, "127.0.0.1:9464"), "Prometheus /metrics and /healthz listen address ("+config.EnvMetricsAddr+")")
+	fs.StringVar(&s.WebhookBaseURL, "webhook-base-url", config.Get(env, config.EnvWebhookBaseURL, ""), "public base URL of the webhook receiver as A55 sees it ("+config.EnvWebhookBaseURL+")")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: worker [flags]\n\nEnvironment (secrets only there): %s, %s (required);\nTEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*; PAYLOAD_KEYS or PAYLOAD_KEY_FILE.\n\nFlags (each also read from the variable in brackets):\n",
+			config.EnvA55ClientSecret, config.EnvWebhookRouteSecret)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return s, err
+	}
+	if fs.NArg() > 0 {
+		return s, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if err := s.Common.Check(); err != nil {
+		return s, err
+	}
+	if err := s.A55.Check(); err != nil {
+		return s, err
+	}
+	if err := config.CheckListenAddr(config.EnvMetricsAddr, s.MetricsAddr); err != nil {
+		return s, err
+	}
+	if s.WebhookBaseURL != "" {
+		if err := config.CheckHTTPURL(config.EnvWebhookBaseURL, s.WebhookBaseURL); err != nil {
+			return s, err
+		}
+	}
+	positive := map[string]int{
+		EnvMaxConcurrentActivities: s.MaxConcurrentActivities, EnvMaxConcurrentWorkflowTasks: s.MaxConcurrentWorkflowTasks,
+		EnvActivityPollers: s.ActivityPollers, EnvWorkflowPollers: s.WorkflowPollers,
+	}
+	for name, v := range positive {
+		if v < 1 {
+			return s, config.Errorf(name, "must be at least 1 (got %d)", v)
+		}
+	}
+	// The SDK requires two workflow pollers at least when sticky execution is on.
+	if s.WorkflowPollers < 2 {
+		return s, config.Errorf(EnvWorkflowPollers, "must be at least 2 (got %d)", s.WorkflowPollers)
+	}
+	if s.A55Timeout <= 0 {
+		return s, config.Errorf(EnvA55Timeout, "must be positive")
+	}
+	var err error
+	if s.WebhookRouteSecret, err = config.Secret(env, config.EnvWebhookRouteSecret); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], config.OS, os.Stdout, os.Stderr))
+}
+
+// run returns the exit code: 0 after a clean stop, 2 on bad configuration,
+// 1 on a runtime failure.
+func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.Writer) int {
+	s, err := loadSettings(args, env, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "worker:", err)
+		return 2
+	}
+	zl := logging.New(stdout, s.LogLevel, "worker")
+
+	exporter, err := prom.New(func(err error) { zl.Warn().Err(err).Msg("metric instrument") })
+	if err != nil {
+		zl.Error().Err(err).Msg("metrics")
+		return 1
+	}
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = exporter.Shutdown(shutdownCtx)
+	}()
+
+	opts, devKey, err := config.Temporal{Env: env, DevMode: s.DevMode, Logger: logging.SDKLogger(zl), Metrics: exporter.Handler()}.ClientOptions()
+	if err != nil {
+		fmt.Fprintln(stderr, "worker:", err)
+		return 2
+	}
+	opts.Identity = fmt.Sprintf("worker@%s/%d", hostname(), os.Getpid())
+	if devKey != "" {
+		zl.Warn().Str("key_file", devKey).Msg("dev mode: payloads encrypted with a generated local key")
+	}
+	a55cfg, err := s.A55.ClientConfig()
+	if err != nil {
+		fmt.Fprintln(stderr, "worker:", err)
+		return 2
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	// Keep one idle connection per concurrent activity: the default (2 per
+	// host) makes most A55 calls open a new TCP connection.
+	transport.MaxIdleConnsPerHost = s.MaxConcurrentActivities
+	a55cfg.HTTPClient = &http.Client{Transport: &metrics.RoundTripper{Next: transport, Handler: exporter.Handler()}}
+	a55cfg.Timeout = s.A55Timeout
+	a55, err := a55client.New(a55cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "worker:", err)
+		return 2
+	}
+	if s.WebhookBaseURL == "" {
+		zl.Warn().Msg(config.EnvWebhookBaseURL + " is not set: charges carry no webhook_url and the workflow relies on its own reads")
+	}
+
+	// Metrics and /healthz come up first, so an orchestrator sees the worker
+	// waiting for Temporal rather than nothing at all.
+	var running atomic.Bool
+	var tc atomic.Pointer[client.Client]
+	health := func(ctx context.Context) error {
+		if !running.Load() {
+			return errors.New("worker not polling yet")
+		}
+		c := tc.Load()
+		if c == nil {
+			return errors.New("no Temporal client")
+		}
+		_, err := (*c).CheckHealth(ctx, &client.CheckHealthRequest{})
+		return err
+	}
+	serveCtx, stopServing := context.WithCancel(context.Background())
+	defer stopServing()
+	metricsAddr, metricsDone, err := prom.Serve(serveCtx, s.MetricsAddr, exporter.Mux(health))
+	if err != nil {
+		zl.Error().Err(err).Str("addr", s.MetricsAddr).Msg("metrics listener")
+		return 1
+	}
+	zl.Info().Str("metrics_addr", metricsAddr.String()).Msg("metrics and /healthz listening")
+
+	dialCtx, cancelDial := context.WithTimeout(ctx, s.ConnectTimeout)
+	c, err := config.DialWithRetry(dialCtx, opts, func(err error) {
+		zl.Warn().Err(err).Msg("waiting for Temporal")
+	})
+	cancelDial()
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0 // stopped while waiting
+		}
+		zl.Error().Err(err).Msg("temporal")
+		return 1
+	}
+	defer c.Close()
+	tc.Store(&c)
+
+	w := worker.New(c, s.Tuning, activities.New(a55, activities.Config{WebhookBaseURL: s.WebhookBaseURL, WebhookSecret: s.WebhookRouteSecret}))
+	if err := w.Start(); err != nil {
+		zl.Error().Err(err).Msg("worker start")
+		return 1
+	}
+	running.Store(true)
+	zl.Info().Str("task_queue", workflows.TaskQueue).Str("namespace", namespaceOf(opts)).Str("temporal", hostPortOf(opts)).
+		Int("max_concurrent_activities", s.MaxConcurrentActivities).Msg("worker started")
+
+	code := 0
+	select {
+	case <-ctx.Done():
+		zl.Info().Msg("stopping: waiting for running activities")
+	case err := <-metricsDone:
+		zl.Error().Err(err).Msg("metrics server stopped")
+		code = 1
+	}
+	running.Store(false)
+	w.Stop() // waits up to WorkerStopTimeout for running activities
+	zl.Info().Msg("worker stopped")
+	return code
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "unknown"
+	}
+	return h
+}
+
+func hostPortOf(opts client.Options) string {
+	if opts.HostPort == "" {
+		return client.DefaultHostPort
+	}
+	return opts.HostPort
+}
+
+func namespaceOf(opts client.Options) string {
+	if opts.Namespace == "" {
+		return client.DefaultNamespace
+	}
+	return opts.Namespace
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/config"
+	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/starter"
+	"github.com/hotelpay/a55-temporal/starter/startertest"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+const routeSecret = "0123456789abcdef0123456789abcdef"
+
+func baseEnv() config.Map {
+	return config.Map{
+		config.EnvA55BaseURL:         "http://127.0.0.1:1",
+		config.EnvA55TokenURL:        "http://127.0.0.1:1/oauth2/token",
+		config.EnvA55ClientID:        "hotelpay",
+		config.EnvA55ClientSecret:    "client-secret",
+		config.EnvWebhookRouteSecret: routeSecret,
+		"PAYLOAD_KEYS":               "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"TEMPORAL_CONFIG_FILE":       "/nonexistent/temporal.toml",
+	}
+}
+
+func TestSettingsDefaultsAndOverrides(t *testing.T) {
+	s, err := loadSettings(nil, baseEnv(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.MetricsAddr != "127.0.0.1:9464" || s.MaxConcurrentActivities != 50 || s.ActivityPollers != 8 || s.WorkflowPollers != 16 || s.StopTimeout != 30*time.Second {
+		t.Errorf("defaults = %+v", s)
+	}
+	env := baseEnv()
+	env[EnvMaxConcurrentActivities] = "8"
+	env[config.EnvMetricsAddr] = "127.0.0.1:9999"
+	s, err = loadSettings([]string{"-max-concurrent-activities", "4"}, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.MaxConcurrentActivities != 4 || s.MetricsAddr != "127.0.0.1:9999" {
+		t.Errorf("flag should win over env, env over default: %+v", s)
+	}
+}
+
+func TestBadConfigurationExits2NamingTheVariable(t *testing.T) {
+	cases := map[string]struct {
+		unset, key, value string
+		args              []string
+	}{
+		"no A55 base URL":     {unset: config.EnvA55BaseURL},
+		"no A55 secret":       {unset: config.EnvA55ClientSecret},
+		"no route secret":     {unset: config.EnvWebhookRouteSecret},
+		"no payload key":      {unset: "PAYLOAD_KEYS"},
+		"bad payload key":     {key: "PAYLOAD_KEYS", value: "k1:short"},
+		"bad vocabulary":      {key: config.EnvA55Vocabulary, value: "legacy"},
+		"bad webhook URL":     {key: config.EnvWebhookBaseURL, value: "hooks.example"},
+		"zero activities":     {key: EnvMaxConcurrentActivities, value: "0"},
+		"text pollers":        {key: EnvActivityPollers, value: "many"},
+		"one workflow poller": {key: EnvWorkflowPollers, value: "1"},
+		"bad stop timeout":    {key: EnvStopTimeout, value: "soon"},
+		"bad metrics addr":    {key: config.EnvMetricsAddr, value: "9464"},
+		"bad temporal addr":   {key: "TEMPORAL_ADDRESS", value: "temporal"},
+		"unknown flag":        {args: []string{"-threads", "4"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			env := baseEnv()
+			delete(env, tc.unset)
+			if tc.key != "" {
+				env[tc.key] = tc.value
+			}
+			var stderr strings.Builder
+			code := run(context.Background(), tc.args, env, io.Discard, &stderr)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2; stderr %q", code, stderr.String())
+			}
+			want := tc.unset + tc.key
+			if want == "" {
+				want = "threads"
+			}
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("stderr %q does not name %s", stderr.String(), want)
+			}
+			if strings.Contains(stderr.String(), "client-secret") || strings.Contains(stderr.String(), routeSecret) {
+				t.Errorf("stderr leaks a secret: %q", stderr.String())
+			}
+		})
+	}
+}
+
+// TestWorkerRunsBookingsAndStopsCleanly runs the real process function
+// against a dev server and the A55 sandbox: /healthz turns 200 once polling,
+// a booking authorizes and captures through it, /metrics carries the SDK's,
+// the A55 calls' and the business metrics, and a stop ends it with exit 0.
+func TestWorkerRunsBookingsAndStopsCleanly(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv := startertest.StartDevServer(t)
+	sandbox := a55sandbox.Start(t, a55sandbox.Config{})
+
+	env := baseEnv()
+	env["TEMPORAL_ADDRESS"] = srv.FrontendHostPort()
+	env["PAYLOAD_KEYS"] = startertest.TestPayloadKeys
+	env[config.EnvA55BaseURL] = sandbox.URL
+	env[config.EnvA55TokenURL] = sandbox.TokenURL()
+	env[config.EnvA55ClientID] = "sandbox-client"
+	env[config.EnvA55ClientSecret] = "sandbox-secret"
+	env[config.EnvMetricsAddr] = "127.0.0.1:0"
+	pr, pw := io.Pipe()
+	runCtx, stop := context.WithCancel(ctx)
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(runCtx, nil, env, pw, io.Discard)
+		pw.Close()
+	}()
+
+	var metricsAddr string
+	lines := bufio.NewScanner(pr)
+	for metricsAddr == "" && lines.Scan() {
+		var line map[string]any
+		if json.Unmarshal(lines.Bytes(), &line) == nil {
+			if a, ok := line["metrics_addr"].(string); ok {
+				metricsAddr = a
+			}
+		}
+	}
+	go io.Copy(io.Discard, pr) // keep the logger unblocked
+	if metricsAddr == "" {
+		t.Fatal("the worker never logged its metrics address")
+	}
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + metricsAddr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	healthy := false
+	for i := 0; i < 200 && !healthy; i++ {
+		code, _ := get("/healthz")
+		healthy = code == http.StatusOK
+		if !healthy {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if !healthy {
+		t.Fatal("/healthz never became 200")
+	}
+	s := starter.New(srv.Client())
+	in := workflows.BookingPaymentInput{
+		BookingID: "BK-worker-1", Kind: workflows.KindCarRental, MerchantID: "rental-co", WalletUUID: "00000000-0000-4000-8000-000000000001",
+		Payer:             a55client.Payer{Name: "Ana Souza", Email: "ana@example.com"},
+		Amount:            money.Amount{Minor: 120000, Currency: "BRL"},
+		Card:              a55client.Card{HolderName: "ANA SOUZA", Number: "5500000000000004", ExpiryMonth: 12, ExpiryYear: 2099, CVV: "123"},
+		ExpectedCaptureAt: time.Now().Add(48 * time.Hour),
+		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},
+	}
+	if res, err := s.Authorize(ctx, in); err != nil || res.Status != workflows.StatusAuthorized {
+		t.Fatalf("authorize through the worker = %+v, %v", res, err)
+	}
+	if _, err := s.Capture(ctx, in.BookingID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Result(ctx, in.BookingID); err != nil {
+		t.Fatal(err)
+	}
+	code, body := get("/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics = %d", code)
+	}
+	for _, want := range []string{
+		"temporal_workflow_completed",
+		`a55_request_latency_seconds_count{class="ok",op="POST /api/v1/bank/wallet/charge"}`,
+		`outcome="authorized"`,
+		`booking_payment_captures_total{`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	stop()
+	select {
+	case code := <-exit:
+		if code != 0 {
+			t.Fatalf("exit %d after a stop signal, want 0", code)
+		}
+	case <-time.After(45 * time.Second):
+		t.Fatal("worker did not stop")
+	}
+}

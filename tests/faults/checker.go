@@ -1,0 +1,327 @@
+package faults
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// Record is what the simulated booking system saw of one booking.
+type Record struct {
+	Plan Plan
+	// Auth is the authorization's first outcome (the update-with-start answer).
+	Auth workflows.AuthorizationResult
+	// Result is the workflow's result; Finished says whether it arrived.
+	Result   workflows.BookingPaymentResult
+	Finished bool
+	// LastStatus is the latest status query answer (for bookings that never finished).
+	LastStatus workflows.Status
+	// Err is why the booking system gave up waiting, if it did.
+	Err error
+	// Rejected lists operations the workflow refused (e.g. a capture after the
+	// deadline policy released the hold): the booking system's view, not a fault.
+	Rejected []string
+}
+
+// Invariant names, as the report prints them.
+const (
+	InvTerminal         = "terminal"               // every booking ends in a terminal state
+	InvOneAuthorization = "one-authorization"      // exactly one charge per booking at A55, created once
+	InvCaptureOnce      = "at-most-one-capture"    // A55 captured the charge at most once
+	InvWithinHold       = "captured-within-hold"   // captured ≤ authorized (ledger and workflow)
+	InvNoLateCapture    = "no-capture-after-lapse" // nothing captured after the hold lapsed
+	InvAgrees           = "state-agrees-with-a55"  // the workflow's terminal state matches the ledger
+	InvNoOpenHold       = "no-hold-left-open"      // a finished booking leaves no authorized or pending charge
+	InvNoRefund         = "no-refund"              // the workflow never refunds on its own
+	InvNotFailed        = "not-failed"             // failed only when nothing could be decided, with the reason
+	InvAsRequested      = "outcome-as-requested"   // the outcome is one the booking system's requests allow
+)
+
+// Invariants lists every invariant in the order they are checked.
+var Invariants = []string{
+	InvTerminal, InvOneAuthorization, InvCaptureOnce, InvWithinHold, InvNoLateCapture,
+	InvAgrees, InvNoOpenHold, InvNoRefund, InvNotFailed, InvAsRequested,
+}
+
+// Violation is one broken invariant of one booking.
+type Violation struct {
+	BookingID string
+	Invariant string
+	Detail    string
+}
+
+func (v Violation) String() string {
+	return fmt.Sprintf("booking %s: %s: %s", v.BookingID, v.Invariant, v.Detail)
+}
+
+// Rules tune the checks to a scenario.
+type Rules struct {
+	// AllowLapse: the scenario's faults can outlast the hold window, so a hold
+	// may legitimately be released by the deadline policy or lapse at A55
+	// before the booking system's own request.
+	AllowLapse bool
+	// FailedReasons lists substrings a failed booking's reason may contain
+	// when the scenario makes a decision impossible (empty: failed is never
+	// acceptable).
+	FailedReasons []string
+	// StrictLapse makes "voided" for a hold that lapsed at A55 (no cancel of
+	// ours took effect) a violation instead of a note: the money is the
+	// same, the operator's story is not.
+	StrictLapse bool
+}
+
+// Verdict is the outcome of checking a run.
+type Verdict struct {
+	Bookings   int
+	Checks     int // (booking, invariant) pairs evaluated
+	Outcomes   map[workflows.Status]int
+	Violations []Violation
+	// Notes counts noteworthy but correct paths, e.g. voids that found the
+	// hold already lapsed.
+	Notes map[string]int
+}
+
+// OK reports whether every invariant held.
+func (v Verdict) OK() bool { return len(v.Violations) == 0 }
+
+// Check verifies the money invariants of a run: every booking's records
+// against the A55 sandbox's ledger.
+func Check(records []Record, ledger a55sandbox.Ledger, rules Rules) Verdict {
+	byRef := map[string][]a55sandbox.LedgerEntry{}
+	for _, e := range ledger.Charges {
+		byRef[e.ReferenceExternalID] = append(byRef[e.ReferenceExternalID], e)
+	}
+	v := Verdict{Bookings: len(records), Outcomes: map[workflows.Status]int{}, Notes: map[string]int{}}
+	ordered := slices.Clone(records)
+	sort.SliceStable(ordered, func(i, j int) bool { return ordered[i].Plan.BookingID < ordered[j].Plan.BookingID })
+	for _, r := range ordered {
+		c := bookingCheck{rec: r, charges: byRef[r.Plan.BookingID], rules: rules, verdict: &v}
+		c.run()
+		delete(byRef, r.Plan.BookingID)
+	}
+	// A charge that names no booking of the run: someone authorized money
+	// nobody asked for (e.g. a reference rewritten by a retry).
+	strays := make([]string, 0, len(byRef))
+	for ref := range byRef {
+		strays = append(strays, ref)
+	}
+	sort.Strings(strays)
+	for _, ref := range strays {
+		v.Checks++
+		v.Violations = append(v.Violations, Violation{BookingID: ref, Invariant: InvOneAuthorization,
+			Detail: fmt.Sprintf("%d charge(s) at A55 with reference_external_id %q, which is no booking of this run", len(byRef[ref]), ref)})
+	}
+	return v
+}
+
+type bookingCheck struct {
+	rec     Record
+	charges []a55sandbox.LedgerEntry
+	rules   Rules
+	verdict *Verdict
+}
+
+func (c *bookingCheck) fail(invariant, format string, args ...any) {
+	c.verdict.Violations = append(c.verdict.Violations, Violation{
+		BookingID: c.rec.Plan.BookingID, Invariant: invariant, Detail: fmt.Sprintf(format, args...)})
+}
+
+// check counts one (booking, invariant) evaluation; the invariant's name
+// keeps each call readable.
+func (c *bookingCheck) check(_ string, fn func()) {
+	c.verdict.Checks++
+	fn()
+}
+
+func (c *bookingCheck) run() {
+	r := c.rec
+	status := r.Result.Status
+	if !r.Finished {
+		status = r.LastStatus
+	}
+	if status == "" {
+		status = "unknown"
+	}
+	c.verdict.Outcomes[status]++
+	if len(r.Rejected) > 0 {
+		c.verdict.Notes["capture or cancel refused by the workflow"]++
+	}
+
+	c.check(InvTerminal, func() {
+		switch {
+		case !r.Finished:
+			c.fail(InvTerminal, "no result (last status %q): %v", r.LastStatus, r.Err)
+		case !r.Result.Status.Terminal():
+			c.fail(InvTerminal, "the workflow finished with the non-terminal status %q", r.Result.Status)
+		}
+	})
+
+	c.check(InvOneAuthorization, func() {
+		switch {
+		case len(c.charges) == 0:
+			c.fail(InvOneAuthorization, "no charge at A55 (the authorization never reached A55)")
+		case len(c.charges) > 1:
+			uuids := make([]string, len(c.charges))
+			for i, e := range c.charges {
+				uuids[i] = e.ChargeUUID + " (" + e.Status + ")"
+			}
+			c.fail(InvOneAuthorization, "%d charges at A55: %s", len(c.charges), strings.Join(uuids, ", "))
+		case c.charges[0].Calls.Create != 1:
+			c.fail(InvOneAuthorization, "charge %s created %d times", c.charges[0].ChargeUUID, c.charges[0].Calls.Create)
+		}
+	})
+	// Money checks run on every charge of the booking, even the extra ones.
+	for _, e := range c.charges {
+		c.checkCharge(e)
+	}
+	if len(c.charges) != 1 || !r.Finished {
+		return
+	}
+	c.checkAgreement(c.charges[0])
+}
+
+func (c *bookingCheck) checkCharge(e a55sandbox.LedgerEntry) {
+	c.check(InvCaptureOnce, func() {
+		if e.Calls.Capture > 1 {
+			c.fail(InvCaptureOnce, "charge %s captured %d times", e.ChargeUUID, e.Calls.Capture)
+		}
+		if e.CaptureFlag {
+			c.fail(InvCaptureOnce, "charge %s was created with capture:true (a booking only places a hold)", e.ChargeUUID)
+		}
+	})
+	c.check(InvWithinHold, func() {
+		if e.Captured.Minor > e.Authorized.Minor {
+			c.fail(InvWithinHold, "charge %s captured %s of an authorization of %s", e.ChargeUUID, e.Captured, e.Authorized)
+		}
+		if e.Captured.Minor > c.rec.Plan.Hold.Minor {
+			c.fail(InvWithinHold, "charge %s captured %s, more than the booking's hold %s", e.ChargeUUID, e.Captured, c.rec.Plan.Hold)
+		}
+	})
+	c.check(InvNoLateCapture, func() {
+		lapsed := false
+		for _, h := range e.History {
+			if h.Status == a55sandbox.StatusCanceled {
+				lapsed = true
+				continue
+			}
+			if lapsed && isCapturedStatus(h.Status) {
+				c.fail(InvNoLateCapture, "charge %s became %q after it was canceled", e.ChargeUUID, h.Status)
+				return
+			}
+		}
+		if e.Captured.Minor > 0 && e.Status == a55sandbox.StatusCanceled {
+			c.fail(InvNoLateCapture, "charge %s is canceled but shows %s captured", e.ChargeUUID, e.Captured)
+		}
+	})
+	c.check(InvNoRefund, func() {
+		if e.Refunded.Minor != 0 || e.Calls.Refund != 0 {
+			c.fail(InvNoRefund, "charge %s refunded %s (%d refund calls)", e.ChargeUUID, e.Refunded, e.Calls.Refund)
+		}
+	})
+	c.check(InvNoOpenHold, func() {
+		if !c.rec.Finished {
+			return // reported by the terminal check
+		}
+		switch e.Status {
+		case a55sandbox.StatusAuthorized, a55sandbox.StatusPending:
+			c.fail(InvNoOpenHold, "the workflow finished %q but charge %s is still %q at A55", c.rec.Result.Status, e.ChargeUUID, e.Status)
+		}
+	})
+}
+
+func isCapturedStatus(s string) bool {
+	return s == a55sandbox.StatusConfirmed || s == a55sandbox.StatusPaid || s == a55sandbox.StatusRefunded
+}
+
+// lapsed reports whether A55 canceled the charge by itself: it was
+// authorized and became canceled without any cancel call of ours.
+func lapsed(e a55sandbox.LedgerEntry) bool {
+	if e.Status != a55sandbox.StatusCanceled || e.Calls.Cancel != 0 {
+		return false
+	}
+	for _, h := range e.History {
+		if h.Status == a55sandbox.StatusAuthorized {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *bookingCheck) checkAgreement(e a55sandbox.LedgerEntry) {
+	res := c.rec.Result
+	c.check(InvAgrees, func() {
+		if res.ChargeUUID != "" && res.ChargeUUID != e.ChargeUUID {
+			c.fail(InvAgrees, "the result names charge %s, A55 has %s", res.ChargeUUID, e.ChargeUUID)
+			return
+		}
+		if res.Status != workflows.StatusCaptured && e.Captured.Minor != 0 {
+			c.fail(InvAgrees, "the workflow says %q but A55 captured %s (charge %s)", res.Status, e.Captured, e.ChargeUUID)
+			return
+		}
+		switch res.Status {
+		case workflows.StatusCaptured:
+			if !isCapturedStatus(e.Status) {
+				c.fail(InvAgrees, "the workflow says captured %s, A55 says %q (charge %s)", res.Captured, e.Status, e.ChargeUUID)
+			} else if res.Captured != e.Captured {
+				c.fail(InvAgrees, "the workflow says captured %s, A55 captured %s (charge %s)", res.Captured, e.Captured, e.ChargeUUID)
+			}
+		case workflows.StatusVoided:
+			if e.Status != a55sandbox.StatusCanceled {
+				c.fail(InvAgrees, "the workflow says voided, A55 says %q (charge %s)", e.Status, e.ChargeUUID)
+			} else if lapsed(e) {
+				if c.rules.StrictLapse {
+					c.fail(InvAgrees, "the workflow says voided, but A55 let the hold lapse: no cancel of ours took effect (charge %s)", e.ChargeUUID)
+				} else {
+					c.verdict.Notes["voided: the cancel found the hold already lapsed at A55"]++
+				}
+			}
+		case workflows.StatusDeclined:
+			if e.Status != a55sandbox.StatusError && e.Status != a55sandbox.StatusCanceled {
+				c.fail(InvAgrees, "the workflow says declined, A55 says %q (charge %s)", e.Status, e.ChargeUUID)
+			}
+		case workflows.StatusExpired:
+			switch {
+			case e.Status != a55sandbox.StatusCanceled:
+				c.fail(InvAgrees, "the workflow says expired, A55 says %q (charge %s)", e.Status, e.ChargeUUID)
+			case e.Calls.Cancel != 0:
+				c.fail(InvAgrees, "the workflow says expired, but A55 shows our cancel voided charge %s", e.ChargeUUID)
+			}
+		}
+	})
+	c.check(InvWithinHold, func() {
+		if res.Captured.Minor > res.Authorized.Minor {
+			c.fail(InvWithinHold, "the workflow reports captured %s of an authorization of %s", res.Captured, res.Authorized)
+		}
+	})
+	c.check(InvNotFailed, func() {
+		if res.Status != workflows.StatusFailed {
+			return
+		}
+		for _, ok := range c.rules.FailedReasons {
+			if ok != "" && strings.Contains(res.Reason, ok) {
+				c.verdict.Notes["failed with an accepted reason"]++
+				return
+			}
+		}
+		c.fail(InvNotFailed, "failed although A55 knows charge %s is %q; reason %q", e.ChargeUUID, e.Status, res.Reason)
+	})
+	c.check(InvAsRequested, func() {
+		want := c.rec.Plan.Expected(c.rules.AllowLapse)
+		if !slices.Contains(want, res.Status) {
+			if res.Status == workflows.StatusFailed {
+				return // reported by not-failed
+			}
+			c.fail(InvAsRequested, "a %s booking (%s) ended %q, want one of %v", c.rec.Plan.Card, c.rec.Plan.Action, res.Status, want)
+			return
+		}
+		if res.Status == workflows.StatusCaptured && res.CapturedBy != "deadline" {
+			if want := c.rec.Plan.WantCaptured(); res.Captured != want {
+				c.fail(InvAsRequested, "captured %s, the booking system asked for %s", res.Captured, want)
+			}
+		}
+	})
+}

@@ -1,0 +1,67 @@
+// Package worker is the booking-payment worker as a library: what it runs on
+// the booking-payments task queue (the workflow under its contract name and
+// the A55 activities), how it is tuned (Tuning: concurrency, pollers, stop
+// timeout) and the business metrics it derives from the workflow (a
+// replay-safe interceptor). Command cmd/worker is the process around it:
+// configuration, logs, the metrics endpoint, the Temporal connection and the
+// graceful stop.
+package worker
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hotelpay/a55-temporal/activities"
+	"github.com/hotelpay/a55-temporal/workflows"
+)
+
+// Default poller counts, above the SDK's 2 and 2. A poll holds its poller
+// while the server records the task as started (a database write), so under
+// load two pollers are often both busy; a task that finds no poller waiting is
+// written to the task queue's table and read back (BENCHMARKS.md measures it).
+const (
+	DefaultWorkflowPollers = 16
+	DefaultActivityPollers = 8
+)
+
+// Tuning is how much work the worker takes on at once and how long it gives
+// running activities to finish when it stops.
+type Tuning struct {
+	MaxConcurrentActivities    int // A55 calls in flight
+	MaxConcurrentWorkflowTasks int
+	ActivityPollers            int
+	WorkflowPollers            int // at least 2 (sticky execution)
+	StopTimeout                time.Duration
+}
+
+// Options are the SDK worker options for t, with the business metrics
+// interceptor.
+func Options(t Tuning) sdkworker.Options {
+	return sdkworker.Options{
+		MaxConcurrentActivityExecutionSize:     t.MaxConcurrentActivities,
+		MaxConcurrentWorkflowTaskExecutionSize: t.MaxConcurrentWorkflowTasks,
+		MaxConcurrentActivityTaskPollers:       t.ActivityPollers,
+		MaxConcurrentWorkflowTaskPollers:       t.WorkflowPollers,
+		WorkerStopTimeout:                      t.StopTimeout,
+		Interceptors:                           []interceptor.WorkerInterceptor{&businessMetrics{}},
+	}
+}
+
+// New is a worker on the booking-payments task queue, tuned by t, with the
+// workflow and acts registered (not started).
+func New(c client.Client, t Tuning, acts *activities.Activities) sdkworker.Worker {
+	w := sdkworker.New(c, workflows.TaskQueue, Options(t))
+	Register(w, acts)
+	return w
+}
+
+// Register puts the workflow (under its contract name) and the activities
+// (under their method names) on a worker.
+func Register(w sdkworker.Registry, acts *activities.Activities) {
+	w.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	w.RegisterActivity(acts)
+}
