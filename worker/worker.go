@@ -17,6 +17,7 @@ import (
 
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/workflows"
+	"github.com/hotelpay/a55-temporal/workflows/reconcile"
 )
 
 // Default poller counts, above the SDK's 2 and 2. A poll holds its poller
@@ -57,6 +58,14 @@ func New(c client.Client, t Tuning, acts *activities.Activities) sdkworker.Worke
 	w := sdkworker.New(c, workflows.TaskQueue, Options(t))
 	Register(w, acts)
 	return w
+}
+
+// RegisterReconciliation puts the reconciliation (package reconcile) on a
+// worker: its workflow and its reads of A55 and Temporal. Its release is the
+// Cancel activity Register adds.
+func RegisterReconciliation(w sdkworker.Registry, a55 reconcile.Lister, c client.Client) {
+	w.RegisterWorkflowWithOptions(reconcile.Reconcile, workflow.RegisterOptions{Name: reconcile.WorkflowName})
+	w.RegisterActivity(&reconcile.Activities{A55: a55, Temporal: c})
 }
 
 // Register puts the workflow (under its contract name) and the activities

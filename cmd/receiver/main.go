@@ -20,12 +20,14 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/hotelpay/a55-temporal/internal/config"
 	"github.com/hotelpay/a55-temporal/internal/logging"
 	"github.com/hotelpay/a55-temporal/internal/metrics/prom"
 	"github.com/hotelpay/a55-temporal/internal/webhook"
+	"github.com/hotelpay/a55-temporal/workflows/reconcile"
 )
 
 // settings is the receiver's whole configuration.
@@ -159,6 +161,15 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 		SignalTimeout: s.SignalTimeout,
 		UpdateTimeout: s.UpdateTimeout,
 		Health:        health,
+		Reconcile: func(ctx context.Context) error {
+			err := reconcile.Trigger(ctx, tc)
+			var notFound *serviceerror.NotFound
+			if errors.As(err, &notFound) {
+				zl.Error().Msg("a live charge without an open workflow, and no reconciliation schedule (the worker's RECONCILE_WALLETS is not set): release it by hand")
+				return nil
+			}
+			return err
+		},
 	})
 	if err != nil {
 		zl.Error().Err(err).Msg("receiver")

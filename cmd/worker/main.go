@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -27,6 +29,7 @@ import (
 	"github.com/hotelpay/a55-temporal/internal/metrics/prom"
 	"github.com/hotelpay/a55-temporal/worker"
 	"github.com/hotelpay/a55-temporal/workflows"
+	"github.com/hotelpay/a55-temporal/workflows/reconcile"
 )
 
 // Environment variables of the worker's tuning (flags override them).
@@ -38,6 +41,10 @@ const (
 	EnvStopTimeout                = "WORKER_STOP_TIMEOUT"
 	EnvConnectTimeout             = "TEMPORAL_CONNECT_TIMEOUT"
 	EnvA55Timeout                 = "A55_TIMEOUT"
+	EnvReconcileWallets           = "RECONCILE_WALLETS"
+	EnvReconcileInterval          = "RECONCILE_INTERVAL"
+	EnvMaxHold                    = "MAX_HOLD_MINOR"
+	EnvMaxHoldByMerchant          = "MAX_HOLD_MINOR_BY_MERCHANT"
 )
 
 // settings is the worker's whole configuration.
@@ -50,6 +57,11 @@ type settings struct {
 	WebhookRouteSecret []byte
 	worker.Tuning
 	ConnectTimeout time.Duration
+	// Reconciliation: the wallets whose open charges are checked against
+	// the open bookings, and how often (see package reconcile).
+	ReconcileWallets  []string
+	ReconcileInterval time.Duration
+	HoldLimits        workflows.HoldLimits
 }
 
 func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, error) {
@@ -89,6 +101,7 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 		{&s.StopTimeout, "stop-timeout", EnvStopTimeout, 30 * time.Second, "on SIGTERM, how long running activities get to finish"},
 		{&s.ConnectTimeout, "connect-timeout", EnvConnectTimeout, time.Minute, "how long to wait for Temporal at start-up"},
 		{&s.A55Timeout, "a55-timeout", EnvA55Timeout, 30 * time.Second, "timeout of one HTTP call to A55"},
+		{&s.ReconcileInterval, "reconcile-interval", EnvReconcileInterval, reconcile.DefaultInterval, "how often the reconciliation schedule runs"},
 	}
 	for _, d := range durs {
 		v, err := config.Duration(env, d.env, d.def)
@@ -97,6 +110,9 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 		}
 		fs.DurationVar(d.p, d.name, v, d.help+" ("+d.env+")")
 	}
+	wallets := fs.String("reconcile-wallets", config.Get(env, EnvReconcileWallets, ""), "comma-separated A55 wallet UUIDs whose open charges the reconciliation checks; empty: no reconciliation schedule ("+EnvReconcileWallets+")")
+	maxHold := fs.String("max-hold-minor", config.Get(env, EnvMaxHold, strconv.FormatInt(workflows.DefaultMaxHoldMinor, 10)), "largest hold of a merchant without its own maximum, minor units ("+EnvMaxHold+")")
+	maxHoldBy := fs.String("max-hold-minor-by-merchant", config.Get(env, EnvMaxHoldByMerchant, ""), "merchant_id=minor_units,... each merchant's own maximum hold ("+EnvMaxHoldByMerchant+")")
 	fs.StringVar(&s.MetricsAddr, "metrics-addr", config.Get(env, config.EnvMetricsAddr, "127.0.0.1:9464"), "Prometheus /metrics and /healthz listen address ("+config.EnvMetricsAddr+")")
 	fs.StringVar(&s.WebhookBaseURL, "webhook-base-url", config.Get(env, config.EnvWebhookBaseURL, ""), "public base URL of the webhook receiver as A55 sees it ("+config.EnvWebhookBaseURL+")")
 	fs.Usage = func() {
@@ -142,6 +158,17 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	}
 	var err error
 	if s.WebhookRouteSecret, err = config.Secret(env, config.EnvWebhookRouteSecret); err != nil {
+		return s, err
+	}
+	if s.ReconcileInterval < time.Minute {
+		return s, config.Errorf(EnvReconcileInterval, "must be at least 1m (got %s)", s.ReconcileInterval)
+	}
+	for _, w := range strings.Split(*wallets, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			s.ReconcileWallets = append(s.ReconcileWallets, w)
+		}
+	}
+	if s.HoldLimits, err = holdLimits(*maxHold, *maxHoldBy); err != nil {
 		return s, err
 	}
 	return s, nil
@@ -245,7 +272,17 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 	defer c.Close()
 	tc.Store(&c)
 
-	w := worker.New(c, s.Tuning, activities.New(a55, activities.Config{WebhookBaseURL: s.WebhookBaseURL, WebhookSecret: s.WebhookRouteSecret}))
+	w := worker.New(c, s.Tuning, activities.New(a55, activities.Config{
+		WebhookBaseURL: s.WebhookBaseURL, WebhookSecret: s.WebhookRouteSecret, HoldLimits: s.HoldLimits}))
+	worker.RegisterReconciliation(w, a55, c)
+	if len(s.ReconcileWallets) == 0 {
+		zl.Warn().Msg(EnvReconcileWallets + " is not set: no reconciliation schedule; a hold whose booking's workflow is terminated stays until it lapses")
+	} else if err := reconcile.EnsureSchedule(ctx, c, s.ReconcileInterval, reconcile.Input{Wallets: s.ReconcileWallets}); err != nil {
+		zl.Error().Err(err).Msg("reconciliation schedule")
+		return 1
+	} else {
+		zl.Info().Str("schedule_id", reconcile.ScheduleID).Dur("interval", s.ReconcileInterval).Strs("wallets", s.ReconcileWallets).Msg("reconciliation schedule registered")
+	}
 	if err := w.Start(); err != nil {
 		zl.Error().Err(err).Msg("worker start")
 		return 1
@@ -288,4 +325,30 @@ func namespaceOf(opts client.Options) string {
 		return client.DefaultNamespace
 	}
 	return opts.Namespace
+}
+
+// holdLimits parses MAX_HOLD_MINOR (every merchant) and
+// MAX_HOLD_MINOR_BY_MERCHANT ("merchant=minor,..."), minor units.
+func holdLimits(def, byMerchant string) (workflows.HoldLimits, error) {
+	var l workflows.HoldLimits
+	n, err := strconv.ParseInt(strings.TrimSpace(def), 10, 64)
+	if err != nil || n < 1 {
+		return l, config.Errorf(EnvMaxHold, "%q is not a positive number of minor units", def)
+	}
+	l.Default = n
+	for _, pair := range strings.Split(byMerchant, ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		merchant, minor, ok := strings.Cut(pair, "=")
+		n, err := strconv.ParseInt(strings.TrimSpace(minor), 10, 64)
+		if !ok || strings.TrimSpace(merchant) == "" || err != nil || n < 1 {
+			return l, config.Errorf(EnvMaxHoldByMerchant, "%q is not merchant_id=minor_units (e.g. hotel-1=5000000)", pair)
+		}
+		if l.Merchant == nil {
+			l.Merchant = map[string]int64{}
+		}
+		l.Merchant[strings.TrimSpace(merchant)] = n
+	}
+	return l, nil
 }

@@ -53,6 +53,23 @@ func TestSettingsDefaultsAndOverrides(t *testing.T) {
 	}
 }
 
+func TestReconciliationAndHoldLimitSettings(t *testing.T) {
+	env := baseEnv()
+	env[EnvReconcileWallets] = " w-1, w-2 ,"
+	env[EnvReconcileInterval] = "30m"
+	env[EnvMaxHoldByMerchant] = "hotel-1=5000000, car-2=900000"
+	s, err := loadSettings(nil, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(s.ReconcileWallets, "|") != "w-1|w-2" || s.ReconcileInterval != 30*time.Minute {
+		t.Errorf("reconciliation %q every %s", s.ReconcileWallets, s.ReconcileInterval)
+	}
+	if s.HoldLimits.Max("hotel-1") != 5_000_000 || s.HoldLimits.Max("car-2") != 900_000 || s.HoldLimits.Max("other") != workflows.DefaultMaxHoldMinor {
+		t.Errorf("hold limits %+v", s.HoldLimits)
+	}
+}
+
 func TestBadConfigurationExits2NamingTheVariable(t *testing.T) {
 	cases := map[string]struct {
 		unset, key, value string
@@ -72,6 +89,9 @@ func TestBadConfigurationExits2NamingTheVariable(t *testing.T) {
 		"bad metrics addr":    {key: config.EnvMetricsAddr, value: "9464"},
 		"bad temporal addr":   {key: "TEMPORAL_ADDRESS", value: "temporal"},
 		"unknown flag":        {args: []string{"-threads", "4"}},
+		"reconcile too often": {key: EnvReconcileInterval, value: "10s"},
+		"zero max hold":       {key: EnvMaxHold, value: "0"},
+		"bad merchant max":    {key: EnvMaxHoldByMerchant, value: "hotel-1:500"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -180,6 +181,7 @@ func (p *Project) startOnce(ctx context.Context, name string) (*Process, error) 
 			"A55_CLIENT_SECRET":   SandboxClientSecret,
 			"WEBHOOK_BASE_URL":    p.ReceiverURL(),
 			EnvWebhookRouteSecret: s[EnvWebhookRouteSecret],
+			"RECONCILE_WALLETS":   a55sandbox.DefaultWallet + "," + a55sandbox.SecondWallet,
 			"METRICS_ADDR":        p.Addrs.WorkerMetrics,
 			"LOG_LEVEL":           "info",
 		})
