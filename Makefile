@@ -89,3 +89,16 @@ FAULTS_BOOKINGS ?= 200
 .PHONY: faults
 faults: $(TEMPORAL)
 	FAULTS_BOOKINGS=$(FAULTS_BOOKINGS) $(GO) test ./tests/faults -count=1 -v -timeout 90m
+
+# make mutate: mutation testing of the money paths (workflows/, activities/)
+# with gremlins, not part of make test: each live mutant is a line no test
+# notices breaking. The README lists what lives and why.
+GREMLINS_VERSION := v0.6.0
+GREMLINS := bin/gremlins
+.PHONY: mutate
+$(GREMLINS):
+	@mkdir -p bin
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/go-gremlins/gremlins/cmd/gremlins@$(GREMLINS_VERSION)
+mutate: $(GREMLINS)
+	$(GREMLINS) unleash --workers 2 --timeout-coefficient 5 ./workflows
+	$(GREMLINS) unleash --workers 2 --timeout-coefficient 5 ./activities
