@@ -10,7 +10,7 @@ import (
 )
 
 func TestCardFormattingNeverLeaks(t *testing.T) {
-	card := Card{HolderName: "Maria Souza", Number: "4111 1111 1111 1111", ExpiryMonth: 12, ExpiryYear: 2030, CVV: "987"}
+	card := Card{HolderName: "Maria Souza", Number: "4111 1111 1111 1111", ExpiryMonth: 12, ExpiryYear: 2099, CVV: "987"}
 	type wrapper struct {
 		Booking string
 		Card    Card
@@ -53,12 +53,12 @@ func TestCardFormattingNeverLeaks(t *testing.T) {
 // Card still marshals normally: it travels (encrypted by the payload codec)
 // in the workflow input.
 func TestCardJSONUnchanged(t *testing.T) {
-	card := Card{HolderName: "Maria", Number: "4111111111111111", ExpiryMonth: 12, ExpiryYear: 2030, CVV: "987"}
+	card := Card{HolderName: "Maria", Number: "4111111111111111", ExpiryMonth: 12, ExpiryYear: 2099, CVV: "987"}
 	b, err := json.Marshal(card)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"holder_name":"Maria","number":"4111111111111111","expiry_month":12,"expiry_year":2030,"cvv":"987"}`
+	want := `{"holder_name":"Maria","number":"4111111111111111","expiry_month":12,"expiry_year":2099,"cvv":"987"}`
 	if string(b) != want {
 		t.Errorf("json = %s", b)
 	}

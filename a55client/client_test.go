@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hotelpay/a55-temporal/money"
 )
@@ -81,7 +82,7 @@ func TestCreateChargeWireRequest(t *testing.T) {
 		"card_name": "Zhang Wei",
 		"card_number": "4111111111111111",
 		"card_expiry_month": 12,
-		"card_expiry_year": 2030,
+		"card_expiry_year": 2099,
 		"card_cvv": "123",
 		"reference_external_id": "ord_001",
 		"capture": false,
@@ -95,7 +96,7 @@ func TestCreateChargeWireRequest(t *testing.T) {
 	}
 	// JSON types, byte for byte: amounts are numbers with two decimals,
 	// expiry numbers, CVV a string, capture explicit.
-	for _, frag := range []string{`"amount":320.00`, `"installment_value":160.00`, `"card_expiry_month":12`, `"card_expiry_year":2030`, `"card_cvv":"123"`, `"card_number":"4111111111111111"`, `"capture":false`} {
+	for _, frag := range []string{`"amount":320.00`, `"installment_value":160.00`, `"card_expiry_month":12`, `"card_expiry_year":2099`, `"card_cvv":"123"`, `"card_number":"4111111111111111"`, `"capture":false`} {
 		if !bytes.Contains(r.Body, []byte(frag)) {
 			t.Errorf("body lacks %s: %s", frag, r.Body)
 		}
@@ -123,7 +124,7 @@ func TestCreateChargeDefaultsAnd3DS(t *testing.T) {
 	body := f.requests()[0].Body
 	got := decodeGeneric(t, body)
 	checks := map[string]any{
-		"due_date":               "2026-11-27", // today at the injected clock
+		"due_date":               fixedNow.Format(time.DateOnly), // today at the injected clock
 		"type_charge":            "credit_card",
 		"capture":                true,
 		"threeds_authentication": true,
@@ -438,7 +439,7 @@ func TestChargeRequestRoundTripsSeedExamples(t *testing.T) {
 "card_name": "张伟",
 "card_number": "4111111111111111",
 "card_expiry_month": 12,
-"card_expiry_year": 2030,
+"card_expiry_year": 2099,
 "card_cvv": "123",
 "reference_external_id": "ord_001",
 "threeds_authentication": false,
@@ -451,7 +452,7 @@ func TestChargeRequestRoundTripsSeedExamples(t *testing.T) {
 "card_name": "张伟",
 "card_number": "4111111111111111",
 "card_expiry_month": 12,
-"card_expiry_year": 2030,
+"card_expiry_year": 2099,
 "card_cvv": "123",
 "amount": 10000,
 "currency": "BRL",

@@ -212,7 +212,7 @@ func validParams() *CreateChargeParams {
 		Amount:              brl(32000),
 		DueDate:             "2026-12-31",
 		Description:         "Hotel booking",
-		Card:                Card{HolderName: "Zhang Wei", Number: "4111 1111 1111 1111", ExpiryMonth: 12, ExpiryYear: 2030, CVV: "123"},
+		Card:                Card{HolderName: "Zhang Wei", Number: "4111 1111 1111 1111", ExpiryMonth: 12, ExpiryYear: 2099, CVV: "123"},
 		ReferenceExternalID: "ord_001",
 		WebhookURL:          "https://merchant.example/webhooks/a55",
 		RedirectURL:         "https://merchant.example/return",

@@ -91,20 +91,20 @@ func TestCardRules(t *testing.T) {
 		card   Card
 		fields []string
 	}{
-		{"valid", Card{"Ana", "4111111111111111", 12, 2030, "123"}, nil},
-		{"spaces stripped", Card{"Ana", "5500 0000 0000 0004", 1, 2027, "1234"}, nil},
-		{"this month still valid", Card{"Ana", "4000000000000002", 11, 2026, "123"}, nil},
-		{"last month expired", Card{"Ana", "4000000000000002", 10, 2026, "123"}, []string{"card_expiry_year"}},
+		{"valid", Card{"Ana", "4111111111111111", 12, 2099, "123"}, nil},
+		{"spaces stripped", Card{"Ana", "5500 0000 0000 0004", 1, 2099, "1234"}, nil},
+		{"this month still valid", Card{"Ana", "4000000000000002", int(now.Month()), now.Year(), "123"}, nil},
+		{"last month expired", Card{"Ana", "4000000000000002", int(now.AddDate(0, -1, 0).Month()), now.AddDate(0, -1, 0).Year(), "123"}, []string{"card_expiry_year"}},
 		{"last year", Card{"Ana", "4000000000000002", 12, 2025, "123"}, []string{"card_expiry_year"}},
-		{"luhn", Card{"Ana", "4111111111111112", 12, 2030, "123"}, []string{"card_number"}},
-		{"letters", Card{"Ana", "4111-1111-abcd-1111", 12, 2030, "123"}, []string{"card_number"}},
-		{"dashes stripped", Card{"Ana", "4111-1111-1111-1111", 12, 2030, "123"}, nil},
-		{"too short", Card{"Ana", "41111111111", 12, 2030, "123"}, []string{"card_number"}},
-		{"too long", Card{"Ana", "41111111111111111111", 12, 2030, "123"}, []string{"card_number"}},
+		{"luhn", Card{"Ana", "4111111111111112", 12, 2099, "123"}, []string{"card_number"}},
+		{"letters", Card{"Ana", "4111-1111-abcd-1111", 12, 2099, "123"}, []string{"card_number"}},
+		{"dashes stripped", Card{"Ana", "4111-1111-1111-1111", 12, 2099, "123"}, nil},
+		{"too short", Card{"Ana", "41111111111", 12, 2099, "123"}, []string{"card_number"}},
+		{"too long", Card{"Ana", "41111111111111111111", 12, 2099, "123"}, []string{"card_number"}},
 		{"empty", Card{}, []string{"card_number", "card_expiry_month", "card_expiry_year", "card_cvv", "card_name"}},
-		{"month 0", Card{"Ana", "4111111111111111", 0, 2030, "123"}, []string{"card_expiry_month"}},
-		{"cvv 2 digits", Card{"Ana", "4111111111111111", 12, 2030, "12"}, []string{"card_cvv"}},
-		{"cvv 5 digits", Card{"Ana", "4111111111111111", 12, 2030, "12345"}, []string{"card_cvv"}},
+		{"month 0", Card{"Ana", "4111111111111111", 0, 2099, "123"}, []string{"card_expiry_month"}},
+		{"cvv 2 digits", Card{"Ana", "4111111111111111", 12, 2099, "12"}, []string{"card_cvv"}},
+		{"cvv 5 digits", Card{"Ana", "4111111111111111", 12, 2099, "12345"}, []string{"card_cvv"}},
 	}
 	for _, tt := range tests {
 		var p problems

@@ -128,7 +128,7 @@ func authorizeInput(booking, pan string) workflows.AuthorizeInput {
 		MerchantID:     "merchant-1",
 		Payer:          a55client.Payer{Name: "Ana Souza", Email: "ana@example.com"},
 		Amount:         money.Amount{Minor: 50000, Currency: "BRL"},
-		Card:           a55client.Card{HolderName: "TEST HOLDER", Number: pan, ExpiryMonth: 12, ExpiryYear: 2030, CVV: "123"}, // clock: read by the sandbox at clk
+		Card:           a55client.Card{HolderName: "TEST HOLDER", Number: pan, ExpiryMonth: 12, ExpiryYear: 2099, CVV: "123"},
 	}
 }
 

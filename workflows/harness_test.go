@@ -52,7 +52,7 @@ func validInput(bookingID string) workflows.BookingPaymentInput {
 		Payer:      a55client.Payer{Name: "Ana Souza", Email: "ana@example.com"},
 		Amount:     brl(50000),
 		Card: a55client.Card{HolderName: testHolder, Number: cardApprove, ExpiryMonth: 12,
-			ExpiryYear: 2040, CVV: "123"},
+			ExpiryYear: 2099, CVV: "123"},
 		DeviceInfo: &a55client.DeviceInfo{
 			IPAddress: "203.0.113.7", UserAgent: "Mozilla/5.0", HTTPAcceptContent: "text/html",
 			HTTPAcceptBrowserValue: "text/html", HTTPBrowserLanguage: "pt-BR",

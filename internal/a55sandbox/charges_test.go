@@ -255,7 +255,7 @@ func TestAmountForms(t *testing.T) {
 		{"amount only", map[string]any{"installment_value": nil, "amount": json.Number("10000")}, 1000000},
 		{"amount and installments agree", map[string]any{"installment_value": 50, "installment_count": 2, "amount": 100}, 10000},
 		{"free item", map[string]any{"items": []any{map[string]any{"name": "breakfast", "quantity": 1, "value": 0, "unit_amount": "0.00"}}}, 50000},
-		{"month and year as strings", map[string]any{"card_expiry_month": "07", "card_expiry_year": "2031"}, 50000},
+		{"month and year as strings", map[string]any{"card_expiry_month": "07", "card_expiry_year": "2099"}, 50000},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -293,7 +293,7 @@ func TestSeedShapedRequests(t *testing.T) {
 "card_name": "张伟",
 "card_number": "4111111111111111",
 "card_expiry_month": 12,
-"card_expiry_year": 2030,
+"card_expiry_year": 2099,
 "card_cvv": "123",
 "reference_external_id": "ord_001",
 "threeds_authentication": false,
@@ -317,7 +317,7 @@ func TestSeedShapedRequests(t *testing.T) {
 "card_name": "张伟",
 "card_number": "4111111111111111",
 "card_expiry_month": 12,
-"card_expiry_year": 2030,
+"card_expiry_year": 2099,
 "card_cvv": "123",
 "amount": 10000,
 "currency": "BRL",

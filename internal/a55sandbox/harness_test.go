@@ -181,7 +181,7 @@ func charge(card string, overrides map[string]any) map[string]any {
 		"card_name":              "Zhang Wei",
 		"card_number":            card,
 		"card_expiry_month":      12,
-		"card_expiry_year":       2030, // clock: read by the sandbox at the fake clock
+		"card_expiry_year":       2099,
 		"card_cvv":               "123",
 		"currency":               "BRL",
 		"installment_value":      json.Number("500.00"),

@@ -32,7 +32,7 @@ func TestIdempotencySequential(t *testing.T) {
 	}
 	// The same JSON encoded differently is the same request.
 	reordered := `{"capture":false,"wallet_uuid":"` + wallet + `","type_charge":"credit_card","card_name":"Zhang Wei","card_number":"4111111111111111",
- "card_expiry_month":12,"card_expiry_year":2030,"card_cvv":"123","currency":"BRL","installment_value":500.00,"installment_count":1,
+ "card_expiry_month":12,"card_expiry_year":2099,"card_cvv":"123","currency":"BRL","installment_value":500.00,"installment_count":1,
  "reference_external_id":"ord_001","threeds_authentication":false}`
 	if r := h.do("POST", "/api/v1/bank/wallet/charge/", reordered, "Idempotency-Key", "booking-42-authorize"); r.str("uuid") != first.str("uuid") {
 		t.Errorf("re-encoded body: %d %s", r.status, r.raw)
