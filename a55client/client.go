@@ -168,15 +168,8 @@ func (c *Client) GetCharge(ctx context.Context, walletUUID, chargeUUID string) (
 		return nil, err
 	}
 	q := url.Values{"charge_uuid": {chargeUUID}, "wallet_uuid": {walletUUID}}
-	resp, err := c.do(ctx, &call{op: op, method: http.MethodGet, path: pathCharge, query: q})
-	if err != nil {
-		return nil, err
-	}
-	ch, derr := decodeCharge(resp.body, c.cfg.Vocabulary)
-	if derr != nil {
-		return nil, resp.decodeError(op, derr)
-	}
-	return ch, nil
+	ch, _, err := fetch(ctx, c, &call{op: op, method: http.MethodGet, path: pathCharge, query: q}, decodeCharge)
+	return ch, err
 }
 
 // ListCharges lists charges of a wallet.
@@ -213,15 +206,8 @@ func (c *Client) ListCharges(ctx context.Context, p *ListChargesParams) (*Charge
 	}
 	set("filter", p.Filter)
 	set("sort", p.Sort)
-	resp, err := c.do(ctx, &call{op: op, method: http.MethodGet, path: pathCharges, query: q})
-	if err != nil {
-		return nil, err
-	}
-	list, derr := decodeList(resp.body, c.cfg.Vocabulary)
-	if derr != nil {
-		return nil, resp.decodeError(op, derr)
-	}
-	return list, nil
+	list, _, err := fetch(ctx, c, &call{op: op, method: http.MethodGet, path: pathCharges, query: q}, decodeList)
+	return list, err
 }
 
 // CaptureCharge captures an authorized charge, fully or partly.
@@ -296,18 +282,14 @@ func (c *Client) Validate3DS(ctx context.Context, chargeUUID, transactionID, ide
 	if err := probs.err(op); err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, &call{
+	ch, resp, err := fetch(ctx, c, &call{
 		op: op, method: http.MethodPost, public: true,
 		path:           fmt.Sprintf(pathValidate, url.PathEscape(chargeUUID)),
 		body:           validate3DSRequest{TransactionID: transactionID},
 		idempotencyKey: idempotencyKey,
-	})
+	}, decodeCharge)
 	if err != nil {
 		return nil, err
-	}
-	ch, derr := decodeCharge(resp.body, c.cfg.Vocabulary)
-	if derr != nil {
-		return nil, resp.decodeError(op, derr)
 	}
 	var extra struct {
 		CAVV looseString `json:"cavv"`
@@ -350,16 +332,28 @@ func (p *problems) wireAmount(field string, a money.Amount) *Decimal {
 // answer with status "error" into a decline: the charge plus a ClassDeclined
 // *Error. A55 replays that answer for the same idempotency key, so it is final.
 func (c *Client) chargeCall(ctx context.Context, cl *call) (*Charge, error) {
-	resp, err := c.do(ctx, cl)
+	ch, resp, err := fetch(ctx, c, cl, decodeCharge)
 	if err != nil {
 		return nil, err
-	}
-	ch, derr := decodeCharge(resp.body, c.cfg.Vocabulary)
-	if derr != nil {
-		return nil, resp.decodeError(cl.op, derr)
 	}
 	if ch.State == StateFailed {
 		return ch, resp.declined(cl.op, ch)
 	}
 	return ch, nil
+}
+
+// fetch sends cl and decodes its 2xx answer with decode; an answer that does
+// not decode is the call's decode error. It returns the response too, for
+// what the caller reads beyond the decoded value.
+func fetch[T any](ctx context.Context, c *Client, cl *call, decode func([]byte, Vocabulary) (T, error)) (T, *response, error) {
+	var zero T
+	resp, err := c.do(ctx, cl)
+	if err != nil {
+		return zero, nil, err
+	}
+	v, derr := decode(resp.body, c.cfg.Vocabulary)
+	if derr != nil {
+		return zero, nil, resp.decodeError(cl.op, derr)
+	}
+	return v, resp, nil
 }
