@@ -101,10 +101,7 @@ func main() { startup.Main(run) }
 // configuration, 1 on a runtime failure.
 func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.Writer) int {
 	s, err := loadSettings(args, env, stderr)
-	if code, done := startup.SettingsExit("receiver", err, stderr); done {
-		return code
-	}
-	p, code := startup.Setup("receiver", "webhook-receiver", s.Common, env, stdout, stderr)
+	p, code := startup.Setup("receiver", "webhook-receiver", s.Common, err, env, stdout, stderr)
 	if p == nil {
 		return code
 	}

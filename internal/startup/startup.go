@@ -6,8 +6,6 @@ package startup
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -36,21 +34,6 @@ func Main(run Run) {
 	os.Exit(code)
 }
 
-// SettingsExit turns the error of parsing a binary's settings into its exit
-// code: done is false when there was none; otherwise code is 0 for -h and 2,
-// with the error on stderr prefixed by name, for a bad configuration.
-func SettingsExit(name string, err error, stderr io.Writer) (code int, done bool) {
-	switch {
-	case err == nil:
-		return 0, false
-	case errors.Is(err, flag.ErrHelp):
-		return 0, true
-	default:
-		fmt.Fprintln(stderr, name+":", err)
-		return 2, true
-	}
-}
-
 // Process is what a run starts with.
 type Process struct {
 	Log      zerolog.Logger
@@ -60,12 +43,17 @@ type Process struct {
 	Temporal client.Options
 }
 
-// Setup builds the logger (component names it in every line), the metrics
-// exporter and the Temporal client options, and warns when dev mode generated
-// a payload key. On failure it has reported the error (a configuration one on
-// stderr prefixed by name) and returns the exit code: 2 for a bad
-// configuration, 1 otherwise. Call Close when the run ends.
-func Setup(name, component string, c config.Common, env config.Env, stdout, stderr io.Writer) (*Process, int) {
+// Setup starts a run whose settings (with their common part c) loaded with
+// settingsErr: it builds the logger (component names it in every line), the
+// metrics exporter and the Temporal client options, and warns when dev mode
+// generated a payload key. A nil Process means the run is over with the
+// returned exit code: 0 after -h, 2 for a bad configuration (said on stderr,
+// prefixed by name), 1 for a runtime failure (logged). Otherwise call Close
+// when the run ends.
+func Setup(name, component string, c config.Common, settingsErr error, env config.Env, stdout, stderr io.Writer) (*Process, int) {
+	if code, done := SettingsExit(name, settingsErr, stderr); done {
+		return nil, code
+	}
 	zl := logging.New(stdout, c.LogLevel, component)
 	exporter, err := prom.New(func(err error) { zl.Warn().Err(err).Msg("metric instrument") })
 	if err != nil {
