@@ -214,12 +214,10 @@ func (c *Client) ListCharges(ctx context.Context, p *ListChargesParams) (*Charge
 func (c *Client) CaptureCharge(ctx context.Context, p *CaptureParams, idempotencyKey string) (*Charge, error) {
 	const op = "capture"
 	var probs problems
-	probs.checkIdempotencyKey(idempotencyKey)
 	if p == nil {
 		p = &CaptureParams{}
 	}
-	probs.checkSegment("charge_uuid", p.ChargeUUID)
-	probs.checkSegment("wallet_uuid", p.WalletUUID)
+	probs.checkChargeOp(idempotencyKey, p.ChargeUUID, p.WalletUUID)
 	body := captureRequest{ChargeUUID: p.ChargeUUID, WalletUUID: p.WalletUUID}
 	if p.Amount != nil {
 		body.Amount = probs.wireAmount("amount", *p.Amount)
@@ -234,12 +232,10 @@ func (c *Client) CaptureCharge(ctx context.Context, p *CaptureParams, idempotenc
 func (c *Client) CancelCharge(ctx context.Context, p *CancelParams, idempotencyKey string) (*Charge, error) {
 	const op = "cancel"
 	var probs problems
-	probs.checkIdempotencyKey(idempotencyKey)
 	if p == nil {
 		p = &CancelParams{}
 	}
-	probs.checkSegment("charge_uuid", p.ChargeUUID)
-	probs.checkSegment("wallet_uuid", p.WalletUUID)
+	probs.checkChargeOp(idempotencyKey, p.ChargeUUID, p.WalletUUID)
 	if err := probs.err(op); err != nil {
 		return nil, err
 	}
@@ -251,12 +247,10 @@ func (c *Client) CancelCharge(ctx context.Context, p *CancelParams, idempotencyK
 func (c *Client) RefundCharge(ctx context.Context, p *RefundParams, idempotencyKey string) (*Charge, error) {
 	const op = "refund"
 	var probs problems
-	probs.checkIdempotencyKey(idempotencyKey)
 	if p == nil {
 		p = &RefundParams{}
 	}
-	probs.checkSegment("charge_uuid", p.ChargeUUID)
-	probs.checkSegment("wallet_uuid", p.WalletUUID)
+	probs.checkChargeOp(idempotencyKey, p.ChargeUUID, p.WalletUUID)
 	body := refundRequest{Reason: p.Reason}
 	if p.Amount != nil {
 		body.Amount = probs.wireAmount("amount", *p.Amount)
@@ -312,6 +306,15 @@ func (c *Client) Validate3DS(ctx context.Context, chargeUUID, transactionID, ide
 		return v, resp.declined(op, ch)
 	}
 	return v, nil
+}
+
+// checkChargeOp checks what every operation on an existing charge
+// (capture, cancel, refund) carries: its idempotency key and the charge's
+// and wallet's UUIDs, which go into the path or body.
+func (p *problems) checkChargeOp(idempotencyKey, chargeUUID, walletUUID string) {
+	p.checkIdempotencyKey(idempotencyKey)
+	p.checkSegment("charge_uuid", chargeUUID)
+	p.checkSegment("wallet_uuid", walletUUID)
 }
 
 // wireAmount validates a capture/refund amount and converts it.
