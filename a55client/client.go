@@ -168,15 +168,8 @@ func (c *Client) GetCharge(ctx context.Context, walletUUID, chargeUUID string) (
 		return nil, err
 	}
 	q := url.Values{"charge_uuid": {chargeUUID}, "wallet_uuid": {walletUUID}}
-	resp, err := c.do(ctx, &call{op: op, method: http.MethodGet, path: pathCharge, query: q})
-	if err != nil {
-		return nil, err
-	}
-	ch, derr := decodeCharge(resp.body, c.cfg.Vocabulary)
-	if derr != nil {
-		return nil, resp.decodeError(op, derr)
-	}
-	return ch, nil
+	ch, _, err := fetch(ctx, c, &call{op: op, method: http.MethodGet, path: pathCharge, query: q}, decodeCharge)
+	return ch, err
 }
 
 // ListCharges lists charges of a wallet.
@@ -213,27 +206,18 @@ func (c *Client) ListCharges(ctx context.Context, p *ListChargesParams) (*Charge
 	}
 	set("filter", p.Filter)
 	set("sort", p.Sort)
-	resp, err := c.do(ctx, &call{op: op, method: http.MethodGet, path: pathCharges, query: q})
-	if err != nil {
-		return nil, err
-	}
-	list, derr := decodeList(resp.body, c.cfg.Vocabulary)
-	if derr != nil {
-		return nil, resp.decodeError(op, derr)
-	}
-	return list, nil
+	list, _, err := fetch(ctx, c, &call{op: op, method: http.MethodGet, path: pathCharges, query: q}, decodeList)
+	return list, err
 }
 
 // CaptureCharge captures an authorized charge, fully or partly.
 func (c *Client) CaptureCharge(ctx context.Context, p *CaptureParams, idempotencyKey string) (*Charge, error) {
 	const op = "capture"
 	var probs problems
-	probs.checkIdempotencyKey(idempotencyKey)
 	if p == nil {
 		p = &CaptureParams{}
 	}
-	probs.checkSegment("charge_uuid", p.ChargeUUID)
-	probs.checkSegment("wallet_uuid", p.WalletUUID)
+	probs.checkChargeOp(idempotencyKey, p.ChargeUUID, p.WalletUUID)
 	body := captureRequest{ChargeUUID: p.ChargeUUID, WalletUUID: p.WalletUUID}
 	if p.Amount != nil {
 		body.Amount = probs.wireAmount("amount", *p.Amount)
@@ -248,12 +232,10 @@ func (c *Client) CaptureCharge(ctx context.Context, p *CaptureParams, idempotenc
 func (c *Client) CancelCharge(ctx context.Context, p *CancelParams, idempotencyKey string) (*Charge, error) {
 	const op = "cancel"
 	var probs problems
-	probs.checkIdempotencyKey(idempotencyKey)
 	if p == nil {
 		p = &CancelParams{}
 	}
-	probs.checkSegment("charge_uuid", p.ChargeUUID)
-	probs.checkSegment("wallet_uuid", p.WalletUUID)
+	probs.checkChargeOp(idempotencyKey, p.ChargeUUID, p.WalletUUID)
 	if err := probs.err(op); err != nil {
 		return nil, err
 	}
@@ -265,12 +247,10 @@ func (c *Client) CancelCharge(ctx context.Context, p *CancelParams, idempotencyK
 func (c *Client) RefundCharge(ctx context.Context, p *RefundParams, idempotencyKey string) (*Charge, error) {
 	const op = "refund"
 	var probs problems
-	probs.checkIdempotencyKey(idempotencyKey)
 	if p == nil {
 		p = &RefundParams{}
 	}
-	probs.checkSegment("charge_uuid", p.ChargeUUID)
-	probs.checkSegment("wallet_uuid", p.WalletUUID)
+	probs.checkChargeOp(idempotencyKey, p.ChargeUUID, p.WalletUUID)
 	body := refundRequest{Reason: p.Reason}
 	if p.Amount != nil {
 		body.Amount = probs.wireAmount("amount", *p.Amount)
@@ -296,18 +276,14 @@ func (c *Client) Validate3DS(ctx context.Context, chargeUUID, transactionID, ide
 	if err := probs.err(op); err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, &call{
+	ch, resp, err := fetch(ctx, c, &call{
 		op: op, method: http.MethodPost, public: true,
 		path:           fmt.Sprintf(pathValidate, url.PathEscape(chargeUUID)),
 		body:           validate3DSRequest{TransactionID: transactionID},
 		idempotencyKey: idempotencyKey,
-	})
+	}, decodeCharge)
 	if err != nil {
 		return nil, err
-	}
-	ch, derr := decodeCharge(resp.body, c.cfg.Vocabulary)
-	if derr != nil {
-		return nil, resp.decodeError(op, derr)
 	}
 	var extra struct {
 		CAVV looseString `json:"cavv"`
@@ -332,6 +308,15 @@ func (c *Client) Validate3DS(ctx context.Context, chargeUUID, transactionID, ide
 	return v, nil
 }
 
+// checkChargeOp checks what every operation on an existing charge
+// (capture, cancel, refund) carries: its idempotency key and the charge's
+// and wallet's UUIDs, which go into the path or body.
+func (p *problems) checkChargeOp(idempotencyKey, chargeUUID, walletUUID string) {
+	p.checkIdempotencyKey(idempotencyKey)
+	p.checkSegment("charge_uuid", chargeUUID)
+	p.checkSegment("wallet_uuid", walletUUID)
+}
+
 // wireAmount validates a capture/refund amount and converts it.
 func (p *problems) wireAmount(field string, a money.Amount) *Decimal {
 	if err := a.Validate(); err != nil {
@@ -350,16 +335,28 @@ func (p *problems) wireAmount(field string, a money.Amount) *Decimal {
 // answer with status "error" into a decline: the charge plus a ClassDeclined
 // *Error. A55 replays that answer for the same idempotency key, so it is final.
 func (c *Client) chargeCall(ctx context.Context, cl *call) (*Charge, error) {
-	resp, err := c.do(ctx, cl)
+	ch, resp, err := fetch(ctx, c, cl, decodeCharge)
 	if err != nil {
 		return nil, err
-	}
-	ch, derr := decodeCharge(resp.body, c.cfg.Vocabulary)
-	if derr != nil {
-		return nil, resp.decodeError(cl.op, derr)
 	}
 	if ch.State == StateFailed {
 		return ch, resp.declined(cl.op, ch)
 	}
 	return ch, nil
+}
+
+// fetch sends cl and decodes its 2xx answer with decode; an answer that does
+// not decode is the call's decode error. It returns the response too, for
+// what the caller reads beyond the decoded value.
+func fetch[T any](ctx context.Context, c *Client, cl *call, decode func([]byte, Vocabulary) (T, error)) (T, *response, error) {
+	var zero T
+	resp, err := c.do(ctx, cl)
+	if err != nil {
+		return zero, nil, err
+	}
+	v, derr := decode(resp.body, c.cfg.Vocabulary)
+	if derr != nil {
+		return zero, nil, resp.decodeError(cl.op, derr)
+	}
+	return v, resp, nil
 }

@@ -132,16 +132,22 @@ func authorizeInput(booking, pan string) workflows.AuthorizeInput {
 	}
 }
 
-func (f *fixture) authorize(in workflows.AuthorizeInput) (*workflows.AuthorizeResult, error) {
-	v, err := f.env.ExecuteActivity(f.acts.Authorize, in)
+// execute runs activity with in and decodes its result; the activity's
+// error is returned, a result that does not decode fails the test.
+func execute[R any](f *fixture, activity, in any) (*R, error) {
+	v, err := f.env.ExecuteActivity(activity, in)
 	if err != nil {
 		return nil, err
 	}
-	var res workflows.AuthorizeResult
+	var res R
 	if err := v.Get(&res); err != nil {
 		f.t.Fatal(err)
 	}
 	return &res, nil
+}
+
+func (f *fixture) authorize(in workflows.AuthorizeInput) (*workflows.AuthorizeResult, error) {
+	return execute[workflows.AuthorizeResult](f, f.acts.Authorize, in)
 }
 
 func (f *fixture) mustAuthorize(booking string) string {
@@ -154,27 +160,11 @@ func (f *fixture) mustAuthorize(booking string) string {
 }
 
 func (f *fixture) capture(in workflows.CaptureInput) (*workflows.OperationResult, error) {
-	v, err := f.env.ExecuteActivity(f.acts.Capture, in)
-	if err != nil {
-		return nil, err
-	}
-	var res workflows.OperationResult
-	if err := v.Get(&res); err != nil {
-		f.t.Fatal(err)
-	}
-	return &res, nil
+	return execute[workflows.OperationResult](f, f.acts.Capture, in)
 }
 
 func (f *fixture) cancel(in workflows.CancelInput) (*workflows.OperationResult, error) {
-	v, err := f.env.ExecuteActivity(f.acts.Cancel, in)
-	if err != nil {
-		return nil, err
-	}
-	var res workflows.OperationResult
-	if err := v.Get(&res); err != nil {
-		f.t.Fatal(err)
-	}
-	return &res, nil
+	return execute[workflows.OperationResult](f, f.acts.Cancel, in)
 }
 
 func appError(t *testing.T, err error) *temporal.ApplicationError {

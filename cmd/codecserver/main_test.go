@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -16,24 +15,8 @@ import (
 
 	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/internal/codecserver"
+	"github.com/hotelpay/a55-temporal/internal/stack"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func envOf(kv map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := kv[k]; return v, ok }
@@ -42,7 +25,7 @@ func envOf(kv map[string]string) func(string) (string, bool) {
 func TestRunServesAndStops(t *testing.T) {
 	dir := t.TempDir()
 	keyFile, tokenFile := filepath.Join(dir, "payload.keys"), filepath.Join(dir, "codec.token")
-	var out syncBuffer
+	var out stack.SyncBuffer
 	if err := run(context.Background(), []string{"-init-key-file", keyFile, "-init-token-file", tokenFile}, envOf(nil), &out, &out, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +39,7 @@ func TestRunServesAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
-	var logs syncBuffer
+	var logs stack.SyncBuffer
 	go func() {
 		done <- run(ctx, []string{"-listen", "127.0.0.1:0"}, env, &logs, &logs, func(a string) { addrc <- a })
 	}()
@@ -127,7 +110,7 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out syncBuffer
+			var out stack.SyncBuffer
 			err := run(context.Background(), append([]string{"-listen", "127.0.0.1:0"}, tt.args...), envOf(tt.env), &out, &out, func(string) { t.Error("server started") })
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("err = %v, want it to contain %q", err, tt.wantErr)

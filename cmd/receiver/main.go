@@ -14,9 +14,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -24,8 +21,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hotelpay/a55-temporal/internal/config"
-	"github.com/hotelpay/a55-temporal/internal/logging"
 	"github.com/hotelpay/a55-temporal/internal/metrics/prom"
+	"github.com/hotelpay/a55-temporal/internal/startup"
 	"github.com/hotelpay/a55-temporal/internal/webhook"
 	"github.com/hotelpay/a55-temporal/workflows/reconcile"
 )
@@ -98,44 +95,23 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	return s, nil
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], config.OS, os.Stdout, os.Stderr))
-}
+func main() { startup.Main(run) }
 
 // run returns the exit code: 0 after a clean shutdown, 2 on bad
 // configuration, 1 on a runtime failure.
 func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.Writer) int {
 	s, err := loadSettings(args, env, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	p, code := startup.Setup("receiver", "webhook-receiver", s.Common, err, env, stdout, stderr)
+	if p == nil {
+		return code
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "receiver:", err)
-		return 2
-	}
-	zl := logging.New(stdout, s.LogLevel, "webhook-receiver")
+	defer p.Close()
+	zl, exporter := p.Log, p.Exporter
 	logger := slog.New(zerolog.NewSlogHandler(zl))
 
-	exporter, err := prom.New(func(err error) { zl.Warn().Err(err).Msg("metric instrument") })
-	if err != nil {
-		zl.Error().Err(err).Msg("metrics")
-		return 1
-	}
-	defer exporter.Shutdown(context.Background())
-
-	opts, devKey, err := config.Temporal{Env: env, DevMode: s.DevMode, Logger: logging.SDKLogger(zl), Metrics: exporter.Handler()}.ClientOptions()
-	if err != nil {
-		fmt.Fprintln(stderr, "receiver:", err)
-		return 2
-	}
-	if devKey != "" {
-		zl.Warn().Str("key_file", devKey).Msg("dev mode: payloads encrypted with a generated local key")
-	}
 	// Lazy: the receiver starts while Temporal is down and answers 503 until
 	// it is up; A55 retries those.
-	tc, err := client.NewLazyClient(opts)
+	tc, err := client.NewLazyClient(p.Temporal)
 	if err != nil {
 		zl.Error().Err(err).Msg("temporal client")
 		return 1
@@ -192,7 +168,7 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 		Bool("signature_required", len(s.SigningSecret) > 0).Bool("updates", updater != nil).Str("path", webhook.PathPrefix+"<workflow id>?token=...").
 		Msg("receiver listening")
 
-	code := 0
+	code = 0
 	select {
 	case err := <-done:
 		if err != nil {

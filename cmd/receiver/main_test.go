@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hotelpay/a55-temporal/internal/config"
+	"github.com/hotelpay/a55-temporal/internal/startup/startuptest"
 	"github.com/hotelpay/a55-temporal/internal/webhook"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
@@ -83,29 +82,11 @@ func TestReceiverAnswers503WhileTemporalIsDown(t *testing.T) {
 		"TEMPORAL_CONFIG_FILE":       "/nonexistent/t.toml",
 		"PAYLOAD_KEYS":               "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	pr, pw := io.Pipe()
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"-signal-timeout", "1s", "-update-timeout", "1s"}, env, pw, io.Discard)
-		pw.Close()
-	}()
-	var addr, metricsAddr string
-	var updates any
-	lines := bufio.NewScanner(pr)
-	for addr == "" && lines.Scan() {
-		var line map[string]any
-		if json.Unmarshal(lines.Bytes(), &line) == nil && line["message"] == "receiver listening" {
-			addr, _ = line["addr"].(string)
-			metricsAddr, _ = line["metrics_addr"].(string)
-			updates = line["updates"]
-		}
-	}
-	go io.Copy(io.Discard, pr)
-	if addr == "" {
-		t.Fatal("the receiver never logged its address")
-	}
+	r, line := startuptest.Start(t, context.Background(), "receiver", run, []string{"-signal-timeout", "1s", "-update-timeout", "1s"}, env,
+		func(line map[string]any) bool { return line["message"] == "receiver listening" })
+	addr, _ := line["addr"].(string)
+	metricsAddr, _ := line["metrics_addr"].(string)
+	updates := line["updates"]
 	if updates != true {
 		t.Errorf("the receiver logged updates=%v, want true by default", updates)
 	}
@@ -142,18 +123,6 @@ func TestReceiverAnswers503WhileTemporalIsDown(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	// The update failed, then the signal: one webhook, counted once.
-	for _, want := range []string{`a55_webhooks_signalled_total{result="temporal_unavailable"} 1`, `a55_webhooks_rejected_total{reason="token"} 1`} {
-		if !strings.Contains(string(body), want) {
-			t.Errorf("/metrics lacks %s", want)
-		}
-	}
-	stop()
-	select {
-	case code := <-exit:
-		if code != 0 {
-			t.Fatalf("exit %d after stop, want 0", code)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("receiver did not stop")
-	}
+	startuptest.Contains(t, "/metrics", string(body), `a55_webhooks_signalled_total{result="temporal_unavailable"} 1`, `a55_webhooks_rejected_total{reason="token"} 1`)
+	r.Stop(t, 20*time.Second)
 }

@@ -12,11 +12,9 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -24,9 +22,9 @@ import (
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/internal/config"
-	"github.com/hotelpay/a55-temporal/internal/logging"
 	"github.com/hotelpay/a55-temporal/internal/metrics"
 	"github.com/hotelpay/a55-temporal/internal/metrics/prom"
+	"github.com/hotelpay/a55-temporal/internal/startup"
 	"github.com/hotelpay/a55-temporal/worker"
 	"github.com/hotelpay/a55-temporal/workflows"
 	"github.com/hotelpay/a55-temporal/workflows/reconcile"
@@ -174,45 +172,19 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	return s, nil
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], config.OS, os.Stdout, os.Stderr))
-}
+func main() { startup.Main(run) }
 
 // run returns the exit code: 0 after a clean stop, 2 on bad configuration,
 // 1 on a runtime failure.
 func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.Writer) int {
 	s, err := loadSettings(args, env, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	p, code := startup.Setup("worker", "worker", s.Common, err, env, stdout, stderr)
+	if p == nil {
+		return code
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "worker:", err)
-		return 2
-	}
-	zl := logging.New(stdout, s.LogLevel, "worker")
-
-	exporter, err := prom.New(func(err error) { zl.Warn().Err(err).Msg("metric instrument") })
-	if err != nil {
-		zl.Error().Err(err).Msg("metrics")
-		return 1
-	}
-	defer func() {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = exporter.Shutdown(shutdownCtx)
-	}()
-
-	opts, devKey, err := config.Temporal{Env: env, DevMode: s.DevMode, Logger: logging.SDKLogger(zl), Metrics: exporter.Handler()}.ClientOptions()
-	if err != nil {
-		fmt.Fprintln(stderr, "worker:", err)
-		return 2
-	}
+	defer p.Close()
+	zl, exporter, opts := p.Log, p.Exporter, p.Temporal
 	opts.Identity = fmt.Sprintf("worker@%s/%d", hostname(), os.Getpid())
-	if devKey != "" {
-		zl.Warn().Str("key_file", devKey).Msg("dev mode: payloads encrypted with a generated local key")
-	}
 	a55cfg, err := s.A55.ClientConfig()
 	if err != nil {
 		fmt.Fprintln(stderr, "worker:", err)
@@ -291,7 +263,7 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 	zl.Info().Str("task_queue", workflows.TaskQueue).Str("namespace", namespaceOf(opts)).Str("temporal", hostPortOf(opts)).
 		Int("max_concurrent_activities", s.MaxConcurrentActivities).Msg("worker started")
 
-	code := 0
+	code = 0
 	select {
 	case <-ctx.Done():
 		zl.Info().Msg("stopping: waiting for running activities")

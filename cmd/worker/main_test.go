@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/internal/config"
+	"github.com/hotelpay/a55-temporal/internal/startup/startuptest"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/starter/startertest"
@@ -137,28 +136,9 @@ func TestWorkerRunsBookingsAndStopsCleanly(t *testing.T) {
 	env[config.EnvA55ClientID] = "sandbox-client"
 	env[config.EnvA55ClientSecret] = "sandbox-secret"
 	env[config.EnvMetricsAddr] = "127.0.0.1:0"
-	pr, pw := io.Pipe()
-	runCtx, stop := context.WithCancel(ctx)
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(runCtx, nil, env, pw, io.Discard)
-		pw.Close()
-	}()
-
-	var metricsAddr string
-	lines := bufio.NewScanner(pr)
-	for metricsAddr == "" && lines.Scan() {
-		var line map[string]any
-		if json.Unmarshal(lines.Bytes(), &line) == nil {
-			if a, ok := line["metrics_addr"].(string); ok {
-				metricsAddr = a
-			}
-		}
-	}
-	go io.Copy(io.Discard, pr) // keep the logger unblocked
-	if metricsAddr == "" {
-		t.Fatal("the worker never logged its metrics address")
-	}
+	r, line := startuptest.Start(t, ctx, "worker", run, nil, env,
+		func(line map[string]any) bool { _, ok := line["metrics_addr"].(string); return ok })
+	metricsAddr := line["metrics_addr"].(string)
 	get := func(path string) (int, string) {
 		resp, err := http.Get("http://" + metricsAddr + path)
 		if err != nil {
@@ -201,23 +181,10 @@ func TestWorkerRunsBookingsAndStopsCleanly(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("/metrics = %d", code)
 	}
-	for _, want := range []string{
+	startuptest.Contains(t, "/metrics", body,
 		"temporal_workflow_completed",
 		`a55_request_latency_seconds_count{class="ok",op="POST /api/v1/bank/wallet/charge"}`,
 		`outcome="authorized"`,
-		`booking_payment_captures_total{`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %s", want)
-		}
-	}
-	stop()
-	select {
-	case code := <-exit:
-		if code != 0 {
-			t.Fatalf("exit %d after a stop signal, want 0", code)
-		}
-	case <-time.After(45 * time.Second):
-		t.Fatal("worker did not stop")
-	}
+		`booking_payment_captures_total{`)
+	r.Stop(t, 45*time.Second)
 }

@@ -192,26 +192,18 @@ func shapeA(status int, requestID, chargeUUID, code, source, description string)
 	})
 }
 
-// reasonForm reads the body of an operation on the charge named in the
-// path (cancel, refund): an optional JSON object with an optional reason.
-func reasonForm(q *apiRequest) (f *form, reason string, resp *response) {
+// onCharge serves an operation on the charge named in the path (cancel,
+// refund): it reads the body, an optional JSON object with an optional
+// reason, looks the charge up and, holding the lock, answers with op.
+func (s *Sandbox) onCharge(q *apiRequest, op func(q *apiRequest, f *form, reason string, c *charge) *response) *response {
 	m, err := decodeJSONObject(q.body, true)
 	if err != nil {
-		return nil, "", badJSON(q.requestID, err)
+		return badJSON(q.requestID, err)
 	}
-	f = &form{m: m}
-	reason = f.str("reason", false)
+	f := &form{m: m}
+	reason := f.str("reason", false)
 	if invalid := f.response(q.requestID); invalid != nil {
-		return nil, "", invalid
-	}
-	return f, reason, nil
-}
-
-// handleCancel is POST /charge/{charge_uuid}/cancel/{wallet_uuid}/ {reason?}.
-func (s *Sandbox) handleCancel(q *apiRequest) *response {
-	_, reason, resp := reasonForm(q)
-	if resp != nil {
-		return resp
+		return invalid
 	}
 	chargeUUID, walletUUID := q.r.PathValue("charge_uuid"), q.r.PathValue("wallet_uuid")
 	s.mu.Lock()
@@ -220,6 +212,15 @@ func (s *Sandbox) handleCancel(q *apiRequest) *response {
 	if resp != nil {
 		return resp
 	}
+	return op(q, f, reason, c)
+}
+
+// handleCancel is POST /charge/{charge_uuid}/cancel/{wallet_uuid}/ {reason?}.
+func (s *Sandbox) handleCancel(q *apiRequest) *response {
+	return s.onCharge(q, s.cancelLocked)
+}
+
+func (s *Sandbox) cancelLocked(q *apiRequest, _ *form, reason string, c *charge) *response {
 	switch c.status {
 	case StatusAuthorized, StatusPending:
 	case StatusCanceled:
@@ -235,7 +236,7 @@ func (s *Sandbox) handleCancel(q *apiRequest) *response {
 		reason = "canceled by the merchant"
 	}
 	s.setStatusLocked(c, StatusCanceled, reason)
-	resp = jsonResponse(http.StatusOK, map[string]any{
+	resp := jsonResponse(http.StatusOK, map[string]any{
 		"charge_uuid": c.uuid, "uuid": c.uuid, "wallet_uuid": c.walletUUID, "status": c.status,
 		"currency": c.currency, "released_amount": decimalNumber(c.released, c.exp), "message": map[string]any{},
 	})
@@ -245,17 +246,10 @@ func (s *Sandbox) handleCancel(q *apiRequest) *response {
 
 // handleRefund is POST /charge/{charge_uuid}/refund/{wallet_uuid}/ {amount?, reason?}.
 func (s *Sandbox) handleRefund(q *apiRequest) *response {
-	f, reason, resp := reasonForm(q)
-	if resp != nil {
-		return resp
-	}
-	chargeUUID, walletUUID := q.r.PathValue("charge_uuid"), q.r.PathValue("wallet_uuid")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, resp := s.lookupLocked(q, walletUUID, chargeUUID)
-	if resp != nil {
-		return resp
-	}
+	return s.onCharge(q, s.refundLocked)
+}
+
+func (s *Sandbox) refundLocked(q *apiRequest, f *form, reason string, c *charge) *response {
 	amount, partial := f.amount("amount", c.exp)
 	if resp := f.response(q.requestID); resp != nil {
 		return resp
@@ -287,7 +281,7 @@ func (s *Sandbox) handleRefund(q *apiRequest) *response {
 	v := s.view(c)
 	v["refund_amount"] = decimalNumber(amount, c.exp)
 	v["amount_remaining"] = decimalNumber(c.captured-c.refunded, c.exp)
-	resp = jsonResponse(http.StatusOK, v)
+	resp := jsonResponse(http.StatusOK, v)
 	resp.chargeUUID = c.uuid
 	return resp
 }

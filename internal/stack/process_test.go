@@ -1,33 +1,14 @@
 package stack
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func sh(t *testing.T, g *Group, name, script string, log *syncBuffer) *Process {
+func sh(t *testing.T, g *Group, name, script string, log *SyncBuffer) *Process {
 	t.Helper()
 	spec := Spec{Name: name, Path: "/bin/sh", Args: []string{"-c", script}}
 	if log != nil {
@@ -61,7 +42,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestStopKillsTheWholeProcessGroup(t *testing.T) {
-	log := &syncBuffer{}
+	log := &SyncBuffer{}
 	// The shell starts two grandchildren, then waits: a stand-in for a server
 	// that forks helpers.
 	p := sh(t, nil, "forker", `sleep 300 & sleep 300 & echo started; wait`, log)
@@ -81,7 +62,7 @@ func TestStopKillsTheWholeProcessGroup(t *testing.T) {
 }
 
 func TestStopEscalatesToSIGKILLWhenTERMIsIgnored(t *testing.T) {
-	log := &syncBuffer{}
+	log := &SyncBuffer{}
 	p := sh(t, nil, "stubborn", `trap "" TERM; sleep 300 & echo ignoring; wait`, log)
 	waitFor(t, "the trap", func() bool { return strings.Contains(log.String(), "ignoring") })
 	start := time.Now()
@@ -98,7 +79,7 @@ func TestStopEscalatesToSIGKILLWhenTERMIsIgnored(t *testing.T) {
 
 func TestGroupStopsInReverseOrder(t *testing.T) {
 	var g Group
-	order := &syncBuffer{}
+	order := &SyncBuffer{}
 	// Each process reports its own name when it receives SIGTERM.
 	for _, name := range []string{"server", "worker"} {
 		sh(t, &g, name, `trap 'echo stopped:`+name+`; exit 0' TERM; echo up; while :; do sleep 0.05; done`, order)
@@ -162,7 +143,7 @@ func TestChildrenDoNotInheritProjectVariables(t *testing.T) {
 	t.Setenv("A55_CLIENT_SECRET", "from-the-developer-shell")
 	t.Setenv("TEMPORAL_ADDRESS", "elsewhere:7233")
 	t.Setenv("UNRELATED_SETTING", "kept")
-	out := &syncBuffer{}
+	out := &SyncBuffer{}
 	p, err := Start(Spec{
 		Name: "env", Path: "/bin/sh", Log: out,
 		Args: []string{"-c", `echo "secret=[$A55_CLIENT_SECRET] addr=[$TEMPORAL_ADDRESS] other=[$UNRELATED_SETTING]"`},

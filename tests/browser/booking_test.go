@@ -16,6 +16,7 @@ import (
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/starter"
+	"github.com/hotelpay/a55-temporal/tests/testkit"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -46,21 +47,13 @@ func browserDeviceInfo(session string) *a55client.DeviceInfo {
 
 func authorize(t *testing.T, ctx context.Context, in workflows.BookingPaymentInput) workflows.AuthorizationResult {
 	t.Helper()
-	res, err := st().Authorize(ctx, in)
-	if err != nil {
-		t.Fatalf("authorize %s: %v", in.BookingID, err)
-	}
-	return res
+	return testkit.Authorize(t, ctx, st(), in)
 }
 
 // waitStatus polls the status query until the booking reaches want.
 func waitStatus(t *testing.T, ctx context.Context, id string, want workflows.Status) workflows.PaymentState {
 	t.Helper()
-	s, err := stack.WaitStatus(ctx, st(), id, want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return testkit.WaitStatus(t, ctx, st(), id, want)
 }
 
 // threeDSSignals lists the charge of every 3ds_complete signal in the

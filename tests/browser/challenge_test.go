@@ -2,8 +2,6 @@ package browser
 
 import (
 	"context"
-	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,17 +11,13 @@ import (
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/tests/testkit"
 )
 
-var (
-	runNonce = time.Now().UTC().Format("150405")
-	ids      atomic.Int64
-)
+var ids = testkit.NewIDs("br")
 
 // newBookingID is unique per run and names the test's purpose.
-func newBookingID(purpose string) string {
-	return fmt.Sprintf("br-%s-%s-%d", purpose, runNonce, ids.Add(1))
-}
+func newBookingID(purpose string) string { return ids.Next(purpose) }
 
 // sandboxChallenge creates a charge that needs a 3DS challenge directly at
 // the sandbox (no workflow), for the tests of the page alone.

@@ -2,7 +2,6 @@ package browser
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/hotelpay/a55-temporal/internal/stack"
+	"github.com/hotelpay/a55-temporal/tests/testkit"
 )
 
 // The sandbox's challenge timeout: an unanswered challenge is canceled at A55
@@ -37,12 +37,7 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		fmt.Println("browser: skipped with -short (it starts Chromium, the dev server and every binary)")
-		os.Exit(0)
-	}
-	os.Exit(run(m))
+	testkit.Main(m, "browser", "Chromium, the dev server and every binary", run)
 }
 
 func run(m *testing.M) (code int) {

@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,29 +14,20 @@ import (
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/starter"
+	"github.com/hotelpay/a55-temporal/tests/testkit"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
-var (
-	runNonce = time.Now().UTC().Format("150405")
-	bookings atomic.Int64
-)
+var bookings = testkit.NewIDs("e2e")
 
 // bookingID is unique per test run and names the test's purpose.
-func bookingID(purpose string) string {
-	return fmt.Sprintf("e2e-%s-%s-%d", purpose, runNonce, bookings.Add(1))
-}
+func bookingID(purpose string) string { return bookings.Next(purpose) }
 
-func brl(minor int64) money.Amount { return money.Amount{Minor: minor, Currency: "BRL"} }
+func brl(minor int64) money.Amount { return testkit.BRL(minor) }
 
 func st() *starter.Starter { return starter.New(env.client) }
 
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testCtx(t *testing.T) context.Context { return testkit.Context(t, 90*time.Second) }
 
 // hold is a hotel booking's input: R$ amount on card, check-out in two days,
 // release at the deadline.
@@ -52,21 +41,13 @@ func deviceInfo(session string) *a55client.DeviceInfo {
 
 func authorize(t *testing.T, ctx context.Context, in workflows.BookingPaymentInput) workflows.AuthorizationResult {
 	t.Helper()
-	res, err := st().Authorize(ctx, in)
-	if err != nil {
-		t.Fatalf("authorize %s: %v", in.BookingID, err)
-	}
-	return res
+	return testkit.Authorize(t, ctx, st(), in)
 }
 
 // waitStatus polls the status query until the booking reaches want.
 func waitStatus(t *testing.T, ctx context.Context, id string, want workflows.Status) workflows.PaymentState {
 	t.Helper()
-	s, err := stack.WaitStatus(ctx, st(), id, want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return testkit.WaitStatus(t, ctx, st(), id, want)
 }
 
 func result(t *testing.T, ctx context.Context, id string) workflows.BookingPaymentResult {

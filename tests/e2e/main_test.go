@@ -11,7 +11,6 @@ package e2e
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +22,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hotelpay/a55-temporal/internal/stack"
+	"github.com/hotelpay/a55-temporal/tests/testkit"
 )
 
 // The sandbox's hold window for this run: short enough that a booking whose
@@ -40,12 +40,7 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		fmt.Println("e2e: skipped with -short (it starts the dev server and every binary)")
-		os.Exit(0)
-	}
-	os.Exit(run(m))
+	testkit.Main(m, "e2e", "the dev server and every binary", run)
 }
 
 func run(m *testing.M) (code int) {

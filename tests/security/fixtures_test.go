@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,20 +15,16 @@ import (
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/tests/testkit"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
-var (
-	runNonce = time.Now().UTC().Format("150405")
-	seq      atomic.Int64
-)
+var seq = testkit.NewIDs("sec")
 
 // bookingID is unique per run and names the test's purpose.
-func bookingID(purpose string) string {
-	return fmt.Sprintf("sec-%s-%s-%d", purpose, runNonce, seq.Add(1))
-}
+func bookingID(purpose string) string { return seq.Next(purpose) }
 
-func brl(minor int64) money.Amount { return money.Amount{Minor: minor, Currency: "BRL"} }
+func brl(minor int64) money.Amount { return testkit.BRL(minor) }
 
 // booking is a hotel hold on card with this package's distinctive card data.
 func booking(id, pan string, minor int64) workflows.BookingPaymentInput {

@@ -3,7 +3,6 @@ package security
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/starter"
+	"github.com/hotelpay/a55-temporal/tests/testkit"
 )
 
 // env is the running stack, shared by every test of the package.
@@ -35,14 +35,10 @@ var env struct {
 	ctlLog *os.File // every bookingctl invocation's stdout and stderr
 }
 
+// TestMain: make unit (-short) skips it, having no dev server; make test
+// runs this package in full.
 func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		// make unit: no dev server. make test runs this package in full.
-		fmt.Println("security: skipped with -short (it starts the dev server and every binary)")
-		os.Exit(0)
-	}
-	os.Exit(run(m))
+	testkit.Main(m, "security", "the dev server and every binary", run)
 }
 
 func run(m *testing.M) (code int) {
@@ -173,9 +169,4 @@ func bookingctl(t *testing.T, stdin string, args ...string) ctlResult {
 
 func st() *starter.Starter { return starter.New(env.coded) }
 
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testCtx(t *testing.T) context.Context { return testkit.Context(t, 60*time.Second) }
