@@ -271,7 +271,7 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 
 	case Scenario4xxStorms:
 		sc.Name = "4xx-storms"
-		sc.Title = "A55 refuses captures and cancels with 401, 403 or 404 (half of them; in 8 s storms, all of them), then recovers"
+		sc.Title = "A55 refuses captures and cancels with 401, 403 or 404: half of them, and all of them in three 8 s storms; then it recovers"
 		// Every money operation meets the refusals: captures (in full, in
 		// part, by the deadline policy), releases (cancel, deadline), and
 		// the cancel of a 3DS challenge that is abandoned.
@@ -282,13 +282,11 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 		storm := fault(a55sandbox.Fault{ErrorRate: 1, ErrorStatuses: refusals}, "capture", "cancel")
 		sc.Faults = half
 		sc.Chaos = func(ctx context.Context, r *Run) error {
-			// Storms until every booking has started (two at least), then
-			// A55 recovers: the retries of captures and releases (kept
-			// going on 401/403/404 within the hold's life) must all land.
-			for storms := 0; ctx.Err() == nil; storms++ {
-				if started, _, total := r.Progress(); storms >= 2 && started == total {
-					break
-				}
+			// Three storms, 8 s apart; then half the calls refused until
+			// every booking has started; then A55 recovers. The retries of
+			// captures and releases (kept going on 401/403/404 within the
+			// hold's life) must all land.
+			for storms := 0; storms < 3 && ctx.Err() == nil; storms++ {
 				if err := r.Stack.SetFaults(ctx, storm); err != nil {
 					return err
 				}
@@ -297,10 +295,18 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 				if err := r.Stack.SetFaults(context.WithoutCancel(ctx), half); err != nil || ctx.Err() != nil {
 					return err
 				}
-				sleep(ctx, 6*time.Second)
+				sleep(ctx, 8*time.Second)
 			}
+			if !r.WaitStarted(ctx, 1) {
+				return nil
+			}
+			sleep(ctx, 5*time.Second)
 			return r.Stack.SetFaults(context.WithoutCancel(ctx), nil)
 		}
+		// A refused capture or release waits out its retries' backoff (up
+		// to a minute) once a storm has passed: many bookings side by side.
+		sc.Concurrency = 48
+		sc.Budget = 4*time.Minute + time.Duration(bookings)*3*time.Second
 		// The holds last 7 days and a capture or release retries within
 		// the hold's life (at least 5 min): a storm that outlasted that
 		// would leave the booking in needs_attention, open and owning its
