@@ -25,6 +25,13 @@ type Record struct {
 	// Rejected lists operations the workflow refused (e.g. a capture after the
 	// deadline policy released the hold): the booking system's view, not a fault.
 	Rejected []string
+	// Terminated: the plan's operator terminated the workflow (ActTerminate).
+	Terminated bool
+	// Attention is why the booking waits in needs_attention (LastStatus), if it does.
+	Attention *workflows.Attention
+	// Workflow is what Temporal said of the booking's workflow after the
+	// bookings (nil: not described; the checker then goes by the record).
+	Workflow *WorkflowView
 }
 
 // Invariant names, as the report prints them.
@@ -39,12 +46,13 @@ const (
 	InvNoRefund         = "no-refund"              // the workflow never refunds on its own
 	InvNotFailed        = "not-failed"             // failed only when nothing could be decided, with the reason
 	InvAsRequested      = "outcome-as-requested"   // the outcome is one the booking system's requests allow
+	InvHoldOwned        = "every-hold-owned"       // no live charge at A55 without an open workflow that owns it
 )
 
 // Invariants lists every invariant in the order they are checked.
 var Invariants = []string{
 	InvTerminal, InvOneAuthorization, InvCaptureOnce, InvWithinHold, InvNoLateCapture,
-	InvAgrees, InvNoOpenHold, InvNoRefund, InvNotFailed, InvAsRequested,
+	InvAgrees, InvNoOpenHold, InvNoRefund, InvNotFailed, InvAsRequested, InvHoldOwned,
 }
 
 // Violation is one broken invariant of one booking.
@@ -72,6 +80,10 @@ type Rules struct {
 	// ours took effect) a violation instead of a note: the money is the
 	// same, the operator's story is not.
 	StrictLapse bool
+	// AllowAttention: the scenario's faults can outlast what a money
+	// operation may retry, so a booking may end the run open in
+	// needs_attention (reported in outcomes and notes), owning its charge.
+	AllowAttention bool
 }
 
 // Verdict is the outcome of checking a run.
@@ -114,6 +126,13 @@ func Check(records []Record, ledger a55sandbox.Ledger, rules Rules) Verdict {
 		v.Checks++
 		v.Violations = append(v.Violations, Violation{BookingID: ref, Invariant: InvOneAuthorization,
 			Detail: fmt.Sprintf("%d charge(s) at A55 with reference_external_id %q, which is no booking of this run", len(byRef[ref]), ref)})
+		for _, e := range byRef[ref] {
+			v.Checks++
+			if isLive(e.Status) {
+				v.Violations = append(v.Violations, Violation{BookingID: ref, Invariant: InvHoldOwned,
+					Detail: fmt.Sprintf("charge %s is %q at A55 and no booking of this run owns it", e.ChargeUUID, e.Status)})
+			}
+		}
 	}
 	return v
 }
@@ -153,6 +172,28 @@ func (c *bookingCheck) run() {
 
 	c.check(InvTerminal, func() {
 		switch {
+		case r.Terminated:
+			// Terminated on purpose: closed without a result is the outcome.
+			if r.Workflow != nil && r.Workflow.CloseStatus != "Terminated" {
+				c.fail(InvTerminal, "terminated on purpose, but Temporal says the workflow is %s", r.Workflow.CloseStatus)
+			}
+		case !r.Finished && r.LastStatus == workflows.StatusNeedsAttention:
+			problem := ""
+			if r.Attention != nil {
+				problem = r.Attention.Operation + " did not finish: " + r.Attention.Problem
+			}
+			switch {
+			case r.Workflow != nil && !r.Workflow.Open:
+				c.fail(InvTerminal, "needs_attention (%s), but its workflow is %s: nobody owns the charge any more", problem, r.Workflow.CloseStatus)
+			case c.rules.AllowAttention:
+				op := "?"
+				if r.Attention != nil {
+					op = r.Attention.Operation
+				}
+				c.verdict.Notes["needs_attention (open, owning its charge): "+op+" did not finish"]++
+			default:
+				c.fail(InvTerminal, "needs_attention, waiting for an operator: %s", problem)
+			}
 		case !r.Finished:
 			c.fail(InvTerminal, "no result (last status %q): %v", r.LastStatus, r.Err)
 		case !r.Result.Status.Terminal():
@@ -178,10 +219,77 @@ func (c *bookingCheck) run() {
 	for _, e := range c.charges {
 		c.checkCharge(e)
 	}
-	if len(c.charges) != 1 || !r.Finished {
+	if len(c.charges) != 1 {
 		return
 	}
-	c.checkAgreement(c.charges[0])
+	switch {
+	case r.Finished:
+		c.checkAgreement(c.charges[0])
+	case r.Terminated:
+		c.checkTerminated(c.charges[0])
+	}
+}
+
+// checkTerminated: a booking terminated mid-hold ran none of its own code;
+// the reconciliation must have released its hold (nothing captured).
+func (c *bookingCheck) checkTerminated(e a55sandbox.LedgerEntry) {
+	c.check(InvAgrees, func() {
+		switch {
+		case e.Captured.Minor != 0:
+			c.fail(InvAgrees, "terminated mid-hold, but A55 captured %s (charge %s)", e.Captured, e.ChargeUUID)
+		case e.Status != a55sandbox.StatusCanceled:
+			c.fail(InvAgrees, "terminated mid-hold; A55 says %q, want canceled by the reconciliation (charge %s)", e.Status, e.ChargeUUID)
+		case e.Calls.Cancel == 0:
+			if c.rules.AllowLapse {
+				c.verdict.Notes["terminated: the hold lapsed at A55 before the reconciliation"]++
+			} else {
+				c.fail(InvAgrees, "terminated mid-hold; charge %s is canceled but no cancel call released it", e.ChargeUUID)
+			}
+		default:
+			c.verdict.Notes["terminated: the reconciliation released the hold"]++
+		}
+	})
+}
+
+// owner says whether an open workflow owns the charge at the end of the
+// run, and if not, why not (for the report).
+func (c *bookingCheck) owner(e a55sandbox.LedgerEntry) (bool, string) {
+	r := c.rec
+	if w := r.Workflow; w != nil {
+		switch {
+		case !w.Exists:
+			return false, "booking " + r.Plan.BookingID + " has no workflow"
+		case !w.Open:
+			if r.Terminated || w.CloseStatus == "Terminated" {
+				return false, "the booking's workflow was terminated and the reconciliation did not release the hold"
+			}
+			return false, fmt.Sprintf("the booking's workflow is %s (payment %q)", w.CloseStatus, c.status())
+		case w.ChargeUUID != "" && w.ChargeUUID != e.ChargeUUID:
+			return false, fmt.Sprintf("the booking's open workflow (%s) owns charge %s, not this one", w.PaymentStatus, w.ChargeUUID)
+		}
+		return true, ""
+	}
+	// Not described: go by what the booking system saw.
+	switch {
+	case r.Terminated:
+		return false, "the booking's workflow was terminated and the reconciliation did not release the hold"
+	case r.Finished || r.LastStatus.Terminal():
+		return false, fmt.Sprintf("the booking is %q, terminal", c.status())
+	case r.LastStatus == workflows.StatusNeedsAttention:
+		return true, ""
+	}
+	return false, fmt.Sprintf("the booking's workflow was not seen open (last status %q)", r.LastStatus)
+}
+
+func (c *bookingCheck) status() workflows.Status {
+	if c.rec.Finished {
+		return c.rec.Result.Status
+	}
+	return c.rec.LastStatus
+}
+
+func isLive(status string) bool {
+	return status == a55sandbox.StatusAuthorized || status == a55sandbox.StatusPending
 }
 
 func (c *bookingCheck) checkCharge(e a55sandbox.LedgerEntry) {
@@ -220,6 +328,18 @@ func (c *bookingCheck) checkCharge(e a55sandbox.LedgerEntry) {
 	c.check(InvNoRefund, func() {
 		if e.Refunded.Minor != 0 || e.Calls.Refund != 0 {
 			c.fail(InvNoRefund, "charge %s refunded %s (%d refund calls)", e.ChargeUUID, e.Refunded, e.Calls.Refund)
+		}
+	})
+	c.check(InvHoldOwned, func() {
+		if !isLive(e.Status) {
+			return
+		}
+		if ok, why := c.owner(e); !ok {
+			if st := c.status(); st.Terminal() {
+				c.fail(InvHoldOwned, "the booking is %q while A55 still holds charge %s (%q): %s", st, e.ChargeUUID, e.Status, why)
+				return
+			}
+			c.fail(InvHoldOwned, "charge %s is %q at A55 and no open workflow owns it: %s", e.ChargeUUID, e.Status, why)
 		}
 	})
 	c.check(InvNoOpenHold, func() {

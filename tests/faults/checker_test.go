@@ -4,6 +4,7 @@ package faults
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -304,7 +305,7 @@ func TestReportNamesTheFirstViolation(t *testing.T) {
 		Verdict: Check([]Record{r}, l, sc.Rules)}
 	out := rep.String()
 	for _, want := range []string{
-		`scenario 2 "lost-responses"`, "seed 42", "FAULTS_SEED=42 FAULTS_BOOKINGS=1", "-run 'TestScenario2'",
+		`scenario 2 "lost-responses"`, "seed 42", "FAULTS_SEED=42 FAULTS_BOOKINGS=1", "-run 'TestScenario2[A-Z]'",
 		"faults     5: capture:lost_response=3 worker:sigkill=2", "captured 1 · voided 0",
 		"1 VIOLATED; first: booking b1: at-most-one-capture",
 	} {
@@ -322,4 +323,99 @@ func TestReportNamesTheFirstViolation(t *testing.T) {
 	if got := rep.Missing([]string{"lost_response", "worker:sigkill", "temporal:restart"}); len(got) != 1 || got[0] != "temporal:restart" {
 		t.Errorf("Missing = %v, want [temporal:restart]", got)
 	}
+}
+
+func violated(v Verdict, invariant string) int {
+	n := 0
+	for _, x := range v.Violations {
+		if x.Invariant == invariant {
+			n++
+		}
+	}
+	return n
+}
+
+func TestCheckEveryHoldOwned(t *testing.T) {
+	open := &WorkflowView{Exists: true, Open: true, CloseStatus: "Running", PaymentStatus: workflows.StatusNeedsAttention}
+	closed := &WorkflowView{Exists: true, CloseStatus: "Completed"}
+	terminated := &WorkflowView{Exists: true, CloseStatus: "Terminated"}
+	attention := func(id string, w *WorkflowView) (Record, a55sandbox.LedgerEntry) {
+		r, e := booking(id, ActCaptureFull, CardApproved, workflows.StatusCaptured)
+		r.Finished, r.Result = false, workflows.BookingPaymentResult{}
+		r.LastStatus = workflows.StatusNeedsAttention
+		r.Attention = &workflows.Attention{Operation: "capture", Problem: "A55 401"}
+		e.Status, e.Captured, e.Calls.Capture, e.History = a55sandbox.StatusAuthorized, brl(0), 0, history("authorized")
+		if w != nil {
+			w.ChargeUUID = e.ChargeUUID
+		}
+		r.Workflow = w
+		return r, e
+	}
+	terminate := func(id, status string) (Record, a55sandbox.LedgerEntry) {
+		r, e := booking(id, ActTerminate, CardApproved, workflows.StatusVoided)
+		r.Finished, r.Result, r.Terminated, r.LastStatus, r.Workflow = false, workflows.BookingPaymentResult{}, true, StatusTerminated, terminated
+		if status == a55sandbox.StatusAuthorized {
+			e.Status, e.Released, e.Calls.Cancel, e.History = status, brl(0), 0, history("authorized")
+		}
+		return r, e
+	}
+
+	t.Run("needs_attention owns its live charge", func(t *testing.T) {
+		r, e := attention("a1", &WorkflowView{Exists: true, Open: true, CloseStatus: "Running", PaymentStatus: workflows.StatusNeedsAttention})
+		v := check(Rules{AllowAttention: true}, r, e)
+		if !v.OK() || v.Outcomes[workflows.StatusNeedsAttention] != 1 {
+			t.Fatalf("violations %v, outcomes %v", v.Violations, v.Outcomes)
+		}
+		if v = check(Rules{}, r, e); violated(v, InvTerminal) != 1 || len(v.Violations) != 1 {
+			t.Fatalf("needs_attention where the scenario does not allow it: %v", v.Violations)
+		}
+		r2, e2 := attention("a2", nil) // not described: the record says needs_attention
+		if v := check(Rules{AllowAttention: true}, r2, e2); !v.OK() {
+			t.Fatalf("undescribed needs_attention booking: %v", v.Violations)
+		}
+	})
+	t.Run("a closed workflow owns nothing", func(t *testing.T) {
+		r, e := attention("a3", closed)
+		if v := check(Rules{AllowAttention: true}, r, e); violated(v, InvHoldOwned) != 1 {
+			t.Fatalf("violations %v", v.Violations)
+		}
+		r, e = booking("c1", ActCaptureFull, CardApproved, workflows.StatusVoided)
+		e.Status, e.Calls.Cancel, e.History = a55sandbox.StatusAuthorized, 0, history("authorized")
+		r.Workflow = closed
+		v := check(Rules{}, r, e)
+		if violated(v, InvHoldOwned) != 1 || !strings.Contains(fmt.Sprint(v.Violations), `every-hold-owned: the booking is "voided"`) {
+			t.Fatalf("a terminal booking with a live charge: %v", v.Violations)
+		}
+	})
+	t.Run("an open workflow owns only its own charge", func(t *testing.T) {
+		r, e := attention("a4", open)
+		r.Workflow = &WorkflowView{Exists: true, Open: true, CloseStatus: "Running", ChargeUUID: "ch-other"}
+		if v := check(Rules{AllowAttention: true}, r, e); violated(v, InvHoldOwned) != 1 {
+			t.Fatalf("violations %v", v.Violations)
+		}
+	})
+	t.Run("terminated on purpose, released by the reconciliation", func(t *testing.T) {
+		r, e := terminate("t1", a55sandbox.StatusCanceled)
+		v := check(Rules{}, r, e)
+		if !v.OK() || v.Outcomes[StatusTerminated] != 1 || v.Notes["terminated: the reconciliation released the hold"] != 1 {
+			t.Fatalf("violations %v, outcomes %v, notes %v", v.Violations, v.Outcomes, v.Notes)
+		}
+		r, e = terminate("t2", a55sandbox.StatusAuthorized)
+		v = check(Rules{}, r, e)
+		if violated(v, InvHoldOwned) != 1 || violated(v, InvAgrees) != 1 {
+			t.Fatalf("a terminated booking's stranded hold: %v", v.Violations)
+		}
+		r, e = terminate("t3", a55sandbox.StatusCanceled)
+		r.Terminated = false // terminated, but not by the plan
+		if v := check(Rules{}, r, e); violated(v, InvTerminal) != 1 {
+			t.Fatalf("an unplanned termination: %v", v.Violations)
+		}
+	})
+	t.Run("a live stray charge", func(t *testing.T) {
+		_, e := booking("x1", ActCaptureFull, CardApproved, workflows.StatusCaptured)
+		e.Status = a55sandbox.StatusPending
+		if v := check(Rules{}, e); violated(v, InvHoldOwned) != 1 || violated(v, InvOneAuthorization) != 1 {
+			t.Fatalf("violations %v", v.Violations)
+		}
+	})
 }

@@ -10,8 +10,11 @@
 // the sandbox: errors, latency, lost responses, webhook drops, duplicates,
 // reordering and delays, short token lifetimes, short hold windows; on the
 // processes: SIGKILL of the worker, a dev server restart on the same
-// database file, receiver downtime), and then checks the money invariants
-// of every booking against the sandbox's ledger (see Check and Invariants).
+// database file, receiver downtime; on the workflows: an operator's Request
+// Cancellation or Terminate mid-hold, then the reconciliation), and then
+// checks the money invariants of every booking against the sandbox's ledger
+// and Temporal's view of each workflow: every hold A55 still has must be
+// owned by an open workflow (see Check and Invariants).
 //
 // Each run prints a short report: bookings, faults injected per kind,
 // outcomes per state, what A55 saw, and the invariants (all passed, or the

@@ -42,6 +42,9 @@ const (
 	ActCancel          Action = "cancel"           // the booking is cancelled: release the hold
 	ActDeadlineRelease Action = "deadline_release" // silence: the deadline policy releases the hold
 	ActDeadlineCapture Action = "deadline_capture" // silence: the deadline policy captures part of the hold
+	// Operator actions on the booking's workflow, mid-hold (Temporal UI or CLI).
+	ActWorkflowCancel Action = "workflow_cancel" // Request Cancellation (client.CancelWorkflow): the workflow releases the hold
+	ActTerminate      Action = "terminate"       // Terminate: the hold is stranded until the reconciliation releases it
 )
 
 // Plan is one booking as the simulated booking system will drive it.
@@ -69,6 +72,8 @@ type Plan struct {
 type Mix struct {
 	CaptureFull, CapturePartial, Cancel, DeadlineRelease, DeadlineCapture int
 	Challenge, ChallengeFailed, Declined                                  int
+	// Operator actions (0 in every mix but the operator scenario's).
+	WorkflowCancel, Terminate int
 }
 
 // DefaultMix is the everyday blend of a hotel and car-rental merchant: most
@@ -116,6 +121,9 @@ func Plans(o PlanOptions) []Plan {
 		{mix.Challenge, CardChallenge, ActCaptureFull},
 		{mix.ChallengeFailed, CardChallengeBad, ActCaptureFull},
 		{mix.Declined, CardDeclined, ActCaptureFull},
+		// Last, and weight 0 elsewhere: the other mixes draw the same plans.
+		{mix.WorkflowCancel, CardApproved, ActWorkflowCancel},
+		{mix.Terminate, CardApproved, ActTerminate},
 	}
 	total := 0
 	for _, c := range choices {
@@ -246,6 +254,10 @@ func (p Plan) Expected(allowLapse bool) []workflows.Status {
 	}
 	var want workflows.Status
 	switch p.Action {
+	case ActTerminate:
+		// The workflow is closed without a result; the reconciliation
+		// releases the hold (checked against A55, not a status).
+		return []workflows.Status{StatusTerminated}
 	case ActCaptureFull, ActCapturePartial, ActDeadlineCapture:
 		want = workflows.StatusCaptured
 	default:

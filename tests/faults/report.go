@@ -8,6 +8,7 @@ import (
 
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/workflows"
+	"github.com/hotelpay/a55-temporal/workflows/reconcile"
 )
 
 // Report is what one scenario run prints.
@@ -19,6 +20,9 @@ type Report struct {
 	Injected map[string]int
 	Verdict  Verdict
 	Records  []Record
+	// Reconciliation is the triggered reconciliation run's report (scenarios
+	// with Reconcile).
+	Reconciliation *reconcile.Report
 	// Outputs holds the processes' last output when an invariant broke.
 	Outputs string
 }
@@ -29,12 +33,18 @@ var terminalOrder = []workflows.Status{
 	workflows.StatusExpired, workflows.StatusFailed,
 }
 
+// openOrder are outcomes that are not terminal but may be correct: printed
+// when present (needs_attention: open, waiting for an operator; terminated:
+// closed on purpose without a result).
+var openOrder = []workflows.Status{workflows.StatusNeedsAttention, StatusTerminated}
+
 // ReplayCommand reproduces the run: same bookings, same fault draws (the
 // processes' timing still varies from run to run).
 func (r *Report) ReplayCommand() string {
 	test := r.Scenario.Test
 	if test == "" {
-		test = fmt.Sprintf("TestScenario%d", r.Scenario.Number)
+		// [A-Z]: TestScenario1 alone would run scenario 10 as well.
+		test = fmt.Sprintf("TestScenario%d[A-Z]", r.Scenario.Number)
 	}
 	return fmt.Sprintf("FAULTS_SEED=%d FAULTS_BOOKINGS=%d go test ./tests/faults -count=1 -v -run '%s'",
 		r.Scenario.Seed, r.Scenario.Bookings, test)
@@ -51,6 +61,10 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "faults     %s\n", r.faultLine())
 	fmt.Fprintf(&b, "outcomes   %s\n", r.outcomeLine())
 	fmt.Fprintf(&b, "A55        %s\n", r.ledgerLine())
+	if rc := r.Reconciliation; rc != nil {
+		fmt.Fprintf(&b, "reconcile  %d open charges listed, %d left to their bookings, %d released, %d release failed, %d disagreements\n",
+			rc.Listed, rc.Owned, len(rc.Released), len(rc.ReleaseFailed), len(rc.Disagreements))
+	}
 	if len(r.Verdict.Notes) > 0 {
 		fmt.Fprintf(&b, "notes      %s\n", joinCounts(r.Verdict.Notes, "; "))
 	}
@@ -89,6 +103,12 @@ func (r *Report) outcomeLine() string {
 	seen := map[workflows.Status]bool{}
 	for _, s := range terminalOrder {
 		parts = append(parts, fmt.Sprintf("%s %d", s, r.Verdict.Outcomes[s]))
+		seen[s] = true
+	}
+	for _, s := range openOrder {
+		if n := r.Verdict.Outcomes[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", s, n))
+		}
 		seen[s] = true
 	}
 	var other []string

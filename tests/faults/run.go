@@ -10,15 +10,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/workflows"
+	"github.com/hotelpay/a55-temporal/workflows/reconcile"
 )
 
 // Scenario is one fault-injection run: its bookings, the faults, and what
 // the checks allow.
 type Scenario struct {
-	Number int    // 1–8, for the report and the replay command
+	Number int    // 1–10, for the report and the replay command
 	Name   string // short, e.g. "a55-errors"
 	Title  string // one line: what is injected
 	// Test is the go test that runs it, for the replay command (default TestScenario<Number>).
@@ -47,7 +51,11 @@ type Scenario struct {
 	// fault changes). Its context ends when every booking has finished; it
 	// must leave every process running when it returns.
 	Chaos func(ctx context.Context, r *Run) error
-	Rules Rules
+	// Reconcile: once every booking is done, trigger the worker's
+	// reconciliation schedule and wait for its run (the report shows what
+	// it released) before the checks read A55's ledger.
+	Reconcile bool
+	Rules     Rules
 	// Budget is how long the bookings may take in all (0: 3 min + 1 s per booking).
 	Budget time.Duration
 }
@@ -218,13 +226,28 @@ func Execute(ctx context.Context, sc Scenario, env Env) (*Report, error) {
 	if err := st.SetFaults(ctx, nil); err != nil {
 		return nil, err
 	}
+	var recon *reconcile.Report
+	if sc.Reconcile {
+		rctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+		r, err := runReconciliation(rctx, st)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("%w\n%s", err, st.Outputs())
+		}
+		recon = &r
+	}
+	// Who owns what, as Temporal sees it now: the checks want every live
+	// hold owned by an open workflow.
+	if err := describeWorkflows(ctx, st, records); err != nil {
+		return nil, err
+	}
 	ledger, err := st.Ledger(ctx)
 	if err != nil {
 		return nil, err
 	}
 	rep := &Report{
 		Scenario: sc, Elapsed: time.Since(began), Ledger: ledger, Injected: st.Injected(),
-		Verdict: Check(records, ledger, sc.Rules), Records: records,
+		Verdict: Check(records, ledger, sc.Rules), Records: records, Reconciliation: recon,
 	}
 	if !rep.Verdict.OK() {
 		rep.Outputs = st.Outputs()
@@ -235,6 +258,10 @@ func Execute(ctx context.Context, sc Scenario, env Env) (*Report, error) {
 // StatusWorkflowFailed is the report's outcome for a booking whose workflow
 // closed with an error instead of a result.
 const StatusWorkflowFailed workflows.Status = "workflow_failed"
+
+// StatusTerminated is the report's outcome for a booking whose workflow was
+// terminated (on purpose in the operator scenario): closed without a result.
+const StatusTerminated workflows.Status = "terminated"
 
 // driver is the simulated booking system: it uses the starter package the
 // way a booking system's backend would, retrying what a real one retries.
@@ -354,6 +381,25 @@ func (d *driver) act(ctx context.Context, rec *Record) {
 			_, err := s.Cancel(c, p.BookingID, "booking cancelled by the guest")
 			return err
 		}
+	case ActWorkflowCancel:
+		// The Temporal UI's Request Cancellation: a repeat is harmless.
+		op = func(c context.Context) error {
+			err := notFound(d.st.Client.CancelWorkflow(c, workflows.WorkflowID(p.BookingID), ""))
+			if err == nil {
+				d.st.Count("operator:cancel-request")
+			}
+			return err
+		}
+	case ActTerminate:
+		op = func(c context.Context) error {
+			err := notFound(d.st.Client.TerminateWorkflow(c, workflows.WorkflowID(p.BookingID), "",
+				"fault suite: the operator pressed Terminate mid-hold"))
+			if err == nil {
+				rec.Terminated = true
+				d.st.Count("operator:terminate")
+			}
+			return err
+		}
 	default:
 		return
 	}
@@ -371,18 +417,65 @@ func (d *driver) act(ctx context.Context, rec *Record) {
 	}
 }
 
+// notFound turns the server's NotFound (the workflow is gone or already
+// closed) into starter.ErrBookingNotFound, which retry does not retry.
+func notFound(err error) error {
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return fmt.Errorf("%w: %w", starter.ErrBookingNotFound, err)
+	}
+	return err
+}
+
+// resultPoll bounds one wait for the result: between two waits the driver
+// queries the status, to notice a booking parked in needs_attention (which
+// waits for an operator and never finishes by itself).
+const resultPoll = 10 * time.Second
+
 // finish waits for the workflow's result; on failure it keeps the last
-// status it could read.
+// status it could read. A terminated workflow has no result: a terminate
+// of the plan's own is recorded as such, without waiting.
 func (d *driver) finish(ctx context.Context, rec *Record) {
 	id := rec.Plan.BookingID
-	err := retry(ctx, func(c context.Context) error {
-		r, err := d.st.Starter.Result(c, id)
+	if rec.Terminated {
+		rec.LastStatus = StatusTerminated
+		return
+	}
+	backoff := 200 * time.Millisecond
+	var err error
+	for {
+		c, cancel := context.WithTimeout(ctx, resultPoll)
+		var r workflows.BookingPaymentResult
+		r, err = d.st.Starter.Result(c, id)
+		cancel()
 		if err == nil {
 			rec.Result, rec.Finished = r, true
+			return
 		}
-		return err // a *starter.RejectedError: the workflow failed instead of returning a result
-	})
-	if err != nil && !rec.Finished {
+		var rejected *starter.RejectedError
+		var terminated *temporal.TerminatedError
+		switch {
+		case errors.As(err, &terminated):
+			rec.LastStatus = StatusTerminated
+			rec.Err = errors.Join(rec.Err, fmt.Errorf("result: the workflow was terminated: %w", err))
+			return
+		case errors.As(err, &rejected) || errors.Is(err, starter.ErrBookingNotFound) || ctx.Err() != nil:
+		default:
+			qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+			st, qerr := d.st.Starter.Status(qctx, id)
+			cancel()
+			if qerr == nil && st.Status == workflows.StatusNeedsAttention {
+				// Open, owning its charge, waiting for an operator.
+				rec.LastStatus, rec.Attention = st.Status, st.Attention
+				return
+			}
+			sleep(ctx, backoff)
+			backoff = min(2*backoff, 2*time.Second)
+			continue
+		}
+		break
+	}
+	if !rec.Finished {
 		var rejected *starter.RejectedError
 		if errors.As(err, &rejected) {
 			// The workflow closed without a result (failed or terminated).

@@ -24,6 +24,8 @@ const (
 	ScenarioTokenExpiry
 	ScenarioHoldsLapse
 	ScenarioEverything
+	Scenario4xxStorms
+	ScenarioOperator
 )
 
 // DefaultSeed is scenario n's seed when the run names none: fixed, so a CI
@@ -51,7 +53,7 @@ func merge(ms ...map[string]a55sandbox.Fault) map[string]a55sandbox.Fault {
 
 func ms(d time.Duration) a55sandbox.Duration { return a55sandbox.Duration(d) }
 
-// NewScenario returns scenario n (1–8) sized to bookings, with seed (0: the
+// NewScenario returns scenario n (1–10) sized to bookings, with seed (0: the
 // scenario's DefaultSeed). Expect lists the fault kinds (prefixes of the
 // report's counters) the run must have injected for it to prove anything.
 func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
@@ -266,6 +268,62 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 		}
 		sc.Rules.AllowLapse = true
 		expect = []string{":error_", ":lost_response", "webhook:", "worker:sigkill", "temporal:restart", "receiver:down", "a55:outage"}
+
+	case Scenario4xxStorms:
+		sc.Name = "4xx-storms"
+		sc.Title = "A55 refuses captures and cancels with 401, 403 or 404: half of them, and all of them in three 8 s storms; then it recovers"
+		// Every money operation meets the refusals: captures (in full, in
+		// part, by the deadline policy), releases (cancel, deadline), and
+		// the cancel of a 3DS challenge that is abandoned.
+		sc.Mix = Mix{CaptureFull: 25, CapturePartial: 15, Cancel: 25, DeadlineRelease: 10, DeadlineCapture: 10,
+			Challenge: 10, Declined: 5}
+		refusals := []int{401, 403, 404}
+		half := fault(a55sandbox.Fault{ErrorRate: 0.5, ErrorStatuses: refusals}, "capture", "cancel")
+		storm := fault(a55sandbox.Fault{ErrorRate: 1, ErrorStatuses: refusals}, "capture", "cancel")
+		sc.Faults = half
+		sc.Chaos = func(ctx context.Context, r *Run) error {
+			// Three storms, 8 s apart; then half the calls refused until
+			// every booking has started; then A55 recovers. The retries of
+			// captures and releases (kept going on 401/403/404 within the
+			// hold's life) must all land.
+			for storms := 0; storms < 3 && ctx.Err() == nil; storms++ {
+				if err := r.Stack.SetFaults(ctx, storm); err != nil {
+					return err
+				}
+				r.Stack.Count("a55:4xx-storm")
+				sleep(ctx, 8*time.Second)
+				if err := r.Stack.SetFaults(context.WithoutCancel(ctx), half); err != nil || ctx.Err() != nil {
+					return err
+				}
+				sleep(ctx, 8*time.Second)
+			}
+			if !r.WaitStarted(ctx, 1) {
+				return nil
+			}
+			sleep(ctx, 5*time.Second)
+			return r.Stack.SetFaults(context.WithoutCancel(ctx), nil)
+		}
+		// A refused capture or release waits out its retries' backoff (up
+		// to a minute) once a storm has passed: many bookings side by side.
+		sc.Concurrency = 48
+		sc.Budget = 4*time.Minute + time.Duration(bookings)*3*time.Second
+		// The holds last 7 days and a capture or release retries within
+		// the hold's life (at least 5 min): a storm that outlasted that
+		// would leave the booking in needs_attention, open and owning its
+		// charge: acceptable, reported.
+		sc.Rules.AllowAttention = true
+		expect = []string{":error_401", ":error_403", ":error_404", "a55:4xx-storm"}
+
+	case ScenarioOperator:
+		sc.Name = "operator-actions"
+		sc.Title = "operators act on authorized bookings mid-hold: Request Cancellation on some, Terminate on others; " +
+			"then the reconciliation is triggered; A55 fails 30% of the cancels (500, 503) meanwhile"
+		sc.Mix = Mix{WorkflowCancel: 35, Terminate: 35, CaptureFull: 15, Cancel: 10, Declined: 5}
+		sc.Faults = fault(a55sandbox.Fault{ErrorRate: 0.3, ErrorStatuses: []int{500, 503}}, "cancel")
+		// The terminated bookings' holds are stranded until the
+		// reconciliation (run once every booking is done) releases them.
+		sc.Reconcile = true
+		expect = []string{"operator:cancel-request", "operator:terminate"}
 
 	default:
 		panic(fmt.Sprintf("faults: no scenario %d", n))

@@ -163,3 +163,5 @@ func TestScenario5Webhooks(t *testing.T)        { runScenario(t, ScenarioWebhook
 func TestScenario6TokenExpiry(t *testing.T)     { runScenario(t, ScenarioTokenExpiry) }
 func TestScenario7HoldsLapse(t *testing.T)      { runScenario(t, ScenarioHoldsLapse) }
 func TestScenario8Everything(t *testing.T)      { runScenario(t, ScenarioEverything) }
+func TestScenario9Storms4xx(t *testing.T)       { runScenario(t, Scenario4xxStorms) }
+func TestScenario10Operator(t *testing.T)       { runScenario(t, ScenarioOperator) }
