@@ -161,6 +161,24 @@ func TestOperatorMarksACaptureMadeByHand(t *testing.T) {
 	}
 }
 
+// The whole hold is a valid amount to mark captured (the boundary).
+func TestOperatorMayMarkTheWholeHoldCaptured(t *testing.T) {
+	in := validInput("N-7")
+	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour
+	r := newSandboxRun(t, in)
+	newCredentialRotation(t, r) // never fixed
+	r.at(time.Hour, func() { r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{}) })
+	var mark *outcome
+	r.at(30*time.Hour, func() {
+		mark = r.update(workflows.UpdateResolve, "whole", workflows.ResolveRequest{Action: workflows.ResolveMarkCaptured,
+			Amount: &money.Amount{Minor: 50000, Currency: "BRL"}, Who: "ana", Why: "A55 shows the whole hold captured"})
+	})
+	res := r.execute()
+	if mark.rejected != nil || res.Status != workflows.StatusCaptured || res.Captured.Minor != 50000 {
+		t.Fatalf("mark %v, result %+v", mark.rejected, res)
+	}
+}
+
 // A cancellation request on a booking that needs attention tries the
 // release once more.
 func TestCancellationRequestReleasesABookingThatNeedsAttention(t *testing.T) {

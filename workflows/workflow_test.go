@@ -311,6 +311,10 @@ func TestThreeDSAbandonedIsCancelled(t *testing.T) {
 	if res.Status != workflows.StatusDeclined || res.Reason != workflows.Reason3DSAbandoned {
 		t.Fatalf("result = %+v", res)
 	}
+	// A55 gave no code: the booking system still gets one to act on.
+	if res.DeclineCode != workflows.Reason3DSAbandoned {
+		t.Errorf("decline code %q, want %q", res.DeclineCode, workflows.Reason3DSAbandoned)
+	}
 	if got := r.charge(res.ChargeUUID).Status; got != "canceled" {
 		t.Errorf("A55 charge is %s, want canceled", got)
 	}
