@@ -84,17 +84,23 @@ func startRetrying(attempts int, name string, start func() (*Process, error), re
 	}
 }
 
-// repick gives the process's addresses fresh free ports.
+// repick gives the process's addresses fresh free ports, none of them an
+// address the project already uses.
 func (p *Project) repick(name string) error {
 	for _, a := range p.Addrs.owned(name) {
 		if *a == "" {
 			continue
 		}
-		addr, err := FreeAddr()
-		if err != nil {
-			return err
+		for {
+			addr, err := FreeAddr()
+			if err != nil {
+				return err
+			}
+			if !p.Addrs.uses(addr) {
+				*a = addr
+				break
+			}
 		}
-		*a = addr
 	}
 	return nil
 }

@@ -124,3 +124,21 @@ func TestRepickChangesOnlyTheProcessAddresses(t *testing.T) {
 		t.Error("the codec server's address would move after the UI points at it")
 	}
 }
+
+// No two addresses of one project share a port, however often the kernel
+// hands a just-closed port out again.
+func TestFreeAddrsAreDistinct(t *testing.T) {
+	for i := 0; i < 50; i++ {
+		a, err := FreeAddrs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, p := range a.all() {
+			if seen[*p] {
+				t.Fatalf("port %s picked twice: %+v", *p, a)
+			}
+			seen[*p] = true
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -74,17 +75,30 @@ func DefaultAddrs() Addrs {
 }
 
 // FreeAddrs picks a free 127.0.0.1 port for each address, for stacks that
-// run side by side.
+// run side by side. Every port stays held until all are picked, so no two
+// addresses get the same port (the kernel may hand a just-closed port out
+// again: the sandbox and the codec server once got the same one).
 func FreeAddrs() (Addrs, error) {
 	var a Addrs
 	for _, p := range a.all() {
-		addr, err := FreeAddr()
+		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return Addrs{}, err
 		}
-		*p = addr
+		defer l.Close()
+		*p = l.Addr().String()
 	}
 	return a, nil
+}
+
+// uses reports whether one of the addresses is addr.
+func (a *Addrs) uses(addr string) bool {
+	for _, p := range a.all() {
+		if *p == addr {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *Addrs) all() []*string {
