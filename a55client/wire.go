@@ -246,6 +246,14 @@ func (w *chargeWire) amount() (*money.Amount, error) {
 	return &a, nil
 }
 
+// IsConfirmed reports whether A55 answered "confirmed": a capture in the
+// seeds' words, an approved hold waiting for its capture in the public
+// documents'. On its own it proves neither (MapStatus picks one meaning by
+// the Vocabulary); callers that must not guess check it first.
+func IsConfirmed(status string) bool {
+	return strings.EqualFold(strings.TrimSpace(status), "confirmed")
+}
+
 // MapStatus maps A55's status to the project's State. "confirmed" depends on
 // the vocabulary; "pending" is a 3DS wait only when a challenge URL came with
 // it. Unknown statuses map to StateUnknown (re-read the charge later).

@@ -25,7 +25,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -225,7 +224,7 @@ func (a *Activities) settledBefore(ctx context.Context, wallet, chargeUUID strin
 	case a55client.StateAuthorized:
 		return nil, false, nil
 	case a55client.StateCaptured:
-		if strings.EqualFold(strings.TrimSpace(ch.Status), "confirmed") {
+		if a55client.IsConfirmed(ch.Status) {
 			// "confirmed" is a capture in the seeds' words and an approved
 			// hold in the public docs': not proof either way. The call
 			// itself, under the same idempotency key, decides.

@@ -213,10 +213,7 @@ func (s *Starter) Resolve(ctx context.Context, bookingID string, req workflows.R
 			return res, &RejectedError{Operation: "resolve", BookingID: bookingID, Reason: "amount: " + err.Error(), Type: "InvalidInput", Err: err}
 		}
 	}
-	decision, _ := json.Marshal(req) // a struct of strings and an amount: always encodes
-	sum := sha256.Sum256(decision)
-	id := "resolve:" + hex.EncodeToString(sum[:12])
-	err := s.update(ctx, bookingID, "resolve", id, workflows.UpdateResolve, req, &res)
+	err := s.update(ctx, bookingID, "resolve", contentUpdateID("resolve", req), workflows.UpdateResolve, req, &res)
 	return res, err
 }
 
@@ -324,7 +321,13 @@ func classify(op, bookingID string, err error) error {
 // AuthorizationUpdateID is the update id of one authorization request: the
 // same request always gets the same id (a repeat is the same update).
 func AuthorizationUpdateID(req workflows.AuthorizationRequest) string {
-	b, _ := json.Marshal(req) // strings and an amount: always encodes
+	return contentUpdateID(UpdateIDAuthorization, req)
+}
+
+// contentUpdateID is prefix + a digest of the request: the same request is
+// the same update (deduplicated by Temporal), another one a new update.
+func contentUpdateID(prefix string, req any) string {
+	b, _ := json.Marshal(req) // the contract's request types always encode
 	sum := sha256.Sum256(b)
-	return UpdateIDAuthorization + ":" + hex.EncodeToString(sum[:12])
+	return prefix + ":" + hex.EncodeToString(sum[:12])
 }

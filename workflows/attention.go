@@ -90,12 +90,8 @@ func (p *payment) validateResolve(_ workflow.Context, req ResolveRequest) error 
 		if req.Amount == nil {
 			return errors.New("resolve refused: amount is required for mark_captured (what A55 shows as captured)")
 		}
-		a := *req.Amount
-		if a.Currency != p.in.Amount.Currency {
-			return fmt.Errorf("resolve refused: amount.currency %q differs from the hold's %s", string(a.Currency), p.in.Amount.Currency)
-		}
-		if a.Minor <= 0 || a.Minor > p.in.Amount.Minor {
-			return fmt.Errorf("resolve refused: amount must be more than zero and at most the hold %s", p.in.Amount.Display())
+		if err := p.capturableAmount("resolve", *req.Amount); err != nil {
+			return err
 		}
 	default:
 		return fmt.Errorf("resolve refused: action %q is not one of %s, %s, %s", string(req.Action), ResolveRetry, ResolveMarkCaptured, ResolveMarkReleased)

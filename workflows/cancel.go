@@ -39,10 +39,6 @@ func (p *payment) releaseOnCancellation(ctx workflow.Context) {
 	case StatusAuthorizing, StatusAwaiting3DS, StatusAuthorized:
 		_, _ = p.release(ctx, cancellationReason+": releasing the hold", "booking workflow cancelled")
 	case StatusNeedsAttention:
-		phase := p.attn.phase
-		if p.attn.operation == opCapture {
-			phase = StatusAuthorized
-		}
-		_, _ = p.releaseFrom(ctx, phase, cancellationReason+": releasing the hold", "booking workflow cancelled")
+		_, _ = p.releaseFrom(ctx, p.attn.phase, cancellationReason+": releasing the hold", "booking workflow cancelled")
 	}
 }

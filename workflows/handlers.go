@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hotelpay/a55-temporal/money"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -192,18 +193,27 @@ func (p *payment) moneyOpAllowed(ctx workflow.Context, what string) error {
 
 func (p *payment) validateCapture(ctx workflow.Context, req CaptureRequest) error {
 	if req.Amount != nil {
-		a := *req.Amount
-		if a.Currency != p.in.Amount.Currency {
-			return fmt.Errorf("capture refused: amount.currency %q differs from the authorized currency %s", string(a.Currency), p.in.Amount.Currency)
-		}
-		if a.Minor <= 0 {
-			return fmt.Errorf("capture refused: amount must be positive (got %d minor units)", a.Minor)
-		}
-		if a.Minor > p.in.Amount.Minor {
-			return fmt.Errorf("capture refused: %s is more than the authorized %s", a.Display(), p.in.Amount.Display())
+		if err := p.capturableAmount("capture", *req.Amount); err != nil {
+			return err
 		}
 	}
 	return p.moneyOpAllowed(ctx, "capture")
+}
+
+// capturableAmount is the rule for an amount captured from the hold, by a
+// capture or by an operator's mark_captured: the hold's currency, more than
+// zero, at most the hold.
+func (p *payment) capturableAmount(what string, a money.Amount) error {
+	if a.Currency != p.in.Amount.Currency {
+		return fmt.Errorf("%s refused: amount.currency %q differs from the authorized currency %s", what, string(a.Currency), p.in.Amount.Currency)
+	}
+	if a.Minor <= 0 {
+		return fmt.Errorf("%s refused: amount must be positive (got %d minor units)", what, a.Minor)
+	}
+	if a.Minor > p.in.Amount.Minor {
+		return fmt.Errorf("%s refused: %s is more than the authorized %s", what, a.Display(), p.in.Amount.Display())
+	}
+	return nil
 }
 
 func (p *payment) handleCapture(ctx workflow.Context, req CaptureRequest) (CaptureResult, error) {

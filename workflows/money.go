@@ -1,12 +1,12 @@
 package workflows
 
 import (
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/money"
 )
 
@@ -144,7 +144,7 @@ func (p *payment) capturedByA55(ctx workflow.Context, c ChargeView, reason strin
 // client's vocabulary maps it to: money is captured only by this
 // workflow's capture call or an answer that says how much.
 func isApprovedHold(c ChargeView) bool {
-	return strings.EqualFold(strings.TrimSpace(c.Status), "confirmed") && c.Captured == nil
+	return a55client.IsConfirmed(c.Status) && c.Captured == nil
 }
 
 func (p *payment) cancelActivity(ctx workflow.Context, reason string, budget time.Duration) (OperationResult, error) {

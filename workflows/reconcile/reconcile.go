@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/internal/metrics"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -69,7 +70,7 @@ type Action struct {
 // Report is a run's result, kept in history for operators.
 type Report struct {
 	Listed        int      `json:"listed"`  // open charges seen at A55
-	Owned         int      `json:"owned"`   // left to the open booking workflow that owns them
+	Owned         int      `json:"owned"`   // left to their bookings: owned by an open workflow, or captured by a closed one
 	Foreign       int      `json:"foreign"` // reference_external_id is not a booking id of ours
 	Released      []Action `json:"released,omitempty"`
 	ReleaseFailed []Action `json:"release_failed,omitempty"`
@@ -147,7 +148,7 @@ func ownerProblem(c OpenCharge, b Booking) string {
 		return "a second charge: booking " + c.BookingID + " owns " + b.ChargeUUID
 	case b.Open:
 		return ""
-	case b.PaymentStatus == string(workflows.StatusCaptured) && b.ChargeUUID == c.ChargeUUID && c.Status == "confirmed":
+	case b.PaymentStatus == string(workflows.StatusCaptured) && b.ChargeUUID == c.ChargeUUID && a55client.IsConfirmed(c.Status):
 		return "" // captured by the booking: "confirmed" is the seeds' word for it
 	}
 	return fmt.Sprintf("booking %s's workflow is closed (payment status %q)", c.BookingID, b.PaymentStatus)
