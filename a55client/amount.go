@@ -13,7 +13,8 @@ import (
 )
 
 // This file is the one place where the project's integer minor units meet
-// A55's decimal major units (R$ 320,00 is 320.00 on the wire, not 32000).
+// A55's decimal major units (R$ 320,00 is 320.00 on the wire, not 32000); the
+// digits of an amount come from money.Amount.Decimal.
 // Everything is exact string arithmetic: no float64 ever holds an amount.
 
 // Decimal is an amount as A55 writes it: a plain decimal number in major
@@ -77,26 +78,10 @@ func quoteShort(s string) string {
 // FormatAmount renders a as A55's decimal with exactly the currency's number
 // of decimals: BRL 32000 minor → "320.00", CLP 50000 → "50000".
 func FormatAmount(a money.Amount) (Decimal, error) {
-	exp, ok := money.Exponent(a.Currency)
-	if !ok {
+	if !a.Currency.Known() {
 		return "", fmt.Errorf("%w %q (accepted: %v)", money.ErrUnknownCurrency, string(a.Currency), money.KnownCurrencies())
 	}
-	neg := a.Minor < 0
-	u := uint64(a.Minor)
-	if neg {
-		u = uint64(-(a.Minor + 1)) + 1 // safe for MinInt64
-	}
-	s := strconv.FormatUint(u, 10)
-	if len(s) <= exp {
-		s = strings.Repeat("0", exp-len(s)+1) + s
-	}
-	if exp > 0 {
-		s = s[:len(s)-exp] + "." + s[len(s)-exp:]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return Decimal(s), nil
+	return Decimal(a.Decimal()), nil
 }
 
 // ParseAmount converts A55's decimal into minor units of currency c. Decimals

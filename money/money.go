@@ -2,8 +2,9 @@
 // number of minor units (centavos for BRL) with its ISO 4217 currency.
 //
 // Nothing inside the project does arithmetic on decimal or floating-point
-// money. Conversion to A55's decimal wire format lives in a55client, and
-// nowhere else.
+// money. Amount.Decimal is the one rendering of minor units as a decimal in
+// major units; A55's decimal wire format (its type, parsing and JSON) lives in
+// a55client, and nowhere else.
 package money
 
 import (
@@ -115,7 +116,14 @@ func (a Amount) Sub(b Amount) (Amount, error) {
 
 // String renders the amount for logs and errors: "BRL 500.00".
 func (a Amount) String() string {
-	return string(a.Currency) + " " + a.digits(".", "")
+	return string(a.Currency) + " " + a.Decimal()
+}
+
+// Decimal renders the amount in major units as a plain decimal number with
+// exactly the currency's number of decimals: BRL 32000 → "320.00", CLP 50000
+// → "50000", BRL -5 → "-0.05" (two decimals for an unknown currency).
+func (a Amount) Decimal() string {
+	return a.digits(".", "")
 }
 
 // symbols for Display; currencies without one use their code.

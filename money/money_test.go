@@ -95,6 +95,10 @@ func TestString(t *testing.T) {
 		if got := tt.a.String(); got != tt.want {
 			t.Errorf("String(%d %s) = %q, want %q", tt.a.Minor, tt.a.Currency, got, tt.want)
 		}
+		// Decimal is String without the code: the digits A55's wire format gets.
+		if got, want := tt.a.Decimal(), strings.TrimPrefix(tt.want, string(tt.a.Currency)+" "); got != want {
+			t.Errorf("Decimal(%d %s) = %q, want %q", tt.a.Minor, tt.a.Currency, got, want)
+		}
 	}
 }
 
