@@ -161,20 +161,16 @@ func (s *Sandbox) view(c *charge) map[string]any {
 		"created_at":            c.createdAt.UTC().Format(time.RFC3339),
 		"updated_at":            c.updatedAt.UTC().Format(time.RFC3339),
 	}
-	if c.merchantID != "" {
-		v["merchant_id"] = c.merchantID
-	}
-	if c.redirectURL != "" {
-		v["redirect_url"] = c.redirectURL
+	// Fields A55 leaves out when they are empty.
+	for field, value := range map[string]string{
+		"merchant_id": c.merchantID, "redirect_url": c.redirectURL, "eci": c.eci, "authentication_status": c.authStatus,
+	} {
+		if value != "" {
+			v[field] = value
+		}
 	}
 	if c.status == StatusPending {
 		v["url_3ds"] = c.url3DS
-	}
-	if c.eci != "" {
-		v["eci"] = c.eci
-	}
-	if c.authStatus != "" {
-		v["authentication_status"] = c.authStatus
 	}
 	if c.status == StatusError {
 		v["code"] = c.code

@@ -499,35 +499,37 @@ type cardOutcome struct {
 	message   string
 }
 
+// seedCards are the seeds' test cards and what the issuer answers for each.
+var seedCards = map[string]cardOutcome{
+	"4111111111111111": {approved: true},
+	"5500000000000004": {approved: true},
+	"4000000000000101": {challenge: true},
+	"4000000000000002": {code: "CARD_DECLINED", message: "Declined or validation failed"},
+	"5105105105105100": {code: "INSUFFICIENT_FUNDS", message: "Declined: insufficient funds"},
+	"4000000000000069": {code: "PROCESSING_ERROR", message: "Processing error at the acquirer; retry later"},
+}
+
+// lastDigitOutcomes is A55's last-digit rule for any other card; a 9 is
+// random (approved or timeout).
+var lastDigitOutcomes = map[byte]cardOutcome{
+	'0': {approved: true},
+	'1': {approved: true},
+	'4': {approved: true},
+	'2': {code: "05", message: "Not authorized"},
+	'3': {code: "57", message: "Not authorized: expired card"},
+	'5': {code: "78", message: "Not authorized: blocked card"},
+	'6': {code: "99", message: "Not authorized: timeout"},
+	'7': {code: "77", message: "Not authorized: canceled card"},
+	'8': {code: "70", message: "Not authorized: card problem"},
+}
+
 // decideLocked applies the seeds' test cards, then A55's last-digit rule.
 func (s *Sandbox) decideLocked(pan string) cardOutcome {
-	switch pan {
-	case "4111111111111111", "5500000000000004":
-		return cardOutcome{approved: true}
-	case "4000000000000101":
-		return cardOutcome{challenge: true}
-	case "4000000000000002":
-		return cardOutcome{code: "CARD_DECLINED", message: "Declined or validation failed"}
-	case "5105105105105100":
-		return cardOutcome{code: "INSUFFICIENT_FUNDS", message: "Declined: insufficient funds"}
-	case "4000000000000069":
-		return cardOutcome{code: "PROCESSING_ERROR", message: "Processing error at the acquirer; retry later"}
+	if o, ok := seedCards[pan]; ok {
+		return o
 	}
-	switch pan[len(pan)-1] {
-	case '0', '1', '4':
-		return cardOutcome{approved: true}
-	case '2':
-		return cardOutcome{code: "05", message: "Not authorized"}
-	case '3':
-		return cardOutcome{code: "57", message: "Not authorized: expired card"}
-	case '5':
-		return cardOutcome{code: "78", message: "Not authorized: blocked card"}
-	case '6':
-		return cardOutcome{code: "99", message: "Not authorized: timeout"}
-	case '7':
-		return cardOutcome{code: "77", message: "Not authorized: canceled card"}
-	case '8':
-		return cardOutcome{code: "70", message: "Not authorized: card problem"}
+	if o, ok := lastDigitOutcomes[pan[len(pan)-1]]; ok {
+		return o
 	}
 	if s.rng.IntN(2) == 0 {
 		return cardOutcome{approved: true}
