@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotelpay/a55-temporal/internal/a55seeds"
 	"github.com/hotelpay/a55-temporal/money"
 )
 
@@ -421,59 +422,8 @@ func TestListChargesValidation(t *testing.T) {
 // without losing or changing a field, numbers included.
 func TestChargeRequestRoundTripsSeedExamples(t *testing.T) {
 	seeds := map[string]string{
-		"h2h": `{
-"wallet_uuid": "00000000-0000-4000-8000-000000000001",
-"merchant_id": "merchant_123",
-"payer_name": "张伟",
-"payer_email": "zhangwei@example.com",
-"payer_cell_phone": "+5511999999999",
-"payer_tax_id": "12345678901",
-"items": [{"name": "订单", "quantity": 1, "value": 10000}],
-"payer_address": {"street": "Av. Paulista 1000", "city": "São Paulo", "state": "SP", "zip_code": "01310100", "country": "BR"},
-"currency": "BRL",
-"installment_value": 10000,
-"installment_count": 1,
-"due_date": "2026-12-31",
-"description": "H2H 测试收费",
-"type_charge": "credit_card",
-"card_name": "张伟",
-"card_number": "4111111111111111",
-"card_expiry_month": 12,
-"card_expiry_year": 2099,
-"card_cvv": "123",
-"reference_external_id": "ord_001",
-"threeds_authentication": false,
-"webhook_url": "https://merchant.example/webhooks/a55",
-"redirect_url": "https://merchant.example/return"
-}`,
-		"3ds": `{
-"wallet_uuid": "00000000-0000-4000-8000-000000000001",
-"type_charge": "credit_card",
-"card_name": "张伟",
-"card_number": "4111111111111111",
-"card_expiry_month": 12,
-"card_expiry_year": 2099,
-"card_cvv": "123",
-"amount": 10000,
-"currency": "BRL",
-"installment_count": 1,
-"threeds_authentication": true,
-"device_info": {
-"ip_address": "203.0.113.10",
-"user_agent": "Mozilla/5.0 ...",
-"http_accept_content": "text/html",
-"http_accept_browser_value": "*/*",
-"http_browser_language": "pt-BR",
-"http_browser_java_enabled": false,
-"http_browser_javascript_enabled": true,
-"http_browser_color_depth": "24",
-"http_browser_screen_height": "900",
-"http_browser_screen_width": "1440",
-"http_browser_time_difference": "180"
-},
-"webhook_url": "https://merchant.example/webhooks/a55",
-"redirect_url": "https://merchant.example/return"
-}`,
+		"h2h": a55seeds.H2HCharge,
+		"3ds": a55seeds.ThreeDSCharge,
 	}
 	for name, seed := range seeds {
 		t.Run(name, func(t *testing.T) {

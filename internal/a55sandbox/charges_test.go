@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/a55seeds"
 )
 
 func TestSeedCards(t *testing.T) {
@@ -275,32 +276,7 @@ func TestAmountForms(t *testing.T) {
 // Requests shaped exactly like the seeds' examples, with the seeds' JSON types.
 func TestSeedShapedRequests(t *testing.T) {
 	h := newHarness(t, a55sandbox.Config{})
-	h2h := `{
-"wallet_uuid": "00000000-0000-4000-8000-000000000001",
-"merchant_id": "merchant_123",
-"payer_name": "张伟",
-"payer_email": "zhangwei@example.com",
-"payer_cell_phone": "+5511999999999",
-"payer_tax_id": "12345678901",
-"items": [{"name": "订单", "quantity": 1, "value": 10000}],
-"payer_address": {"street": "Av. Paulista 1000", "city": "São Paulo", "state": "SP", "zip_code": "01310100", "country": "BR"},
-"currency": "BRL",
-"installment_value": 10000,
-"installment_count": 1,
-"due_date": "2026-12-31",
-"description": "H2H 测试收费",
-"type_charge": "credit_card",
-"card_name": "张伟",
-"card_number": "4111111111111111",
-"card_expiry_month": 12,
-"card_expiry_year": 2099,
-"card_cvv": "123",
-"reference_external_id": "ord_001",
-"threeds_authentication": false,
-"webhook_url": "https://merchant.example/webhooks/a55",
-"redirect_url": "https://merchant.example/return"
-}`
-	r := h.do("POST", "/api/v1/bank/wallet/charge/", h2h, "Idempotency-Key", "ord_001")
+	r := h.do("POST", "/api/v1/bank/wallet/charge/", a55seeds.H2HCharge, "Idempotency-Key", "ord_001")
 	if r.status != 200 || r.str("status") != "confirmed" || r.str("uuid") == "" || r.str("reference_external_id") != "ord_001" {
 		t.Fatalf("H2H example: %d %s", r.status, r.raw)
 	}
@@ -311,34 +287,7 @@ func TestSeedShapedRequests(t *testing.T) {
 		t.Errorf("installment_value 10000 is R$ 10,000.00: local_currency = %v", r.body["local_currency"])
 	}
 
-	threeDS := `{
-"wallet_uuid": "00000000-0000-4000-8000-000000000001",
-"type_charge": "credit_card",
-"card_name": "张伟",
-"card_number": "4111111111111111",
-"card_expiry_month": 12,
-"card_expiry_year": 2099,
-"card_cvv": "123",
-"amount": 10000,
-"currency": "BRL",
-"installment_count": 1,
-"threeds_authentication": true,
-"device_info": {
-"ip_address": "203.0.113.10",
-"user_agent": "Mozilla/5.0 ...",
-"http_accept_content": "text/html",
-"http_accept_browser_value": "*/*",
-"http_browser_language": "pt-BR",
-"http_browser_java_enabled": false,
-"http_browser_javascript_enabled": true,
-"http_browser_color_depth": "24",
-"http_browser_screen_height": "900",
-"http_browser_screen_width": "1440",
-"http_browser_time_difference": "180"
-},
-"webhook_url": "https://merchant.example/webhooks/a55",
-"redirect_url": "https://merchant.example/return"
-}`
+	threeDS := a55seeds.ThreeDSCharge
 	r = h.do("POST", "/api/v1/bank/wallet/charge/", threeDS)
 	if r.status != 200 || r.str("status") != "confirmed" || r.str("eci") != "05" || r.str("authentication_status") != "success" {
 		t.Fatalf("3DS frictionless example: %d %s", r.status, r.raw)
