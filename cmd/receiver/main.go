@@ -10,7 +10,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -41,9 +40,8 @@ type settings struct {
 
 func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, error) {
 	var s settings
-	fs := flag.NewFlagSet("receiver", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := config.RegisterCommon(fs, env, &s.Common); err != nil {
+	fs, err := config.NewFlagSet("receiver", env, stderr, &s.Common)
+	if err != nil {
 		return s, err
 	}
 	fs.StringVar(&s.Addr, "addr", config.Get(env, config.EnvReceiverAddr, "127.0.0.1:8088"), "webhook listen address ("+config.EnvReceiverAddr+")")
@@ -56,13 +54,7 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 			config.EnvWebhookRouteSecret, config.EnvWebhookSigningSecret)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return s, err
-	}
-	if fs.NArg() > 0 {
-		return s, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	if err := s.Common.Check(); err != nil {
+	if err := s.Common.Parse(fs, args); err != nil {
 		return s, err
 	}
 	if err := config.CheckListenAddr(config.EnvReceiverAddr, s.Addr); err != nil {
@@ -85,7 +77,6 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 			return s, config.Errorf("-update-timeout", "plus -signal-timeout: %v", err)
 		}
 	}
-	var err error
 	if s.RouteSecret, err = config.Secret(env, config.EnvWebhookRouteSecret); err != nil {
 		return s, err
 	}
@@ -99,13 +90,9 @@ func main() { startup.Main(run) }
 
 // run returns the exit code: 0 after a clean shutdown, 2 on bad
 // configuration, 1 on a runtime failure.
-func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.Writer) int {
-	s, err := loadSettings(args, env, stderr)
-	p, code := startup.Setup("receiver", "webhook-receiver", s.Common, err, env, stdout, stderr)
-	if p == nil {
-		return code
-	}
-	defer p.Close()
+var run = startup.Command[settings]{Name: "receiver", Component: "webhook-receiver", Load: loadSettings, Serve: serve}.Run
+
+func serve(ctx context.Context, s settings, p *startup.Process, _ io.Writer) int {
 	zl, exporter := p.Log, p.Exporter
 	logger := slog.New(zerolog.NewSlogHandler(zl))
 
@@ -168,7 +155,7 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 		Bool("signature_required", len(s.SigningSecret) > 0).Bool("updates", updater != nil).Str("path", webhook.PathPrefix+"<workflow id>?token=...").
 		Msg("receiver listening")
 
-	code = 0
+	code := 0
 	select {
 	case err := <-done:
 		if err != nil {

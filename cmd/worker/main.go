@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -64,9 +63,8 @@ type settings struct {
 
 func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, error) {
 	var s settings
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := config.RegisterCommon(fs, env, &s.Common); err != nil {
+	fs, err := config.NewFlagSet("worker", env, stderr, &s.Common)
+	if err != nil {
 		return s, err
 	}
 	config.RegisterA55(fs, env, &s.A55)
@@ -118,13 +116,7 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 			config.EnvA55ClientSecret, config.EnvWebhookRouteSecret)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return s, err
-	}
-	if fs.NArg() > 0 {
-		return s, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	if err := s.Common.Check(); err != nil {
+	if err := s.Common.Parse(fs, args); err != nil {
 		return s, err
 	}
 	if err := s.A55.Check(); err != nil {
@@ -154,7 +146,6 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	if s.A55Timeout <= 0 {
 		return s, config.Errorf(EnvA55Timeout, "must be positive")
 	}
-	var err error
 	if s.WebhookRouteSecret, err = config.Secret(env, config.EnvWebhookRouteSecret); err != nil {
 		return s, err
 	}
@@ -176,13 +167,9 @@ func main() { startup.Main(run) }
 
 // run returns the exit code: 0 after a clean stop, 2 on bad configuration,
 // 1 on a runtime failure.
-func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.Writer) int {
-	s, err := loadSettings(args, env, stderr)
-	p, code := startup.Setup("worker", "worker", s.Common, err, env, stdout, stderr)
-	if p == nil {
-		return code
-	}
-	defer p.Close()
+var run = startup.Command[settings]{Name: "worker", Component: "worker", Load: loadSettings, Serve: serve}.Run
+
+func serve(ctx context.Context, s settings, p *startup.Process, stderr io.Writer) int {
 	zl, exporter, opts := p.Log, p.Exporter, p.Temporal
 	opts.Identity = fmt.Sprintf("worker@%s/%d", hostname(), os.Getpid())
 	a55cfg, err := s.A55.ClientConfig()
@@ -263,7 +250,7 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 	zl.Info().Str("task_queue", workflows.TaskQueue).Str("namespace", namespaceOf(opts)).Str("temporal", hostPortOf(opts)).
 		Int("max_concurrent_activities", s.MaxConcurrentActivities).Msg("worker started")
 
-	code = 0
+	code := 0
 	select {
 	case <-ctx.Done():
 		zl.Info().Msg("stopping: waiting for running activities")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -190,16 +191,35 @@ type Common struct {
 	DevMode  bool
 }
 
-// RegisterCommon sets flag defaults from the environment; call Common.Check after parsing.
-func RegisterCommon(fs *flag.FlagSet, env Env, c *Common) error {
+// NewFlagSet is a long-running binary's flag set: usage and errors go to
+// stderr, and the common settings are registered into c with their defaults
+// from the environment. Parse it with Common.Parse.
+func NewFlagSet(name string, env Env, stderr io.Writer, c *Common) (*flag.FlagSet, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	dev, err := Bool(env, EnvDevMode, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fs.StringVar(&c.LogLevel, "log-level", Get(env, EnvLogLevel, "info"), "log level: debug, info, warn, error ("+EnvLogLevel+")")
 	fs.BoolVar(&c.DevMode, "dev", dev, "development mode: allows a generated local payload key ("+EnvDevMode+"=1)")
-	return nil
+	return fs, nil
 }
+
+// Parse parses the command line into fs (made by NewFlagSet for c), refuses
+// positional arguments and checks the common settings.
+func (c *Common) Parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return c.Check()
+}
+
+// CommonSettings returns c; a binary's settings embedding Common have it too.
+func (c Common) CommonSettings() Common { return c }
 
 // Check validates the common settings.
 func (c Common) Check() error {

@@ -43,14 +43,42 @@ type Process struct {
 	Temporal client.Options
 }
 
-// Setup starts a run whose settings (with their common part c) loaded with
+// Settings is a binary's whole configuration, embedding config.Common.
+type Settings interface {
+	CommonSettings() config.Common
+}
+
+// Command is a long-running binary: its name (on stderr before a
+// configuration error), its logger's component, how it loads its settings
+// from the command line and the environment, and what it serves with them.
+type Command[S Settings] struct {
+	Name, Component string
+	Load            func(args []string, env config.Env, stderr io.Writer) (S, error)
+	// Serve runs until ctx ends or it fails, and returns the exit code.
+	Serve func(ctx context.Context, s S, p *Process, stderr io.Writer) int
+}
+
+// Run is the command as a Run: it loads the settings, sets the process up
+// (logger, metrics exporter, Temporal client options; see setup), serves and
+// shuts the exporter down.
+func (c Command[S]) Run(ctx context.Context, args []string, env config.Env, stdout, stderr io.Writer) int {
+	s, err := c.Load(args, env, stderr)
+	p, code := setup(c.Name, c.Component, s.CommonSettings(), err, env, stdout, stderr)
+	if p == nil {
+		return code
+	}
+	defer p.Close()
+	return c.Serve(ctx, s, p, stderr)
+}
+
+// setup starts a run whose settings (with their common part c) loaded with
 // settingsErr: it builds the logger (component names it in every line), the
 // metrics exporter and the Temporal client options, and warns when dev mode
 // generated a payload key. A nil Process means the run is over with the
 // returned exit code: 0 after -h, 2 for a bad configuration (said on stderr,
 // prefixed by name), 1 for a runtime failure (logged). Otherwise call Close
 // when the run ends.
-func Setup(name, component string, c config.Common, settingsErr error, env config.Env, stdout, stderr io.Writer) (*Process, int) {
+func setup(name, component string, c config.Common, settingsErr error, env config.Env, stdout, stderr io.Writer) (*Process, int) {
 	if code, done := SettingsExit(name, settingsErr, stderr); done {
 		return nil, code
 	}
