@@ -15,12 +15,8 @@ import (
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/money"
-	"github.com/hotelpay/a55-temporal/starter"
-	"github.com/hotelpay/a55-temporal/tests/testkit"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
-
-func st() *starter.Starter { return starter.New(env.client) }
 
 // Card data the tests look for on pages: distinctive enough that finding one
 // of them anywhere means it leaked.
@@ -45,22 +41,11 @@ func browserDeviceInfo(session string) *a55client.DeviceInfo {
 	return d
 }
 
-func authorize(t *testing.T, ctx context.Context, in workflows.BookingPaymentInput) workflows.AuthorizationResult {
-	t.Helper()
-	return testkit.Authorize(t, ctx, st(), in)
-}
-
-// waitStatus polls the status query until the booking reaches want.
-func waitStatus(t *testing.T, ctx context.Context, id string, want workflows.Status) workflows.PaymentState {
-	t.Helper()
-	return testkit.WaitStatus(t, ctx, st(), id, want)
-}
-
 // threeDSSignals lists the charge of every 3ds_complete signal in the
 // booking's history.
 func threeDSSignals(t *testing.T, ctx context.Context, id string) []string {
 	t.Helper()
-	it := env.client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := env.Client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var charges []string
 	for it.HasNext() {
 		ev, err := it.Next()
@@ -72,7 +57,7 @@ func threeDSSignals(t *testing.T, ctx context.Context, id string) []string {
 			continue
 		}
 		var s workflows.ThreeDSCompleteSignal
-		if err := env.converter.FromPayloads(a.GetInput(), &s); err != nil {
+		if err := env.Codec.FromPayloads(a.GetInput(), &s); err != nil {
 			t.Fatalf("decode the %s signal: %v", workflows.Signal3DSComplete, err)
 		}
 		charges = append(charges, s.ChargeUUID)
@@ -90,7 +75,7 @@ func withoutWebhooks(t *testing.T) {
 }
 
 func sandboxFaults(t *testing.T, method, body string) {
-	req, err := http.NewRequest(method, env.proj.SandboxURL()+"/_sandbox/faults", strings.NewReader(body))
+	req, err := http.NewRequest(method, env.Proj.SandboxURL()+"/_sandbox/faults", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,12 +94,12 @@ func sandboxFaults(t *testing.T, method, body string) {
 // checkoutFor serves the checkout page wired to the real starter, recording
 // what the page reported.
 func checkoutFor(t *testing.T) (string, *reports) {
-	got := &reports{next: st().Report3DSComplete}
+	got := &reports{next: env.Starter().Report3DSComplete}
 	srv := serveMerchant(t, &Merchant{
-		ChallengeOrigin:   env.proj.SandboxURL(),
+		ChallengeOrigin:   env.Proj.SandboxURL(),
 		Report3DSComplete: got.report,
 		PaymentStatus: func(ctx context.Context, id string) (workflows.Status, error) {
-			s, err := st().Status(ctx, id)
+			s, err := env.Starter().Status(ctx, id)
 			return s.Status, err
 		},
 	})
@@ -136,10 +121,10 @@ func TestBooking3DSThroughTheCheckoutPage(t *testing.T) {
 	} {
 		t.Run(tc.button, func(t *testing.T) {
 			ctx := newTab(t, 90*time.Second)
-			id := newBookingID("3ds-" + tc.button)
+			id := ids.Next("3ds-" + tc.button)
 			in := hotelStay(id, "4000000000000101")
 			in.ThreeDS = true
-			auth := authorize(t, ctx, in)
+			auth := env.Authorize(t, ctx, in)
 			if auth.Status != workflows.StatusAwaiting3DS || auth.URL3DS == "" || auth.ChargeUUID == "" {
 				t.Fatalf("authorization = %+v, want awaiting_3ds with url_3ds", auth)
 			}
@@ -152,7 +137,7 @@ func TestBooking3DSThroughTheCheckoutPage(t *testing.T) {
 				`document.getElementById('payment').dataset.status === `+jsString(string(tc.want)))
 			screenshot(t, ctx, "2-"+string(tc.want))
 
-			s := waitStatus(t, ctx, id, tc.want)
+			s := env.WaitStatus(t, ctx, id, tc.want)
 			if calls := got.all(); len(calls) != 1 || calls[0] != (report{id, auth.ChargeUUID}) {
 				t.Errorf("the page reported %+v, want one report of booking %s, charge %s", calls, id, auth.ChargeUUID)
 			}
@@ -165,7 +150,7 @@ func TestBooking3DSThroughTheCheckoutPage(t *testing.T) {
 			if tc.want == workflows.StatusDeclined && s.DeclineCode == "" {
 				t.Errorf("declined with no decline code: %+v", s)
 			}
-			e, err := env.sandbox.Charge(ctx, auth.ChargeUUID)
+			e, err := env.Sandbox.Charge(ctx, auth.ChargeUUID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -184,11 +169,11 @@ func TestBooking3DSAbandonedWhenThePageCloses(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	tab := newTab(t, 90*time.Second)
-	id := newBookingID("3ds-abandon")
+	id := ids.Next("3ds-abandon")
 	in := hotelStay(id, "4000000000000101")
 	in.ThreeDS = true
 	in.ThreeDSTimeout = time.Minute // the shortest the workflow accepts; the sandbox gives up first
-	auth := authorize(t, ctx, in)
+	auth := env.Authorize(t, ctx, in)
 	if auth.Status != workflows.StatusAwaiting3DS {
 		t.Fatalf("authorization = %+v, want awaiting_3ds", auth)
 	}
@@ -199,7 +184,7 @@ func TestBooking3DSAbandonedWhenThePageCloses(t *testing.T) {
 		t.Fatalf("close the tab: %v", err)
 	}
 
-	s := waitStatus(t, ctx, id, workflows.StatusDeclined)
+	s := env.WaitStatus(t, ctx, id, workflows.StatusDeclined)
 	if s.Reason != workflows.Reason3DSAbandoned || s.Captured.Minor != 0 {
 		t.Errorf("declined with reason %q, captured %v; want %q and nothing captured", s.Reason, s.Captured, workflows.Reason3DSAbandoned)
 	}
@@ -209,7 +194,7 @@ func TestBooking3DSAbandonedWhenThePageCloses(t *testing.T) {
 	if sigs := threeDSSignals(t, ctx, id); len(sigs) != 0 {
 		t.Errorf("%s signals %v after the page was closed", workflows.Signal3DSComplete, sigs)
 	}
-	e, err := env.sandbox.Charge(ctx, auth.ChargeUUID)
+	e, err := env.Sandbox.Charge(ctx, auth.ChargeUUID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,17 +14,15 @@ import (
 	"github.com/hotelpay/a55-temporal/tests/testkit"
 )
 
+// ids names the package's bookings: ids.Next(purpose) is unique per run.
 var ids = testkit.NewIDs("br")
-
-// newBookingID is unique per run and names the test's purpose.
-func newBookingID(purpose string) string { return ids.Next(purpose) }
 
 // sandboxChallenge creates a charge that needs a 3DS challenge directly at
 // the sandbox (no workflow), for the tests of the page alone.
 func sandboxChallenge(t *testing.T, ctx context.Context, bookingID string) *a55client.Charge {
 	t.Helper()
 	c, err := a55client.New(a55client.Config{
-		BaseURL: env.proj.SandboxURL(), TokenURL: env.proj.SandboxURL() + "/oauth2/token",
+		BaseURL: env.Proj.SandboxURL(), TokenURL: env.Proj.SandboxURL() + "/oauth2/token",
 		ClientID: a55sandbox.DefaultClientID, ClientSecret: a55sandbox.DefaultClientSecret,
 	})
 	if err != nil {
@@ -80,10 +78,10 @@ func TestChallengeInIframeReportsTheAnswer(t *testing.T) {
 	} {
 		t.Run(tc.button, func(t *testing.T) {
 			ctx := newTab(t, 60*time.Second)
-			bookingID := newBookingID("page-" + tc.button)
+			bookingID := ids.Next("page-" + tc.button)
 			ch := sandboxChallenge(t, ctx, bookingID)
 			var got reports
-			merchant := serveMerchant(t, &Merchant{ChallengeOrigin: env.proj.SandboxURL(), Report3DSComplete: got.report})
+			merchant := serveMerchant(t, &Merchant{ChallengeOrigin: env.Proj.SandboxURL(), Report3DSComplete: got.report})
 
 			openCheckout(t, ctx, merchant.URL, bookingID, ch.URL3DS)
 			screenshot(t, ctx, "1-challenge")
@@ -96,10 +94,10 @@ func TestChallengeInIframeReportsTheAnswer(t *testing.T) {
 				t.Errorf("the page reported %+v, want exactly one report of booking %s, charge %s", calls, bookingID, ch.UUID)
 			}
 			msgs := receivedMessages(t, ctx)
-			if len(msgs) == 0 || msgs[0] != (message{Origin: env.proj.SandboxURL(), Accepted: true, Charge: ch.UUID}) {
-				t.Errorf("messages = %+v, want the first accepted, from %s, for charge %s", msgs, env.proj.SandboxURL(), ch.UUID)
+			if len(msgs) == 0 || msgs[0] != (message{Origin: env.Proj.SandboxURL(), Accepted: true, Charge: ch.UUID}) {
+				t.Errorf("messages = %+v, want the first accepted, from %s, for charge %s", msgs, env.Proj.SandboxURL(), ch.UUID)
 			}
-			e, err := env.sandbox.Charge(ctx, ch.UUID)
+			e, err := env.Sandbox.Charge(ctx, ch.UUID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,10 +113,10 @@ func TestChallengeInIframeReportsTheAnswer(t *testing.T) {
 // would send it) is ignored and reported to nobody.
 func TestCheckoutIgnoresMessagesFromOtherOrigins(t *testing.T) {
 	ctx := newTab(t, 60*time.Second)
-	bookingID := newBookingID("forged")
+	bookingID := ids.Next("forged")
 	ch := sandboxChallenge(t, ctx, bookingID)
 	var got reports
-	merchant := serveMerchant(t, &Merchant{ChallengeOrigin: env.proj.SandboxURL(), Report3DSComplete: got.report})
+	merchant := serveMerchant(t, &Merchant{ChallengeOrigin: env.Proj.SandboxURL(), Report3DSComplete: got.report})
 	openCheckout(t, ctx, merchant.URL, bookingID, ch.URL3DS)
 
 	forged := `window.postMessage({event: '3ds-auth-complete', chargeUuid: ` + jsString(ch.UUID) + `}, '*')`
@@ -138,7 +136,7 @@ func TestCheckoutIgnoresMessagesFromOtherOrigins(t *testing.T) {
 	if state != "waiting" || len(got.all()) != 0 {
 		t.Errorf("after a forged message: state %q, reports %+v; want waiting and none", state, got.all())
 	}
-	if e, err := env.sandbox.Charge(ctx, ch.UUID); err != nil || e.Status != a55sandbox.StatusPending {
+	if e, err := env.Sandbox.Charge(ctx, ch.UUID); err != nil || e.Status != a55sandbox.StatusPending {
 		t.Errorf("the sandbox charge is %q (%v), want it still pending", e.Status, err)
 	}
 

@@ -3,7 +3,6 @@ package browser
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,8 +10,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/tests/testkit"
@@ -25,49 +22,59 @@ const sandboxChallengeTimeout = 15 * time.Second
 
 // env is the running stack and browser, shared by the package's tests.
 var env struct {
-	root        string
-	stateDir    string
-	proj        *stack.Project
-	sandbox     stack.SandboxAdmin
+	*testkit.Stack
 	codecToken  string
-	client      client.Client // encrypting client, as a booking system has
-	converter   converter.DataConverter
 	browser     context.Context // a started Chromium; tests open tabs in fresh browser contexts
 	screenshots string
 }
 
 func TestMain(m *testing.M) {
-	testkit.Main(m, "browser", "Chromium, the dev server and every binary", run)
+	var chromium string
+	env.Stack = &testkit.Stack{Suite: testkit.Suite{
+		Name: "browser", Starts: "Chromium, the dev server and every binary",
+		Within: 5 * time.Minute,
+		Preflight: func() (err error) {
+			chromium, err = chromiumPath()
+			return err
+		},
+		Project: func(p *stack.Project) {
+			p.SandboxArgs = []string{
+				"-challenge-timeout", sandboxChallengeTimeout.String(),
+				"-webhook-retry-scale", "0.001",
+				"-settlement-delay", "-1s",
+			}
+			// The codec server as in production: the UI decodes only for an
+			// operator who signed in with the token (no trusted-origin shortcut).
+			p.ExtraEnv = map[string]map[string]string{stack.BinCodec: {"CODEC_TRUST_UI_ORIGINS": "0"}}
+		},
+		Setup: func(context.Context) error { return setup(chromium) },
+		Check: func() error {
+			fmt.Println("browser: screenshots in", env.screenshots)
+			return nil
+		},
+		OutputTail: 3000,
+	}}
+	env.Main(m)
 }
 
-func run(m *testing.M) (code int) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	chromium, err := chromiumPath()
+// setup reads the codec server's token and starts Chromium.
+func setup(chromium string) error {
+	env.screenshots = filepath.Join(env.Root, "screenshots", "browser")
+	if err := os.MkdirAll(env.screenshots, 0o755); err != nil {
+		return err
+	}
+	secrets, err := env.Proj.Secrets()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "browser:", err)
-		return 1
+		return err
 	}
-	defer func() {
-		if code != 0 {
-			dumpOutputs(os.Stderr)
-		}
-	}()
-	defer stop()
-	if err := start(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "browser: cannot start the stack:", err)
-		return 1
-	}
-	browserCtx, closeBrowser, err := startChromium(chromium, filepath.Join(env.stateDir, "chromium"))
+	env.codecToken = secrets[stack.EnvCodecAuthToken]
+	browserCtx, closeBrowser, err := startChromium(chromium, filepath.Join(env.Dir, "chromium"))
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "browser: cannot start Chromium:", err)
-		return 1
+		return fmt.Errorf("cannot start Chromium: %w", err)
 	}
-	defer closeBrowser()
+	env.AtStop(closeBrowser)
 	env.browser = browserCtx
-	code = m.Run()
-	fmt.Println("browser: screenshots in", env.screenshots)
-	return code
+	return nil
 }
 
 // chromiumPath finds the browser: $CHROMIUM, then Debian's chromium. A
@@ -117,66 +124,4 @@ func startChromium(path, profile string) (context.Context, func(), error) {
 		return nil, nil, err
 	}
 	return ctx, func() { cancel(); cancelAlloc() }, nil
-}
-
-func start(ctx context.Context) error {
-	root, err := stack.RepoRoot(".")
-	if err != nil {
-		return err
-	}
-	env.root = root
-	env.screenshots = filepath.Join(root, "screenshots", "browser")
-	if err := os.MkdirAll(env.screenshots, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp("", "a55-browser-")
-	if err != nil {
-		return err
-	}
-	env.stateDir = tmp
-	env.proj = &stack.Project{
-		Root: root, BinDir: filepath.Join(tmp, "bin"), StateDir: tmp, LogDir: filepath.Join(tmp, "logs"),
-		Apps: stack.AllApps,
-		SandboxArgs: []string{
-			"-challenge-timeout", sandboxChallengeTimeout.String(),
-			"-webhook-retry-scale", "0.001",
-			"-settlement-delay", "-1s",
-		},
-		// The codec server as in production: the UI decodes only for an
-		// operator who signed in with the token (no trusted-origin shortcut).
-		ExtraEnv: map[string]map[string]string{stack.BinCodec: {"CODEC_TRUST_UI_ORIGINS": "0"}},
-	}
-	if err := env.proj.Build(ctx); err != nil {
-		return err
-	}
-	secrets, err := env.proj.Secrets()
-	if err != nil {
-		return err
-	}
-	env.codecToken = secrets[stack.EnvCodecAuthToken]
-	if err := env.proj.Start(ctx); err != nil {
-		return err
-	}
-	env.sandbox = stack.SandboxAdmin{BaseURL: env.proj.SandboxURL()}
-	env.client, env.converter, err = env.proj.DialEncrypting(ctx)
-	return err
-}
-
-func stop() {
-	if env.client != nil {
-		env.client.Close()
-	}
-	if env.proj != nil {
-		_ = env.proj.Stop()
-	}
-	if env.stateDir != "" && os.Getenv("BROWSER_KEEP_STATE") == "" {
-		_ = os.RemoveAll(env.stateDir)
-	}
-}
-
-// dumpOutputs prints the tail of every process's output after a failure.
-func dumpOutputs(w io.Writer) {
-	if env.proj != nil {
-		env.proj.WriteOutputs(w, 3000)
-	}
 }

@@ -44,12 +44,12 @@ func bookingsForUI(t *testing.T) []uiBooking {
 	uiOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		waiting := uiBooking{name: "waiting", id: newBookingID("ui-waiting"), pan: "4111111111111111", maskedPAN: "411111******1111",
+		waiting := uiBooking{name: "waiting", id: ids.Next("ui-waiting"), pan: "4111111111111111", maskedPAN: "411111******1111",
 			badge: "Running", resultText: "Results will appear upon completion."}
-		finished := uiBooking{name: "finished", id: newBookingID("ui-finished"), pan: "5500000000000004", maskedPAN: "550000******0004",
+		finished := uiBooking{name: "finished", id: ids.Next("ui-finished"), pan: "5500000000000004", maskedPAN: "550000******0004",
 			badge: "Completed", details: []string{"captured R$ 500,00", "released R$ 0,00"}, resultText: `"status": "captured"`}
 		for _, b := range []*uiBooking{&waiting, &finished} {
-			res, err := st().Authorize(ctx, hotelStay(b.id, b.pan))
+			res, err := env.Starter().Authorize(ctx, hotelStay(b.id, b.pan))
 			if err == nil && res.Status != workflows.StatusAuthorized {
 				err = fmt.Errorf("booking %s is %s, want authorized", b.id, res.Status)
 			}
@@ -58,16 +58,16 @@ func bookingsForUI(t *testing.T) []uiBooking {
 				return
 			}
 		}
-		if _, err := st().Capture(ctx, finished.id, nil); err != nil {
+		if _, err := env.Starter().Capture(ctx, finished.id, nil); err != nil {
 			uiErr = err
 			return
 		}
-		if _, err := st().Result(ctx, finished.id); err != nil {
+		if _, err := env.Starter().Result(ctx, finished.id); err != nil {
 			uiErr = err
 			return
 		}
 		for _, b := range []*uiBooking{&waiting, &finished} {
-			if b.state, uiErr = st().Status(ctx, b.id); uiErr != nil {
+			if b.state, uiErr = env.Starter().Status(ctx, b.id); uiErr != nil {
 				return
 			}
 		}
@@ -124,8 +124,8 @@ func evalString(t *testing.T, ctx context.Context, expr string) string {
 // gets (no run id) and waits through the UI's redirect to the run's history.
 func openWorkflow(t *testing.T, ctx context.Context, b uiBooking) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Navigate(env.proj.WorkflowUIURL(b.id))); err != nil {
-		t.Fatalf("open %s: %v", env.proj.WorkflowUIURL(b.id), err)
+	if err := chromedp.Do(ctx, chromedp.Navigate(env.Proj.WorkflowUIURL(b.id))); err != nil {
+		t.Fatalf("open %s: %v", env.Proj.WorkflowUIURL(b.id), err)
 	}
 	waitJS(t, ctx, "the redirect to the run's history", `/\/workflows\/[^/]+\/[^/]+\/history$/.test(location.pathname)`)
 	waitJS(t, ctx, "the workflow heading", `(function () {
@@ -152,7 +152,7 @@ func openTab(t *testing.T, ctx context.Context, testID, route string) {
 func signInToCodec(t *testing.T, ctx context.Context, token string) {
 	t.Helper()
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(env.proj.CodecURL()+"/login"),
+		chromedp.Navigate(env.Proj.CodecURL()+"/login"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="token"]`), token),
 		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
 	); err != nil {
@@ -161,7 +161,7 @@ func signInToCodec(t *testing.T, ctx context.Context, token string) {
 	waitJS(t, ctx, "the codec server's answer", `document.body && /Signed in|Wrong token/.test(document.body.innerText)`)
 	screenshot(t, ctx, "0-codec-sign-in")
 
-	if err := chromedp.Do(ctx, chromedp.Navigate(env.proj.UIURL()+"/")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(env.Proj.UIURL()+"/")); err != nil {
 		t.Fatal(err)
 	}
 	// The UI redirects / to the default namespace's workflow list.
@@ -196,7 +196,7 @@ func signInToCodec(t *testing.T, ctx context.Context, token string) {
 		return r.checked;
 	})()`)
 	run([]step{
-		{"enter the endpoint", chromedp.SendKeys(chromedp.CSS(`[data-testid="data-encoder-endpoint-input"]`), env.proj.CodecURL())},
+		{"enter the endpoint", chromedp.SendKeys(chromedp.CSS(`[data-testid="data-encoder-endpoint-input"]`), env.Proj.CodecURL())},
 		{"include cross-origin credentials", chromedp.Click(chromedp.CSS(`[data-testid="data-encoder-include-credentials"]`))},
 	})
 	screenshot(t, ctx, "0-codec-settings")
@@ -358,7 +358,7 @@ func writeDocsImage(t *testing.T, shot string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst := filepath.Join(env.root, "docs", "temporal-ui-booking.png")
+	dst := filepath.Join(env.Root, "docs", "temporal-ui-booking.png")
 	if err := os.WriteFile(dst, png, 0o644); err != nil {
 		t.Fatal(err)
 	}

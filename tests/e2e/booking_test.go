@@ -3,6 +3,7 @@ package e2e
 import (
 	"testing"
 
+	"github.com/hotelpay/a55-temporal/tests/testkit"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -15,12 +16,12 @@ func TestApprovedCardsAreHeldThenCaptured(t *testing.T) {
 		t.Run(card.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := testCtx(t)
-			id := bookingID(card.name)
-			auth := authorize(t, ctx, hold(id, card.number, 45000))
+			id := ids.Next(card.name)
+			auth := env.Authorize(t, ctx, hold(id, card.number, 45000))
 			if auth.Status != workflows.StatusAuthorized || auth.ChargeUUID == "" {
 				t.Fatalf("authorization = %+v, want authorized with a charge", auth)
 			}
-			if auth.Authorized != brl(45000) {
+			if auth.Authorized != testkit.BRL(45000) {
 				t.Errorf("authorized %v, want BRL 450.00", auth.Authorized)
 			}
 			if auth.CaptureDeadline.IsZero() {
@@ -31,15 +32,15 @@ func TestApprovedCardsAreHeldThenCaptured(t *testing.T) {
 				t.Fatalf("ledger after authorization: %s authorized %d captured %d", held.Status, held.Authorized.Minor, held.Captured.Minor)
 			}
 
-			capt, err := st().Capture(ctx, id, nil)
+			capt, err := env.Starter().Capture(ctx, id, nil)
 			if err != nil {
 				t.Fatalf("capture: %v", err)
 			}
-			if capt.Status != workflows.StatusCaptured || capt.Captured != brl(45000) || capt.Released.Minor != 0 {
+			if capt.Status != workflows.StatusCaptured || capt.Captured != testkit.BRL(45000) || capt.Released.Minor != 0 {
 				t.Fatalf("capture result = %+v, want all BRL 450.00 captured", capt)
 			}
 			res := result(t, ctx, id)
-			if res.Status != workflows.StatusCaptured || res.Captured != brl(45000) || res.CapturedBy != "request" {
+			if res.Status != workflows.StatusCaptured || res.Captured != testkit.BRL(45000) || res.CapturedBy != "request" {
 				t.Fatalf("workflow result = %+v", res)
 			}
 			e := ledgerCharge(t, ctx, id, auth.ChargeUUID)
@@ -64,8 +65,8 @@ func TestDeclinedCardsEndTheBooking(t *testing.T) {
 		t.Run(card.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := testCtx(t)
-			id := bookingID(card.name)
-			auth := authorize(t, ctx, hold(id, card.number, 30000))
+			id := ids.Next(card.name)
+			auth := env.Authorize(t, ctx, hold(id, card.number, 30000))
 			if auth.Status != workflows.StatusDeclined || auth.DeclineCode != card.code {
 				t.Fatalf("authorization = %+v, want declined with code %s", auth, card.code)
 			}
@@ -80,7 +81,7 @@ func TestDeclinedCardsEndTheBooking(t *testing.T) {
 				}
 			}
 			// A capture after a decline is refused and changes nothing.
-			if _, err := st().Capture(ctx, id, nil); err == nil {
+			if _, err := env.Starter().Capture(ctx, id, nil); err == nil {
 				t.Fatal("a declined booking accepted a capture")
 			}
 		})
@@ -93,29 +94,29 @@ func TestDeclinedCardsEndTheBooking(t *testing.T) {
 func Test3DSChallengeThenWebhookThenCapture(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	id := bookingID("3ds")
+	id := ids.Next("3ds")
 	in := hold(id, "4000000000000101", 80000)
 	in.ThreeDS = true
 	in.DeviceInfo = deviceInfo(id)
 	in.ReturnURL = "http://127.0.0.1/return/" + id
-	auth := authorize(t, ctx, in)
+	auth := env.Authorize(t, ctx, in)
 	if auth.Status != workflows.StatusAwaiting3DS || auth.URL3DS == "" || auth.ChargeUUID == "" {
 		t.Fatalf("authorization = %+v, want awaiting_3ds with url_3ds", auth)
 	}
-	if s, err := st().Status(ctx, id); err != nil || s.Status != workflows.StatusAwaiting3DS {
+	if s, err := env.Starter().Status(ctx, id); err != nil || s.Status != workflows.StatusAwaiting3DS {
 		t.Fatalf("status before the challenge = %+v, %v", s.Status, err)
 	}
-	if _, err := st().Capture(ctx, id, nil); err == nil {
+	if _, err := env.Starter().Capture(ctx, id, nil); err == nil {
 		t.Fatal("a capture was accepted before the 3DS challenge")
 	}
 
 	before := webhooksTaken(t, ctx, id)
-	if err := env.sandbox.CompleteChallenge(ctx, auth.URL3DS, true); err != nil {
+	if err := env.Sandbox.CompleteChallenge(ctx, auth.URL3DS, true); err != nil {
 		t.Fatal(err)
 	}
 	// Nobody tells the workflow but A55's webhook (no 3ds_complete signal).
-	s := waitStatus(t, ctx, id, workflows.StatusAuthorized)
-	if s.Authorized != brl(80000) {
+	s := env.WaitStatus(t, ctx, id, workflows.StatusAuthorized)
+	if s.Authorized != testkit.BRL(80000) {
 		t.Errorf("authorized %v after 3DS, want BRL 800.00", s.Authorized)
 	}
 	if n := webhooksTaken(t, ctx, id); n <= before {
@@ -128,11 +129,11 @@ func Test3DSChallengeThenWebhookThenCapture(t *testing.T) {
 		t.Fatalf("ledger: webhooks %+v, threeds %v", e.Webhooks, e.ThreeDS)
 	}
 
-	capt, err := st().Capture(ctx, id, nil)
+	capt, err := env.Starter().Capture(ctx, id, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if capt.Captured != brl(80000) {
+	if capt.Captured != testkit.BRL(80000) {
 		t.Fatalf("captured %v, want BRL 800.00", capt.Captured)
 	}
 	if e := ledgerCharge(t, ctx, id, auth.ChargeUUID); e.Captured.Minor != 80000 {
@@ -144,15 +145,15 @@ func Test3DSChallengeThenWebhookThenCapture(t *testing.T) {
 func Test3DSChallengeFailedDeclines(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	id := bookingID("3ds-fail")
+	id := ids.Next("3ds-fail")
 	in := hold(id, "4000000000000101", 20000)
 	in.ThreeDS = true
 	in.DeviceInfo = deviceInfo(id)
-	auth := authorize(t, ctx, in)
+	auth := env.Authorize(t, ctx, in)
 	if auth.Status != workflows.StatusAwaiting3DS {
 		t.Fatalf("authorization = %+v", auth)
 	}
-	if err := env.sandbox.CompleteChallenge(ctx, auth.URL3DS, false); err != nil {
+	if err := env.Sandbox.CompleteChallenge(ctx, auth.URL3DS, false); err != nil {
 		t.Fatal(err)
 	}
 	res := result(t, ctx, id)
@@ -168,17 +169,17 @@ func Test3DSChallengeFailedDeclines(t *testing.T) {
 func TestPartialCaptureReleasesTheRest(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	id := bookingID("partial")
-	auth := authorize(t, ctx, hold(id, "4111111111111111", 50000))
+	id := ids.Next("partial")
+	auth := env.Authorize(t, ctx, hold(id, "4111111111111111", 50000))
 	if auth.Status != workflows.StatusAuthorized {
 		t.Fatalf("authorization = %+v", auth)
 	}
-	bill := brl(32000)
-	capt, err := st().Capture(ctx, id, &bill)
+	bill := testkit.BRL(32000)
+	capt, err := env.Starter().Capture(ctx, id, &bill)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if capt.Captured != brl(32000) || capt.Released != brl(18000) {
+	if capt.Captured != testkit.BRL(32000) || capt.Released != testkit.BRL(18000) {
 		t.Fatalf("capture result = %+v, want captured 320.00 released 180.00", capt)
 	}
 	e := ledgerCharge(t, ctx, id, auth.ChargeUUID)
@@ -187,8 +188,8 @@ func TestPartialCaptureReleasesTheRest(t *testing.T) {
 	}
 	// The hold is spent: a capture of another amount is a second capture and
 	// is refused; A55 sees no second capture.
-	more := brl(1000)
-	if again, err := st().Capture(ctx, id, &more); err == nil {
+	more := testkit.BRL(1000)
+	if again, err := env.Starter().Capture(ctx, id, &more); err == nil {
 		t.Fatalf("a second capture returned %+v, want a refusal", again)
 	}
 	if e := ledgerCharge(t, ctx, id, auth.ChargeUUID); e.Captured.Minor != 32000 || e.Calls.Capture != 1 {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotelpay/a55-temporal/tests/testkit"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -21,23 +22,23 @@ func TestHoldDeadlineAppliesThePolicy(t *testing.T) {
 		status   workflows.Status
 	}{
 		{"release", workflows.DeadlinePolicy{Action: workflows.DeadlineRelease}, 0, workflows.StatusVoided},
-		{"capture", workflows.DeadlinePolicy{Action: workflows.DeadlineCapture, Amount: ptr(brl(20000))}, 20000, workflows.StatusCaptured},
+		{"capture", workflows.DeadlinePolicy{Action: workflows.DeadlineCapture, Amount: ptr(testkit.BRL(20000))}, 20000, workflows.StatusCaptured},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := testCtx(t)
-			id := bookingID("deadline-" + tc.name)
+			id := ids.Next("deadline-" + tc.name)
 			in := hold(id, "4111111111111111", 50000)
 			in.HoldWindow = sandboxHoldWindow
 			in.SafetyMargin = sandboxHoldWindow - deadlineAfter
 			in.ExpectedCaptureAt = time.Now().Add(time.Hour) // the guest has not left: only the hold forces the decision
 			in.DeadlinePolicy = tc.policy
-			auth := authorize(t, ctx, in)
+			auth := env.Authorize(t, ctx, in)
 			if auth.Status != workflows.StatusAuthorized {
 				t.Fatalf("authorization = %+v", auth)
 			}
 			// The deadline is the hold's expiry minus the margin.
-			if s, err := st().Status(ctx, id); err == nil && s.Status == workflows.StatusAuthorized {
+			if s, err := env.Starter().Status(ctx, id); err == nil && s.Status == workflows.StatusAuthorized {
 				// Counted from no later than the authorization: never
 				// later than A55's own expiry.
 				if latest := s.AuthorizedAt.Add(sandboxHoldWindow); s.HoldExpiresAt.After(latest) {

@@ -17,8 +17,8 @@ func TestDemoRunsBothBookingsWithoutLeakingCardData(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	state := t.TempDir()
-	cmd := env.proj.Command(ctx, stack.BinDevstack,
-		"-demo", "-exit-after-demo", "-dynamic-ports", "-skip-build", "-bin", env.proj.BinDir, "-state", state)
+	cmd := env.Proj.Command(ctx, stack.BinDevstack,
+		"-demo", "-exit-after-demo", "-dynamic-ports", "-skip-build", "-bin", env.Proj.BinDir, "-state", state)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("devstack -demo: %v\n%s", err, out)

@@ -29,7 +29,7 @@ func devstackStopsOn(t *testing.T, sig syscall.Signal) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	state := t.TempDir()
-	cmd := env.proj.Command(ctx, stack.BinDevstack, "-dynamic-ports", "-skip-build", "-bin", env.proj.BinDir, "-state", state)
+	cmd := env.Proj.Command(ctx, stack.BinDevstack, "-dynamic-ports", "-skip-build", "-bin", env.Proj.BinDir, "-state", state)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -12,47 +12,28 @@ import (
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/internal/stack"
-	"github.com/hotelpay/a55-temporal/money"
-	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/tests/testkit"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
-var bookings = testkit.NewIDs("e2e")
-
-// bookingID is unique per test run and names the test's purpose.
-func bookingID(purpose string) string { return bookings.Next(purpose) }
-
-func brl(minor int64) money.Amount { return testkit.BRL(minor) }
-
-func st() *starter.Starter { return starter.New(env.client) }
+// ids names the package's bookings: ids.Next(purpose) is unique per run.
+var ids = testkit.NewIDs("e2e")
 
 func testCtx(t *testing.T) context.Context { return testkit.Context(t, 90*time.Second) }
 
 // hold is a hotel booking's input: R$ amount on card, check-out in two days,
 // release at the deadline.
 func hold(id, card string, minor int64) workflows.BookingPaymentInput {
-	return stack.HotelHold(id, "e2e-hotel", "e2e stay", card, brl(minor))
+	return stack.HotelHold(id, "e2e-hotel", "e2e stay", card, testkit.BRL(minor))
 }
 
 func deviceInfo(session string) *a55client.DeviceInfo {
 	return stack.SampleDeviceInfo(session, "Mozilla/5.0 e2e")
 }
 
-func authorize(t *testing.T, ctx context.Context, in workflows.BookingPaymentInput) workflows.AuthorizationResult {
-	t.Helper()
-	return testkit.Authorize(t, ctx, st(), in)
-}
-
-// waitStatus polls the status query until the booking reaches want.
-func waitStatus(t *testing.T, ctx context.Context, id string, want workflows.Status) workflows.PaymentState {
-	t.Helper()
-	return testkit.WaitStatus(t, ctx, st(), id, want)
-}
-
 func result(t *testing.T, ctx context.Context, id string) workflows.BookingPaymentResult {
 	t.Helper()
-	r, err := st().Result(ctx, id)
+	r, err := env.Starter().Result(ctx, id)
 	if err != nil {
 		t.Fatalf("result of %s: %v", id, err)
 	}
@@ -64,14 +45,14 @@ func result(t *testing.T, ctx context.Context, id string) workflows.BookingPayme
 // booking, created once), at most one capture.
 func ledgerCharge(t *testing.T, ctx context.Context, id, chargeUUID string) a55sandbox.LedgerEntry {
 	t.Helper()
-	e, err := env.sandbox.Charge(ctx, chargeUUID)
+	e, err := env.Sandbox.Charge(ctx, chargeUUID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(e.ReferenceExternalID, id) {
 		t.Errorf("charge %s has reference_external_id %q, which does not name booking %s", chargeUUID, e.ReferenceExternalID, id)
 	}
-	same, err := env.sandbox.Ledger(ctx, e.ReferenceExternalID)
+	same, err := env.Sandbox.Ledger(ctx, e.ReferenceExternalID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +95,7 @@ func signalsReceived(t *testing.T, ctx context.Context, id, name string) int {
 // countEvents counts the events of the booking's history that match.
 func countEvents(t *testing.T, ctx context.Context, id string, match func(*historypb.HistoryEvent) bool) int {
 	t.Helper()
-	it := env.client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := env.Client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	n := 0
 	for it.HasNext() {
 		ev, err := it.Next()

@@ -11,15 +11,13 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"go.temporal.io/sdk/client"
 
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/tests/testkit"
@@ -31,43 +29,35 @@ import (
 const sandboxHoldWindow = 90 * time.Second
 
 // env is the running stack, shared by every test of the package.
-var env struct {
-	root     string
-	proj     *stack.Project
-	client   client.Client // encrypting client, as a booking system has
-	sandbox  stack.SandboxAdmin
-	stateDir string
-}
+var env *testkit.Stack
 
 func TestMain(m *testing.M) {
-	testkit.Main(m, "e2e", "the dev server and every binary", run)
-}
-
-func run(m *testing.M) (code int) {
-	// Building the binaries cold (a fresh clone, -race) takes minutes on 2 cores.
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	defer stop() // runs last: removes the state directory
-	defer func() {
-		if code != 0 {
-			dumpOutputs(os.Stderr)
-		}
-	}()
-	if err := start(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: cannot start the stack:", err)
-		return 1
-	}
-	code = m.Run()
-	if err := checkLedger(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: sandbox ledger:", err)
-		code = 1
-	}
-	stopProcesses() // the race detector's reports are complete once they exit
-	if err := checkRaces(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		code = 1
-	}
-	return code
+	env = &testkit.Stack{Suite: testkit.Suite{
+		Name: "e2e", Starts: "the dev server and every binary",
+		// Building the binaries cold (a fresh clone, -race) takes minutes on 2 cores.
+		Within: 8 * time.Minute,
+		Project: func(p *stack.Project) {
+			p.Tools = []string{stack.BinDevstack} // for the tests of make dev and make demo
+			p.BuildFlags = buildFlags()
+			// The tests need no Web UI (the browser tests look at it).
+			p.Server = stack.Server{Headless: true}
+			p.SandboxArgs = []string{
+				"-hold-window", sandboxHoldWindow.String(),
+				"-webhook-retry-scale", "0.001",
+				"-settlement-delay", "-1s",
+			}
+		},
+		Check: func() error {
+			ledger := checkLedger()
+			if ledger != nil {
+				ledger = fmt.Errorf("sandbox ledger: %w", ledger)
+			}
+			env.StopProcesses() // the race detector's reports are complete once they exit
+			return errors.Join(ledger, checkRaces())
+		},
+		OutputTail: 4000,
+	}}
+	env.Main(m)
 }
 
 // buildFlags builds the stack's binaries the way this test binary was built.
@@ -81,7 +71,7 @@ func buildFlags() []string {
 // checkRaces fails the run when the race detector reported a data race in
 // any of the stack's processes (their logs hold its reports).
 func checkRaces() error {
-	logs, _ := filepath.Glob(filepath.Join(env.stateDir, "logs", "*.log"))
+	logs, _ := filepath.Glob(filepath.Join(env.Proj.LogDir, "*.log"))
 	var raced []string
 	for _, f := range logs {
 		b, err := os.ReadFile(f)
@@ -105,7 +95,7 @@ func checkRaces() error {
 func checkLedger() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	charges, err := env.sandbox.Ledger(ctx, "")
+	charges, err := env.Sandbox.Ledger(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -127,68 +117,4 @@ func checkLedger() error {
 		return fmt.Errorf("%d problems:\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
 	return nil
-}
-
-func start(ctx context.Context) error {
-	root, err := stack.RepoRoot(".")
-	if err != nil {
-		return err
-	}
-	env.root = root
-	tmp, err := os.MkdirTemp("", "a55-e2e-")
-	if err != nil {
-		return err
-	}
-	env.stateDir = tmp
-	env.proj = &stack.Project{
-		Root: root, BinDir: filepath.Join(tmp, "bin"), StateDir: tmp, LogDir: filepath.Join(tmp, "logs"),
-		Apps:       stack.AllApps,
-		Tools:      []string{stack.BinDevstack}, // for the tests of make dev and make demo
-		BuildFlags: buildFlags(),
-		// The tests need no Web UI (the browser tests look at it).
-		Server: stack.Server{Headless: true},
-		SandboxArgs: []string{
-			"-hold-window", sandboxHoldWindow.String(),
-			"-webhook-retry-scale", "0.001",
-			"-settlement-delay", "-1s",
-		},
-	}
-	if err := env.proj.Build(ctx); err != nil {
-		return err
-	}
-	if err := env.proj.Start(ctx); err != nil {
-		return err
-	}
-	if env.client, _, err = env.proj.DialEncrypting(ctx); err != nil {
-		return err
-	}
-	env.sandbox = stack.SandboxAdmin{BaseURL: env.proj.SandboxURL()}
-	return nil
-}
-
-// stopProcesses stops the client and the stack.
-func stopProcesses() {
-	if env.client != nil {
-		env.client.Close()
-		env.client = nil
-	}
-	if env.proj != nil {
-		_ = env.proj.Stop()
-	}
-}
-
-// stop stops everything and removes the state directory (E2E_KEEP_STATE=1
-// keeps it: logs, keys).
-func stop() {
-	stopProcesses()
-	if env.stateDir != "" && os.Getenv("E2E_KEEP_STATE") == "" {
-		_ = os.RemoveAll(env.stateDir)
-	}
-}
-
-// dumpOutputs prints the tail of every process's output after a failure.
-func dumpOutputs(w io.Writer) {
-	if env.proj != nil {
-		env.proj.WriteOutputs(w, 4000)
-	}
 }

@@ -14,12 +14,12 @@ import (
 // workflow completes with the payment's status, never a stuck task.
 func TestCancellationRequestReleasesTheHold(t *testing.T) {
 	ctx := testCtx(t)
-	id := bookingID("cancel-request")
-	a := authorize(t, ctx, hold(id, "4111111111111111", 50000))
+	id := ids.Next("cancel-request")
+	a := env.Authorize(t, ctx, hold(id, "4111111111111111", 50000))
 	if a.Status != workflows.StatusAuthorized {
 		t.Fatalf("authorization = %+v", a)
 	}
-	if err := env.client.CancelWorkflow(ctx, workflows.WorkflowID(id), ""); err != nil {
+	if err := env.Client.CancelWorkflow(ctx, workflows.WorkflowID(id), ""); err != nil {
 		t.Fatal(err)
 	}
 	r := result(t, ctx, id)
@@ -29,7 +29,7 @@ func TestCancellationRequestReleasesTheHold(t *testing.T) {
 	if e := ledgerCharge(t, ctx, id, a.ChargeUUID); e.Status != "canceled" || e.Released.Minor != 50000 {
 		t.Errorf("A55 ledger = %+v, want the hold released", e)
 	}
-	if s, err := st().Status(ctx, id); err != nil || s.Status != workflows.StatusVoided {
+	if s, err := env.Starter().Status(ctx, id); err != nil || s.Status != workflows.StatusVoided {
 		t.Errorf("status after the cancellation: %+v, %v", s.Status, err)
 	}
 }
@@ -39,18 +39,18 @@ func TestCancellationRequestReleasesTheHold(t *testing.T) {
 // finds it and releases it.
 func TestReconciliationReleasesATerminatedBookingsHold(t *testing.T) {
 	ctx := testCtx(t)
-	id := bookingID("terminated")
-	a := authorize(t, ctx, hold(id, "4111111111111111", 50000))
+	id := ids.Next("terminated")
+	a := env.Authorize(t, ctx, hold(id, "4111111111111111", 50000))
 	if a.Status != workflows.StatusAuthorized {
 		t.Fatalf("authorization = %+v", a)
 	}
-	if err := env.client.TerminateWorkflow(ctx, workflows.WorkflowID(id), "", "operator pressed Terminate"); err != nil {
+	if err := env.Client.TerminateWorkflow(ctx, workflows.WorkflowID(id), "", "operator pressed Terminate"); err != nil {
 		t.Fatal(err)
 	}
 	if e := ledgerCharge(t, ctx, id, a.ChargeUUID); e.Status != "authorized" {
 		t.Fatalf("A55 charge is %s right after the terminate, want the stranded hold", e.Status)
 	}
-	if err := reconcile.Trigger(ctx, env.client); err != nil {
+	if err := reconcile.Trigger(ctx, env.Client); err != nil {
 		t.Fatalf("triggering the worker's reconciliation schedule: %v", err)
 	}
 	for {

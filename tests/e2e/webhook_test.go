@@ -20,12 +20,12 @@ import (
 func TestWebhookReachesTheWorkflowOnlyWithValidCredentials(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	id := bookingID("webhook")
-	auth := authorize(t, ctx, hold(id, "4111111111111111", 10000))
+	id := ids.Next("webhook")
+	auth := env.Authorize(t, ctx, hold(id, "4111111111111111", 10000))
 	if auth.Status != workflows.StatusAuthorized {
 		t.Fatalf("authorization = %+v", auth)
 	}
-	secrets, err := env.proj.Secrets()
+	secrets, err := env.Proj.Secrets()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,11 +54,11 @@ func TestWebhookReachesTheWorkflowOnlyWithValidCredentials(t *testing.T) {
 		return resp.StatusCode
 	}
 
-	forged := webhook.URL(env.proj.ReceiverURL(), []byte("not-the-route-secret-not-the-route-secret"), wfID)
+	forged := webhook.URL(env.Proj.ReceiverURL(), []byte("not-the-route-secret-not-the-route-secret"), wfID)
 	if code := post(forged, signingSecret); code != http.StatusUnauthorized {
 		t.Errorf("forged routing token: HTTP %d, want 401", code)
 	}
-	genuine := webhook.URL(env.proj.ReceiverURL(), routeSecret, wfID)
+	genuine := webhook.URL(env.Proj.ReceiverURL(), routeSecret, wfID)
 	if code := post(genuine, []byte("wrong-signing-secret-wrong-signing-secret")); code != http.StatusUnauthorized {
 		t.Errorf("forged signature: HTTP %d, want 401", code)
 	}
@@ -73,10 +73,10 @@ func TestWebhookReachesTheWorkflowOnlyWithValidCredentials(t *testing.T) {
 	}
 	// The webhook is only a trigger to re-read the charge, which A55 still
 	// reports authorized: the webhook's "canceled" changes nothing.
-	if s, err := st().Status(ctx, id); err != nil || s.Status != workflows.StatusAuthorized || s.LastA55Status == "canceled" {
+	if s, err := env.Starter().Status(ctx, id); err != nil || s.Status != workflows.StatusAuthorized || s.LastA55Status == "canceled" {
 		t.Fatalf("status after the webhook = %v (last A55 status %q), %v", s.Status, s.LastA55Status, err)
 	}
-	if _, err := st().Cancel(ctx, id, "e2e done"); err != nil {
+	if _, err := env.Starter().Cancel(ctx, id, "e2e done"); err != nil {
 		t.Fatal(err)
 	}
 	if e := ledgerCharge(t, ctx, id, auth.ChargeUUID); e.Released.Minor != 10000 || e.Captured.Minor != 0 {

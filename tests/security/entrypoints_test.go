@@ -202,7 +202,7 @@ func TestReceiverRefusesHostileBodies(t *testing.T) {
 		"shell characters": webhook.PathPrefix + url.PathEscape("booking-"+id+";id") + "?token=x",
 		"unicode id":       webhook.PathPrefix + url.PathEscape("booking-ü☃") + "?token=x",
 	} {
-		if r := httpDo(t, http.MethodPost, env.proj.ReceiverURL()+path, []byte(`{"charge_uuid":"`+charge+`","status":"paid"}`), nil); r.code != http.StatusNotFound {
+		if r := httpDo(t, http.MethodPost, env.Proj.ReceiverURL()+path, []byte(`{"charge_uuid":"`+charge+`","status":"paid"}`), nil); r.code != http.StatusNotFound {
 			t.Errorf("%s: HTTP %d, want 404", name, r.code)
 		}
 	}
@@ -258,7 +258,7 @@ func TestCodecServerRefusesHostileRequests(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for range 2 {
-				r := httpDo(t, tc.method, env.proj.CodecURL()+tc.path, tc.body, tc.header)
+				r := httpDo(t, tc.method, env.Proj.CodecURL()+tc.path, tc.body, tc.header)
 				if r.code != tc.code {
 					t.Fatalf("HTTP %d %.200s, want %d", r.code, r.body, tc.code)
 				}
@@ -323,7 +323,7 @@ func TestSandboxRefusesHostileCharges(t *testing.T) {
 				body, _ = json.Marshal(m)
 			}
 			for range 2 {
-				r := httpDo(t, http.MethodPost, env.proj.SandboxURL()+"/api/v1/bank/wallet/charge/", body, auth)
+				r := httpDo(t, http.MethodPost, env.Proj.SandboxURL()+"/api/v1/bank/wallet/charge/", body, auth)
 				if r.code/100 != 4 || (tc.code != 0 && r.code != tc.code) {
 					t.Fatalf("HTTP %d %.300s, want %d", r.code, r.body, tc.code)
 				}
@@ -341,7 +341,7 @@ func TestSandboxRefusesHostileCharges(t *testing.T) {
 
 func sandboxToken(t *testing.T) string {
 	t.Helper()
-	resp, err := http.PostForm(env.proj.SandboxURL()+"/oauth2/token", url.Values{
+	resp, err := http.PostForm(env.Proj.SandboxURL()+"/oauth2/token", url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {stack.SandboxClientID}, "client_secret": {stack.SandboxClientSecret},
 	})
 	if err != nil {

@@ -14,17 +14,12 @@ import (
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/internal/stack"
-	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/tests/testkit"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
-var seq = testkit.NewIDs("sec")
-
-// bookingID is unique per run and names the test's purpose.
-func bookingID(purpose string) string { return seq.Next(purpose) }
-
-func brl(minor int64) money.Amount { return testkit.BRL(minor) }
+// ids names the package's bookings: ids.Next(purpose) is unique per run.
+var ids = testkit.NewIDs("sec")
 
 // booking is a hotel hold on card with this package's distinctive card data.
 func booking(id, pan string, minor int64) workflows.BookingPaymentInput {
@@ -34,7 +29,7 @@ func booking(id, pan string, minor int64) workflows.BookingPaymentInput {
 		Payer: a55client.Payer{Name: payerName, Email: "guest@example.com", CellPhone: "+5511987654321", TaxID: "12345678909",
 			Address: &a55client.Address{Street: "Rua das Flores", AddressNumber: "10", City: "Curitiba", State: "PR",
 				PostalCode: "80000-000", Country: "BR"}},
-		Amount:      brl(minor),
+		Amount:      testkit.BRL(minor),
 		Description: "security proof stay",
 		Card: a55client.Card{HolderName: holderName, Number: pan, ExpiryMonth: 12,
 			ExpiryYear: time.Now().Year() + 3, CVV: cardCVV},
@@ -93,7 +88,7 @@ func runCardBookings(t *testing.T) cardBookings {
 func driveCardBookings(t *testing.T) (cardBookings, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	b := cardBookings{threeDS: bookingID("3ds"), frictionless: bookingID("frictionless"), declined: bookingID("declined")}
+	b := cardBookings{threeDS: ids.Next("3ds"), frictionless: ids.Next("frictionless"), declined: ids.Next("declined")}
 
 	// 3DS: challenge, approved by the card holder, then a partial capture.
 	r := bookingctl(t, inputJSON(t, with3DS(booking(b.threeDS, pan3DS, 80000))), "authorize")
@@ -101,7 +96,7 @@ func driveCardBookings(t *testing.T) (cardBookings, error) {
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &auth) != nil || auth.Status != workflows.StatusAwaiting3DS || auth.URL3DS == "" {
 		return b, fmt.Errorf("3DS authorize: exit %d, out %s, err %s", r.code, r.stdout, r.stderr)
 	}
-	if err := env.sandbox.CompleteChallenge(ctx, auth.URL3DS, true); err != nil {
+	if err := env.Sandbox.CompleteChallenge(ctx, auth.URL3DS, true); err != nil {
 		return b, err
 	}
 	if r := bookingctl(t, "", "3ds-complete", "-booking", b.threeDS, "-charge", auth.ChargeUUID); r.code != 0 {
@@ -141,7 +136,7 @@ func driveCardBookings(t *testing.T) (cardBookings, error) {
 
 // awaitStatus polls the status query until the booking reaches want.
 func awaitStatus(ctx context.Context, id string, want workflows.Status) error {
-	_, err := stack.WaitStatus(ctx, st(), id, want)
+	_, err := stack.WaitStatus(ctx, env.Starter(), id, want)
 	return err
 }
 

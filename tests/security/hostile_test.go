@@ -33,7 +33,7 @@ type ledgerState map[string]string
 
 func ledgerNow(t *testing.T, ctx context.Context) ledgerState {
 	t.Helper()
-	entries, err := env.sandbox.Ledger(ctx, "")
+	entries, err := env.Sandbox.Ledger(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,10 +187,10 @@ func TestStarterRefusesHostileBookingInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			in := booking(bookingID("hostile"), panFrictionless, 40000)
+			in := booking(ids.Next("hostile"), panFrictionless, 40000)
 			tc.edit(&in)
 			for range 2 {
-				_, err := st().Authorize(ctx, in)
+				_, err := env.Starter().Authorize(ctx, in)
 				var rej *starter.RejectedError
 				if !errors.As(err, &rej) || rej.Type != "InvalidInput" {
 					t.Fatalf("Authorize = %v, want an InvalidInput rejection", err)
@@ -231,7 +231,7 @@ func TestStarterRefusesHostileOperationsOnAHold(t *testing.T) {
 	for _, tc := range captures {
 		t.Run("capture "+tc.name, func(t *testing.T) {
 			for range 2 {
-				_, err := st().Capture(ctx, id, tc.amount)
+				_, err := env.Starter().Capture(ctx, id, tc.amount)
 				var rej *starter.RejectedError
 				if !errors.As(err, &rej) {
 					t.Fatalf("Capture = %v, want a rejection", err)
@@ -244,13 +244,13 @@ func TestStarterRefusesHostileOperationsOnAHold(t *testing.T) {
 	}
 	t.Run("move the check-out to nothing", func(t *testing.T) {
 		var rej *starter.RejectedError
-		if _, err := st().MoveCaptureTime(ctx, id, time.Time{}); !errors.As(err, &rej) || !strings.Contains(rej.Reason, "expected_capture_at") {
+		if _, err := env.Starter().MoveCaptureTime(ctx, id, time.Time{}); !errors.As(err, &rej) || !strings.Contains(rej.Reason, "expected_capture_at") {
 			t.Fatalf("MoveCaptureTime(zero) = %v", err)
 		}
 	})
 	t.Run("3ds_complete naming another charge", func(t *testing.T) {
 		_, last := webhooks(t, ctx, id)
-		if err := st().Report3DSComplete(ctx, id, "00000000-0000-4000-8000-00000000dead"); err != nil {
+		if err := env.Starter().Report3DSComplete(ctx, id, "00000000-0000-4000-8000-00000000dead"); err != nil {
 			t.Fatal(err) // a signal is accepted; the workflow ignores it (not its charge)
 		}
 		// The signal is a 3ds_complete, not a charge_changed: wait for the
@@ -261,12 +261,12 @@ func TestStarterRefusesHostileOperationsOnAHold(t *testing.T) {
 		t.Run(fmt.Sprintf("operations on booking id %q", bad), func(t *testing.T) {
 			var rej *starter.RejectedError
 			checks := map[string]error{}
-			_, checks["capture"] = st().Capture(ctx, bad, nil)
-			_, checks["cancel"] = st().Cancel(ctx, bad, "x")
-			_, checks["status"] = st().Status(ctx, bad)
-			_, checks["result"] = st().Result(ctx, bad)
-			_, checks["move"] = st().MoveCaptureTime(ctx, bad, time.Now().Add(72*time.Hour))
-			checks["3ds"] = st().Report3DSComplete(ctx, bad, charge)
+			_, checks["capture"] = env.Starter().Capture(ctx, bad, nil)
+			_, checks["cancel"] = env.Starter().Cancel(ctx, bad, "x")
+			_, checks["status"] = env.Starter().Status(ctx, bad)
+			_, checks["result"] = env.Starter().Result(ctx, bad)
+			_, checks["move"] = env.Starter().MoveCaptureTime(ctx, bad, time.Now().Add(72*time.Hour))
+			checks["3ds"] = env.Starter().Report3DSComplete(ctx, bad, charge)
 			for op, err := range checks {
 				if !errors.As(err, &rej) || rej.Type != "InvalidInput" || !strings.Contains(rej.Reason, "booking_id") {
 					t.Errorf("%s: %v, want an InvalidInput rejection naming booking_id", op, err)
@@ -276,7 +276,7 @@ func TestStarterRefusesHostileOperationsOnAHold(t *testing.T) {
 	}
 	assertUnchanged(t, id, before, take(t, ctx, id, charge))
 	assertLedgerUnchanged(t, ctx, ledgerBefore)
-	if _, err := st().Cancel(ctx, id, "done"); err != nil {
+	if _, err := env.Starter().Cancel(ctx, id, "done"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -310,9 +310,9 @@ func awaitTaskAfter(t *testing.T, ctx context.Context, id string, after int64) {
 func TestWorkflowStartedDirectlyWithHostileInputChargesNothing(t *testing.T) {
 	ctx := testCtx(t)
 	before := ledgerNow(t, ctx)
-	in := booking(bookingID("direct"), "4111111111111112", 40000) // fails Luhn
+	in := booking(ids.Next("direct"), "4111111111111112", 40000) // fails Luhn
 	in.Amount.Minor = -1
-	run, err := env.coded.ExecuteWorkflow(ctx, starter.StartOptions(in), workflows.WorkflowName, in)
+	run, err := env.Client.ExecuteWorkflow(ctx, starter.StartOptions(in), workflows.WorkflowName, in)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,11 +148,11 @@ func TestHistoriesThroughTheCodecShowTheCardMasked(t *testing.T) {
 	b := runCardBookings(t)
 	ctx := testCtx(t)
 	for _, id := range b.all() {
-		state, err := st().Status(ctx, id)
+		state, err := env.Starter().Status(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := st().Result(ctx, id)
+		res, err := env.Starter().Result(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -303,7 +303,7 @@ type httpResult struct {
 
 func codecPost(t *testing.T, path string, body []byte, header map[string]string) httpResult {
 	t.Helper()
-	return httpDo(t, http.MethodPost, env.proj.CodecURL()+path, body, header)
+	return httpDo(t, http.MethodPost, env.Proj.CodecURL()+path, body, header)
 }
 
 func httpDo(t *testing.T, method, url string, body []byte, header map[string]string) httpResult {

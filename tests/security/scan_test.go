@@ -144,7 +144,7 @@ func secretValues() map[string]string {
 		"webhook signing key":  env.secrets[stack.EnvWebhookSigningSecret],
 		"codec auth token":     env.secrets[stack.EnvCodecAuthToken],
 	}
-	if b, err := os.ReadFile(env.proj.PayloadKeyFile()); err == nil {
+	if b, err := os.ReadFile(env.Proj.PayloadKeyFile()); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if kid, key, ok := strings.Cut(strings.TrimSpace(line), ":"); ok && !strings.HasPrefix(kid, "#") && key != "" {
 				s["payload key "+kid] = key

@@ -1,6 +1,8 @@
 // Package testkit is what the suites that run the whole stack (tests/e2e,
-// tests/browser, tests/security) share: their TestMain's -short skip, unique
-// booking IDs, test contexts and the starter calls that fail the test.
+// tests/browser, tests/security) share: their TestMain (the -short skip, the
+// stack started from a temporary state directory, its output after a
+// failure, the clean-up), unique booking IDs, test contexts and the starter
+// calls that fail the test.
 package testkit
 
 import (
@@ -8,9 +10,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/money"
@@ -18,16 +25,164 @@ import (
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
-// Main is a suite's TestMain: under -short (make unit) it says it skips,
-// naming the suite and what it would start; otherwise it exits with run's
-// code.
-func Main(m *testing.M, suite, starts string, run func(*testing.M) int) {
+// Suite is a suite that runs the whole stack.
+type Suite struct {
+	// Name names the suite in its messages, its state directory
+	// (a55-<name>-*) and the variable that keeps that directory after the
+	// run (<NAME>_KEEP_STATE=1: logs, keys).
+	Name string
+	// Starts says what the suite starts, for the -short message.
+	Starts string
+	// Within bounds building and starting the stack (and Setup).
+	Within time.Duration
+	// Preflight checks what the suite needs beyond the stack before anything
+	// is built (optional).
+	Preflight func() error
+	// Project sets the suite's own project settings (tools, build flags,
+	// process flags and environment); testkit sets where it lives and, when
+	// none are given, runs every app.
+	Project func(p *stack.Project)
+	// Setup runs once the stack is up (optional): the suite's own clients,
+	// files, browser. Stack.AtStop undoes what it starts.
+	Setup func(ctx context.Context) error
+	// Check runs after the tests with the stack still up (optional); an
+	// error fails the run.
+	Check func() error
+	// OutputTail is how many bytes of each process's output a failed run
+	// prints.
+	OutputTail int
+}
+
+// Stack is a suite's running stack, shared by its tests.
+type Stack struct {
+	Suite
+	Root    string         // the repository
+	Dir     string         // the state directory: bin/, logs/, secrets, keys
+	Proj    *stack.Project // the processes
+	Client  client.Client  // encrypting client, as a booking system has
+	Codec   converter.DataConverter
+	Sandbox stack.SandboxAdmin // the sandbox's admin API: the ledger of what "A55" did
+
+	atStop []func()
+}
+
+// Main is the suite's TestMain: under -short (make unit) it says it skips,
+// naming the suite and what it would start; otherwise it starts the stack,
+// runs the tests and the suite's Check, prints every process's output after
+// a failure, stops everything and exits with the run's code.
+func (s *Stack) Main(m *testing.M) {
 	flag.Parse()
 	if testing.Short() {
-		fmt.Printf("%s: skipped with -short (it starts %s)\n", suite, starts)
+		fmt.Printf("%s: skipped with -short (it starts %s)\n", s.Name, s.Starts)
 		os.Exit(0)
 	}
-	os.Exit(run(m))
+	os.Exit(s.run(m))
+}
+
+func (s *Stack) run(m *testing.M) (code int) {
+	defer s.stop() // runs last: removes the state directory
+	defer func() {
+		if code != 0 && s.Proj != nil {
+			s.Proj.WriteOutputs(os.Stderr, s.OutputTail)
+		}
+	}()
+	if s.Preflight != nil {
+		if err := s.Preflight(); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)
+			return 1
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.Within)
+	defer cancel()
+	if err := s.start(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: cannot start the stack: %v\n", s.Name, err)
+		return 1
+	}
+	code = m.Run()
+	if s.Check != nil {
+		if err := s.Check(); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)
+			code = 1
+		}
+	}
+	return code
+}
+
+func (s *Stack) start(ctx context.Context) error {
+	root, err := stack.RepoRoot(".")
+	if err != nil {
+		return err
+	}
+	s.Root = root
+	if s.Dir, err = os.MkdirTemp("", "a55-"+s.Name+"-"); err != nil {
+		return err
+	}
+	s.Proj = &stack.Project{Root: root, BinDir: filepath.Join(s.Dir, "bin"), StateDir: s.Dir, LogDir: filepath.Join(s.Dir, "logs")}
+	if s.Project != nil {
+		s.Project(s.Proj)
+	}
+	if s.Proj.Apps == nil {
+		s.Proj.Apps = stack.AllApps
+	}
+	if err := s.Proj.Build(ctx); err != nil {
+		return err
+	}
+	if err := s.Proj.Start(ctx); err != nil {
+		return err
+	}
+	if s.Client, s.Codec, err = s.Proj.DialEncrypting(ctx); err != nil {
+		return err
+	}
+	s.Sandbox = stack.SandboxAdmin{BaseURL: s.Proj.SandboxURL()}
+	if s.Setup != nil {
+		return s.Setup(ctx)
+	}
+	return nil
+}
+
+// AtStop has f run when the stack stops, before the processes (the latest
+// first).
+func (s *Stack) AtStop(f func()) { s.atStop = append(s.atStop, f) }
+
+// StopProcesses closes the clients and stops the processes; Main does it at
+// the end, a Check that needs the processes gone (their last log lines) can
+// do it sooner.
+func (s *Stack) StopProcesses() {
+	for i := len(s.atStop) - 1; i >= 0; i-- {
+		s.atStop[i]()
+	}
+	s.atStop = nil
+	if s.Client != nil {
+		s.Client.Close()
+		s.Client = nil
+	}
+	if s.Proj != nil {
+		_ = s.Proj.Stop()
+	}
+}
+
+func (s *Stack) stop() {
+	s.StopProcesses()
+	if s.Dir != "" && os.Getenv(strings.ToUpper(s.Name)+"_KEEP_STATE") == "" {
+		_ = os.RemoveAll(s.Dir)
+	}
+}
+
+// Starter is the starter a booking system would use on this stack.
+func (s *Stack) Starter() *starter.Starter { return starter.New(s.Client) }
+
+// Authorize starts the booking's workflow and waits for its authorization;
+// an error fails the test.
+func (s *Stack) Authorize(t testing.TB, ctx context.Context, in workflows.BookingPaymentInput) workflows.AuthorizationResult {
+	t.Helper()
+	return Authorize(t, ctx, s.Starter(), in)
+}
+
+// WaitStatus polls the status query until the booking reaches want; not
+// reaching it fails the test.
+func (s *Stack) WaitStatus(t testing.TB, ctx context.Context, id string, want workflows.Status) workflows.PaymentState {
+	t.Helper()
+	return WaitStatus(t, ctx, s.Starter(), id, want)
 }
 
 // IDs names bookings uniquely per run: prefix-purpose-hhmmss-n.
