@@ -143,20 +143,14 @@ func KeyringFromEnv() (*Keyring, error) {
 
 // KeyringFromLookup is KeyringFromEnv with an injectable environment.
 func KeyringFromLookup(lookup func(string) (string, bool)) (*Keyring, error) {
-	keys, haveKeys := lookup(EnvKeys)
-	file, haveFile := lookup(EnvKeyFile)
-	haveKeys = haveKeys && strings.TrimSpace(keys) != ""
-	haveFile = haveFile && strings.TrimSpace(file) != ""
-	switch {
-	case haveKeys && haveFile:
-		return nil, fmt.Errorf("both %s and %s are set; set only one", EnvKeys, EnvKeyFile)
-	case haveKeys:
-		return ParseKeys(EnvKeys, keys)
-	case haveFile:
-		return KeyringFromFile(file)
-	default:
+	keys, source, set, err := secretfile.FromEnv(lookup, EnvKeys, EnvKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if !set {
 		return nil, fmt.Errorf("no payload encryption keys: set %s=kid:base64key[,kid:base64key...] or %s=path (first key encrypts, each key 32 bytes)", EnvKeys, EnvKeyFile)
 	}
+	return ParseKeys(source, keys)
 }
 
 // KeyringFromFile reads a key file (one kid:base64key per line).

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/hotelpay/a55-temporal/internal/secretfile"
@@ -16,28 +15,15 @@ const EnvAuthTokenFile = "CODEC_AUTH_TOKEN_FILE"
 
 // AuthTokenFromLookup reads CODEC_AUTH_TOKEN or CODEC_AUTH_TOKEN_FILE (exactly one).
 func AuthTokenFromLookup(lookup func(string) (string, bool)) (string, error) {
-	token, haveToken := lookup(EnvAuthToken)
-	file, haveFile := lookup(EnvAuthTokenFile)
-	haveToken = haveToken && strings.TrimSpace(token) != ""
-	haveFile = haveFile && strings.TrimSpace(file) != ""
-	switch {
-	case haveToken && haveFile:
-		return "", fmt.Errorf("both %s and %s are set; set only one", EnvAuthToken, EnvAuthTokenFile)
-	case haveFile:
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", EnvAuthTokenFile, err)
-		}
-		token = string(data)
-	case !haveToken:
+	token, source, set, err := secretfile.FromEnv(lookup, EnvAuthToken, EnvAuthTokenFile)
+	if err != nil {
+		return "", err
+	}
+	if !set {
 		return "", fmt.Errorf("no codec token: set %s (at least %d characters, e.g. openssl rand -hex 32) or %s=path", EnvAuthToken, minTokenLength, EnvAuthTokenFile)
 	}
 	token = strings.TrimSpace(token)
 	if len(token) < minTokenLength {
-		source := EnvAuthToken
-		if haveFile {
-			source = EnvAuthTokenFile + " " + file
-		}
 		return "", fmt.Errorf("%s: the codec token must be at least %d characters", source, minTokenLength)
 	}
 	return token, nil

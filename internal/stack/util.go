@@ -7,12 +7,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/hotelpay/a55-temporal/internal/httpprobe"
 )
 
 // ModulePath is the project's Go module.
@@ -103,21 +104,7 @@ func FreeAddr() (string, error) {
 
 // HTTPCheck passes when GET url answers with a 2xx status.
 func HTTPCheck(url string) Check {
-	return func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			return fmt.Errorf("GET %s: %s", url, resp.Status)
-		}
-		return nil
-	}
+	return func(ctx context.Context) error { return httpprobe.Get(ctx, url) }
 }
 
 // TCPCheck passes when addr accepts a connection.
