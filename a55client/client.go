@@ -212,54 +212,70 @@ func (c *Client) ListCharges(ctx context.Context, p *ListChargesParams) (*Charge
 
 // CaptureCharge captures an authorized charge, fully or partly.
 func (c *Client) CaptureCharge(ctx context.Context, p *CaptureParams, idempotencyKey string) (*Charge, error) {
-	const op = "capture"
-	var probs problems
 	if p == nil {
 		p = &CaptureParams{}
 	}
-	probs.checkChargeOp(idempotencyKey, p.ChargeUUID, p.WalletUUID)
-	body := captureRequest{ChargeUUID: p.ChargeUUID, WalletUUID: p.WalletUUID}
-	if p.Amount != nil {
-		body.Amount = probs.wireAmount("amount", *p.Amount)
-	}
-	if err := probs.err(op); err != nil {
-		return nil, err
-	}
-	return c.chargeCall(ctx, &call{op: op, method: http.MethodPost, path: pathCapture, body: body, idempotencyKey: idempotencyKey})
+	return c.chargeOperation(ctx, idempotencyKey, chargeOperation{
+		op: "capture", chargeUUID: p.ChargeUUID, walletUUID: p.WalletUUID, amount: p.Amount, path: pathCapture,
+		body: func(amount *Decimal) any {
+			return captureRequest{ChargeUUID: p.ChargeUUID, WalletUUID: p.WalletUUID, Amount: amount}
+		},
+	})
 }
 
 // CancelCharge voids an uncaptured charge (releases the hold).
 func (c *Client) CancelCharge(ctx context.Context, p *CancelParams, idempotencyKey string) (*Charge, error) {
-	const op = "cancel"
-	var probs problems
 	if p == nil {
 		p = &CancelParams{}
 	}
-	probs.checkChargeOp(idempotencyKey, p.ChargeUUID, p.WalletUUID)
-	if err := probs.err(op); err != nil {
-		return nil, err
-	}
-	path := pathCharge + url.PathEscape(p.ChargeUUID) + "/cancel/" + url.PathEscape(p.WalletUUID) + "/"
-	return c.chargeCall(ctx, &call{op: op, method: http.MethodPost, path: path, body: cancelRequest{Reason: p.Reason}, idempotencyKey: idempotencyKey})
+	return c.chargeOperation(ctx, idempotencyKey, chargeOperation{
+		op: "cancel", chargeUUID: p.ChargeUUID, walletUUID: p.WalletUUID, path: chargePath(p.ChargeUUID, "cancel", p.WalletUUID),
+		body: func(*Decimal) any { return cancelRequest{Reason: p.Reason} },
+	})
 }
 
 // RefundCharge refunds a captured charge, fully or partly.
 func (c *Client) RefundCharge(ctx context.Context, p *RefundParams, idempotencyKey string) (*Charge, error) {
-	const op = "refund"
-	var probs problems
 	if p == nil {
 		p = &RefundParams{}
 	}
-	probs.checkChargeOp(idempotencyKey, p.ChargeUUID, p.WalletUUID)
-	body := refundRequest{Reason: p.Reason}
-	if p.Amount != nil {
-		body.Amount = probs.wireAmount("amount", *p.Amount)
+	return c.chargeOperation(ctx, idempotencyKey, chargeOperation{
+		op: "refund", chargeUUID: p.ChargeUUID, walletUUID: p.WalletUUID, amount: p.Amount, path: chargePath(p.ChargeUUID, "refund", p.WalletUUID),
+		body: func(amount *Decimal) any { return refundRequest{Amount: amount, Reason: p.Reason} },
+	})
+}
+
+// chargeOperation is a mutating call on an existing charge (capture, cancel,
+// refund).
+type chargeOperation struct {
+	op                     string
+	chargeUUID, walletUUID string
+	amount                 *money.Amount // optional; sent as the body's amount
+	path                   string
+	body                   func(amount *Decimal) any
+}
+
+// chargeOperation checks what every operation on an existing charge carries
+// (its idempotency key, the charge's and wallet's UUIDs, the amount when
+// given) and sends it.
+func (c *Client) chargeOperation(ctx context.Context, idempotencyKey string, o chargeOperation) (*Charge, error) {
+	var probs problems
+	probs.checkIdempotencyKey(idempotencyKey)
+	probs.checkSegment("charge_uuid", o.chargeUUID)
+	probs.checkSegment("wallet_uuid", o.walletUUID)
+	var amount *Decimal
+	if o.amount != nil {
+		amount = probs.wireAmount("amount", *o.amount)
 	}
-	if err := probs.err(op); err != nil {
+	if err := probs.err(o.op); err != nil {
 		return nil, err
 	}
-	path := pathCharge + url.PathEscape(p.ChargeUUID) + "/refund/" + url.PathEscape(p.WalletUUID) + "/"
-	return c.chargeCall(ctx, &call{op: op, method: http.MethodPost, path: path, body: body, idempotencyKey: idempotencyKey})
+	return c.chargeCall(ctx, &call{op: o.op, method: http.MethodPost, path: o.path, body: o.body(amount), idempotencyKey: idempotencyKey})
+}
+
+// chargePath is the path of an operation on a charge of a wallet.
+func chargePath(chargeUUID, operation, walletUUID string) string {
+	return pathCharge + url.PathEscape(chargeUUID) + "/" + operation + "/" + url.PathEscape(walletUUID) + "/"
 }
 
 // Validate3DS calls the public validate endpoint after a challenge. It sends
@@ -306,15 +322,6 @@ func (c *Client) Validate3DS(ctx context.Context, chargeUUID, transactionID, ide
 		return v, resp.declined(op, ch)
 	}
 	return v, nil
-}
-
-// checkChargeOp checks what every operation on an existing charge
-// (capture, cancel, refund) carries: its idempotency key and the charge's
-// and wallet's UUIDs, which go into the path or body.
-func (p *problems) checkChargeOp(idempotencyKey, chargeUUID, walletUUID string) {
-	p.checkIdempotencyKey(idempotencyKey)
-	p.checkSegment("charge_uuid", chargeUUID)
-	p.checkSegment("wallet_uuid", walletUUID)
 }
 
 // wireAmount validates a capture/refund amount and converts it.

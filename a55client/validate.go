@@ -232,11 +232,7 @@ func buildChargeRequest(p *CreateChargeParams, now time.Time) (*ChargeRequest, e
 		req.Items = nil
 	}
 	if a := p.Payer.Address; a != nil {
-		req.PayerAddress = &AddressWire{
-			Street: a.Street, AddressNumber: a.AddressNumber, Complement: a.Complement,
-			Neighborhood: a.Neighborhood, City: a.City, State: a.State,
-			ZipCode: a.PostalCode, PostalCode: a.PostalCode, Country: a.Country,
-		}
+		req.PayerAddress = &AddressWire{Address: *a, ZipCode: a.PostalCode, PostalCode: a.PostalCode}
 	}
 	return req, nil
 }

@@ -74,18 +74,13 @@ type ItemWire struct {
 	Code        string   `json:"code,omitempty"`
 }
 
-// AddressWire is payer_address; the postal code travels as both zip_code
-// (seeds) and postal_code (public docs).
+// AddressWire is payer_address: the Address, with the postal code sent as
+// both zip_code (seeds) and postal_code (public docs). Its own PostalCode
+// shadows the Address's in JSON, so that an empty one is left out.
 type AddressWire struct {
-	Street        string `json:"street"`
-	AddressNumber string `json:"address_number,omitempty"`
-	Complement    string `json:"complement,omitempty"`
-	Neighborhood  string `json:"neighborhood,omitempty"`
-	City          string `json:"city"`
-	State         string `json:"state"`
-	ZipCode       string `json:"zip_code,omitempty"`
-	PostalCode    string `json:"postal_code,omitempty"`
-	Country       string `json:"country"`
+	Address
+	ZipCode    string `json:"zip_code,omitempty"`
+	PostalCode string `json:"postal_code,omitempty"`
 }
 
 type captureRequest struct {
