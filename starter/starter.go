@@ -117,14 +117,9 @@ func (s *Starter) Authorize(ctx context.Context, in workflows.BookingPaymentInpu
 	req := workflows.AuthorizationRequestOf(in)
 	handle, err := s.c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			// One update per distinct request: a repeat is deduplicated to
-			// the first answer, another request reaches the validator.
-			UpdateID:     AuthorizationUpdateID(req),
-			UpdateName:   workflows.UpdateAuthorization,
-			Args:         []any{req},
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
+		// One update per distinct request: a repeat is deduplicated to the
+		// first answer, another request reaches the validator.
+		UpdateOptions: updateOptions(in.BookingID, AuthorizationUpdateID(req), workflows.UpdateAuthorization, req),
 	})
 	if err == nil {
 		err = handle.Get(ctx, &res)
@@ -148,13 +143,7 @@ func (s *Starter) Authorize(ctx context.Context, in workflows.BookingPaymentInpu
 // its result.
 func (s *Starter) authorizationOutcome(ctx context.Context, bookingID string, req workflows.AuthorizationRequest) (workflows.AuthorizationResult, error) {
 	var res workflows.AuthorizationResult
-	handle, err := s.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   workflows.WorkflowID(bookingID),
-		UpdateID:     AuthorizationUpdateID(req),
-		UpdateName:   workflows.UpdateAuthorization,
-		Args:         []any{req},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
+	handle, err := s.c.UpdateWorkflow(ctx, updateOptions(bookingID, AuthorizationUpdateID(req), workflows.UpdateAuthorization, req))
 	if err == nil {
 		err = handle.Get(ctx, &res)
 	}
@@ -166,14 +155,7 @@ func (s *Starter) authorizationOutcome(ctx context.Context, bookingID string, re
 	if err := s.c.GetWorkflow(ctx, workflows.WorkflowID(bookingID), "").Get(ctx, &final); err != nil {
 		return res, err
 	}
-	return workflows.AuthorizationResult{
-		Status:         final.Status,
-		ChargeUUID:     final.ChargeUUID,
-		Authorized:     final.Authorized,
-		DeclineCode:    final.DeclineCode,
-		DeclineMessage: final.DeclineMessage,
-		Reason:         final.Reason,
-	}, nil
+	return final.Authorization(), nil
 }
 
 func isUpdateAborted(err error) bool {
@@ -277,13 +259,7 @@ func (s *Starter) update(ctx context.Context, bookingID, op, updateID, name stri
 	if err := workflows.ValidateBookingID(bookingID); err != nil {
 		return &RejectedError{Operation: op, BookingID: bookingID, Reason: err.Error(), Type: "InvalidInput", Err: err}
 	}
-	handle, err := s.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   workflows.WorkflowID(bookingID),
-		UpdateID:     updateID,
-		UpdateName:   name,
-		Args:         []any{arg},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
+	handle, err := s.c.UpdateWorkflow(ctx, updateOptions(bookingID, updateID, name, arg))
 	if err != nil {
 		return classify(op, bookingID, err)
 	}
@@ -291,6 +267,18 @@ func (s *Starter) update(ctx context.Context, bookingID, op, updateID, name stri
 		return classify(op, bookingID, err)
 	}
 	return nil
+}
+
+// updateOptions is the update name(arg) of the booking's workflow, with its
+// id, waited for until the workflow has answered.
+func updateOptions(bookingID, updateID, name string, arg any) client.UpdateWorkflowOptions {
+	return client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.WorkflowID(bookingID),
+		UpdateID:     updateID,
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	}
 }
 
 // classify turns SDK errors into ErrBookingNotFound, *RejectedError (the

@@ -379,6 +379,20 @@ type BookingPaymentResult struct {
 	Reason           string       `json:"reason,omitempty"`
 }
 
+// Authorization is the authorization outcome the result holds: what an
+// authorization asked of a finished booking answers (it has no 3DS URL or
+// capture deadline any more).
+func (r BookingPaymentResult) Authorization() AuthorizationResult {
+	return AuthorizationResult{
+		Status:         r.Status,
+		ChargeUUID:     r.ChargeUUID,
+		Authorized:     r.Authorized,
+		DeclineCode:    r.DeclineCode,
+		DeclineMessage: r.DeclineMessage,
+		Reason:         r.Reason,
+	}
+}
+
 // Search attributes, registered on the namespace (see the Makefile and compose
 // file). Amounts are minor units. Never put PII or card data here: search
 // attributes are not encrypted.

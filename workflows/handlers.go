@@ -146,15 +146,8 @@ func (p *payment) handleAuthorization(ctx workflow.Context, _ AuthorizationReque
 }
 
 func (p *payment) authorizationResult() AuthorizationResult {
-	r := AuthorizationResult{
-		Status:          p.st.Status,
-		ChargeUUID:      p.st.ChargeUUID,
-		Authorized:      p.st.Authorized,
-		CaptureDeadline: p.st.CaptureDeadline,
-		DeclineCode:     p.st.DeclineCode,
-		DeclineMessage:  p.st.DeclineMessage,
-		Reason:          p.st.Reason,
-	}
+	r := p.result().Authorization()
+	r.CaptureDeadline = p.st.CaptureDeadline
 	if p.st.Status == StatusAwaiting3DS {
 		r.URL3DS = p.st.URL3DS
 	}
