@@ -86,6 +86,19 @@ func (h *harness) getToken() string {
 	return tok.AccessToken
 }
 
+// jsonAnswer reads an answer's status and JSON object (nil when the body is
+// none); a request that got no answer fails the test.
+func jsonAnswer(t *testing.T, resp *http.Response, err error) (int, map[string]any) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
 type result struct {
 	status int
 	header http.Header

@@ -15,13 +15,7 @@ import (
 func postToken(t *testing.T, tokenURL string, form url.Values) (int, map[string]any) {
 	t.Helper()
 	resp, err := http.PostForm(tokenURL, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	json.NewDecoder(resp.Body).Decode(&m)
-	return resp.StatusCode, m
+	return jsonAnswer(t, resp, err)
 }
 
 func TestOAuthToken(t *testing.T) {

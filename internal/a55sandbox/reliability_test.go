@@ -395,23 +395,11 @@ func TestAdminEndpoints(t *testing.T) {
 	h := newHarness(t, a55sandbox.Config{})
 	post := func(path, body string) (int, map[string]any) {
 		resp, err := http.Post(h.srv.URL+path, "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
-		return resp.StatusCode, m
+		return jsonAnswer(t, resp, err)
 	}
 	get := func(path string) (int, map[string]any) {
 		resp, err := http.Get(h.srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
-		return resp.StatusCode, m
+		return jsonAnswer(t, resp, err)
 	}
 	if st, m := post("/_sandbox/faults", `{"refund":{"error_next":1,"error_statuses":[500]},"webhook":{"delay":"5ms","duplicate_rate":0.5}}`); st != 200 {
 		t.Fatalf("set faults: %d %v", st, m)
