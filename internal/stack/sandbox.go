@@ -71,6 +71,29 @@ func (s SandboxAdmin) Charge(ctx context.Context, chargeUUID string) (a55sandbox
 // The challenge form posts to its action, or to the page itself without one.
 var challengeForm = regexp.MustCompile(`<form method="post"(?: action="([^"]*)")?`)
 
+// Token is an access token of the sandbox's client (SandboxClientID), for
+// calling its API directly.
+func (s SandboxAdmin) Token(ctx context.Context) (string, error) {
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {SandboxClientID}, "client_secret": {SandboxClientSecret}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(s.BaseURL, "/")+"/oauth2/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := s.http().Do(req)
+	if err != nil {
+		return "", fmt.Errorf("sandbox token: %w", err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		return "", fmt.Errorf("sandbox token: %s, %v", resp.Status, err)
+	}
+	return tok.AccessToken, nil
+}
+
 // CompleteChallenge opens the url_3ds page and presses Approve (approve
 // true) or Fail, as the card holder would in a browser.
 func (s SandboxAdmin) CompleteChallenge(ctx context.Context, url3DS string, approve bool) error {

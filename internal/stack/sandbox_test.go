@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +19,10 @@ func TestCompleteChallengeOnTheSandboxPage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
-	token := sandboxToken(t, srv.TokenURL())
+	token, err := SandboxAdmin{BaseURL: srv.URL}.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, approve := range []bool{true, false} {
 		chargeUUID, url3DS := create3DSCharge(t, srv.URL, token)
 		admin := SandboxAdmin{BaseURL: srv.URL}
@@ -45,25 +47,6 @@ func TestCompleteChallengeOnTheSandboxPage(t *testing.T) {
 	if _, err := (SandboxAdmin{BaseURL: srv.URL}).Charge(ctx, "no-such-charge"); err == nil {
 		t.Fatal("an unknown charge was found")
 	}
-}
-
-func sandboxToken(t *testing.T, tokenURL string) string {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, tokenURL, strings.NewReader("grant_type=client_credentials"))
-	req.SetBasicAuth(SandboxClientID, SandboxClientSecret)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		t.Fatalf("token: %v (%s)", err, resp.Status)
-	}
-	return tok.AccessToken
 }
 
 func create3DSCharge(t *testing.T, base, token string) (string, string) {

@@ -341,18 +341,9 @@ func TestSandboxRefusesHostileCharges(t *testing.T) {
 
 func sandboxToken(t *testing.T) string {
 	t.Helper()
-	resp, err := http.PostForm(env.Proj.SandboxURL()+"/oauth2/token", url.Values{
-		"grant_type": {"client_credentials"}, "client_id": {stack.SandboxClientID}, "client_secret": {stack.SandboxClientSecret},
-	})
+	tok, err := env.Sandbox.Token(testCtx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		t.Fatalf("sandbox token: %v", err)
-	}
-	return tok.AccessToken
+	return tok
 }

@@ -314,11 +314,7 @@ func httpDo(t *testing.T, method, url string, body []byte, header map[string]str
 	}
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range header {
-		if v == "" {
-			req.Header.Del(k)
-		} else {
-			req.Header.Set(k, v)
-		}
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
