@@ -2,6 +2,7 @@ package codecserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/hotelpay/a55-temporal/codec"
+	"github.com/hotelpay/a55-temporal/internal/testhttp"
 )
 
 const (
@@ -100,20 +102,7 @@ func post(t *testing.T, url string, body []byte, header map[string]string) *http
 // send makes one request with a JSON body; the response body is closed when the test ends.
 func send(t *testing.T, method, url string, body []byte, header map[string]string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
+	return testhttp.Do(t, context.Background(), method, url, body, header)
 }
 
 func decodeResponse(t *testing.T, resp *http.Response) []*commonpb.Payload {

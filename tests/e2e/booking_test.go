@@ -169,11 +169,7 @@ func Test3DSChallengeFailedDeclines(t *testing.T) {
 func TestPartialCaptureReleasesTheRest(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	id := ids.Next("partial")
-	auth := env.Authorize(t, ctx, hold(id, "4111111111111111", 50000))
-	if auth.Status != workflows.StatusAuthorized {
-		t.Fatalf("authorization = %+v", auth)
-	}
+	id, auth := authorizedHold(t, ctx, "partial", 50000)
 	bill := testkit.BRL(32000)
 	capt, err := env.Starter().Capture(ctx, id, &bill)
 	if err != nil {

@@ -27,6 +27,18 @@ func hold(id, card string, minor int64) workflows.BookingPaymentInput {
 	return stack.HotelHold(id, "e2e-hotel", "e2e stay", card, testkit.BRL(minor))
 }
 
+// authorizedHold authorizes a frictionless hotel hold of minor centavos for
+// a new booking named after purpose; any other outcome fails the test.
+func authorizedHold(t *testing.T, ctx context.Context, purpose string, minor int64) (id string, auth workflows.AuthorizationResult) {
+	t.Helper()
+	id = ids.Next(purpose)
+	auth = env.Authorize(t, ctx, hold(id, "4111111111111111", minor))
+	if auth.Status != workflows.StatusAuthorized {
+		t.Fatalf("authorization of %s = %+v", id, auth)
+	}
+	return id, auth
+}
+
 func deviceInfo(session string) *a55client.DeviceInfo {
 	return stack.SampleDeviceInfo(session, "Mozilla/5.0 e2e")
 }

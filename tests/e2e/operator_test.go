@@ -14,11 +14,7 @@ import (
 // workflow completes with the payment's status, never a stuck task.
 func TestCancellationRequestReleasesTheHold(t *testing.T) {
 	ctx := testCtx(t)
-	id := ids.Next("cancel-request")
-	a := env.Authorize(t, ctx, hold(id, "4111111111111111", 50000))
-	if a.Status != workflows.StatusAuthorized {
-		t.Fatalf("authorization = %+v", a)
-	}
+	id, a := authorizedHold(t, ctx, "cancel-request", 50000)
 	if err := env.Client.CancelWorkflow(ctx, workflows.WorkflowID(id), ""); err != nil {
 		t.Fatal(err)
 	}
@@ -39,11 +35,7 @@ func TestCancellationRequestReleasesTheHold(t *testing.T) {
 // finds it and releases it.
 func TestReconciliationReleasesATerminatedBookingsHold(t *testing.T) {
 	ctx := testCtx(t)
-	id := ids.Next("terminated")
-	a := env.Authorize(t, ctx, hold(id, "4111111111111111", 50000))
-	if a.Status != workflows.StatusAuthorized {
-		t.Fatalf("authorization = %+v", a)
-	}
+	id, a := authorizedHold(t, ctx, "terminated", 50000)
 	if err := env.Client.TerminateWorkflow(ctx, workflows.WorkflowID(id), "", "operator pressed Terminate"); err != nil {
 		t.Fatal(err)
 	}

@@ -20,11 +20,7 @@ import (
 func TestWebhookReachesTheWorkflowOnlyWithValidCredentials(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	id := ids.Next("webhook")
-	auth := env.Authorize(t, ctx, hold(id, "4111111111111111", 10000))
-	if auth.Status != workflows.StatusAuthorized {
-		t.Fatalf("authorization = %+v", auth)
-	}
+	id, auth := authorizedHold(t, ctx, "webhook", 10000)
 	secrets, err := env.Proj.Secrets()
 	if err != nil {
 		t.Fatal(err)

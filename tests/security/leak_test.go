@@ -1,7 +1,6 @@
 package security
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/internal/logging"
 	"github.com/hotelpay/a55-temporal/internal/stack"
+	"github.com/hotelpay/a55-temporal/internal/testhttp"
 	"github.com/hotelpay/a55-temporal/internal/webhook"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
@@ -308,20 +308,9 @@ func codecPost(t *testing.T, path string, body []byte, header map[string]string)
 
 func httpDo(t *testing.T, method, url string, body []byte, header map[string]string) httpResult {
 	t.Helper()
-	req, err := http.NewRequestWithContext(testCtx(t), method, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
+	resp := testhttp.Do(t, testCtx(t), method, url, body, header)
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close() // now, not at the test's end: tests send many
 	return httpResult{code: resp.StatusCode, body: string(b)}
 }
 
