@@ -137,24 +137,6 @@ func (f *fakeA55) tokenCount() int {
 // fixedNow is the test clock: 2026-11-27 12:00 UTC.
 var fixedNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
-// clock is a settable clock safe for concurrent reads.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func (f *fakeA55) config() Config {
 	return Config{
 		BaseURL:      f.srv.URL,

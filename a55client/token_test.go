@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hotelpay/a55-temporal/internal/testclock"
 )
 
 func TestTokenRequestIsClientCredentialsForm(t *testing.T) {
@@ -48,7 +50,7 @@ func TestTokenCachedAndRefreshedBeforeExpiry(t *testing.T) {
 			f := newFake(t)
 			f.expiresIn = tt.expiresIn
 			f.reply(200, `{"uuid":"c","status":"authorized"}`)
-			clk := &clock{t: fixedNow}
+			clk := testclock.New(fixedNow)
 			c := f.client(func(cfg *Config) { cfg.Now = clk.Now })
 			get := func() string {
 				t.Helper()

@@ -19,6 +19,7 @@ import (
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/testclock"
 	"github.com/hotelpay/a55-temporal/internal/webhook"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -30,18 +31,6 @@ import (
 const wallet = a55sandbox.DefaultWallet
 
 var secret = []byte("activities-test-secret")
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // hooks records the webhooks A55 sends.
 type hooks struct {
@@ -88,7 +77,7 @@ func newActivityEnv() *testsuite.TestActivityEnvironment {
 
 type fixture struct {
 	t     *testing.T
-	clock *clock
+	clock *testclock.Clock
 	sb    *a55sandbox.Server
 	acts  *activities.Activities
 	env   *testsuite.TestActivityEnvironment
@@ -97,7 +86,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg a55sandbox.Config) *fixture {
 	t.Helper()
-	clk := &clock{now: time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)} // clock: injected
+	clk := testclock.New(time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)) // clock: injected
 	if cfg.Clock == nil {
 		cfg.Clock = clk.Now
 	}

@@ -13,30 +13,14 @@ import (
 	"time"
 
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/testclock"
 )
 
 const wallet = a55sandbox.DefaultWallet
 
-// fakeClock is an injectable clock the tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)} // clock: injected
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newFakeClock is an injectable clock the tests move by hand.
+func newFakeClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)) // clock: injected
 }
 
 type harness struct {
