@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 func sh(t *testing.T, g *Group, name, script string, log *SyncBuffer) *Process {
@@ -30,15 +32,10 @@ func sh(t *testing.T, g *Group, name, script string, log *SyncBuffer) *Process {
 	return p
 }
 
+// waitFor polls cond (a wait, not a timing assertion) and fails after 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	require.Eventuallyf(t, cond, 10*time.Second, 10*time.Millisecond, "timed out waiting for %s", what)
 }
 
 func TestStopKillsTheWholeProcessGroup(t *testing.T) {
