@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/money"
+	"github.com/hotelpay/a55-temporal/tests/testkit"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -45,13 +45,8 @@ func browserDeviceInfo(session string) *a55client.DeviceInfo {
 // booking's history.
 func threeDSSignals(t *testing.T, ctx context.Context, id string) []string {
 	t.Helper()
-	it := env.Client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var charges []string
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			t.Fatalf("history of %s: %v", id, err)
-		}
+	for _, ev := range testkit.History(t, ctx, env.Client, id) {
 		a := ev.GetWorkflowExecutionSignaledEventAttributes()
 		if a == nil || a.GetSignalName() != workflows.Signal3DSComplete {
 			continue

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 
 	"github.com/hotelpay/a55-temporal/a55client"
@@ -107,13 +106,8 @@ func signalsReceived(t *testing.T, ctx context.Context, id, name string) int {
 // countEvents counts the events of the booking's history that match.
 func countEvents(t *testing.T, ctx context.Context, id string, match func(*historypb.HistoryEvent) bool) int {
 	t.Helper()
-	it := env.Client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	n := 0
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			t.Fatalf("history of %s: %v", id, err)
-		}
+	for _, ev := range testkit.History(t, ctx, env.Client, id) {
 		if match(ev) {
 			n++
 		}

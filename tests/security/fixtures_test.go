@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 
 	"github.com/hotelpay/a55-temporal/a55client"
@@ -144,14 +143,5 @@ func awaitStatus(ctx context.Context, id string, want workflows.Status) error {
 // with the plain client (no payload codec).
 func history(t *testing.T, ctx context.Context, id string) []*historypb.HistoryEvent {
 	t.Helper()
-	it := env.plain.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	var events []*historypb.HistoryEvent
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			t.Fatalf("history of %s: %v", id, err)
-		}
-		events = append(events, ev)
-	}
-	return events
+	return testkit.History(t, ctx, env.plain, id)
 }

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
@@ -221,6 +223,22 @@ func Authorize(t testing.TB, ctx context.Context, s *starter.Starter, in workflo
 		t.Fatalf("authorize %s: %v", in.BookingID, err)
 	}
 	return res
+}
+
+// History is the booking's whole history as c reads it (with c's payload
+// codec, or none); an error fails the test.
+func History(t testing.TB, ctx context.Context, c client.Client, id string) []*historypb.HistoryEvent {
+	t.Helper()
+	it := c.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var events []*historypb.HistoryEvent
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", id, err)
+		}
+		events = append(events, ev)
+	}
+	return events
 }
 
 // WaitStatus polls the status query until the booking reaches want; not
