@@ -68,43 +68,23 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 		return s, err
 	}
 	config.RegisterA55(fs, env, &s.A55)
-	ints := []struct {
-		p    *int
-		name string
-		env  string
-		def  int
-		help string
-	}{
+	ints := []envFlag[int]{
 		{&s.MaxConcurrentActivities, "max-concurrent-activities", EnvMaxConcurrentActivities, 50, "activities run at once (A55 calls in flight)"},
 		{&s.MaxConcurrentWorkflowTasks, "max-concurrent-workflow-tasks", EnvMaxConcurrentWorkflowTasks, 100, "workflow tasks run at once"},
 		{&s.ActivityPollers, "activity-pollers", EnvActivityPollers, worker.DefaultActivityPollers, "activity task pollers"},
 		{&s.WorkflowPollers, "workflow-pollers", EnvWorkflowPollers, worker.DefaultWorkflowPollers, "workflow task pollers"},
 	}
-	for _, i := range ints {
-		v, err := config.Int(env, i.env, i.def)
-		if err != nil {
-			return s, err
-		}
-		fs.IntVar(i.p, i.name, v, i.help+" ("+i.env+")")
+	if err := defineEnvFlags(env, ints, config.Int, fs.IntVar); err != nil {
+		return s, err
 	}
-	durs := []struct {
-		p    *time.Duration
-		name string
-		env  string
-		def  time.Duration
-		help string
-	}{
+	durs := []envFlag[time.Duration]{
 		{&s.StopTimeout, "stop-timeout", EnvStopTimeout, 30 * time.Second, "on SIGTERM, how long running activities get to finish"},
 		{&s.ConnectTimeout, "connect-timeout", EnvConnectTimeout, time.Minute, "how long to wait for Temporal at start-up"},
 		{&s.A55Timeout, "a55-timeout", EnvA55Timeout, 30 * time.Second, "timeout of one HTTP call to A55"},
 		{&s.ReconcileInterval, "reconcile-interval", EnvReconcileInterval, reconcile.DefaultInterval, "how often the reconciliation schedule runs"},
 	}
-	for _, d := range durs {
-		v, err := config.Duration(env, d.env, d.def)
-		if err != nil {
-			return s, err
-		}
-		fs.DurationVar(d.p, d.name, v, d.help+" ("+d.env+")")
+	if err := defineEnvFlags(env, durs, config.Duration, fs.DurationVar); err != nil {
+		return s, err
 	}
 	wallets := fs.String("reconcile-wallets", config.Get(env, EnvReconcileWallets, ""), "comma-separated A55 wallet UUIDs whose open charges the reconciliation checks; empty: no reconciliation schedule ("+EnvReconcileWallets+")")
 	maxHold := fs.String("max-hold-minor", config.Get(env, EnvMaxHold, strconv.FormatInt(workflows.DefaultMaxHoldMinor, 10)), "largest hold of a merchant without its own maximum, minor units ("+EnvMaxHold+")")
@@ -161,6 +141,28 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 		return s, err
 	}
 	return s, nil
+}
+
+// envFlag is a flag whose default comes from an environment variable.
+type envFlag[T any] struct {
+	p    *T
+	name string
+	env  string
+	def  T
+	help string
+}
+
+// defineEnvFlags defines each flag with define, its default read from its
+// variable with read (def when unset) and the variable named in its help.
+func defineEnvFlags[T any](env config.Env, flags []envFlag[T], read func(config.Env, string, T) (T, error), define func(*T, string, T, string)) error {
+	for _, f := range flags {
+		v, err := read(env, f.env, f.def)
+		if err != nil {
+			return err
+		}
+		define(f.p, f.name, v, f.help+" ("+f.env+")")
+	}
+	return nil
 }
 
 func main() { startup.Main(run) }
