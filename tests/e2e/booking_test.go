@@ -95,9 +95,7 @@ func Test3DSChallengeThenWebhookThenCapture(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
 	id := ids.Next("3ds")
-	in := hold(id, "4000000000000101", 80000)
-	in.ThreeDS = true
-	in.DeviceInfo = deviceInfo(id)
+	in := challengeHold(id, 80000)
 	in.ReturnURL = "http://127.0.0.1/return/" + id
 	auth := env.Authorize(t, ctx, in)
 	if auth.Status != workflows.StatusAwaiting3DS || auth.URL3DS == "" || auth.ChargeUUID == "" {
@@ -146,10 +144,7 @@ func Test3DSChallengeFailedDeclines(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
 	id := ids.Next("3ds-fail")
-	in := hold(id, "4000000000000101", 20000)
-	in.ThreeDS = true
-	in.DeviceInfo = deviceInfo(id)
-	auth := env.Authorize(t, ctx, in)
+	auth := env.Authorize(t, ctx, challengeHold(id, 20000))
 	if auth.Status != workflows.StatusAwaiting3DS {
 		t.Fatalf("authorization = %+v", auth)
 	}

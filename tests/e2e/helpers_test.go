@@ -26,6 +26,15 @@ func hold(id, card string, minor int64) workflows.BookingPaymentInput {
 	return stack.HotelHold(id, "e2e-hotel", "e2e stay", card, testkit.BRL(minor))
 }
 
+// challengeHold is a hold on the card whose issuer demands a 3DS challenge,
+// with the 3DS data.
+func challengeHold(id string, minor int64) workflows.BookingPaymentInput {
+	in := hold(id, "4000000000000101", minor)
+	in.ThreeDS = true
+	in.DeviceInfo = deviceInfo(id)
+	return in
+}
+
 // authorizedHold authorizes a frictionless hotel hold of minor centavos for
 // a new booking named after purpose; any other outcome fails the test.
 func authorizedHold(t *testing.T, ctx context.Context, purpose string, minor int64) (id string, auth workflows.AuthorizationResult) {
