@@ -99,6 +99,7 @@ type startedActivity struct {
 	name            string
 	local           bool
 	scheduleToClose time.Duration
+	startToClose    time.Duration
 	args            string // JSON of the input, to check card data stays in Authorize
 }
 
@@ -182,7 +183,7 @@ func startSandbox(t *testing.T, cfg a55sandbox.Config) (*a55sandbox.Server, *a55
 func (r *run) record(info *activity.Info, local bool, args string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, local: local, scheduleToClose: info.ScheduleToCloseTimeout, args: args})
+	r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, local: local, scheduleToClose: info.ScheduleToCloseTimeout, startToClose: info.StartToCloseTimeout, args: args})
 }
 
 // at runs fn after d of workflow time.

@@ -154,6 +154,11 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	if s.A55Timeout <= 0 {
 		return s, config.Errorf(EnvA55Timeout, "must be positive")
 	}
+	if s.A55Timeout > workflows.MaxA55Timeout {
+		// An activity attempt must outlast the token request and the call,
+		// or Temporal starts the next attempt while A55 works on this one.
+		return s, config.Errorf(EnvA55Timeout, "must be at most %s, what the workflow's A55 activity attempts are sized for (got %s)", workflows.MaxA55Timeout, s.A55Timeout)
+	}
 	var err error
 	if s.WebhookRouteSecret, err = config.Secret(env, config.EnvWebhookRouteSecret); err != nil {
 		return s, err
