@@ -743,3 +743,18 @@ func TestMutatingCallNotStartedWhenTheDeadlineWouldCutIt(t *testing.T) {
 		t.Fatalf("%d requests reached A55, want the read and the cancel", n)
 	}
 }
+
+func TestChargeCreatedAt(t *testing.T) {
+	for raw, want := range map[string]time.Time{
+		`"2099-11-27T12:00:01Z"`:        time.Date(2099, 11, 27, 12, 0, 1, 0, time.UTC),
+		`"2099-11-27T09:00:01.5-03:00"`: time.Date(2099, 11, 27, 12, 0, 1, 5e8, time.UTC),
+		`"2099-11-27 12:00:01"`:         time.Date(2099, 11, 27, 12, 0, 1, 0, time.UTC),
+		`"yesterday"`:                   {},
+		`null`:                          {},
+	} {
+		c, err := DecodeCharge([]byte(`{"charge_uuid":"c1","status":"authorized","created_at":`+raw+`}`), VocabularySeeds)
+		if err != nil || !c.CreatedAt.Equal(want) {
+			t.Errorf("created_at %s = %v (%v), want %v", raw, c.CreatedAt, err, want)
+		}
+	}
+}
