@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/starter"
@@ -30,7 +31,7 @@ import (
 // directory recorded from the patched code. CI replays every directory; one
 // goes, with the branch it exercises, once no booking can still run that
 // branch. RECORD_HISTORIES=1 writes into the last one.
-var historyDirs = []string{"release-1"}
+var historyDirs = []string{"release-1", "find-charges-by-booking"}
 
 // TestReplayRecordedHistories replays the histories in testdata/ (recorded
 // from a real dev server by TestRecordHistories) against today's workflow
@@ -274,6 +275,23 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	finish("early_webhook_lost_responses", in.BookingID, workflows.StatusCaptured)
+
+	// A hold A55 already has for the booking (an earlier run's, reset away
+	// after its key expired) is adopted, not placed again; then released.
+	in = base("REC-adopt")
+	if _, err := a55.CreateCharge(ctx, &a55client.CreateChargeParams{
+		WalletUUID: in.WalletUUID, MerchantID: in.MerchantID, Payer: in.Payer, Amount: in.Amount, Card: in.Card,
+		ReferenceExternalID: in.BookingID,
+	}, "earlier-run/authorize"); err != nil {
+		t.Fatal(err)
+	}
+	if a := authorize(in); a.Status != workflows.StatusAuthorized {
+		t.Fatalf("authorization = %+v", a)
+	}
+	if err := update(in.BookingID, workflows.UpdateCancel, workflows.CancelRequest{Reason: "guest cancelled"}, &cancelRes); err != nil {
+		t.Fatal(err)
+	}
+	finish("adopt_existing_hold", in.BookingID, workflows.StatusVoided)
 
 	// 3DS never completed: abandoned after the (shortened) timeout.
 	in = base("REC-3ds-abandoned")

@@ -550,7 +550,8 @@ func TestA55CallGoesOnAsARegularActivity(t *testing.T) {
 }
 
 // The create call is tried as a local activity first: one marker event when
-// A55 answers, and the card is never recorded as an activity input.
+// A55 answers, and the card is never recorded as an activity input. Before
+// it, the booking is looked up at A55 the same way.
 func TestTheCreateCallRunsAsALocalActivityFirst(t *testing.T) {
 	r := newRun(t, validInput("H-5010"))
 	r.at(time.Hour, func() { r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{}) })
@@ -559,8 +560,9 @@ func TestTheCreateCallRunsAsALocalActivityFirst(t *testing.T) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.activities) == 0 || r.activities[0].name != workflows.ActivityAuthorize || !r.activities[0].local {
-		t.Fatalf("activities = %+v, want the create call as a local activity first", r.activities)
+	if len(r.activities) < 2 || r.activities[0].name != workflows.ActivityFindCharges || !r.activities[0].local ||
+		r.activities[1].name != workflows.ActivityAuthorize || !r.activities[1].local {
+		t.Fatalf("activities = %+v, want the look-up, then the create call, as local activities first", r.activities)
 	}
 }
 
