@@ -161,6 +161,26 @@ func (p *payment) authorizationResult() AuthorizationResult {
 	return r
 }
 
+// takenMeanwhile is the one check an update handler makes before it acts:
+// that no other handler took the hold, or ended or parked the payment,
+// between this update's validation and its start (two updates accepted in
+// one workflow task). It reads state only, never a rule. The rules live in
+// the validators, which the SDK skips on replay precisely so that they can
+// change; a handler that ran them again would replay an update accepted
+// under an older rule differently (TestUpdatesAcceptedUnderAnOlderRuleReplay).
+// Change this check only behind a workflow.GetVersion.
+func (p *payment) takenMeanwhile(what string, wanted ...Status) error {
+	if p.busy {
+		return fmt.Errorf("%s refused: another operation on the hold started first", what)
+	}
+	for _, s := range wanted {
+		if p.st.Status == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s refused: the payment became %s first", what, p.st.Status)
+}
+
 // moneyOpAllowed is the common rule of capture, cancel and move: the hold is
 // authorized, nothing else is acting on it, and the deadline has not come.
 func (p *payment) moneyOpAllowed(ctx workflow.Context, what string) error {
@@ -217,7 +237,7 @@ func (p *payment) capturableAmount(what string, a money.Amount) error {
 }
 
 func (p *payment) handleCapture(ctx workflow.Context, req CaptureRequest) (CaptureResult, error) {
-	if err := p.validateCapture(ctx, req); err != nil {
+	if err := p.takenMeanwhile("capture", StatusAuthorized); err != nil {
 		return CaptureResult{}, err
 	}
 	amount := p.st.Authorized
@@ -235,7 +255,7 @@ func (p *payment) validateCancel(ctx workflow.Context, _ CancelRequest) error {
 }
 
 func (p *payment) handleCancel(ctx workflow.Context, req CancelRequest) (CancelResult, error) {
-	if err := p.validateCancel(ctx, req); err != nil {
+	if err := p.takenMeanwhile("cancel", StatusAuthorized, StatusAwaiting3DS); err != nil {
 		return CancelResult{}, err
 	}
 	reason := "cancel requested"
@@ -257,7 +277,7 @@ func (p *payment) validateMoveCaptureTime(ctx workflow.Context, req MoveCaptureT
 }
 
 func (p *payment) handleMoveCaptureTime(ctx workflow.Context, req MoveCaptureTimeRequest) (MoveCaptureTimeResult, error) {
-	if err := p.validateMoveCaptureTime(ctx, req); err != nil {
+	if err := p.takenMeanwhile("move_capture_time", StatusAuthorized); err != nil {
 		return MoveCaptureTimeResult{}, err
 	}
 	p.st.ExpectedCaptureAt = req.ExpectedCaptureAt

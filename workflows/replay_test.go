@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -365,4 +366,32 @@ func readHistory(t *testing.T, file string) *historypb.History {
 		t.Fatal(err)
 	}
 	return &hist
+}
+
+// An update accepted under an older rule replays: the SDK skips validators
+// on replay so rules can change, and handlers do not run them again. Here a
+// recorded capture's amount is raised above the hold, which today's
+// validator refuses (as if the rule had been added after it was accepted):
+// the history must still replay.
+func TestUpdatesAcceptedUnderAnOlderRuleReplay(t *testing.T) {
+	hist := readHistory(t, filepath.Join("testdata", "release-1", "capture_partial.json"))
+	changed := false
+	for _, ev := range hist.Events {
+		acc := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes()
+		if acc == nil || acc.GetAcceptedRequest().GetInput().GetName() != workflows.UpdateCapture {
+			continue
+		}
+		arg := acc.GetAcceptedRequest().GetInput().GetArgs().GetPayloads()[0]
+		var req workflows.CaptureRequest
+		if err := json.Unmarshal(arg.Data, &req); err != nil || req.Amount == nil {
+			t.Fatalf("recorded capture request %s: %v", arg.Data, err)
+		}
+		req.Amount.Minor = 60000 // the hold is R$ 500,00
+		arg.Data, _ = json.Marshal(req)
+		changed = true
+	}
+	if !changed {
+		t.Fatal("no accepted capture update in the history")
+	}
+	replay(t, hist)
 }
