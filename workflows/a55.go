@@ -79,6 +79,11 @@ func (p *payment) readUnless(ctx workflow.Context, stop func() bool) (ChargeView
 
 func (p *payment) noteRead(c ChargeView) {
 	if c.Status != "" {
+		if c.Status == p.lastReadStatus {
+			p.fruitlessReads++
+		} else {
+			p.fruitlessReads = 0
+		}
 		p.st.LastA55Status = c.Status
 		p.lastReadStatus = c.Status
 	}

@@ -82,8 +82,14 @@ func (p *payment) onChargeChanged(ctx workflow.Context, s ChargeChangedSignal) {
 		p.logger(ctx).Info("webhook ignored", "charge_uuid", s.ChargeUUID, "why", why)
 		return
 	}
+	if p.readsExhausted() && p.boundsOn(ctx) {
+		p.logger(ctx).Info("webhook ignored", "charge_uuid", s.ChargeUUID, "why", whyReadsExhausted)
+		return
+	}
 	p.readWanted = true
 }
+
+const whyReadsExhausted = "webhooks brought nothing new on the last reads; A55's answer to the next capture, cancel or deadline decides"
 
 // webhookIgnored says why a webhook needs no read of the charge, or "" when
 // it does. It only reads state: the update's validator must not change it.
@@ -101,6 +107,8 @@ func (p *payment) webhookIgnored(s ChargeChangedSignal) string {
 		return "a read of the charge is already due"
 	case p.st.ChargeUUID != "" && s.Status != "" && s.Status == p.lastReadStatus:
 		return "the last read already showed " + s.Status
+	case p.readsExhausted() && p.bounded == 1:
+		return whyReadsExhausted
 	}
 	return ""
 }
@@ -123,9 +131,10 @@ func (p *payment) on3DSComplete(ctx workflow.Context, s ThreeDSCompleteSignal) {
 		p.logger(ctx).Warn("3DS completion for another charge ignored", "charge_uuid", s.ChargeUUID)
 		return
 	}
-	if !p.st.Status.Terminal() {
-		p.readWanted = true
+	if p.st.Status.Terminal() || p.readsExhausted() && p.boundsOn(ctx) {
+		return
 	}
+	p.readWanted = true
 }
 
 // validateAuthorization refuses a request that differs from the one the

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ import (
 // directory recorded from the patched code. CI replays every directory; one
 // goes, with the branch it exercises, once no booking can still run that
 // branch. RECORD_HISTORIES=1 writes into the last one.
-var historyDirs = []string{"release-1", "find-charges-by-booking"}
+var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history"}
 
 // TestReplayRecordedHistories replays the histories in testdata/ (recorded
 // from a real dev server by TestRecordHistories) against today's workflow
@@ -103,6 +104,11 @@ func TestRecordHistories(t *testing.T) {
 		}
 		return res, err
 	}, activity.RegisterOptions{Name: workflows.ActivityAuthorize, DisableAlreadyRegisteredCheck: true})
+	var reads atomic.Int64 // GetCharge calls
+	w.RegisterActivityWithOptions(func(ctx context.Context, in workflows.GetChargeInput) (*workflows.ChargeView, error) {
+		reads.Add(1)
+		return acts.GetCharge(ctx, in)
+	}, activity.RegisterOptions{Name: workflows.ActivityGetCharge, DisableAlreadyRegisteredCheck: true})
 	complete := func(uuid string) { // also from the worker's goroutines: no Fatal
 		t.Helper()
 		if err := sb.CompleteChallenge(uuid, true); err != nil {
@@ -293,6 +299,32 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	finish("adopt_existing_hold", in.BookingID, workflows.StatusVoided)
+
+	// A webhook flood: reads stop after 20 that brought nothing new (the
+	// bounded-history patch), then the booking is captured.
+	in = base("REC-webhook-flood")
+	a = authorize(in)
+	for i := 0; ; i++ {
+		before := reads.Load()
+		if err := c.SignalWorkflow(ctx, workflows.WorkflowID(in.BookingID), "", workflows.SignalChargeChanged,
+			workflows.ChargeChangedSignal{ChargeUUID: a.ChargeUUID, Status: "canceled"}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for reads.Load() == before && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if reads.Load() == before {
+			if i != 20 {
+				t.Fatalf("signal %d made no read", i+1)
+			}
+			break
+		}
+	}
+	if err := update(in.BookingID, workflows.UpdateCapture, workflows.CaptureRequest{}, &cr); err != nil {
+		t.Fatal(err)
+	}
+	finish("webhook_flood", in.BookingID, workflows.StatusCaptured)
 
 	// 3DS never completed: abandoned after the (shortened) timeout.
 	in = base("REC-3ds-abandoned")
