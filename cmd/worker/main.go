@@ -98,7 +98,7 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	}{
 		{&s.StopTimeout, "stop-timeout", EnvStopTimeout, 30 * time.Second, "on SIGTERM, how long running activities get to finish"},
 		{&s.ConnectTimeout, "connect-timeout", EnvConnectTimeout, time.Minute, "how long to wait for Temporal at start-up"},
-		{&s.A55Timeout, "a55-timeout", EnvA55Timeout, 30 * time.Second, "timeout of one HTTP call to A55"},
+		{&s.A55Timeout, "a55-timeout", EnvA55Timeout, 30 * time.Second, "timeout of one HTTP call to A55 (at most 30s)"},
 		{&s.ReconcileInterval, "reconcile-interval", EnvReconcileInterval, reconcile.DefaultInterval, "how often the reconciliation schedule runs"},
 	}
 	for _, d := range durs {
