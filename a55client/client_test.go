@@ -4,6 +4,7 @@ package a55client
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -660,5 +661,50 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	}
 	if reqs := f.requests(); len(reqs) != 1 || reqs[0].Method != "POST" {
 		t.Errorf("requests = %+v", reqs)
+	}
+}
+
+// A mutating call is never started when the caller's deadline (an activity
+// attempt's) would cut it before its own timeout: a request cut on our side
+// may still run at A55 when the next attempt sends the same key. Reads may
+// be cut; they change nothing.
+func TestMutatingCallNotStartedWhenTheDeadlineWouldCutIt(t *testing.T) {
+	f := newFake(t)
+	f.reply(200, `{"charge_uuid":"`+testCharge+`","status":"canceled"}`)
+	c := f.client(func(cfg *Config) { cfg.Timeout = 5 * time.Second })
+	short, cancel := context.WithTimeout(ctxT(t), 2*time.Second)
+	defer cancel()
+	_, err := c.CancelCharge(short, &CancelParams{WalletUUID: testWallet, ChargeUUID: testCharge}, "booking-1/cancel")
+	if !IsRetryable(err) || !strings.Contains(err.Error(), "not sent") {
+		t.Fatalf("cancel with 2 s left = %v, want a retryable 'not sent'", err)
+	}
+	if n := len(f.requests()); n != 0 {
+		t.Fatalf("%d requests reached A55", n)
+	}
+	if _, err := c.GetCharge(short, testWallet, testCharge); err != nil {
+		t.Fatalf("read with 2 s left: %v", err)
+	}
+	roomy, cancel2 := context.WithTimeout(ctxT(t), 6*time.Second)
+	defer cancel2()
+	if _, err := c.CancelCharge(roomy, &CancelParams{WalletUUID: testWallet, ChargeUUID: testCharge}, "booking-1/cancel"); err != nil {
+		t.Fatalf("cancel with 6 s left: %v", err)
+	}
+	if n := len(f.requests()); n != 2 {
+		t.Fatalf("%d requests reached A55, want the read and the cancel", n)
+	}
+}
+
+func TestChargeCreatedAt(t *testing.T) {
+	for raw, want := range map[string]time.Time{
+		`"2099-11-27T12:00:01Z"`:        time.Date(2099, 11, 27, 12, 0, 1, 0, time.UTC),
+		`"2099-11-27T09:00:01.5-03:00"`: time.Date(2099, 11, 27, 12, 0, 1, 5e8, time.UTC),
+		`"2099-11-27 12:00:01"`:         time.Date(2099, 11, 27, 12, 0, 1, 0, time.UTC),
+		`"yesterday"`:                   {},
+		`null`:                          {},
+	} {
+		c, err := DecodeCharge([]byte(`{"charge_uuid":"c1","status":"authorized","created_at":`+raw+`}`), VocabularySeeds)
+		if err != nil || !c.CreatedAt.Equal(want) {
+			t.Errorf("created_at %s = %v (%v), want %v", raw, c.CreatedAt, err, want)
+		}
 	}
 }

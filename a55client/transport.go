@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -59,6 +60,9 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 			}
 			bearer = tok.AccessToken
 		}
+		if err := c.roomFor(ctx, cl); err != nil {
+			return nil, err
+		}
 		resp, err := c.send(ctx, cl, target, payload, bearer)
 		if err != nil {
 			return nil, err
@@ -74,6 +78,29 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 		}
 		return resp, nil
 	}
+}
+
+// roomFor refuses to start a mutating request (one with an Idempotency-Key)
+// that ctx's deadline would cut before the request's own timeout: a request
+// cut on our side may still be running at A55 when the caller's next attempt
+// sends the same key, so a slow A55 would get overlapping attempts from us.
+// Not sending is safe (nothing reached A55) and retryable: the caller's next
+// attempt, with a fresh deadline, sends it. Reads may be cut: they change
+// nothing.
+func (c *Client) roomFor(ctx context.Context, cl *call) error {
+	if cl.idempotencyKey == "" {
+		return nil
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return nil
+	}
+	if left := time.Until(deadline); left < c.cfg.Timeout {
+		return &Error{Op: cl.op, Class: ClassRetryable, Message: fmt.Sprintf(
+			"not sent: %s left before the caller's deadline, less than the %s request timeout (the attempt must outlast the request)",
+			left.Round(time.Millisecond), c.cfg.Timeout)}
+	}
+	return nil
 }
 
 func (c *Client) send(ctx context.Context, cl *call, target string, payload []byte, bearer string) (*response, error) {

@@ -183,6 +183,7 @@ type Charge struct {
 	Amount               *money.Amount // local_currency / value / amount when A55 sent one
 	Code                 string        // error code when Status is "error"
 	Message              string        // human-readable message, flattened from any shape
+	CreatedAt            time.Time     // created_at when A55 sent one it could be read as (UTC); zero otherwise
 	Raw                  []byte        // the response body, for diagnostics (never contains card data: A55 does not echo it)
 }
 

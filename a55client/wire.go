@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hotelpay/a55-temporal/money"
 )
@@ -160,6 +161,7 @@ type chargeWire struct {
 	Amount               *Decimal        `json:"amount"`
 	Code                 looseString     `json:"code"`
 	Message              json.RawMessage `json:"message"`
+	CreatedAt            looseString     `json:"created_at"`
 }
 
 func (w *chargeWire) id() string {
@@ -209,6 +211,7 @@ func chargeFromWire(w *chargeWire, raw []byte, v Vocabulary) (*Charge, error) {
 		Code:                 code,
 		Message:              msg,
 		Raw:                  raw,
+		CreatedAt:            parseCreatedAt(string(w.CreatedAt)),
 	}
 	c.State = MapStatus(c.Status, c.URL3DS, v)
 	amt, err := w.amount()
@@ -217,6 +220,19 @@ func chargeFromWire(w *chargeWire, raw []byte, v Vocabulary) (*Charge, error) {
 	}
 	c.Amount = amt
 	return c, nil
+}
+
+// parseCreatedAt reads created_at (RFC 3339, with or without fractional
+// seconds or a zone); anything else is unknown (zero): A55 documents the
+// field's name, not its format.
+func parseCreatedAt(v string) time.Time {
+	v = strings.TrimSpace(v)
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
 }
 
 // amount reads local_currency (preferred), else value, else amount, in the

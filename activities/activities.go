@@ -42,6 +42,7 @@ type Gateway interface {
 	CaptureCharge(ctx context.Context, p *a55client.CaptureParams, idempotencyKey string) (*a55client.Charge, error)
 	CancelCharge(ctx context.Context, p *a55client.CancelParams, idempotencyKey string) (*a55client.Charge, error)
 	RefundCharge(ctx context.Context, p *a55client.RefundParams, idempotencyKey string) (*a55client.Charge, error)
+	ListCharges(ctx context.Context, p *a55client.ListChargesParams) (*a55client.ChargeList, error)
 }
 
 var _ Gateway = (*a55client.Client)(nil)
@@ -86,7 +87,7 @@ func viewOf(c *a55client.Charge) workflows.ChargeView {
 	}
 	return workflows.ChargeView{
 		ChargeUUID: c.UUID, Status: c.Status, State: c.State, URL3DS: c.URL3DS,
-		Amount: c.Amount, Code: c.Code, Message: c.Message,
+		Amount: c.Amount, Code: c.Code, Message: c.Message, CreatedAt: c.CreatedAt,
 	}
 }
 
@@ -164,6 +165,41 @@ func (a *Activities) GetCharge(ctx context.Context, in workflows.GetChargeInput)
 	return &v, nil
 }
 
+// findPageSize is the list call's largest page (A55's limit is 1-100).
+const findPageSize = 100
+
+// FindCharges lists the charges A55 has under the booking's
+// reference_external_id, oldest first, every page: what the workflow adopts
+// (or releases) before it creates a charge and after a create call failed,
+// so that a lost answer, an expired Idempotency-Key (a Reset more than 24 h
+// after authorizing) or a refused retry never leaves a second hold.
+func (a *Activities) FindCharges(ctx context.Context, in workflows.FindChargesInput) (*workflows.FindChargesResult, error) {
+	if err := workflows.ValidateBookingID(in.BookingID); err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeA55Invalid, nil)
+	}
+	res := &workflows.FindChargesResult{Charges: []workflows.ChargeView{}}
+	for page := 1; ; page++ {
+		list, err := a.gw.ListCharges(ctx, &a55client.ListChargesParams{
+			WalletUUID: in.WalletUUID, Filter: "reference_external_id:" + in.BookingID,
+			Sort: "created:asc", Page: page, Limit: findPageSize,
+		})
+		if err != nil {
+			return nil, temporalError(err)
+		}
+		for i := range list.Charges {
+			c := &list.Charges[i]
+			// A55 filters; checking again costs nothing and keeps another
+			// booking's charge out whatever the filter did.
+			if c.UUID != "" && c.ReferenceExternalID == in.BookingID {
+				res.Charges = append(res.Charges, viewOf(c))
+			}
+		}
+		if len(list.Charges) < findPageSize || (list.Total > 0 && page*findPageSize >= list.Total) {
+			return res, nil
+		}
+	}
+}
+
 // Capture captures the hold, fully or partly (A55 releases the rest). After an
 // ambiguous failure (attempt > 1) it first reads the charge, so a capture that
 // already happened is recognised instead of sent again; the idempotency key is
@@ -186,8 +222,10 @@ func (a *Activities) Capture(ctx context.Context, in workflows.CaptureInput) (*w
 		// The capture answer's amount (local_currency) is what A55 captured.
 		v.Captured = ch.Amount
 		return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: v}, nil
-	case a55client.IsNotCapturable(err):
-		// Not capturable: already captured (success), lapsed (expired), or
+	case a55client.IsNotCapturable(err) || a55client.IsConflict(err):
+		// Not capturable, or a conflict other than "in progress" (the key
+		// already used, the charge already settled): the charge says what
+		// happened: already captured (success), lapsed (expired), or
 		// something an operator must look at.
 		return a.resolveNotCapturable(ctx, in, err)
 	}

@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -533,5 +534,84 @@ func TestAuthorizeAboveTheHoldLimitNeverReachesA55(t *testing.T) {
 	}
 	if n := len(f.sb.ChargesByReference("BK-limit")); n != 0 {
 		t.Errorf("A55 received %d create calls", n)
+	}
+}
+
+// A 409 other than "in progress" is answered by reading the charge, not by
+// failing: here the capture's key was already used (an earlier attempt
+// captured part; the retry's body differs), and the charge shows the capture.
+func TestCaptureConflictIsAnsweredByReadingTheCharge(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	uuid := f.mustAuthorize("H-C1")
+	part := money.Amount{Minor: 32000, Currency: "BRL"}
+	if _, err := f.capture(workflows.CaptureInput{IdempotencyKey: "booking-H-C1/capture", WalletUUID: wallet, ChargeUUID: uuid, Amount: &part}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.capture(workflows.CaptureInput{IdempotencyKey: "booking-H-C1/capture", WalletUUID: wallet, ChargeUUID: uuid})
+	if err != nil || res.Outcome != workflows.OutcomeCaptured || !res.Recovered || res.Charge.ChargeUUID != uuid {
+		t.Fatalf("capture answered 409 IDEMPOTENCY_KEY_REUSED: %v %+v", err, res)
+	}
+	if entry, _ := f.sb.Charge(uuid); entry.Calls.Capture != 1 || entry.Captured.Minor != 32000 {
+		t.Errorf("ledger: %d captures, %v captured", entry.Calls.Capture, entry.Captured)
+	}
+
+	// A conflict while the charge is still a hold is something a person
+	// must look at: not retried, and the error says what A55 shows.
+	uuid = f.mustAuthorize("H-C2")
+	if err := f.sb.SetFault("capture", a55sandbox.Fault{ErrorNext: 1, ErrorStatuses: []int{409}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.capture(workflows.CaptureInput{IdempotencyKey: "booking-H-C2/capture", WalletUUID: wallet, ChargeUUID: uuid})
+	app := appError(t, err)
+	if !app.NonRetryable() || app.Type() != workflows.ErrTypeA55NotCapturable || !strings.Contains(err.Error(), `the charge is "authorized"`) {
+		t.Errorf("conflict on a live hold = %v (type %s)", err, app.Type())
+	}
+}
+
+func TestFindChargesListsTheBookingsChargesOldestFirst(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	first := f.mustAuthorize("H-F1")
+	f.mustAuthorize("H-F2") // another booking's
+	f.clock.Advance(time.Minute)
+	in := authorizeInput("H-F1", "4111111111111111")
+	in.IdempotencyKey = "booking-H-F1/authorize-after-reset"
+	second, err := f.authorize(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := execute[workflows.FindChargesResult](f, f.acts.FindCharges, workflows.FindChargesInput{WalletUUID: wallet, BookingID: "H-F1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Charges) != 2 || res.Charges[0].ChargeUUID != first || res.Charges[1].ChargeUUID != second.Charge.ChargeUUID {
+		t.Fatalf("found %+v, want %s then %s", res.Charges, first, second.Charge.ChargeUUID)
+	}
+	c := res.Charges[0]
+	if c.State != a55client.StateAuthorized || c.Amount == nil || c.Amount.Minor != 50000 || !c.CreatedAt.Equal(f.clock.Now().Add(-time.Minute)) {
+		t.Errorf("first charge = %+v", c)
+	}
+	none, err := execute[workflows.FindChargesResult](f, f.acts.FindCharges, workflows.FindChargesInput{WalletUUID: wallet, BookingID: "H-none"})
+	if err != nil || none.Charges == nil || len(none.Charges) != 0 {
+		t.Errorf("a booking A55 does not know: %v %+v", err, none)
+	}
+	_, err = execute[workflows.FindChargesResult](f, f.acts.FindCharges, workflows.FindChargesInput{WalletUUID: wallet, BookingID: "H-1,status:authorized"})
+	if app := appError(t, err); !app.NonRetryable() || app.Type() != workflows.ErrTypeA55Invalid {
+		t.Errorf("a booking id that is not one: %v", err)
+	}
+}
+
+// Every page is read: a booking with more charges than a page holds.
+func TestFindChargesReadsEveryPage(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	for i := range 101 {
+		in := authorizeInput("H-P", "4000000000000002") // declines: nothing held, cheap
+		in.IdempotencyKey = fmt.Sprintf("booking-H-P/authorize-%d", i)
+		if _, err := f.authorize(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := execute[workflows.FindChargesResult](f, f.acts.FindCharges, workflows.FindChargesInput{WalletUUID: wallet, BookingID: "H-P"})
+	if err != nil || len(res.Charges) != 101 {
+		t.Fatalf("found %d charges (%v), want 101", len(res.Charges), err)
 	}
 }

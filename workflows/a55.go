@@ -8,9 +8,23 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// Activity timeouts. A55 calls take at most the client's 30 s timeout.
+// MaxA55Timeout is the longest per-request timeout the worker may give its
+// A55 client (A55_TIMEOUT). Every attempt of an A55 activity outlasts what
+// its calls may take at that timeout (the token request, a read before the
+// call, the call itself), so an attempt ends on the client's own answer or
+// timeout, never cut by Temporal while A55 may still work on it; the client
+// does not start a call the attempt's deadline would cut (one attempt in
+// flight per Idempotency-Key).
+const MaxA55Timeout = 30 * time.Second
+
+// MoneyAttemptTimeout is the StartToClose of a capture or cancel attempt
+// (and of every regular A55 activity): a retried one reads the charge
+// first, then fetches a token and sends its call.
+const MoneyAttemptTimeout = 3*MaxA55Timeout + 5*time.Second
+
+// Activity timeouts, sized from MaxA55Timeout.
 const (
-	activityStartToClose = time.Minute
+	activityStartToClose = MoneyAttemptTimeout
 	// authorizeBudget bounds the authorization: a booking system waits for it.
 	authorizeBudget = 10 * time.Minute
 	// readBudget bounds one read of the charge (a read is only a refresh).
@@ -22,13 +36,15 @@ const (
 	minMoneyBudget = 5 * time.Minute
 
 	// An A55 call is tried as a local activity first, within these
-	// bounds, then goes on as a regular activity (see callA55). They are
-	// short because a local activity holds its workflow task open (queries
-	// and updates wait, up to a heartbeat of the task), and a healthy A55
-	// answers in well under a second.
+	// bounds, then goes on as a regular activity (see callA55). A local
+	// activity holds its workflow task open (queries and updates wait, up to
+	// a heartbeat of the task), so the local phase is one slow attempt or a
+	// few quick failures; a healthy A55 answers in well under a second. One
+	// attempt outlasts a token request and the call (the create call or a
+	// read) at MaxA55Timeout.
 	localAttempts        = 3
-	localStartToClose    = 10 * time.Second
-	localScheduleToClose = 15 * time.Second
+	localStartToClose    = 2*MaxA55Timeout + 5*time.Second
+	localScheduleToClose = localStartToClose + 5*time.Second
 )
 
 // allowed lists every legal transition; anything else is ignored and logged,
@@ -63,6 +79,11 @@ func (p *payment) readUnless(ctx workflow.Context, stop func() bool) (ChargeView
 
 func (p *payment) noteRead(c ChargeView) {
 	if c.Status != "" {
+		if c.Status == p.lastReadStatus {
+			p.fruitlessReads++
+		} else {
+			p.fruitlessReads = 0
+		}
 		p.st.LastA55Status = c.Status
 		p.lastReadStatus = c.Status
 	}

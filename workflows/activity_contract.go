@@ -6,6 +6,8 @@ package workflows
 // the webhook receiver and the starter import it.
 
 import (
+	"time"
+
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/money"
 )
@@ -18,6 +20,9 @@ const (
 	ActivityCapture   = "Capture"
 	ActivityCancel    = "Cancel"
 	ActivityRefund    = "Refund"
+	// ActivityFindCharges lists the charges A55 holds under a booking's
+	// reference_external_id (see FindChargesInput).
+	ActivityFindCharges = "FindCharges"
 )
 
 // Error types of the non-retryable application errors the activities return;
@@ -50,6 +55,9 @@ type ChargeView struct {
 	// Captured is what A55's answer says was captured: a capture answer's
 	// local_currency. Nil when the answer does not say (a read, a cancel).
 	Captured *money.Amount `json:"captured,omitempty"`
+	// CreatedAt is A55's created_at when the answer carries one (a charge
+	// found by FindCharges: its hold is counted from then).
+	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
 // AuthorizeInput places the hold. Card is the only card data in the
@@ -87,6 +95,18 @@ type AuthorizeResult struct {
 type GetChargeInput struct {
 	WalletUUID string `json:"wallet_uuid"`
 	ChargeUUID string `json:"charge_uuid"`
+}
+
+// FindChargesInput looks a booking up at A55: every charge of the wallet
+// whose reference_external_id is the booking id, oldest first.
+type FindChargesInput struct {
+	WalletUUID string `json:"wallet_uuid"`
+	BookingID  string `json:"booking_id"`
+}
+
+// FindChargesResult is what A55 lists for the booking.
+type FindChargesResult struct {
+	Charges []ChargeView `json:"charges"`
 }
 
 // Outcome is how a capture or cancel ended.

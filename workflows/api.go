@@ -150,6 +150,22 @@ type BookingPaymentInput struct {
 	WebhookBaseURL string `json:"webhook_base_url,omitempty"`
 	// ReturnURL is where A55 sends the card holder after the 3DS challenge (redirect_url).
 	ReturnURL string `json:"return_url,omitempty"`
+	// Continued is set by the workflow only, on the input of the run that
+	// continues a booking (Continue-As-New); a first run carrying it is
+	// refused.
+	Continued *ContinuedBooking `json:"continued,omitempty"`
+}
+
+// ContinuedBooking is what one run of a booking hands the next when it
+// continues as new to keep its history bounded (see history.go). No card
+// data: the card was dropped once A55 answered.
+type ContinuedBooking struct {
+	State              PaymentState         `json:"state"`
+	Request            AuthorizationRequest `json:"request"`
+	AuthorizeStartedAt time.Time            `json:"authorize_started_at"`
+	LastReadStatus     string               `json:"last_read_status,omitempty"`
+	FruitlessReads     int                  `json:"fruitless_reads,omitempty"`
+	ReadWanted         bool                 `json:"read_wanted,omitempty"`
 }
 
 // Status is the booking payment's state.

@@ -100,7 +100,7 @@ func (p *payment) validateResolve(_ workflow.Context, req ResolveRequest) error 
 }
 
 func (p *payment) handleResolve(ctx workflow.Context, req ResolveRequest) (ResolveResult, error) {
-	if err := p.validateResolve(ctx, req); err != nil {
+	if err := p.takenMeanwhile("resolve", StatusNeedsAttention); err != nil {
 		return ResolveResult{}, err
 	}
 	op := *p.attn

@@ -7,8 +7,14 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
+// changeFindCharges is the GetVersion change id of the look-up by booking
+// at A55 before the create call and after it failed (adoptExisting); its
+// histories are in testdata/find-charges-by-booking.
+const changeFindCharges = "find-charges-by-booking"
+
 func (p *payment) authorize(ctx workflow.Context) {
 	p.authorizeStartedAt = workflow.Now(ctx)
+	lookUp := workflow.GetVersion(ctx, changeFindCharges, workflow.DefaultVersion, 1) >= 1
 	in := AuthorizeInput{
 		IdempotencyKey: p.wfID + "/authorize",
 		WorkflowID:     p.wfID,
@@ -27,10 +33,16 @@ func (p *payment) authorize(ctx workflow.Context) {
 	}
 	// The card goes to this one activity and nowhere else; drop our copies.
 	p.in.Card = a55client.Card{}
+	if lookUp && p.adoptExisting(ctx, "before creating a charge") {
+		return
+	}
 	var res AuthorizeResult
 	err := p.callA55(ctx, ActivityAuthorize, "authorize "+p.in.Amount.Display()+" (hold, capture:false)", authorizeBudget, in).Get(ctx, &res)
 	in.Card = a55client.Card{}
 	if err != nil {
+		if lookUp && p.adoptExisting(ctx, "after the create call failed") {
+			return
+		}
 		if provesNoCharge(err) {
 			p.fail(ctx, "A55 refused the authorization (no charge was created): "+describe(err))
 			return
@@ -47,6 +59,93 @@ func (p *payment) authorize(ctx workflow.Context) {
 		return
 	}
 	p.applyAuthorizationRead(ctx, res.Charge)
+}
+
+// adoptExisting looks the booking up at A55 (its charges by
+// reference_external_id) and adopts what is there, so that a booking has at
+// most one live hold whatever happened before: a create call whose answer
+// was lost or refused (a 409 after the key was used), or a Reset of the
+// workflow after A55 forgot the Idempotency-Key (24 h), which would
+// otherwise place a second hold. It reports whether the authorization is
+// settled by what A55 holds (adopted, or in front of a person); false means
+// A55 holds nothing live for the booking (or could not be asked): create.
+//
+// The oldest live charge is adopted, any other live one released; a charge
+// A55 already captured, or a hold of another amount, needs a person.
+func (p *payment) adoptExisting(ctx workflow.Context, when string) bool {
+	var found FindChargesResult
+	if err := p.callA55(ctx, ActivityFindCharges, "look booking "+p.in.BookingID+" up at A55 ("+when+")", readBudget,
+		FindChargesInput{WalletUUID: p.in.WalletUUID, BookingID: p.in.BookingID}).Get(ctx, &found); err != nil {
+		// The Idempotency-Key still guards the create call for 24 h, and
+		// the reconciliation releases a second charge of a booking.
+		p.logger(ctx).Warn("looking the booking up at A55 failed", "booking_id", p.in.BookingID, "when", when, "error", describe(err))
+		return false
+	}
+	var live []ChargeView
+	for _, c := range found.Charges {
+		switch {
+		case c.State == a55client.StateFailed || c.State == a55client.StateCanceled:
+			// Nothing held.
+		case isApprovedHold(c) || !moneyTaken(c.State):
+			live = append(live, c)
+		default:
+			p.setCharge(ctx, c.ChargeUUID)
+			p.noteRead(c)
+			p.needAttention(ctx, pendingOp{operation: opRead, phase: StatusAuthorizing},
+				"A55 already has charge "+c.ChargeUUID+" for this booking in status "+c.Status+" ("+when+"): no hold was placed; check what A55 captured")
+			return true
+		}
+	}
+	if len(live) == 0 {
+		return false
+	}
+	keep := live[0]
+	p.setCharge(ctx, keep.ChargeUUID)
+	p.noteRead(keep)
+	p.logger(ctx).Info("adopting the charge A55 holds for the booking", "booking_id", p.in.BookingID, "charge_uuid", keep.ChargeUUID, "status", keep.Status, "when", when)
+	for _, extra := range live[1:] {
+		p.releaseExtra(ctx, extra)
+	}
+	if keep.Amount != nil && *keep.Amount != p.in.Amount {
+		p.needAttention(ctx, pendingOp{operation: opRead, phase: StatusAuthorizing},
+			"A55 holds "+keep.Amount.Display()+" on charge "+keep.ChargeUUID+" for this booking, which asks for "+p.in.Amount.Display()+" ("+when+"): no second hold was placed")
+		return true
+	}
+	// The hold lapses counted from when A55 created it.
+	if !keep.CreatedAt.IsZero() && keep.CreatedAt.Before(p.authorizeStartedAt) {
+		p.authorizeStartedAt = keep.CreatedAt
+	}
+	p.applyAuthorizationRead(ctx, keep)
+	return true
+}
+
+// moneyTaken: A55 reports money taken from the card (captured, refunded,
+// disputed), not a hold.
+func moneyTaken(s a55client.State) bool {
+	switch s {
+	case a55client.StateCaptured, a55client.StateRefunded, a55client.StateRefundFailed, a55client.StateDisputed:
+		return true
+	}
+	return false
+}
+
+// releaseExtra releases a second live charge of the booking, under its own
+// key. Should it fail, the reconciliation releases it (a second charge of a
+// booking whose workflow owns another).
+func (p *payment) releaseExtra(ctx workflow.Context, c ChargeView) {
+	actx := p.moneyActivityContext(ctx, "release extra charge "+c.ChargeUUID, releaseBudget)
+	var res OperationResult
+	err := workflow.ExecuteActivity(actx, ActivityCancel, CancelInput{
+		IdempotencyKey: p.wfID + "/release-extra/" + c.ChargeUUID,
+		WalletUUID:     p.in.WalletUUID,
+		ChargeUUID:     c.ChargeUUID,
+		Reason:         "second charge of booking " + p.in.BookingID,
+	}).Get(ctx, &res)
+	if err != nil {
+		p.logger(ctx).Warn("releasing a second charge of the booking failed; the reconciliation releases it", "booking_id", p.in.BookingID, "charge_uuid", c.ChargeUUID, "error", describe(err))
+		return
+	}
+	p.logger(ctx).Info("released a second charge of the booking", "booking_id", p.in.BookingID, "charge_uuid", c.ChargeUUID, "outcome", string(res.Outcome))
 }
 
 // applyAuthorizationRead moves an authorization in progress according to what

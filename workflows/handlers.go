@@ -82,8 +82,14 @@ func (p *payment) onChargeChanged(ctx workflow.Context, s ChargeChangedSignal) {
 		p.logger(ctx).Info("webhook ignored", "charge_uuid", s.ChargeUUID, "why", why)
 		return
 	}
+	if p.readsExhausted() && p.boundsOn(ctx) {
+		p.logger(ctx).Info("webhook ignored", "charge_uuid", s.ChargeUUID, "why", whyReadsExhausted)
+		return
+	}
 	p.readWanted = true
 }
+
+const whyReadsExhausted = "webhooks brought nothing new on the last reads; A55's answer to the next capture, cancel or deadline decides"
 
 // webhookIgnored says why a webhook needs no read of the charge, or "" when
 // it does. It only reads state: the update's validator must not change it.
@@ -101,6 +107,8 @@ func (p *payment) webhookIgnored(s ChargeChangedSignal) string {
 		return "a read of the charge is already due"
 	case p.st.ChargeUUID != "" && s.Status != "" && s.Status == p.lastReadStatus:
 		return "the last read already showed " + s.Status
+	case p.readsExhausted() && p.bounded == 1:
+		return whyReadsExhausted
 	}
 	return ""
 }
@@ -123,9 +131,10 @@ func (p *payment) on3DSComplete(ctx workflow.Context, s ThreeDSCompleteSignal) {
 		p.logger(ctx).Warn("3DS completion for another charge ignored", "charge_uuid", s.ChargeUUID)
 		return
 	}
-	if !p.st.Status.Terminal() {
-		p.readWanted = true
+	if p.st.Status.Terminal() || p.readsExhausted() && p.boundsOn(ctx) {
+		return
 	}
+	p.readWanted = true
 }
 
 // validateAuthorization refuses a request that differs from the one the
@@ -152,6 +161,26 @@ func (p *payment) authorizationResult() AuthorizationResult {
 		r.URL3DS = p.st.URL3DS
 	}
 	return r
+}
+
+// takenMeanwhile is the one check an update handler makes before it acts:
+// that no other handler took the hold, or ended or parked the payment,
+// between this update's validation and its start (two updates accepted in
+// one workflow task). It reads state only, never a rule. The rules live in
+// the validators, which the SDK skips on replay precisely so that they can
+// change; a handler that ran them again would replay an update accepted
+// under an older rule differently (TestUpdatesAcceptedUnderAnOlderRuleReplay).
+// Change this check only behind a workflow.GetVersion.
+func (p *payment) takenMeanwhile(what string, wanted ...Status) error {
+	if p.busy {
+		return fmt.Errorf("%s refused: another operation on the hold started first", what)
+	}
+	for _, s := range wanted {
+		if p.st.Status == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s refused: the payment became %s first", what, p.st.Status)
 }
 
 // moneyOpAllowed is the common rule of capture, cancel and move: the hold is
@@ -210,7 +239,7 @@ func (p *payment) capturableAmount(what string, a money.Amount) error {
 }
 
 func (p *payment) handleCapture(ctx workflow.Context, req CaptureRequest) (CaptureResult, error) {
-	if err := p.validateCapture(ctx, req); err != nil {
+	if err := p.takenMeanwhile("capture", StatusAuthorized); err != nil {
 		return CaptureResult{}, err
 	}
 	amount := p.st.Authorized
@@ -228,7 +257,7 @@ func (p *payment) validateCancel(ctx workflow.Context, _ CancelRequest) error {
 }
 
 func (p *payment) handleCancel(ctx workflow.Context, req CancelRequest) (CancelResult, error) {
-	if err := p.validateCancel(ctx, req); err != nil {
+	if err := p.takenMeanwhile("cancel", StatusAuthorized, StatusAwaiting3DS); err != nil {
 		return CancelResult{}, err
 	}
 	reason := "cancel requested"
@@ -250,7 +279,7 @@ func (p *payment) validateMoveCaptureTime(ctx workflow.Context, req MoveCaptureT
 }
 
 func (p *payment) handleMoveCaptureTime(ctx workflow.Context, req MoveCaptureTimeRequest) (MoveCaptureTimeResult, error) {
-	if err := p.validateMoveCaptureTime(ctx, req); err != nil {
+	if err := p.takenMeanwhile("move_capture_time", StatusAuthorized); err != nil {
 		return MoveCaptureTimeResult{}, err
 	}
 	p.st.ExpectedCaptureAt = req.ExpectedCaptureAt

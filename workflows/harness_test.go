@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,12 +94,25 @@ type run struct {
 	mu         sync.Mutex
 	activities []startedActivity
 	masked     bool // see undecided
+	// onStart, when set, runs as each activity attempt starts (before it
+	// calls A55).
+	onStart func(activity string)
+
+	// offset is A55's clock (the sandbox's and the client's) minus the
+	// workflow's; see shiftA55Clock.
+	offset atomic.Int64
 }
+
+// shiftA55Clock sets A55's clock to the workflow's plus d, until shifted
+// again: with d negative, what a test does at A55 (r.a55) happened that long
+// before the workflow's time.
+func (r *run) shiftA55Clock(d time.Duration) { r.offset.Store(int64(d)) }
 
 type startedActivity struct {
 	name            string
 	local           bool
 	scheduleToClose time.Duration
+	startToClose    time.Duration
 	args            string // JSON of the input, to check card data stays in Authorize
 }
 
@@ -116,11 +130,13 @@ func newRunWith(t *testing.T, in workflows.BookingPaymentInput, cfg a55sandbox.C
 	env.SetStartTime(t0)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID(in.BookingID), TaskQueue: workflows.TaskQueue})
 	env.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	cfg.Clock = env.Now // the mock clock is safe for concurrent use
+	r := &run{t: t, env: env, in: in}
+	// The mock clock is safe for concurrent use.
+	cfg.Clock = func() time.Time { return env.Now().Add(time.Duration(r.offset.Load())) }
 	sb, c := startSandbox(t, cfg)
 	acts := activities.New(c, activities.Config{})
 	env.RegisterActivity(acts)
-	r := &run{t: t, env: env, sb: sb, a55: c, acts: acts, in: in}
+	r.sb, r.a55, r.acts = sb, c, acts
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
 		var raw json.RawMessage
 		_ = args.Get(&raw)
@@ -181,8 +197,12 @@ func startSandbox(t *testing.T, cfg a55sandbox.Config) (*a55sandbox.Server, *a55
 
 func (r *run) record(info *activity.Info, local bool, args string) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, local: local, scheduleToClose: info.ScheduleToCloseTimeout, args: args})
+	r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, local: local, scheduleToClose: info.ScheduleToCloseTimeout, startToClose: info.StartToCloseTimeout, args: args})
+	hook := r.onStart
+	r.mu.Unlock()
+	if hook != nil {
+		hook(info.ActivityType.Name)
+	}
 }
 
 // at runs fn after d of workflow time.
@@ -271,15 +291,16 @@ func (r *run) checkNoCardOutsideAuthorize(res workflows.BookingPaymentResult) {
 	check("query answer", string(b))
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	authorizeSawCard := false
+	authorizeStarted, authorizeSawCard := false, false
 	for _, a := range r.activities {
 		if a.name == workflows.ActivityAuthorize {
+			authorizeStarted = true
 			authorizeSawCard = authorizeSawCard || strings.Contains(a.args, r.in.Card.Number)
 			continue
 		}
 		check("activity "+a.name+" input", a.args)
 	}
-	if len(r.activities) > 0 && r.activities[0].name == workflows.ActivityAuthorize && !authorizeSawCard {
+	if authorizeStarted && !authorizeSawCard {
 		r.t.Error("the Authorize activity did not receive the card")
 	}
 }

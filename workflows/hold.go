@@ -21,15 +21,20 @@ func (p *payment) holdLoop(ctx workflow.Context) {
 			p.deadline.arm(ctx, p.st.CaptureDeadline,
 				"capture deadline: "+p.policyText()+" at "+p.st.CaptureDeadline.UTC().Format(time.RFC3339))
 		}
+		long := false
 		_ = workflow.Await(ctx, func() bool {
+			long = p.bounded >= 0 && historyLong(ctx)
 			return p.st.Status != StatusAuthorized || p.deadline.due || p.readWanted ||
-				!p.deadline.armedFor(p.st.CaptureDeadline) || p.cancelRequested
+				!p.deadline.armedFor(p.st.CaptureDeadline) || p.cancelRequested || long
 		})
 		switch {
 		case p.st.Status != StatusAuthorized || p.busy || p.cancelRequested:
 			return
 		case p.deadline.due:
 			p.applyDeadlinePolicy(ctx)
+			return
+		case long && p.boundsOn(ctx):
+			p.continuing = true
 			return
 		case p.readWanted:
 			p.readWanted = false

@@ -2,10 +2,12 @@ package workflows_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/starter"
@@ -30,7 +33,7 @@ import (
 // directory recorded from the patched code. CI replays every directory; one
 // goes, with the branch it exercises, once no booking can still run that
 // branch. RECORD_HISTORIES=1 writes into the last one.
-var historyDirs = []string{"release-1"}
+var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history"}
 
 // TestReplayRecordedHistories replays the histories in testdata/ (recorded
 // from a real dev server by TestRecordHistories) against today's workflow
@@ -101,6 +104,11 @@ func TestRecordHistories(t *testing.T) {
 		}
 		return res, err
 	}, activity.RegisterOptions{Name: workflows.ActivityAuthorize, DisableAlreadyRegisteredCheck: true})
+	var reads atomic.Int64 // GetCharge calls
+	w.RegisterActivityWithOptions(func(ctx context.Context, in workflows.GetChargeInput) (*workflows.ChargeView, error) {
+		reads.Add(1)
+		return acts.GetCharge(ctx, in)
+	}, activity.RegisterOptions{Name: workflows.ActivityGetCharge, DisableAlreadyRegisteredCheck: true})
 	complete := func(uuid string) { // also from the worker's goroutines: no Fatal
 		t.Helper()
 		if err := sb.CompleteChallenge(uuid, true); err != nil {
@@ -275,6 +283,49 @@ func TestRecordHistories(t *testing.T) {
 	}
 	finish("early_webhook_lost_responses", in.BookingID, workflows.StatusCaptured)
 
+	// A hold A55 already has for the booking (an earlier run's, reset away
+	// after its key expired) is adopted, not placed again; then released.
+	in = base("REC-adopt")
+	if _, err := a55.CreateCharge(ctx, &a55client.CreateChargeParams{
+		WalletUUID: in.WalletUUID, MerchantID: in.MerchantID, Payer: in.Payer, Amount: in.Amount, Card: in.Card,
+		ReferenceExternalID: in.BookingID,
+	}, "earlier-run/authorize"); err != nil {
+		t.Fatal(err)
+	}
+	if a := authorize(in); a.Status != workflows.StatusAuthorized {
+		t.Fatalf("authorization = %+v", a)
+	}
+	if err := update(in.BookingID, workflows.UpdateCancel, workflows.CancelRequest{Reason: "guest cancelled"}, &cancelRes); err != nil {
+		t.Fatal(err)
+	}
+	finish("adopt_existing_hold", in.BookingID, workflows.StatusVoided)
+
+	// A webhook flood: reads stop after 20 that brought nothing new (the
+	// bounded-history patch), then the booking is captured.
+	in = base("REC-webhook-flood")
+	a = authorize(in)
+	for i := 0; ; i++ {
+		before := reads.Load()
+		if err := c.SignalWorkflow(ctx, workflows.WorkflowID(in.BookingID), "", workflows.SignalChargeChanged,
+			workflows.ChargeChangedSignal{ChargeUUID: a.ChargeUUID, Status: "canceled"}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for reads.Load() == before && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if reads.Load() == before {
+			if i != 20 {
+				t.Fatalf("signal %d made no read", i+1)
+			}
+			break
+		}
+	}
+	if err := update(in.BookingID, workflows.UpdateCapture, workflows.CaptureRequest{}, &cr); err != nil {
+		t.Fatal(err)
+	}
+	finish("webhook_flood", in.BookingID, workflows.StatusCaptured)
+
 	// 3DS never completed: abandoned after the (shortened) timeout.
 	in = base("REC-3ds-abandoned")
 	in.Card.Number, in.ThreeDS = cardChallenge, true
@@ -347,4 +398,32 @@ func readHistory(t *testing.T, file string) *historypb.History {
 		t.Fatal(err)
 	}
 	return &hist
+}
+
+// An update accepted under an older rule replays: the SDK skips validators
+// on replay so rules can change, and handlers do not run them again. Here a
+// recorded capture's amount is raised above the hold, which today's
+// validator refuses (as if the rule had been added after it was accepted):
+// the history must still replay.
+func TestUpdatesAcceptedUnderAnOlderRuleReplay(t *testing.T) {
+	hist := readHistory(t, filepath.Join("testdata", "release-1", "capture_partial.json"))
+	changed := false
+	for _, ev := range hist.Events {
+		acc := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes()
+		if acc == nil || acc.GetAcceptedRequest().GetInput().GetName() != workflows.UpdateCapture {
+			continue
+		}
+		arg := acc.GetAcceptedRequest().GetInput().GetArgs().GetPayloads()[0]
+		var req workflows.CaptureRequest
+		if err := json.Unmarshal(arg.Data, &req); err != nil || req.Amount == nil {
+			t.Fatalf("recorded capture request %s: %v", arg.Data, err)
+		}
+		req.Amount.Minor = 60000 // the hold is R$ 500,00
+		arg.Data, _ = json.Marshal(req)
+		changed = true
+	}
+	if !changed {
+		t.Fatal("no accepted capture update in the history")
+	}
+	replay(t, hist)
 }

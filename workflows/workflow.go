@@ -83,6 +83,14 @@ type payment struct {
 	// kept before the card is dropped).
 	request AuthorizationRequest
 
+	// History bounds (history.go): fruitlessReads counts reads in a row that
+	// found nothing new; bounded caches the bounded-history version (0 =
+	// not asked yet, 1 = on, -1 = a history from before it); continuing:
+	// this run hands over to a new one.
+	fruitlessReads int
+	bounded        int
+	continuing     bool
+
 	deadline deadlineTimer
 }
 
@@ -95,7 +103,7 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 	// starter's: the workflow may start seconds later (a slow start, a
 	// server restart) and must not turn a booking the starter accepted into
 	// invalid input. A deadline already past just runs the policy at once.
-	if err := ValidateInput(in, time.Time{}); err != nil {
+	if err := validateRunInput(ctx, in); err != nil {
 		return BookingPaymentResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
 	}
 	p := newPayment(ctx, in)
@@ -106,11 +114,21 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 	if err := p.register(ctx, work); err != nil {
 		return BookingPaymentResult{}, err
 	}
-	p.run(work)
-	// Updates in flight (an authorization waiter, a capture that found the
-	// hold lapsed) answer their callers before the workflow closes.
-	_ = workflow.Await(work, func() bool { return workflow.AllHandlersFinished(work) })
-	return p.result(), nil
+	for {
+		p.run(work)
+		// Updates in flight (an authorization waiter, a capture that found
+		// the hold lapsed) answer their callers before the run closes.
+		_ = workflow.Await(work, func() bool { return workflow.AllHandlersFinished(work) })
+		if !p.continuing {
+			return p.result(), nil
+		}
+		if p.st.Status == StatusAuthorized && !p.busy && !p.cancelRequested {
+			return BookingPaymentResult{}, workflow.NewContinueAsNewError(work, WorkflowName, p.nextRunInput(work))
+		}
+		// An update acted on the hold while the run was handing over:
+		// this run goes on.
+		p.continuing = false
+	}
 }
 
 func newPayment(ctx workflow.Context, in BookingPaymentInput) *payment {
@@ -131,6 +149,9 @@ func newPayment(ctx workflow.Context, in BookingPaymentInput) *payment {
 		DeadlinePolicy:    in.DeadlinePolicy,
 		History:           []Transition{},
 	}
+	if c := in.Continued; c != nil {
+		p.resume(c)
+	}
 	return p
 }
 
@@ -145,17 +166,12 @@ func (p *payment) logger(ctx workflow.Context) log.Logger {
 func (p *payment) run(ctx workflow.Context) {
 	// Search attributes given at start (starter.StartOptions) cost no
 	// command: upsert only what the starter did not set.
-	sa := workflow.GetTypedSearchAttributes(ctx)
-	if v, ok := sa.GetKeyword(BookingIDKey); !ok || v != p.in.BookingID {
-		p.upsert(BookingIDKey.ValueSet(p.in.BookingID))
+	if p.in.Continued != nil {
+		p.resumeSearchAttributes(ctx)
+	} else {
+		p.start(ctx)
 	}
-	if v, ok := sa.GetKeyword(PaymentStatusKey); ok && v == string(StatusAuthorizing) {
-		p.statusSetAtStart = true
-	}
-	p.transition(ctx, StatusAuthorizing, "authorization started")
-	p.authorize(ctx)
-	p.flushSA(ctx) // an undecided authorization still shows its charge id
-	for !p.st.Status.Terminal() {
+	for !p.st.Status.Terminal() && !p.continuing {
 		switch status := p.st.Status; {
 		case p.cancelRequested && !p.cancelHandled && !p.busy:
 			p.cancelHandled = true
@@ -173,4 +189,18 @@ func (p *payment) run(ctx workflow.Context) {
 			})
 		}
 	}
+}
+
+// start is a booking's first run: search attributes, then the authorization.
+func (p *payment) start(ctx workflow.Context) {
+	sa := workflow.GetTypedSearchAttributes(ctx)
+	if v, ok := sa.GetKeyword(BookingIDKey); !ok || v != p.in.BookingID {
+		p.upsert(BookingIDKey.ValueSet(p.in.BookingID))
+	}
+	if v, ok := sa.GetKeyword(PaymentStatusKey); ok && v == string(StatusAuthorizing) {
+		p.statusSetAtStart = true
+	}
+	p.transition(ctx, StatusAuthorizing, "authorization started")
+	p.authorize(ctx)
+	p.flushSA(ctx) // an undecided authorization still shows its charge id
 }

@@ -80,7 +80,7 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	durs := []envFlag[time.Duration]{
 		{&s.StopTimeout, "stop-timeout", EnvStopTimeout, 30 * time.Second, "on SIGTERM, how long running activities get to finish"},
 		{&s.ConnectTimeout, "connect-timeout", EnvConnectTimeout, time.Minute, "how long to wait for Temporal at start-up"},
-		{&s.A55Timeout, "a55-timeout", EnvA55Timeout, 30 * time.Second, "timeout of one HTTP call to A55"},
+		{&s.A55Timeout, "a55-timeout", EnvA55Timeout, 30 * time.Second, "timeout of one HTTP call to A55 (at most 30s)"},
 		{&s.ReconcileInterval, "reconcile-interval", EnvReconcileInterval, reconcile.DefaultInterval, "how often the reconciliation schedule runs"},
 	}
 	if err := defineEnvFlags(env, durs, config.Duration, fs.DurationVar); err != nil {
@@ -125,6 +125,11 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	}
 	if s.A55Timeout <= 0 {
 		return s, config.Errorf(EnvA55Timeout, "must be positive")
+	}
+	if s.A55Timeout > workflows.MaxA55Timeout {
+		// An activity attempt must outlast the token request and the call,
+		// or Temporal starts the next attempt while A55 works on this one.
+		return s, config.Errorf(EnvA55Timeout, "must be at most %s, what the workflow's A55 activity attempts are sized for (got %s)", workflows.MaxA55Timeout, s.A55Timeout)
 	}
 	if s.WebhookRouteSecret, err = config.Secret(env, config.EnvWebhookRouteSecret); err != nil {
 		return s, err

@@ -91,6 +91,7 @@ func TestBadConfigurationExits2NamingTheVariable(t *testing.T) {
 		"reconcile too often": {key: EnvReconcileInterval, value: "10s"},
 		"zero max hold":       {key: EnvMaxHold, value: "0"},
 		"bad merchant max":    {key: EnvMaxHoldByMerchant, value: "hotel-1:500"},
+		"A55 timeout longer than an activity attempt allows": {key: EnvA55Timeout, value: "31s"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

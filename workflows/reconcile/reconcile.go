@@ -158,7 +158,7 @@ func ownerProblem(c OpenCharge, b Booking) string {
 // workflow's Cancel activity reads before it retries.
 func release(ctx workflow.Context, c OpenCharge) error {
 	rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: releaseBudget,
+		StartToCloseTimeout: workflows.MoneyAttemptTimeout, ScheduleToCloseTimeout: releaseBudget,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
 			NonRetryableErrorTypes: []string{workflows.ErrTypeA55Invalid, workflows.ErrTypeA55Conflict, workflows.ErrTypeA55NotCapturable}},
 		Summary: "release stray charge " + c.ChargeUUID,
