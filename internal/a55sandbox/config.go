@@ -6,13 +6,15 @@
 // It is the A55 client's counterpart and deliberately shares no decoding code
 // with it: a bug copied into both would pass every test. Where the users'
 // documents (the "seeds") and A55's public docs disagree, it behaves as the
-// seeds describe.
+// seeds describe, unless Config.Vocabulary asks for the public documents'
+// words.
 //
 // Use New for an http.Handler, NewServer or Start for a listening server on
 // 127.0.0.1, or the a55sandbox command for a standalone process.
 package a55sandbox
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -79,6 +81,44 @@ type Config struct {
 	// Logger receives one line per request (never bodies, never card data).
 	// Nil: no logging.
 	Logger *slog.Logger
+	// Vocabulary is the status words the API answers with: VocabularySeeds
+	// (the default: a hold is "authorized", a captured hold "confirmed") or
+	// VocabularyPublicDocs (A55's public documents: a hold is "confirmed", a
+	// captured hold "pre_captured", then "paid"). The ledger always speaks
+	// the seeds' words (LedgerEntry.APIStatus has the API's).
+	Vocabulary string
+	// Acquirer is how the acquirer behind A55 captures: AcquirerPartialCapture
+	// (the default: what the capture asks, the rest released) or
+	// AcquirerFullCapture (no partial capture: the whole authorization is
+	// captured whatever amount is asked, and the answer says so).
+	Acquirer string
+}
+
+// Vocabularies (Config.Vocabulary).
+const (
+	VocabularySeeds      = "seeds"
+	VocabularyPublicDocs = "public-docs"
+)
+
+// Acquirers (Config.Acquirer).
+const (
+	AcquirerPartialCapture = "partial-capture"
+	AcquirerFullCapture    = "full-capture"
+)
+
+// Validate reports a Vocabulary or Acquirer the sandbox does not know.
+func (c Config) Validate() error {
+	switch c.Vocabulary {
+	case "", VocabularySeeds, VocabularyPublicDocs:
+	default:
+		return fmt.Errorf("a55sandbox: vocabulary %q is not %s or %s", c.Vocabulary, VocabularySeeds, VocabularyPublicDocs)
+	}
+	switch c.Acquirer {
+	case "", AcquirerPartialCapture, AcquirerFullCapture:
+	default:
+		return fmt.Errorf("a55sandbox: acquirer %q is not %s or %s", c.Acquirer, AcquirerPartialCapture, AcquirerFullCapture)
+	}
+	return nil
 }
 
 func (c Config) withDefaults() Config {
@@ -123,6 +163,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.IdempotencyTTL <= 0 {
 		c.IdempotencyTTL = 24 * time.Hour
+	}
+	if c.Vocabulary == "" {
+		c.Vocabulary = VocabularySeeds
+	}
+	if c.Acquirer == "" {
+		c.Acquirer = AcquirerPartialCapture
 	}
 	return c
 }

@@ -40,7 +40,8 @@ type WebhookStats struct {
 type LedgerEntry struct {
 	ChargeUUID           string         `json:"charge_uuid"`
 	WalletUUID           string         `json:"wallet_uuid"`
-	Status               string         `json:"status"`
+	Status               string         `json:"status"` // the seeds' word, whatever the vocabulary
+	APIStatus            string         `json:"api_status"`
 	Code                 string         `json:"code,omitempty"`
 	ReferenceExternalID  string         `json:"reference_external_id,omitempty"`
 	TransactionReference string         `json:"transaction_reference"`
@@ -50,6 +51,7 @@ type LedgerEntry struct {
 	CardBrand            string         `json:"card_brand"`
 	Authorized           money.Amount   `json:"authorized"`
 	Captured             money.Amount   `json:"captured"`
+	CaptureRequested     money.Amount   `json:"capture_requested"` // what the capture call asked (differs from Captured under AcquirerFullCapture)
 	Released             money.Amount   `json:"released"`
 	Refunded             money.Amount   `json:"refunded"`
 	History              []StatusChange `json:"history"`
@@ -60,8 +62,14 @@ type LedgerEntry struct {
 
 // Ledger is the admin view: every charge and the faults injected so far.
 type Ledger struct {
+	Vocabulary     string         `json:"vocabulary"`
+	Acquirer       string         `json:"acquirer"`
 	Charges        []LedgerEntry  `json:"charges"`
 	FaultsInjected map[string]int `json:"faults_injected"`
+	// IdempotencyKeyReused counts requests answered 409
+	// IDEMPOTENCY_KEY_REUSED for real (not injected): a client sent another
+	// body under a key it had used.
+	IdempotencyKeyReused int `json:"idempotency_key_reused"`
 }
 
 func (s *Sandbox) entryLocked(c *charge) LedgerEntry {
@@ -69,10 +77,10 @@ func (s *Sandbox) entryLocked(c *charge) LedgerEntry {
 		return money.Amount{Minor: minor, Currency: money.Currency(c.currency)}
 	}
 	return LedgerEntry{
-		ChargeUUID: c.uuid, WalletUUID: c.walletUUID, Status: c.status, Code: c.code,
+		ChargeUUID: c.uuid, WalletUUID: c.walletUUID, Status: c.status, APIStatus: s.apiStatus(c, c.status), Code: c.code,
 		ReferenceExternalID: c.referenceExternalID, TransactionReference: c.transactionReference,
 		CaptureFlag: c.captureFlag, ThreeDS: c.threeDS, CardLast4: c.cardLast4, CardBrand: c.cardBrand,
-		Authorized: amt(c.authorized), Captured: amt(c.captured), Released: amt(c.released), Refunded: amt(c.refunded),
+		Authorized: amt(c.authorized), Captured: amt(c.captured), CaptureRequested: amt(c.captureRequested), Released: amt(c.released), Refunded: amt(c.refunded),
 		History: append([]StatusChange(nil), c.history...), Calls: c.calls, Webhooks: c.webhooks, CreatedAt: c.createdAt,
 	}
 }
@@ -82,7 +90,8 @@ func (s *Sandbox) Ledger() Ledger {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweepLocked()
-	l := Ledger{Charges: []LedgerEntry{}, FaultsInjected: map[string]int{}}
+	l := Ledger{Vocabulary: s.cfg.Vocabulary, Acquirer: s.cfg.Acquirer, Charges: []LedgerEntry{},
+		FaultsInjected: map[string]int{}, IdempotencyKeyReused: s.keyReused}
 	for _, c := range s.order {
 		l.Charges = append(l.Charges, s.entryLocked(c))
 	}
@@ -163,4 +172,34 @@ func (s *Sandbox) clearFaults(w http.ResponseWriter, r *http.Request) {
 func (s *Sandbox) serveReset(w http.ResponseWriter, _ *http.Request) {
 	s.Reset()
 	writeResponse(w, jsonResponse(http.StatusOK, map[string]any{"status": "reset"}))
+}
+
+// serveClock is GET /_sandbox/clock: the sandbox's time.
+func (s *Sandbox) serveClock(w http.ResponseWriter, _ *http.Request) {
+	now := s.now()
+	writeResponse(w, jsonResponse(http.StatusOK, map[string]any{
+		"now": now.UTC().Format(time.RFC3339Nano), "offset": time.Duration(s.clockOffset.Load()).String()}))
+}
+
+// setClock is POST /_sandbox/clock {"now":"<RFC 3339>"}: see SetClock.
+func (s *Sandbox) setClock(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Now time.Time `json:"now"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil || body.Now.IsZero() {
+		writeResponse(w, apiError(http.StatusBadRequest, newRequestID(), "VALIDATION_ERROR", "now",
+			`clock body must be {"now":"<RFC 3339 time>"}`))
+		return
+	}
+	s.SetClock(body.Now)
+	s.Sweep()
+	s.serveClock(w, r)
+}
+
+// resetClock is DELETE /_sandbox/clock: back to the configured clock.
+func (s *Sandbox) resetClock(w http.ResponseWriter, r *http.Request) {
+	s.SetClock(time.Time{})
+	s.serveClock(w, r)
 }
