@@ -26,7 +26,7 @@ const StatusPreCaptured = "pre_captured"
 // approved hold is "confirmed" and a captured hold "pre_captured"; a
 // capture:true charge is "confirmed" once approved in both.
 func (s *Sandbox) apiStatus(c *charge, status string) string {
-	if s.cfg.Vocabulary != VocabularyPublicDocs {
+	if s.modes.Vocabulary != VocabularyPublicDocs {
 		return status
 	}
 	switch {

@@ -16,6 +16,8 @@ package a55sandbox
 import (
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -108,17 +110,42 @@ const (
 
 // Validate reports a Vocabulary or Acquirer the sandbox does not know.
 func (c Config) Validate() error {
-	switch c.Vocabulary {
-	case "", VocabularySeeds, VocabularyPublicDocs:
-	default:
-		return fmt.Errorf("a55sandbox: vocabulary %q is not %s or %s", c.Vocabulary, VocabularySeeds, VocabularyPublicDocs)
-	}
-	switch c.Acquirer {
-	case "", AcquirerPartialCapture, AcquirerFullCapture:
-	default:
-		return fmt.Errorf("a55sandbox: acquirer %q is not %s or %s", c.Acquirer, AcquirerPartialCapture, AcquirerFullCapture)
+	return Modes{Vocabulary: c.Vocabulary, Acquirer: c.Acquirer}.validate()
+}
+
+// Modes are the settings a running sandbox may change (SetModes,
+// POST /_sandbox/modes); empty fields mean the defaults.
+type Modes struct {
+	Vocabulary string `json:"vocabulary"`
+	Acquirer   string `json:"acquirer"`
+}
+
+// modeChoices are each mode's values, the default first.
+var modeChoices = []struct {
+	name   string
+	field  func(*Modes) *string
+	values []string
+}{
+	{"vocabulary", func(m *Modes) *string { return &m.Vocabulary }, []string{VocabularySeeds, VocabularyPublicDocs}},
+	{"acquirer", func(m *Modes) *string { return &m.Acquirer }, []string{AcquirerPartialCapture, AcquirerFullCapture}},
+}
+
+func (m Modes) validate() error {
+	for _, c := range modeChoices {
+		if v := *c.field(&m); v != "" && !slices.Contains(c.values, v) {
+			return fmt.Errorf("a55sandbox: %s %q is not %s", c.name, v, strings.Join(c.values, " or "))
+		}
 	}
 	return nil
+}
+
+func (m Modes) withDefaults() Modes {
+	for _, c := range modeChoices {
+		if v := c.field(&m); *v == "" {
+			*v = c.values[0]
+		}
+	}
+	return m
 }
 
 func (c Config) withDefaults() Config {
@@ -164,11 +191,7 @@ func (c Config) withDefaults() Config {
 	if c.IdempotencyTTL <= 0 {
 		c.IdempotencyTTL = 24 * time.Hour
 	}
-	if c.Vocabulary == "" {
-		c.Vocabulary = VocabularySeeds
-	}
-	if c.Acquirer == "" {
-		c.Acquirer = AcquirerPartialCapture
-	}
+	m := Modes{Vocabulary: c.Vocabulary, Acquirer: c.Acquirer}.withDefaults()
+	c.Vocabulary, c.Acquirer = m.Vocabulary, m.Acquirer
 	return c
 }

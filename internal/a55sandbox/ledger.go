@@ -2,6 +2,7 @@ package a55sandbox
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -90,7 +91,7 @@ func (s *Sandbox) Ledger() Ledger {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweepLocked()
-	l := Ledger{Vocabulary: s.cfg.Vocabulary, Acquirer: s.cfg.Acquirer, Charges: []LedgerEntry{},
+	l := Ledger{Vocabulary: s.modes.Vocabulary, Acquirer: s.modes.Acquirer, Charges: []LedgerEntry{},
 		FaultsInjected: map[string]int{}, IdempotencyKeyReused: s.keyReused}
 	for _, c := range s.order {
 		l.Charges = append(l.Charges, s.entryLocked(c))
@@ -148,18 +149,24 @@ func (s *Sandbox) serveFaults(w http.ResponseWriter, _ *http.Request) {
 
 // replaceFaults is POST or PUT /_sandbox/faults {endpoint: Fault}.
 func (s *Sandbox) replaceFaults(w http.ResponseWriter, r *http.Request) {
-	var faults map[string]Fault
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	replaceSetting(w, r, "faults", 1<<20, s.SetFaults, s.serveFaults)
+}
+
+// replaceSetting serves an admin call that replaces a setting: the body
+// decoded as T (unknown fields refused), applied by set, then shown.
+func replaceSetting[T any](w http.ResponseWriter, r *http.Request, what string, maxBody int64, set func(T) error, show http.HandlerFunc) {
+	var v T
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&faults); err != nil {
-		writeResponse(w, apiError(http.StatusBadRequest, newRequestID(), "INVALID_JSON", "", "faults body: "+err.Error()))
+	if err := dec.Decode(&v); err != nil {
+		writeResponse(w, apiError(http.StatusBadRequest, newRequestID(), "INVALID_JSON", "", what+" body: "+err.Error()))
 		return
 	}
-	if err := s.SetFaults(faults); err != nil {
+	if err := set(v); err != nil {
 		writeResponse(w, apiError(http.StatusBadRequest, newRequestID(), "VALIDATION_ERROR", "", err.Error()))
 		return
 	}
-	s.serveFaults(w, r)
+	show(w, r)
 }
 
 // clearFaults is DELETE /_sandbox/faults.
@@ -183,23 +190,31 @@ func (s *Sandbox) serveClock(w http.ResponseWriter, _ *http.Request) {
 
 // setClock is POST /_sandbox/clock {"now":"<RFC 3339>"}: see SetClock.
 func (s *Sandbox) setClock(w http.ResponseWriter, r *http.Request) {
-	var body struct {
+	type clockBody struct {
 		Now time.Time `json:"now"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil || body.Now.IsZero() {
-		writeResponse(w, apiError(http.StatusBadRequest, newRequestID(), "VALIDATION_ERROR", "now",
-			`clock body must be {"now":"<RFC 3339 time>"}`))
-		return
-	}
-	s.SetClock(body.Now)
-	s.Sweep()
-	s.serveClock(w, r)
+	replaceSetting(w, r, "clock", 1<<10, func(b clockBody) error {
+		if b.Now.IsZero() {
+			return errors.New(`clock body must be {"now":"<RFC 3339 time>"}`)
+		}
+		s.SetClock(b.Now)
+		s.Sweep()
+		return nil
+	}, s.serveClock)
 }
 
 // resetClock is DELETE /_sandbox/clock: back to the configured clock.
 func (s *Sandbox) resetClock(w http.ResponseWriter, r *http.Request) {
 	s.SetClock(time.Time{})
 	s.serveClock(w, r)
+}
+
+// serveModes is GET /_sandbox/modes: the vocabulary and the acquirer.
+func (s *Sandbox) serveModes(w http.ResponseWriter, _ *http.Request) {
+	writeResponse(w, jsonResponse(http.StatusOK, s.Modes()))
+}
+
+// replaceModes is POST /_sandbox/modes {"vocabulary","acquirer"}: see SetModes.
+func (s *Sandbox) replaceModes(w http.ResponseWriter, r *http.Request) {
+	replaceSetting(w, r, "modes", 1<<10, s.SetModes, s.serveModes)
 }

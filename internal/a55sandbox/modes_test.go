@@ -200,3 +200,31 @@ func TestSetClockAcrossMidnight(t *testing.T) {
 		t.Errorf("DELETE /_sandbox/clock: %d %s; now %v, want the configured clock's %v", r.status, r.raw, h.srv.Now(), clock.Now())
 	}
 }
+
+// The modes change on a running sandbox (the e2e suite runs its money paths
+// in both vocabularies against one stack): charges answer in the new words.
+func TestModesChangeAtRunTime(t *testing.T) {
+	h := newHarness(t, a55sandbox.Config{})
+	id := h.create(charge("4111111111111111", map[string]any{"capture": false})).str("uuid")
+	r := h.do("POST", "/_sandbox/modes", map[string]any{"vocabulary": "public-docs", "acquirer": "full-capture"})
+	if r.status != 200 || r.str("vocabulary") != "public-docs" || r.str("acquirer") != "full-capture" {
+		t.Fatalf("POST /_sandbox/modes: %d %s", r.status, r.raw)
+	}
+	if g := h.get(id); g.str("status") != "confirmed" {
+		t.Errorf("the hold in the public words: %s", g.raw)
+	}
+	if c := h.capture(id, json.Number("100.00")); c.str("status") != "pre_captured" || c.body["local_currency"] != json.Number("500.00") {
+		t.Errorf("capture under the new modes: %s", c.raw)
+	}
+	for _, bad := range []map[string]any{{"vocabulary": "confirmed"}, {"acquirer": "half"}, {"clock": "x"}} {
+		if r := h.do("POST", "/_sandbox/modes", bad); r.status != 400 {
+			t.Errorf("modes %v: %d %s", bad, r.status, r.raw)
+		}
+	}
+	if err := h.srv.SetModes(a55sandbox.Modes{}); err != nil || h.srv.Modes() != (a55sandbox.Modes{Vocabulary: "seeds", Acquirer: "partial-capture"}) {
+		t.Errorf("SetModes to the defaults: %v, %+v", err, h.srv.Modes())
+	}
+	if g := h.get(id); g.str("status") != "confirmed" || h.do("GET", "/_sandbox/modes", nil).str("vocabulary") != "seeds" {
+		t.Errorf("back in the seeds' words the captured charge is confirmed: %s", g.raw)
+	}
+}

@@ -170,7 +170,7 @@ func (s *Sandbox) handleCapture(q *apiRequest) *response {
 	}
 	c.captureRequested = amount
 	reason := "captured in full"
-	if s.cfg.Acquirer == AcquirerFullCapture && amount < c.authorized {
+	if s.modes.Acquirer == AcquirerFullCapture && amount < c.authorized {
 		// An acquirer without partial capture books the whole hold; the
 		// answer's local_currency says so.
 		reason = "captured in full: " + formatDecimal(amount, c.exp) + " asked, the acquirer does not capture in part"

@@ -31,6 +31,7 @@ type Sandbox struct {
 	faults      map[string]Fault
 	faultCounts map[string]int
 	keyReused   int // real 409 IDEMPOTENCY_KEY_REUSED answers
+	modes       Modes
 	closed      bool
 	// clockOffset (nanoseconds) is added to cfg.Clock: SetClock moves the
 	// sandbox's time without touching the process's.
@@ -58,6 +59,7 @@ func New(cfg Config) *Sandbox {
 	}
 	s.routes = s.newRoutes()
 	s.resetLocked()
+	s.modes = Modes{Vocabulary: cfg.Vocabulary, Acquirer: cfg.Acquirer}
 	for name, f := range cfg.Faults {
 		s.faults[name] = f
 	}
@@ -99,6 +101,26 @@ func (s *Sandbox) resetLocked() {
 }
 
 func (s *Sandbox) now() time.Time { return s.cfg.Clock().Add(time.Duration(s.clockOffset.Load())) }
+
+// Modes returns the vocabulary and the acquirer in use.
+func (s *Sandbox) Modes() Modes {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.modes
+}
+
+// SetModes changes the vocabulary and the acquirer of a running sandbox
+// (empty: the default). Existing charges answer in the new vocabulary from
+// then on; captures book by the new acquirer.
+func (s *Sandbox) SetModes(m Modes) error {
+	if err := m.validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.modes = m.withDefaults()
+	return nil
+}
 
 // Now is the sandbox's time: Config.Clock moved by SetClock.
 func (s *Sandbox) Now() time.Time { return s.now() }
@@ -231,6 +253,8 @@ func (s *Sandbox) newRoutes() http.Handler {
 	rt.handle(http.MethodPut, "/_sandbox/faults", s.replaceFaults)
 	rt.handle(http.MethodDelete, "/_sandbox/faults", s.clearFaults)
 	rt.handle(http.MethodPost, "/_sandbox/reset", s.serveReset)
+	rt.handle(http.MethodGet, "/_sandbox/modes", s.serveModes)
+	rt.handle(http.MethodPost, "/_sandbox/modes", s.replaceModes)
 	rt.handle(http.MethodGet, "/_sandbox/clock", s.serveClock)
 	rt.handle(http.MethodPost, "/_sandbox/clock", s.setClock)
 	rt.handle(http.MethodDelete, "/_sandbox/clock", s.resetClock)
