@@ -285,6 +285,12 @@ func (a *Activities) Cancel(ctx context.Context, in workflows.CancelInput) (*wor
 		case a55client.StateCanceled:
 			return &workflows.OperationResult{Outcome: workflows.OutcomeVoided, Charge: viewOf(got), Recovered: true}, nil
 		case a55client.StateCaptured:
+			if a55client.IsConfirmed(got.Status) {
+				// A capture in the seeds' words, the hold itself in the
+				// public documents': it explains nothing. The refusal
+				// stands (retried, or decided by the workflow).
+				break
+			}
 			return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: viewOf(got)}, nil
 		case a55client.StateFailed:
 			return &workflows.OperationResult{Outcome: workflows.OutcomeNothingHeld, Charge: viewOf(got)}, nil
