@@ -71,6 +71,9 @@ type Ledger struct {
 	// IDEMPOTENCY_KEY_REUSED for real (not injected): a client sent another
 	// body under a key it had used.
 	IdempotencyKeyReused int `json:"idempotency_key_reused"`
+	// ReplaysAcrossMidnight counts idempotent replays answered on another
+	// UTC day (the sandbox's clock) than the answer they replay.
+	ReplaysAcrossMidnight int `json:"replays_across_midnight"`
 }
 
 func (s *Sandbox) entryLocked(c *charge) LedgerEntry {
@@ -92,7 +95,8 @@ func (s *Sandbox) Ledger() Ledger {
 	defer s.mu.Unlock()
 	s.sweepLocked()
 	l := Ledger{Vocabulary: s.modes.Vocabulary, Acquirer: s.modes.Acquirer, Charges: []LedgerEntry{},
-		FaultsInjected: map[string]int{}, IdempotencyKeyReused: s.keyReused}
+		FaultsInjected: map[string]int{}, IdempotencyKeyReused: s.keyReused,
+		ReplaysAcrossMidnight: s.replaysAcrossMidnight}
 	for _, c := range s.order {
 		l.Charges = append(l.Charges, s.entryLocked(c))
 	}

@@ -178,8 +178,9 @@ func TestSetClockAcrossMidnight(t *testing.T) {
 	if r := h.create(other, "Idempotency-Key", "booking-midnight/authorize"); r.status != http.StatusConflict || r.code() != "IDEMPOTENCY_KEY_REUSED" {
 		t.Errorf("another body under the key: %d %s", r.status, r.raw)
 	}
-	if l := h.srv.Ledger(); l.IdempotencyKeyReused != 1 || len(l.Charges) != 1 {
-		t.Errorf("ledger: %d key reuses, %d charges; want 1 and 1", l.IdempotencyKeyReused, len(l.Charges))
+	if l := h.srv.Ledger(); l.IdempotencyKeyReused != 1 || len(l.Charges) != 1 || l.ReplaysAcrossMidnight != 1 {
+		t.Errorf("ledger: %d key reuses, %d charges, %d replays across midnight; want 1, 1, 1",
+			l.IdempotencyKeyReused, len(l.Charges), l.ReplaysAcrossMidnight)
 	}
 	if r := h.create(charge("4111111111111111", map[string]any{"capture": false, "due_date": nil})); r.str("date") != h.srv.Now().Format("2006-01-02") {
 		t.Errorf("a new charge after midnight is dated the new day: %s", r.raw)

@@ -31,8 +31,11 @@ type Sandbox struct {
 	faults      map[string]Fault
 	faultCounts map[string]int
 	keyReused   int // real 409 IDEMPOTENCY_KEY_REUSED answers
-	modes       Modes
-	closed      bool
+	// replaysAcrossMidnight counts replays answered on another UTC day
+	// than the stored answer (on the sandbox's clock).
+	replaysAcrossMidnight int
+	modes                 Modes
+	closed                bool
 	// clockOffset (nanoseconds) is added to cfg.Clock: SetClock moves the
 	// sandbox's time without touching the process's.
 	clockOffset atomic.Int64
@@ -97,6 +100,7 @@ func (s *Sandbox) resetLocked() {
 	s.faults = make(map[string]Fault)
 	s.faultCounts = make(map[string]int)
 	s.keyReused = 0
+	s.replaysAcrossMidnight = 0
 	s.clockOffset.Store(0)
 }
 
@@ -500,6 +504,9 @@ func (s *Sandbox) idemBegin(k idemKey, body []byte, requestID string) *response 
 	}
 	if c, ok := s.charges[e.resp.chargeUUID]; ok {
 		c.calls.Replays++
+	}
+	if e.at.UTC().Format(time.DateOnly) != now.UTC().Format(time.DateOnly) {
+		s.replaysAcrossMidnight++
 	}
 	replay := *e.resp
 	replay.header = http.Header{"Idempotent-Replayed": {"true"}}

@@ -2,15 +2,12 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/workflows"
 	"github.com/hotelpay/a55-temporal/workflows/reconcile"
 )
@@ -200,22 +197,11 @@ func TestFullCaptureAcquirerIsRecordedAndFlagged(t *testing.T) {
 }
 
 // workerCounter reads a counter from the worker's /metrics (0 when absent).
-func workerCounter(t *testing.T, ctx context.Context, name string) int {
+func workerCounter(t *testing.T, ctx context.Context, name string) int64 {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+env.proj.Addrs.WorkerMetrics+"/metrics", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
+	n, err := stack.Counter(ctx, env.proj.WorkerMetricsURL(), name)
 	if err != nil {
 		t.Fatalf("worker metrics: %v", err)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `(?:\{[^}]*\})? (\d+)`).FindSubmatch(body)
-	if m == nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(string(m[1]))
 	return n
 }
