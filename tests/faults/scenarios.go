@@ -354,19 +354,40 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 
 	case ScenarioFullCaptureAcquirer:
 		sc.Name = "full-capture-acquirer"
-		sc.Title = "the acquirer captures the whole hold whatever the capture asks, while A55 fails 30% of captures (5xx) " +
-			"and loses 20% of their answers: every partial capture must record A55's figure, keep what it asked, and be counted"
-		sc.SandboxArgs = append(sc.SandboxArgs, "-acquirer", a55sandbox.AcquirerFullCapture)
+		sc.Title = "the acquirer captures the whole hold whatever the capture asks, A55 speaks its public documents' words, " +
+			"30% of captures and cancels fail (5xx) and 20% lose their answer, and in bursts they answer after the worker's 1 s timeout: " +
+			"every partial capture must record A55's figure, keep what it asked, and be counted"
+		// The public documents' words: a read after a lost capture answer
+		// says pre_captured, never how much; only the capture's own answer
+		// (replayed under its key) does.
+		sc.SandboxArgs = append(sc.SandboxArgs, "-acquirer", a55sandbox.AcquirerFullCapture,
+			"-vocabulary", a55sandbox.VocabularyPublicDocs)
+		sc.WorkerEnv = map[string]string{"A55_TIMEOUT": "1s"}
 		sc.Mix = Mix{CaptureFull: 20, CapturePartial: 40, DeadlineCapture: 10, Cancel: 10, DeadlineRelease: 5,
 			Challenge: 10, Declined: 5}
-		sc.Faults = merge(
+		failing := merge(
 			fault(a55sandbox.Fault{ErrorRate: 0.1}, "create", "get"),
-			fault(a55sandbox.Fault{ErrorRate: 0.3, ErrorStatuses: []int{500, 503}, LostResponseRate: 0.2,
-				Latency: ms(100 * time.Millisecond)}, "capture", "cancel"),
+			fault(a55sandbox.Fault{ErrorRate: 0.3, ErrorStatuses: []int{500, 503}, LostResponseRate: 0.2}, "capture", "cancel"),
 		)
+		late := merge(failing, fault(a55sandbox.Fault{ErrorRate: 0.3, ErrorStatuses: []int{500, 503}, LostResponseRate: 0.2,
+			Latency: ms(1200 * time.Millisecond)}, "capture", "cancel"))
+		sc.Faults = failing
+		sc.Chaos = func(ctx context.Context, r *Run) error {
+			for {
+				sleep(ctx, 3*time.Second)
+				if err := r.Stack.SetFaults(context.WithoutCancel(ctx), late); err != nil || ctx.Err() != nil {
+					return err
+				}
+				r.Stack.Count("a55:late-answer-burst")
+				sleep(ctx, 3*time.Second)
+				if err := r.Stack.SetFaults(context.WithoutCancel(ctx), failing); err != nil || ctx.Err() != nil {
+					return err
+				}
+			}
+		}
 		sc.Rules.FullCaptureAcquirer = true
 		sc.CheckMismatchMetric = true
-		expect = []string{"capture:error_5", "capture:lost_response"}
+		expect = []string{"capture:error_5", "capture:lost_response", "capture:latency", "a55:late-answer-burst"}
 
 	case ScenarioMidnight:
 		sc.Name = "midnight"
