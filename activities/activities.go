@@ -206,10 +206,16 @@ func (a *Activities) FindCharges(ctx context.Context, in workflows.FindChargesIn
 // the second line of defence.
 func (a *Activities) Capture(ctx context.Context, in workflows.CaptureInput) (*workflows.OperationResult, error) {
 	logger := activity.GetLogger(ctx)
+	capturedBefore := false
 	if activity.GetInfo(ctx).Attempt > 1 {
-		if res, done, err := a.settledBefore(ctx, in.WalletUUID, in.ChargeUUID, workflows.OutcomeCaptured); err != nil || done {
+		res, done, err := a.settledBefore(ctx, in.WalletUUID, in.ChargeUUID, workflows.OutcomeCaptured)
+		if err != nil || done {
 			return res, err
 		}
+		// An earlier attempt captured the charge, but a read does not say
+		// how much (an acquirer may have booked the whole hold): the call
+		// under the same key gets A55's own answer to that attempt back.
+		capturedBefore = res != nil && res.Outcome == workflows.OutcomeCaptured
 	}
 	ch, err := a.gw.CaptureCharge(ctx, &a55client.CaptureParams{WalletUUID: in.WalletUUID, ChargeUUID: in.ChargeUUID, Amount: in.Amount}, in.IdempotencyKey)
 	switch {
@@ -221,7 +227,7 @@ func (a *Activities) Capture(ctx context.Context, in workflows.CaptureInput) (*w
 		}
 		// The capture answer's amount (local_currency) is what A55 captured.
 		v.Captured = ch.Amount
-		return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: v}, nil
+		return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: v, Recovered: capturedBefore}, nil
 	case a55client.IsNotCapturable(err) || a55client.IsConflict(err):
 		// Not capturable, or a conflict other than "in progress" (the key
 		// already used, the charge already settled): the charge says what
@@ -251,7 +257,8 @@ func (a *Activities) resolveNotCapturable(ctx context.Context, in workflows.Capt
 
 // settledBefore reads the charge before a retried capture or cancel. done is
 // true when the operation is already complete (or impossible) and res/err is
-// the answer.
+// the answer. A capture found done comes back not done, with res saying so:
+// its amount is in the capture's answer, not in the read.
 func (a *Activities) settledBefore(ctx context.Context, wallet, chargeUUID string, want workflows.Outcome) (res *workflows.OperationResult, done bool, err error) {
 	ch, err := a.gw.GetCharge(ctx, wallet, chargeUUID)
 	if err != nil {
@@ -269,7 +276,9 @@ func (a *Activities) settledBefore(ctx context.Context, wallet, chargeUUID strin
 			return nil, false, nil
 		}
 		if want == workflows.OutcomeCaptured {
-			return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: v, Recovered: true}, true, nil
+			// Captured, for an amount only the capture's own answer gives:
+			// not done, the call (same key) fetches it.
+			return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: v, Recovered: true}, false, nil
 		}
 		return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: v}, true, nil
 	case a55client.StateCanceled:
@@ -323,6 +332,12 @@ func (a *Activities) Cancel(ctx context.Context, in workflows.CancelInput) (*wor
 		case a55client.StateCanceled:
 			return &workflows.OperationResult{Outcome: workflows.OutcomeVoided, Charge: viewOf(got), Recovered: true}, nil
 		case a55client.StateCaptured:
+			if a55client.IsConfirmed(got.Status) {
+				// A capture in the seeds' words, the hold itself in the
+				// public documents': it explains nothing. The refusal
+				// stands (retried, or decided by the workflow).
+				break
+			}
 			return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: viewOf(got)}, nil
 		case a55client.StateFailed:
 			return &workflows.OperationResult{Outcome: workflows.OutcomeNothingHeld, Charge: viewOf(got)}, nil

@@ -332,6 +332,35 @@ func TestCancelRefusedWhileTheChargeCannotBeReadIsRetried(t *testing.T) {
 	}
 }
 
+// A55's public documents call a hold "confirmed". A refused cancel (a
+// credential rotated mid-release) that reads such a hold must not take it
+// for a capture: the refusal stands, to be retried, and the next cancel
+// releases the hold. The client runs with its default vocabulary.
+func TestCancelRefusedOnAConfirmedHoldIsNotACapture(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{Vocabulary: a55sandbox.VocabularyPublicDocs})
+	held, err := f.authorize(authorizeInput("H-7c", "4111111111111111"))
+	if err != nil || held.Charge.Status != "confirmed" {
+		t.Fatalf("authorize: %v %+v; want the public documents' confirmed", err, held)
+	}
+	uuid := held.Charge.ChargeUUID
+	if err := f.sb.SetFault("cancel", a55sandbox.Fault{ErrorNext: 1, ErrorStatuses: []int{403}}); err != nil {
+		t.Fatal(err)
+	}
+	in := workflows.CancelInput{IdempotencyKey: "booking-H-7c/cancel", WalletUUID: wallet, ChargeUUID: uuid}
+	res, err := f.cancel(in)
+	var app *temporal.ApplicationError
+	if err == nil || !errors.As(err, &app) || app.NonRetryable() || app.Type() != workflows.ErrTypeA55Unauthorized {
+		t.Fatalf("cancel refused 403 on a confirmed hold = %+v, %v; want the refusal, retryable", res, err)
+	}
+	res, err = f.cancel(in)
+	if err != nil || res.Outcome != workflows.OutcomeVoided {
+		t.Fatalf("cancel once A55 accepts: %+v, %v", res, err)
+	}
+	if e, _ := f.sb.Charge(uuid); e.Status != a55sandbox.StatusCanceled || e.Captured.Minor != 0 {
+		t.Errorf("ledger: %s, captured %v; want the hold released", e.Status, e.Captured)
+	}
+}
+
 func TestErrorsAreClassifiedForRetries(t *testing.T) {
 	f := newFixture(t, a55sandbox.Config{})
 	uuid := f.mustAuthorize("H-8")

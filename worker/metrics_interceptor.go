@@ -12,7 +12,8 @@ import (
 // businessMetrics derives the business metrics from what the booking-payment
 // workflow already does in a replay-safe way: its PaymentStatus search
 // attribute upserts (every status transition), its cancel update and its
-// result. Counters go through workflow.GetMetricsHandler, which emits nothing
+// result (captures, releases, captures of another amount than asked).
+// Counters go through workflow.GetMetricsHandler, which emits nothing
 // while a workflow replays, so a worker restart never double counts.
 type businessMetrics struct {
 	interceptor.WorkerInterceptorBase
@@ -64,6 +65,11 @@ func (i *paymentMetricsInbound) ExecuteWorkflow(ctx workflow.Context, in *interc
 				by = "unknown"
 			}
 			metrics.Capture(h, by)
+			if asked := res.CaptureRequested; !asked.IsZero() && asked != res.Captured {
+				// The workflow logged the booking and both amounts when it
+				// recorded A55's figure; this is the alert's counter.
+				metrics.CaptureAmountMismatch(h)
+			}
 		case workflows.StatusVoided:
 			switch {
 			case i.operatorDecided:

@@ -1,7 +1,9 @@
 package worker
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -26,19 +29,28 @@ type gateway struct {
 	authorize workflows.ChargeView
 	declined  bool
 	readState a55client.State
+	captured  func(asked money.Amount) money.Amount // what the capture answer says A55 captured (nil: no amount)
 }
 
 func (g *gateway) register(env *testsuite.TestWorkflowEnvironment) {
 	env.RegisterActivityWithOptions(func(ctx context.Context, in workflows.AuthorizeInput) (*workflows.AuthorizeResult, error) {
 		return &workflows.AuthorizeResult{Charge: g.authorize, Declined: g.declined, DeclineCode: "CARD_DECLINED"}, nil
 	}, activity.RegisterOptions{Name: workflows.ActivityAuthorize})
+	env.RegisterActivityWithOptions(func(ctx context.Context, in workflows.FindChargesInput) (*workflows.FindChargesResult, error) {
+		return &workflows.FindChargesResult{}, nil // A55 holds nothing for the booking yet
+	}, activity.RegisterOptions{Name: workflows.ActivityFindCharges})
 	env.RegisterActivityWithOptions(func(ctx context.Context, in workflows.GetChargeInput) (*workflows.ChargeView, error) {
 		v := g.authorize
 		v.State, v.Status = g.readState, string(g.readState)
 		return &v, nil
 	}, activity.RegisterOptions{Name: workflows.ActivityGetCharge})
 	env.RegisterActivityWithOptions(func(ctx context.Context, in workflows.CaptureInput) (*workflows.OperationResult, error) {
-		return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: workflows.ChargeView{ChargeUUID: in.ChargeUUID, State: a55client.StateCaptured}}, nil
+		v := workflows.ChargeView{ChargeUUID: in.ChargeUUID, Status: "confirmed", State: a55client.StateCaptured}
+		if g.captured != nil {
+			c := g.captured(*in.Amount)
+			v.Captured = &c
+		}
+		return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: v}, nil
 	}, activity.RegisterOptions{Name: workflows.ActivityCapture})
 	env.RegisterActivityWithOptions(func(ctx context.Context, in workflows.CancelInput) (*workflows.OperationResult, error) {
 		return &workflows.OperationResult{Outcome: workflows.OutcomeVoided, Charge: workflows.ChargeView{ChargeUUID: in.ChargeUUID, State: a55client.StateCanceled}}, nil
@@ -59,10 +71,14 @@ func input(id string) workflows.BookingPaymentInput {
 
 // runBooking runs one booking through the real workflow with the metrics
 // interceptor; during is called one minute in (updates, signals).
-func runBooking(t *testing.T, e *prom.Exporter, g *gateway, in workflows.BookingPaymentInput, during func(env *testsuite.TestWorkflowEnvironment)) workflows.BookingPaymentResult {
+func runBooking(t *testing.T, e *prom.Exporter, g *gateway, in workflows.BookingPaymentInput, during func(env *testsuite.TestWorkflowEnvironment),
+	logTo ...*bytes.Buffer) workflows.BookingPaymentResult {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	suite.SetMetricsHandler(e.Handler())
+	for _, b := range logTo {
+		suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewJSONHandler(b, nil))))
+	}
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetWorkerOptions(sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{&businessMetrics{}}})
 	env.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
@@ -178,4 +194,48 @@ func grep(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// A capture that A55 books for another amount than asked (an acquirer without
+// partial capture) is counted and logged with the booking and both amounts;
+// one booked as asked is not.
+func TestCaptureAmountMismatchIsCountedAndLogged(t *testing.T) {
+	e, err := prom.New(func(err error) { t.Errorf("instrument: %v", err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	authorized := workflows.ChargeView{ChargeUUID: "ch-9", Status: "authorized", State: a55client.StateAuthorized}
+	capture := func(minor int64) func(env *testsuite.TestWorkflowEnvironment) {
+		return func(env *testsuite.TestWorkflowEnvironment) {
+			asked := money.Amount{Minor: minor, Currency: "BRL"}
+			env.UpdateWorkflow(workflows.UpdateCapture, "capture", &testsuite.TestUpdateCallback{
+				OnReject: func(err error) { t.Errorf("capture rejected: %v", err) },
+			}, workflows.CaptureRequest{Amount: &asked})
+		}
+	}
+	wholeHold := func(money.Amount) money.Amount { return money.Amount{Minor: 50000, Currency: "BRL"} }
+	asAsked := func(asked money.Amount) money.Amount { return asked }
+
+	var logs bytes.Buffer
+	res := runBooking(t, e, &gateway{authorize: authorized, readState: a55client.StateAuthorized, captured: wholeHold},
+		input("BK-full"), capture(32000), &logs)
+	if res.Status != workflows.StatusCaptured || res.Captured.Minor != 50000 || res.CaptureRequested.Minor != 32000 {
+		t.Fatalf("full-capture acquirer: %+v; want captured R$ 500,00 (A55's figure), asked R$ 320,00", res)
+	}
+	line := grep(logs.String(), "A55 captured another amount than asked")
+	for _, want := range []string{`"booking_id":"BK-full"`, `"asked_minor":32000`, `"captured_minor":50000`, `"charge_uuid":"ch-9"`} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the mismatch log line lacks %s: %q", want, line)
+		}
+	}
+	res = runBooking(t, e, &gateway{authorize: authorized, readState: a55client.StateAuthorized, captured: asAsked},
+		input("BK-part"), capture(32000))
+	if res.Status != workflows.StatusCaptured || res.Captured.Minor != 32000 {
+		t.Fatalf("partial capture: %+v", res)
+	}
+	body := scrape(t, e)
+	if !strings.Contains(body, "booking_payment_capture_amount_mismatch_total 1\n") {
+		t.Errorf("/metrics: want booking_payment_capture_amount_mismatch_total 1 (one mismatch, one capture as asked):\n%s",
+			grep(body, "booking_payment"))
+	}
 }

@@ -58,6 +58,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, ready f
 	faults := fs.String("faults", "", `initial faults as JSON, or @file, e.g. {"capture":{"error_rate":0.2},"webhook":{"duplicate_rate":0.5}}`)
 	idemTTL := fs.Duration("idempotency-ttl", 24*time.Hour, "how long an Idempotency-Key is remembered")
 	quiet := fs.Bool("quiet", false, "do not log requests")
+	vocabulary := fs.String("vocabulary", a55sandbox.VocabularySeeds, "status words of the API: "+a55sandbox.VocabularySeeds+
+		" (a hold is authorized, a captured hold confirmed) or "+a55sandbox.VocabularyPublicDocs+" (a hold is confirmed, a captured hold pre_captured)")
+	acquirer := fs.String("acquirer", a55sandbox.AcquirerPartialCapture, "how captures book: "+a55sandbox.AcquirerPartialCapture+
+		" (the amount asked, the rest released) or "+a55sandbox.AcquirerFullCapture+" (the whole hold whatever is asked)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: a55sandbox [flags]
 
@@ -91,8 +95,8 @@ as A55_SANDBOX_<FLAG> (e.g. A55_SANDBOX_WEBHOOK_SIGNING_SECRET); flags win.
 		HoldWindow: *holdWindow, SettlementDelay: *settlement, ChallengeTimeout: *challengeTimeout,
 		WebhookRetryScale: *retryScale, WebhookTimeout: *webhookTimeout, WebhookSigningSecret: *signingSecret,
 		DefaultWebhookURL: *defaultWebhook, PublicURL: *publicURL, Seed: *seed, SweepInterval: *sweep,
-		IdempotencyTTL: *idemTTL,
-		Wallets:        map[string]string{},
+		IdempotencyTTL: *idemTTL, Vocabulary: *vocabulary, Acquirer: *acquirer,
+		Wallets: map[string]string{},
 	}
 	for _, w := range strings.Split(*wallets, ",") {
 		id, cur, ok := strings.Cut(strings.TrimSpace(w), ":")

@@ -77,6 +77,8 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 		"faults value": {"-faults", `{"teleport":{}}`, "-addr", "127.0.0.1:0"},
 		"flag":         {"-no-such-flag"},
 		"addr":         {"-addr", "256.0.0.1:99999"},
+		"vocabulary":   {"-vocabulary", "confirmed", "-addr", "127.0.0.1:0"},
+		"acquirer":     {"-acquirer", "full", "-addr", "127.0.0.1:0"},
 	} {
 		if err := run(context.Background(), args, none, nil); err == nil {
 			t.Errorf("%s: accepted %v", name, args)
@@ -90,5 +92,30 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 	}
 	if err := run(context.Background(), nil, bad, nil); err == nil {
 		t.Error("bad env duration accepted")
+	}
+}
+
+// The modes come from the environment as well as from flags.
+func TestRunTakesTheModesFromTheEnvironment(t *testing.T) {
+	env := map[string]string{"A55_SANDBOX_VOCABULARY": "public-docs", "A55_SANDBOX_ACQUIRER": "full-capture"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan *a55sandbox.Server, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-quiet"}, func(k string) string { return env[k] },
+			func(s *a55sandbox.Server) { ready <- s })
+	}()
+	select {
+	case srv := <-ready:
+		if l := srv.Ledger(); l.Vocabulary != "public-docs" || l.Acquirer != "full-capture" {
+			t.Errorf("ledger modes %q, %q; want public-docs, full-capture", l.Vocabulary, l.Acquirer)
+		}
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
 	}
 }

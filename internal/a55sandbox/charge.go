@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// Charge statuses the sandbox uses (the seeds' vocabulary).
+// Charge statuses the sandbox uses (the seeds' vocabulary): its state
+// machine and its ledger speak these words whatever Config.Vocabulary says.
 const (
 	StatusPending    = "pending"    // waiting for the 3DS challenge
 	StatusAuthorized = "authorized" // hold placed (capture:false), not captured
@@ -15,6 +16,27 @@ const (
 	StatusError      = "error"      // declined or failed
 	StatusRefunded   = "refunded"   // fully or partly refunded
 )
+
+// StatusPreCaptured is the public documents' word for a captured hold
+// waiting to settle (VocabularyPublicDocs only).
+const StatusPreCaptured = "pre_captured"
+
+// apiStatus is the word the API answers for a charge in status (a status of
+// the sandbox's own, in the seeds' words). Under VocabularyPublicDocs an
+// approved hold is "confirmed" and a captured hold "pre_captured"; a
+// capture:true charge is "confirmed" once approved in both.
+func (s *Sandbox) apiStatus(c *charge, status string) string {
+	if s.modes.Vocabulary != VocabularyPublicDocs {
+		return status
+	}
+	switch {
+	case status == StatusAuthorized:
+		return StatusConfirmed
+	case status == StatusConfirmed && !c.captureFlag:
+		return StatusPreCaptured
+	}
+	return status
+}
 
 // charge is the sandbox's record of one charge. Card data is reduced to the
 // last four digits and the brand as soon as the outcome is decided.
@@ -27,6 +49,7 @@ type charge struct {
 	exp                  int
 	authorized           int64
 	captured             int64
+	captureRequested     int64 // what the capture call asked (the whole hold when it named no amount)
 	released             int64
 	refunded             int64
 	installmentCount     int
@@ -138,7 +161,7 @@ func (s *Sandbox) view(c *charge) map[string]any {
 		"uuid":                  c.uuid,
 		"charge_uuid":           c.uuid,
 		"wallet_uuid":           c.walletUUID,
-		"status":                c.status,
+		"status":                s.apiStatus(c, c.status),
 		"reference_external_id": c.referenceExternalID,
 		"transaction_reference": c.transactionReference,
 		"currency":              c.currency,
@@ -194,7 +217,7 @@ func (s *Sandbox) installments(c *charge, total int64) []installmentView {
 			USDCurrency:       decimalNumber(convert(amt, c.exp, c.currency, 0), 2),
 			EURCurrency:       decimalNumber(convert(amt, c.exp, c.currency, 1), 2),
 			DueDate:           c.dueDate,
-			Status:            c.status,
+			Status:            s.apiStatus(c, c.status),
 			InstallmentNumber: i + 1,
 		}
 	}

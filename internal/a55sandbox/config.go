@@ -6,14 +6,18 @@
 // It is the A55 client's counterpart and deliberately shares no decoding code
 // with it: a bug copied into both would pass every test. Where the users'
 // documents (the "seeds") and A55's public docs disagree, it behaves as the
-// seeds describe.
+// seeds describe, unless Config.Vocabulary asks for the public documents'
+// words.
 //
 // Use New for an http.Handler, NewServer or Start for a listening server on
 // 127.0.0.1, or the a55sandbox command for a standalone process.
 package a55sandbox
 
 import (
+	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -79,6 +83,69 @@ type Config struct {
 	// Logger receives one line per request (never bodies, never card data).
 	// Nil: no logging.
 	Logger *slog.Logger
+	// Vocabulary is the status words the API answers with: VocabularySeeds
+	// (the default: a hold is "authorized", a captured hold "confirmed") or
+	// VocabularyPublicDocs (A55's public documents: a hold is "confirmed", a
+	// captured hold "pre_captured", then "paid"). The ledger always speaks
+	// the seeds' words (LedgerEntry.APIStatus has the API's).
+	Vocabulary string
+	// Acquirer is how the acquirer behind A55 captures: AcquirerPartialCapture
+	// (the default: what the capture asks, the rest released) or
+	// AcquirerFullCapture (no partial capture: the whole authorization is
+	// captured whatever amount is asked, and the answer says so).
+	Acquirer string
+}
+
+// Vocabularies (Config.Vocabulary).
+const (
+	VocabularySeeds      = "seeds"
+	VocabularyPublicDocs = "public-docs"
+)
+
+// Acquirers (Config.Acquirer).
+const (
+	AcquirerPartialCapture = "partial-capture"
+	AcquirerFullCapture    = "full-capture"
+)
+
+// Validate reports a Vocabulary or Acquirer the sandbox does not know.
+func (c Config) Validate() error {
+	return Modes{Vocabulary: c.Vocabulary, Acquirer: c.Acquirer}.validate()
+}
+
+// Modes are the settings a running sandbox may change (SetModes,
+// POST /_sandbox/modes); empty fields mean the defaults.
+type Modes struct {
+	Vocabulary string `json:"vocabulary"`
+	Acquirer   string `json:"acquirer"`
+}
+
+// modeChoices are each mode's values, the default first.
+var modeChoices = []struct {
+	name   string
+	field  func(*Modes) *string
+	values []string
+}{
+	{"vocabulary", func(m *Modes) *string { return &m.Vocabulary }, []string{VocabularySeeds, VocabularyPublicDocs}},
+	{"acquirer", func(m *Modes) *string { return &m.Acquirer }, []string{AcquirerPartialCapture, AcquirerFullCapture}},
+}
+
+func (m Modes) validate() error {
+	for _, c := range modeChoices {
+		if v := *c.field(&m); v != "" && !slices.Contains(c.values, v) {
+			return fmt.Errorf("a55sandbox: %s %q is not %s", c.name, v, strings.Join(c.values, " or "))
+		}
+	}
+	return nil
+}
+
+func (m Modes) withDefaults() Modes {
+	for _, c := range modeChoices {
+		if v := c.field(&m); *v == "" {
+			*v = c.values[0]
+		}
+	}
+	return m
 }
 
 func (c Config) withDefaults() Config {
@@ -124,5 +191,7 @@ func (c Config) withDefaults() Config {
 	if c.IdempotencyTTL <= 0 {
 		c.IdempotencyTTL = 24 * time.Hour
 	}
+	m := Modes{Vocabulary: c.Vocabulary, Acquirer: c.Acquirer}.withDefaults()
+	c.Vocabulary, c.Acquirer = m.Vocabulary, m.Acquirer
 	return c
 }

@@ -2,6 +2,7 @@ package a55sandbox
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -40,7 +41,8 @@ type WebhookStats struct {
 type LedgerEntry struct {
 	ChargeUUID           string         `json:"charge_uuid"`
 	WalletUUID           string         `json:"wallet_uuid"`
-	Status               string         `json:"status"`
+	Status               string         `json:"status"` // the seeds' word, whatever the vocabulary
+	APIStatus            string         `json:"api_status"`
 	Code                 string         `json:"code,omitempty"`
 	ReferenceExternalID  string         `json:"reference_external_id,omitempty"`
 	TransactionReference string         `json:"transaction_reference"`
@@ -50,6 +52,7 @@ type LedgerEntry struct {
 	CardBrand            string         `json:"card_brand"`
 	Authorized           money.Amount   `json:"authorized"`
 	Captured             money.Amount   `json:"captured"`
+	CaptureRequested     money.Amount   `json:"capture_requested"` // what the capture call asked (differs from Captured under AcquirerFullCapture)
 	Released             money.Amount   `json:"released"`
 	Refunded             money.Amount   `json:"refunded"`
 	History              []StatusChange `json:"history"`
@@ -60,8 +63,17 @@ type LedgerEntry struct {
 
 // Ledger is the admin view: every charge and the faults injected so far.
 type Ledger struct {
+	Vocabulary     string         `json:"vocabulary"`
+	Acquirer       string         `json:"acquirer"`
 	Charges        []LedgerEntry  `json:"charges"`
 	FaultsInjected map[string]int `json:"faults_injected"`
+	// IdempotencyKeyReused counts requests answered 409
+	// IDEMPOTENCY_KEY_REUSED for real (not injected): a client sent another
+	// body under a key it had used.
+	IdempotencyKeyReused int `json:"idempotency_key_reused"`
+	// ReplaysAcrossMidnight counts idempotent replays answered on another
+	// UTC day (the sandbox's clock) than the answer they replay.
+	ReplaysAcrossMidnight int `json:"replays_across_midnight"`
 }
 
 func (s *Sandbox) entryLocked(c *charge) LedgerEntry {
@@ -69,10 +81,10 @@ func (s *Sandbox) entryLocked(c *charge) LedgerEntry {
 		return money.Amount{Minor: minor, Currency: money.Currency(c.currency)}
 	}
 	return LedgerEntry{
-		ChargeUUID: c.uuid, WalletUUID: c.walletUUID, Status: c.status, Code: c.code,
+		ChargeUUID: c.uuid, WalletUUID: c.walletUUID, Status: c.status, APIStatus: s.apiStatus(c, c.status), Code: c.code,
 		ReferenceExternalID: c.referenceExternalID, TransactionReference: c.transactionReference,
 		CaptureFlag: c.captureFlag, ThreeDS: c.threeDS, CardLast4: c.cardLast4, CardBrand: c.cardBrand,
-		Authorized: amt(c.authorized), Captured: amt(c.captured), Released: amt(c.released), Refunded: amt(c.refunded),
+		Authorized: amt(c.authorized), Captured: amt(c.captured), CaptureRequested: amt(c.captureRequested), Released: amt(c.released), Refunded: amt(c.refunded),
 		History: append([]StatusChange(nil), c.history...), Calls: c.calls, Webhooks: c.webhooks, CreatedAt: c.createdAt,
 	}
 }
@@ -82,7 +94,9 @@ func (s *Sandbox) Ledger() Ledger {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweepLocked()
-	l := Ledger{Charges: []LedgerEntry{}, FaultsInjected: map[string]int{}}
+	l := Ledger{Vocabulary: s.modes.Vocabulary, Acquirer: s.modes.Acquirer, Charges: []LedgerEntry{},
+		FaultsInjected: map[string]int{}, IdempotencyKeyReused: s.keyReused,
+		ReplaysAcrossMidnight: s.replaysAcrossMidnight}
 	for _, c := range s.order {
 		l.Charges = append(l.Charges, s.entryLocked(c))
 	}
@@ -139,18 +153,24 @@ func (s *Sandbox) serveFaults(w http.ResponseWriter, _ *http.Request) {
 
 // replaceFaults is POST or PUT /_sandbox/faults {endpoint: Fault}.
 func (s *Sandbox) replaceFaults(w http.ResponseWriter, r *http.Request) {
-	var faults map[string]Fault
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	replaceSetting(w, r, "faults", 1<<20, s.SetFaults, s.serveFaults)
+}
+
+// replaceSetting serves an admin call that replaces a setting: the body
+// decoded as T (unknown fields refused), applied by set, then shown.
+func replaceSetting[T any](w http.ResponseWriter, r *http.Request, what string, maxBody int64, set func(T) error, show http.HandlerFunc) {
+	var v T
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&faults); err != nil {
-		writeResponse(w, apiError(http.StatusBadRequest, newRequestID(), "INVALID_JSON", "", "faults body: "+err.Error()))
+	if err := dec.Decode(&v); err != nil {
+		writeResponse(w, apiError(http.StatusBadRequest, newRequestID(), "INVALID_JSON", "", what+" body: "+err.Error()))
 		return
 	}
-	if err := s.SetFaults(faults); err != nil {
+	if err := set(v); err != nil {
 		writeResponse(w, apiError(http.StatusBadRequest, newRequestID(), "VALIDATION_ERROR", "", err.Error()))
 		return
 	}
-	s.serveFaults(w, r)
+	show(w, r)
 }
 
 // clearFaults is DELETE /_sandbox/faults.
@@ -163,4 +183,42 @@ func (s *Sandbox) clearFaults(w http.ResponseWriter, r *http.Request) {
 func (s *Sandbox) serveReset(w http.ResponseWriter, _ *http.Request) {
 	s.Reset()
 	writeResponse(w, jsonResponse(http.StatusOK, map[string]any{"status": "reset"}))
+}
+
+// serveClock is GET /_sandbox/clock: the sandbox's time.
+func (s *Sandbox) serveClock(w http.ResponseWriter, _ *http.Request) {
+	now := s.now()
+	writeResponse(w, jsonResponse(http.StatusOK, map[string]any{
+		"now": now.UTC().Format(time.RFC3339Nano), "offset": time.Duration(s.clockOffset.Load()).String()}))
+}
+
+// setClock is POST /_sandbox/clock {"now":"<RFC 3339>"}: see SetClock.
+func (s *Sandbox) setClock(w http.ResponseWriter, r *http.Request) {
+	type clockBody struct {
+		Now time.Time `json:"now"`
+	}
+	replaceSetting(w, r, "clock", 1<<10, func(b clockBody) error {
+		if b.Now.IsZero() {
+			return errors.New(`clock body must be {"now":"<RFC 3339 time>"}`)
+		}
+		s.SetClock(b.Now)
+		s.Sweep()
+		return nil
+	}, s.serveClock)
+}
+
+// resetClock is DELETE /_sandbox/clock: back to the configured clock.
+func (s *Sandbox) resetClock(w http.ResponseWriter, r *http.Request) {
+	s.SetClock(time.Time{})
+	s.serveClock(w, r)
+}
+
+// serveModes is GET /_sandbox/modes: the vocabulary and the acquirer.
+func (s *Sandbox) serveModes(w http.ResponseWriter, _ *http.Request) {
+	writeResponse(w, jsonResponse(http.StatusOK, s.Modes()))
+}
+
+// replaceModes is POST /_sandbox/modes {"vocabulary","acquirer"}: see SetModes.
+func (s *Sandbox) replaceModes(w http.ResponseWriter, r *http.Request) {
+	replaceSetting(w, r, "modes", 1<<10, s.SetModes, s.serveModes)
 }

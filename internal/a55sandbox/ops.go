@@ -116,7 +116,7 @@ func (s *Sandbox) handleList(q *apiRequest) *response {
 	var match []*charge
 	for _, c := range s.order {
 		if c.walletUUID != wallet ||
-			filters["status"] != "" && c.status != filters["status"] ||
+			filters["status"] != "" && s.apiStatus(c, c.status) != filters["status"] ||
 			filters["reference_external_id"] != "" && c.referenceExternalID != filters["reference_external_id"] ||
 			!from.IsZero() && c.createdAt.Before(from) || !to.IsZero() && c.createdAt.After(to) {
 			continue
@@ -159,7 +159,7 @@ func (s *Sandbox) handleCapture(q *apiRequest) *response {
 	}
 	if c.status != StatusAuthorized {
 		return apiError(http.StatusBadRequest, q.requestID, "errors.wallet.charge_capture_not_available", "charge_uuid",
-			"charge must be authorized to be captured; it is "+c.status)
+			"charge must be "+s.apiStatus(c, StatusAuthorized)+" (an uncaptured hold) to be captured; it is "+s.apiStatus(c, c.status))
 	}
 	if !partial {
 		amount = c.authorized
@@ -168,10 +168,17 @@ func (s *Sandbox) handleCapture(q *apiRequest) *response {
 		return apiError(http.StatusUnprocessableEntity, q.requestID, "amount_exceeds_authorization", "amount",
 			"amount "+formatDecimal(amount, c.exp)+" exceeds the authorized "+formatDecimal(c.authorized, c.exp))
 	}
+	c.captureRequested = amount
+	reason := "captured in full"
+	if s.modes.Acquirer == AcquirerFullCapture && amount < c.authorized {
+		// An acquirer without partial capture books the whole hold; the
+		// answer's local_currency says so.
+		reason = "captured in full: " + formatDecimal(amount, c.exp) + " asked, the acquirer does not capture in part"
+		amount = c.authorized
+	}
 	c.captured = amount
 	c.released = c.authorized - amount
 	c.calls.Capture++
-	reason := "captured in full"
 	if c.released > 0 {
 		reason = "captured " + formatDecimal(amount, c.exp) + ", released " + formatDecimal(c.released, c.exp)
 	}

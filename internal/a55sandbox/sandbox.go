@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,7 +30,15 @@ type Sandbox struct {
 	idem        map[idemKey]*idemEntry
 	faults      map[string]Fault
 	faultCounts map[string]int
-	closed      bool
+	keyReused   int // real 409 IDEMPOTENCY_KEY_REUSED answers
+	// replaysAcrossMidnight counts replays answered on another UTC day
+	// than the stored answer (on the sandbox's clock).
+	replaysAcrossMidnight int
+	modes                 Modes
+	closed                bool
+	// clockOffset (nanoseconds) is added to cfg.Clock: SetClock moves the
+	// sandbox's time without touching the process's.
+	clockOffset atomic.Int64
 
 	routes        http.Handler
 	webhookClient *http.Client
@@ -38,8 +47,12 @@ type Sandbox struct {
 	wg            sync.WaitGroup
 }
 
-// New returns a running sandbox. Its sweeper goroutine runs until Close.
+// New returns a running sandbox. Its sweeper goroutine runs until Close. It
+// panics on a Config that does not Validate (Listen returns the error).
 func New(cfg Config) *Sandbox {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
 	cfg = cfg.withDefaults()
 	s := &Sandbox{
 		cfg:           cfg,
@@ -49,6 +62,7 @@ func New(cfg Config) *Sandbox {
 	}
 	s.routes = s.newRoutes()
 	s.resetLocked()
+	s.modes = Modes{Vocabulary: cfg.Vocabulary, Acquirer: cfg.Acquirer}
 	for name, f := range cfg.Faults {
 		s.faults[name] = f
 	}
@@ -85,9 +99,47 @@ func (s *Sandbox) resetLocked() {
 	s.idem = make(map[idemKey]*idemEntry)
 	s.faults = make(map[string]Fault)
 	s.faultCounts = make(map[string]int)
+	s.keyReused = 0
+	s.replaysAcrossMidnight = 0
+	s.clockOffset.Store(0)
 }
 
-func (s *Sandbox) now() time.Time { return s.cfg.Clock() }
+func (s *Sandbox) now() time.Time { return s.cfg.Clock().Add(time.Duration(s.clockOffset.Load())) }
+
+// Modes returns the vocabulary and the acquirer in use.
+func (s *Sandbox) Modes() Modes {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.modes
+}
+
+// SetModes changes the vocabulary and the acquirer of a running sandbox
+// (empty: the default). Existing charges answer in the new vocabulary from
+// then on; captures book by the new acquirer.
+func (s *Sandbox) SetModes(m Modes) error {
+	if err := m.validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.modes = m.withDefaults()
+	return nil
+}
+
+// Now is the sandbox's time: Config.Clock moved by SetClock.
+func (s *Sandbox) Now() time.Time { return s.now() }
+
+// SetClock makes the sandbox's time read now from this moment on (it keeps
+// running at Config.Clock's pace): hold expiry, settlement, challenge and
+// token expiry, idempotency windows, dates in answers and the default
+// due_date follow it. The zero time goes back to Config.Clock.
+func (s *Sandbox) SetClock(now time.Time) {
+	if now.IsZero() {
+		s.clockOffset.Store(0)
+		return
+	}
+	s.clockOffset.Store(int64(now.Sub(s.cfg.Clock())))
+}
 
 func (s *Sandbox) sweeper() {
 	defer s.wg.Done()
@@ -205,6 +257,11 @@ func (s *Sandbox) newRoutes() http.Handler {
 	rt.handle(http.MethodPut, "/_sandbox/faults", s.replaceFaults)
 	rt.handle(http.MethodDelete, "/_sandbox/faults", s.clearFaults)
 	rt.handle(http.MethodPost, "/_sandbox/reset", s.serveReset)
+	rt.handle(http.MethodGet, "/_sandbox/modes", s.serveModes)
+	rt.handle(http.MethodPost, "/_sandbox/modes", s.replaceModes)
+	rt.handle(http.MethodGet, "/_sandbox/clock", s.serveClock)
+	rt.handle(http.MethodPost, "/_sandbox/clock", s.setClock)
+	rt.handle(http.MethodDelete, "/_sandbox/clock", s.resetClock)
 	return rt.handler()
 }
 
@@ -435,6 +492,7 @@ func (s *Sandbox) idemBegin(k idemKey, body []byte, requestID string) *response 
 		return nil
 	}
 	if e.bodyHash != h {
+		s.keyReused++
 		return apiError(http.StatusConflict, requestID, "IDEMPOTENCY_KEY_REUSED", "Idempotency-Key",
 			"this Idempotency-Key was already used with a different request body; use a new key for a new operation")
 	}
@@ -446,6 +504,9 @@ func (s *Sandbox) idemBegin(k idemKey, body []byte, requestID string) *response 
 	}
 	if c, ok := s.charges[e.resp.chargeUUID]; ok {
 		c.calls.Replays++
+	}
+	if e.at.UTC().Format(time.DateOnly) != now.UTC().Format(time.DateOnly) {
+		s.replaysAcrossMidnight++
 	}
 	replay := *e.resp
 	replay.header = http.Header{"Idempotent-Replayed": {"true"}}

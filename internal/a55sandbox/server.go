@@ -23,6 +23,9 @@ type Server struct {
 // Listen starts a sandbox server on addr ("127.0.0.1:0" picks a free port).
 // When cfg.PublicURL is empty it becomes the server's URL.
 func Listen(addr string, cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err

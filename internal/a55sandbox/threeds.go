@@ -55,12 +55,12 @@ func (s *Sandbox) handleValidate(q *apiRequest) *response {
 	case c.challengeDone:
 		return shapeA(http.StatusConflict, q.requestID, c.uuid, "ALREADY_VALIDATED", "3ds", "3DS authentication was already completed for this charge")
 	case c.status != StatusPending:
-		return apiError(http.StatusUnprocessableEntity, q.requestID, "AUTHENTICATION_EXPIRED", "uuid", "the 3DS authentication session is over: the charge is "+c.status)
+		return apiError(http.StatusUnprocessableEntity, q.requestID, "AUTHENTICATION_EXPIRED", "uuid", "the 3DS authentication session is over: the charge is "+s.apiStatus(c, c.status))
 	}
 	s.settleChallengeLocked(c, !strings.HasPrefix(strings.ToLower(txID), "fail"), "validate")
 	body := map[string]any{
 		"charge_uuid": c.uuid,
-		"status":      c.status,
+		"status":      s.apiStatus(c, c.status),
 		"eci":         c.eci,
 		"cavv":        c.cavv,
 		"message":     nil,
@@ -141,7 +141,7 @@ func (s *Sandbox) serveChallenge(w http.ResponseWriter, r *http.Request) {
 	}
 	page := challengePage{
 		UUID: c.uuid, Currency: c.currency, Amount: formatDecimal(c.authorized, c.exp), Last4: c.cardLast4,
-		Status: c.status, RedirectURL: c.redirectURL,
+		Status: s.apiStatus(c, c.status), RedirectURL: c.redirectURL,
 		Pending:  c.status == StatusPending,
 		Approved: c.status == StatusAuthorized || c.status == StatusConfirmed || c.status == StatusPaid,
 	}

@@ -31,7 +31,7 @@ func (s *Sandbox) enqueueWebhookLocked(c *charge) {
 	}
 	body := map[string]any{
 		"charge_uuid":           c.uuid,
-		"status":                c.status,
+		"status":                s.apiStatus(c, c.status),
 		"transaction_reference": c.transactionReference,
 		"reference_external_id": c.referenceExternalID,
 		"amount":                formatDecimal(c.amountLocal(), c.exp),

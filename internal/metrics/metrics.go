@@ -25,6 +25,11 @@ const (
 	// NeedsAttention counts bookings that entered needs_attention: alert on
 	// any increase.
 	NeedsAttention = "booking_payment_needs_attention"
+	// CaptureAmountMismatches counts captures where A55 captured another
+	// amount than the capture asked (an acquirer without partial capture
+	// books the whole hold): the booking records A55's figure; alert on any
+	// increase (the guest may have been charged more than the bill).
+	CaptureAmountMismatches = "booking_payment_capture_amount_mismatch"
 
 	// Reconciled counts what reconciliation runs found (tag result:
 	// released | release_failed | disagreement): alert on release_failed
@@ -96,6 +101,12 @@ func Capture(h client.MetricsHandler, by string) {
 // BookingNeedsAttention records a booking entering needs_attention.
 func BookingNeedsAttention(h client.MetricsHandler) {
 	nopIfNil(h).Counter(NeedsAttention).Inc(1)
+}
+
+// CaptureAmountMismatch records a capture whose amount at A55 differs from
+// the one asked.
+func CaptureAmountMismatch(h client.MetricsHandler) {
+	nopIfNil(h).Counter(CaptureAmountMismatches).Inc(1)
 }
 
 // Release records a released hold, by ByRequest or ByDeadline.

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 )
@@ -140,6 +142,49 @@ func (s SandboxAdmin) CompleteChallenge(ctx context.Context, url3DS string, appr
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(result), `id="result"`) {
 		return fmt.Errorf("POST the challenge: %s", resp.Status)
+	}
+	return nil
+}
+
+// SetFaults replaces the sandbox's fault settings (POST /_sandbox/faults; nil: none).
+func (s SandboxAdmin) SetFaults(ctx context.Context, faults map[string]a55sandbox.Fault) error {
+	if faults == nil {
+		faults = map[string]a55sandbox.Fault{}
+	}
+	return s.post(ctx, "/_sandbox/faults", faults)
+}
+
+// SetModes switches the running sandbox's vocabulary and acquirer
+// (POST /_sandbox/modes; empty fields: the defaults).
+func (s SandboxAdmin) SetModes(ctx context.Context, m a55sandbox.Modes) error {
+	return s.post(ctx, "/_sandbox/modes", m)
+}
+
+// SetClock makes the sandbox's clock read now from this moment on
+// (POST /_sandbox/clock); the process's clock is untouched.
+func (s SandboxAdmin) SetClock(ctx context.Context, now time.Time) error {
+	return s.post(ctx, "/_sandbox/clock", map[string]time.Time{"now": now})
+}
+
+func (s SandboxAdmin) post(ctx context.Context, path string, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	u := strings.TrimRight(s.BaseURL, "/") + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.http().Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("POST %s: %s %s", u, resp.Status, b)
 	}
 	return nil
 }

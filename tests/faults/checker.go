@@ -47,6 +47,9 @@ const (
 	InvNotFailed        = "not-failed"             // failed only when nothing could be decided, with the reason
 	InvAsRequested      = "outcome-as-requested"   // the outcome is one the booking system's requests allow
 	InvHoldOwned        = "every-hold-owned"       // no live charge at A55 without an open workflow that owns it
+	// InvSameBody is checked once per run (Rules.SameBodyPerKey): every
+	// retry sent the body of its first attempt.
+	InvSameBody = "same-body-per-key"
 )
 
 // Invariants lists every invariant in the order they are checked.
@@ -84,6 +87,16 @@ type Rules struct {
 	// operation may retry, so a booking may end the run open in
 	// needs_attention (reported in outcomes and notes), owning its charge.
 	AllowAttention bool
+	// FullCaptureAcquirer: A55's acquirer captures the whole hold whatever
+	// is asked (the sandbox's -acquirer full-capture). A partial capture
+	// must then end with A55's figure (the hold) recorded, the amount asked
+	// kept beside it (CaptureRequested), and the request reaching A55 as
+	// asked.
+	FullCaptureAcquirer bool
+	// SameBodyPerKey makes any real 409 IDEMPOTENCY_KEY_REUSED at A55 (a
+	// request sent again under its key with another body) a violation; in
+	// other runs it is a note.
+	SameBodyPerKey bool
 }
 
 // Verdict is the outcome of checking a run.
@@ -120,6 +133,17 @@ func Check(records []Record, ledger a55sandbox.Ledger, rules Rules) Verdict {
 	strays := make([]string, 0, len(byRef))
 	for ref := range byRef {
 		strays = append(strays, ref)
+	}
+	if n := ledger.IdempotencyKeyReused; n > 0 {
+		if rules.SameBodyPerKey {
+			v.Violations = append(v.Violations, Violation{BookingID: "(run)", Invariant: InvSameBody,
+				Detail: fmt.Sprintf("A55 answered 409 IDEMPOTENCY_KEY_REUSED %d times: a retry changed its body under the same Idempotency-Key", n)})
+		} else {
+			v.Notes["409 IDEMPOTENCY_KEY_REUSED answered by A55"] += n
+		}
+	}
+	if rules.SameBodyPerKey {
+		v.Checks++
 	}
 	sort.Strings(strays)
 	for _, ref := range strays {
@@ -439,7 +463,18 @@ func (c *bookingCheck) checkAgreement(e a55sandbox.LedgerEntry) {
 			return
 		}
 		if res.Status == workflows.StatusCaptured && res.CapturedBy != "deadline" {
-			if want := c.rec.Plan.WantCaptured(); res.Captured != want {
+			want := c.rec.Plan.WantCaptured()
+			switch {
+			case c.rules.FullCaptureAcquirer && want != c.rec.Plan.Hold:
+				// A55 booked the whole hold: the booking records that and
+				// keeps what it asked (the difference is flagged).
+				if res.Captured != c.rec.Plan.Hold || res.CaptureRequested != want || e.CaptureRequested != want {
+					c.fail(InvAsRequested, "asked %s of a %s hold from a full-capture acquirer: the booking says captured %s (asked %s), A55 was asked %s",
+						want, c.rec.Plan.Hold, res.Captured, res.CaptureRequested, e.CaptureRequested)
+				} else {
+					c.verdict.Notes["capture amount differs: A55 captured the whole hold, the booking records it and flags the difference"]++
+				}
+			case res.Captured != want:
 				c.fail(InvAsRequested, "captured %s, the booking system asked for %s", res.Captured, want)
 			}
 		}

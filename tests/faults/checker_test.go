@@ -419,3 +419,53 @@ func TestCheckEveryHoldOwned(t *testing.T) {
 		}
 	})
 }
+
+// A full-capture acquirer: a partial capture must record A55's figure (the
+// whole hold), keep what it asked, and have asked A55 for it.
+func TestCheckFullCaptureAcquirer(t *testing.T) {
+	honest := func() (Record, a55sandbox.LedgerEntry) {
+		r, e := booking("f1", ActCapturePartial, CardApproved, workflows.StatusCaptured)
+		r.Result.Captured, r.Result.CaptureRequested = brl(50_000), brl(32_000)
+		e.Captured, e.CaptureRequested = brl(50_000), brl(32_000)
+		return r, e
+	}
+	rules := Rules{FullCaptureAcquirer: true}
+	if r, e := honest(); !check(rules, r, e).OK() {
+		t.Fatalf("A55's figure recorded and the difference kept: %v", check(rules, r, e).Violations)
+	}
+	if r, e := honest(); violated(check(Rules{}, r, e), InvAsRequested) != 1 {
+		t.Error("without the rule a capture of the whole hold is not what was asked")
+	}
+	r, e := honest()
+	r.Result.CaptureRequested = money.Amount{} // the difference not kept
+	if violated(check(rules, r, e), InvAsRequested) != 1 {
+		t.Error("a booking that does not keep what it asked passes")
+	}
+	r, e = honest()
+	r.Result.Captured, r.Result.CaptureRequested = brl(32_000), money.Amount{} // the request's figure, not A55's
+	if v := check(rules, r, e); violated(v, InvAsRequested) != 1 || violated(v, InvAgrees) != 1 {
+		t.Errorf("a booking that records the request's amount: %v", v.Violations)
+	}
+	r, e = honest()
+	e.CaptureRequested = brl(50_000) // A55 was asked for the whole hold
+	if violated(check(rules, r, e), InvAsRequested) != 1 {
+		t.Error("a capture that asked A55 for another amount than the booking system passes")
+	}
+}
+
+// A retry that changed its body under its Idempotency-Key: a violation where
+// the scenario says so, a note elsewhere.
+func TestCheckSameBodyPerKey(t *testing.T) {
+	r, e := booking("k1", ActCaptureFull, CardApproved, workflows.StatusCaptured)
+	l := a55sandbox.Ledger{Charges: []a55sandbox.LedgerEntry{e}, IdempotencyKeyReused: 2}
+	if v := Check([]Record{r}, l, Rules{SameBodyPerKey: true}); violated(v, InvSameBody) != 1 {
+		t.Errorf("key reuse not caught: %v", v.Violations)
+	}
+	if v := Check([]Record{r}, l, Rules{}); !v.OK() || v.Notes["409 IDEMPOTENCY_KEY_REUSED answered by A55"] != 2 {
+		t.Errorf("key reuse outside the rule: %v, notes %v", v.Violations, v.Notes)
+	}
+	l.IdempotencyKeyReused = 0
+	if v := Check([]Record{r}, l, Rules{SameBodyPerKey: true}); !v.OK() {
+		t.Errorf("no key reuse: %v", v.Violations)
+	}
+}

@@ -8,7 +8,9 @@
 // package: authorize with update-with-start, answer 3DS challenges, capture,
 // cancel, or leave the booking to its deadline policy), injects faults (in
 // the sandbox: errors, latency, lost responses, webhook drops, duplicates,
-// reordering and delays, short token lifetimes, short hold windows; on the
+// reordering and delays, short token lifetimes, short hold windows, the
+// public documents' vocabulary, an acquirer that only captures in full, a
+// clock that crosses midnight; on the
 // processes: SIGKILL of the worker, a dev server restart on the same
 // database file, receiver downtime; on the workflows: an operator's Request
 // Cancellation or Terminate mid-hold, then the reconciliation), and then

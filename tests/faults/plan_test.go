@@ -59,7 +59,7 @@ func TestPlansFollowTheMix(t *testing.T) {
 // not fail on the harness's input.
 func TestEveryPlanInputIsValid(t *testing.T) {
 	now := time.Now()
-	for n := 1; n <= ScenarioOperator; n++ {
+	for n := 1; n <= ScenarioMidnight; n++ {
 		sc, _ := NewScenario(n, 60, 0)
 		for _, p := range Plans(PlanOptions{Prefix: "v", Bookings: 60, Seed: sc.Seed, Mix: sc.Mix}) {
 			in := p.Input(now, sc.Timing)
@@ -108,7 +108,7 @@ func TestExpectedOutcomes(t *testing.T) {
 
 func TestScenariosAreComplete(t *testing.T) {
 	names := map[string]bool{}
-	for n := 1; n <= ScenarioOperator; n++ {
+	for n := 1; n <= ScenarioMidnight; n++ {
 		sc, expect := NewScenario(n, 10, 0)
 		if sc.Number != n || sc.Name == "" || sc.Title == "" || names[sc.Name] {
 			t.Fatalf("scenario %d: number %d, name %q, title %q", n, sc.Number, sc.Name, sc.Title)
@@ -129,8 +129,8 @@ func TestScenariosAreComplete(t *testing.T) {
 	}
 	defer func() {
 		if recover() == nil {
-			t.Fatal("scenario 11 exists")
+			t.Fatal("scenario 14 exists")
 		}
 	}()
-	NewScenario(ScenarioOperator+1, 10, 0)
+	NewScenario(ScenarioMidnight+1, 10, 0)
 }

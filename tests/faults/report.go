@@ -140,8 +140,15 @@ func (r *Report) ledgerLine() string {
 		w.Dropped += e.Webhooks.Dropped
 		w.Duplicated += e.Webhooks.Duplicated
 	}
-	return fmt.Sprintf("%d charges, %d captures, %d cancels, %d holds lapsed, %d idempotent replays; webhooks %d sent, %d delivered, %d given up, %d dropped, %d duplicated",
+	line := fmt.Sprintf("%d charges, %d captures, %d cancels, %d holds lapsed, %d idempotent replays; webhooks %d sent, %d delivered, %d given up, %d dropped, %d duplicated",
 		len(r.Ledger.Charges), captures, cancels, lapses, replays, w.Attempts, w.Delivered, w.Failed, w.Dropped, w.Duplicated)
+	if n := r.Ledger.ReplaysAcrossMidnight; n > 0 {
+		line += fmt.Sprintf("; %d replays answered on another day than their first answer", n)
+	}
+	if l := r.Ledger; l.Vocabulary != "" && (l.Vocabulary != a55sandbox.VocabularySeeds || l.Acquirer != a55sandbox.AcquirerPartialCapture) {
+		line += fmt.Sprintf(" (vocabulary %s, acquirer %s)", l.Vocabulary, l.Acquirer)
+	}
+	return line
 }
 
 func joinCounts(m map[string]int, sep string) string {

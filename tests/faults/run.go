@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/metrics"
 	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/workflows"
 	"github.com/hotelpay/a55-temporal/workflows/reconcile"
@@ -56,6 +57,10 @@ type Scenario struct {
 	// it released) before the checks read A55's ledger.
 	Reconcile bool
 	Rules     Rules
+	// CheckMismatchMetric: the worker's booking_payment_capture_amount_mismatch_total
+	// must count exactly the bookings whose capture A55 booked for another
+	// amount than asked (the worker must not be restarted in the run).
+	CheckMismatchMetric bool
 	// Budget is how long the bookings may take in all (0: 3 min + 1 s per booking).
 	Budget time.Duration
 }
@@ -249,10 +254,39 @@ func Execute(ctx context.Context, sc Scenario, env Env) (*Report, error) {
 		Scenario: sc, Elapsed: time.Since(began), Ledger: ledger, Injected: st.Injected(),
 		Verdict: Check(records, ledger, sc.Rules), Records: records, Reconciliation: recon,
 	}
+	if sc.CheckMismatchMetric {
+		if err := checkMismatchMetric(ctx, st, records, &rep.Verdict); err != nil {
+			return nil, err
+		}
+	}
 	if !rep.Verdict.OK() {
 		rep.Outputs = st.Outputs()
 	}
 	return rep, nil
+}
+
+// checkMismatchMetric compares the worker's mismatch counter with the
+// bookings that recorded a capture A55 booked for another amount.
+func checkMismatchMetric(ctx context.Context, st *Stack, records []Record, v *Verdict) error {
+	counted, err := st.WorkerCounter(ctx, metrics.CaptureAmountMismatches+"_total")
+	if err != nil {
+		return err
+	}
+	var flagged int64
+	for _, r := range records {
+		if r.Finished && r.Result.Status == workflows.StatusCaptured && !r.Result.CaptureRequested.IsZero() &&
+			r.Result.CaptureRequested != r.Result.Captured {
+			flagged++
+		}
+	}
+	v.Checks++
+	if counted != flagged {
+		v.Violations = append(v.Violations, Violation{BookingID: "(run)", Invariant: InvAsRequested,
+			Detail: fmt.Sprintf("the worker counted %d captures of another amount than asked, the bookings recorded %d", counted, flagged)})
+	} else {
+		v.Notes[fmt.Sprintf("%s_total = %d, as many as the bookings that flagged it", metrics.CaptureAmountMismatches, counted)]++
+	}
+	return nil
 }
 
 // StatusWorkflowFailed is the report's outcome for a booking whose workflow

@@ -26,6 +26,9 @@ const (
 	ScenarioEverything
 	Scenario4xxStorms
 	ScenarioOperator
+	ScenarioPublicDocsVocabulary
+	ScenarioFullCaptureAcquirer
+	ScenarioMidnight
 )
 
 // DefaultSeed is scenario n's seed when the run names none: fixed, so a CI
@@ -53,7 +56,7 @@ func merge(ms ...map[string]a55sandbox.Fault) map[string]a55sandbox.Fault {
 
 func ms(d time.Duration) a55sandbox.Duration { return a55sandbox.Duration(d) }
 
-// NewScenario returns scenario n (1–10) sized to bookings, with seed (0: the
+// NewScenario returns scenario n (1–13) sized to bookings, with seed (0: the
 // scenario's DefaultSeed). Expect lists the fault kinds (prefixes of the
 // report's counters) the run must have injected for it to prove anything.
 func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
@@ -325,17 +328,136 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 		sc.Reconcile = true
 		expect = []string{"operator:cancel-request", "operator:terminate"}
 
+	case ScenarioPublicDocsVocabulary:
+		sc.Name = "public-docs-vocabulary"
+		sc.Title = "A55 speaks its public documents' words (a hold is confirmed, a capture pre_captured) to a worker on its " +
+			"default settings, while it fails 20% of calls, refuses or fails 40% of captures and cancels (401/403/404, 5xx, lost " +
+			"answers), webhooks are dropped or duplicated, and operators cancel or terminate some holds (then the reconciliation)"
+		sc.SandboxArgs = append(sc.SandboxArgs, "-vocabulary", a55sandbox.VocabularyPublicDocs)
+		sc.Mix = Mix{CaptureFull: 20, CapturePartial: 15, Cancel: 15, DeadlineRelease: 6, DeadlineCapture: 6,
+			Challenge: 12, ChallengeFailed: 4, Declined: 6, WorkflowCancel: 8, Terminate: 8}
+		// Half the 3DS front ends never forward 3ds-auth-complete and a
+		// fifth of the webhooks are dropped: some workflows learn of the
+		// challenge only from their own 3DS timeout (then they read the
+		// charge, "confirmed"). 20 s, as in scenario 5, so that those
+		// bookings finish within the run.
+		sc.ReportShare = 0.5
+		sc.Timing.ThreeDSTimeout = 20 * time.Second
+		sc.Faults = merge(
+			fault(a55sandbox.Fault{ErrorRate: 0.2}, "token", "create", "get", "list"),
+			fault(a55sandbox.Fault{ErrorRate: 0.4, ErrorStatuses: []int{401, 403, 404, 500, 503}, LostResponseRate: 0.1},
+				"capture", "cancel"),
+			map[string]a55sandbox.Fault{"webhook": {DropRate: 0.2, DuplicateRate: 0.2}},
+		)
+		// A refused capture or release waits out its retries' backoff: many
+		// bookings side by side.
+		sc.Concurrency = 48
+		sc.Budget = 4*time.Minute + time.Duration(bookings)*3*time.Second
+		sc.Reconcile = true
+		// What a CI-sized run (12 bookings) injects for sure; at 200 the
+		// report shows every kind, the operators' actions included.
+		expect = []string{":error_4", ":error_5", "webhook:drop"}
+
+	case ScenarioFullCaptureAcquirer:
+		sc.Name = "full-capture-acquirer"
+		sc.Title = "the acquirer captures the whole hold whatever the capture asks, A55 speaks its public documents' words, " +
+			"30% of captures and cancels fail (5xx) and 20% lose their answer, and in bursts they answer after the worker's 1 s timeout: " +
+			"every partial capture must record A55's figure, keep what it asked, and be counted"
+		// The public documents' words: a read after a lost capture answer
+		// says pre_captured, never how much; only the capture's own answer
+		// (replayed under its key) does.
+		sc.SandboxArgs = append(sc.SandboxArgs, "-acquirer", a55sandbox.AcquirerFullCapture,
+			"-vocabulary", a55sandbox.VocabularyPublicDocs)
+		sc.WorkerEnv = map[string]string{"A55_TIMEOUT": "1s"}
+		sc.Mix = Mix{CaptureFull: 20, CapturePartial: 40, DeadlineCapture: 10, Cancel: 10, DeadlineRelease: 5,
+			Challenge: 10, Declined: 5}
+		failing := merge(
+			fault(a55sandbox.Fault{ErrorRate: 0.1}, "create", "get"),
+			fault(a55sandbox.Fault{ErrorRate: 0.3, ErrorStatuses: []int{500, 503}, LostResponseRate: 0.2}, "capture", "cancel"),
+		)
+		late := merge(failing, fault(a55sandbox.Fault{ErrorRate: 0.3, ErrorStatuses: []int{500, 503}, LostResponseRate: 0.2,
+			Latency: ms(1200 * time.Millisecond)}, "capture", "cancel"))
+		sc.Faults = failing
+		sc.Chaos = func(ctx context.Context, r *Run) error {
+			for {
+				sleep(ctx, 3*time.Second)
+				if err := r.Stack.SetFaults(context.WithoutCancel(ctx), late); err != nil || ctx.Err() != nil {
+					return err
+				}
+				r.Stack.Count("a55:late-answer-burst")
+				sleep(ctx, 3*time.Second)
+				if err := r.Stack.SetFaults(context.WithoutCancel(ctx), failing); err != nil || ctx.Err() != nil {
+					return err
+				}
+			}
+		}
+		sc.Rules.FullCaptureAcquirer = true
+		sc.CheckMismatchMetric = true
+		expect = []string{"capture:error_5", "capture:lost_response", "capture:latency", "a55:late-answer-burst"}
+
+	case ScenarioMidnight:
+		sc.Name = "midnight"
+		sc.Title = "A55's clock crosses 00:00 UTC again and again while create calls fail (30%, 500/503), lose their answer " +
+			"(30%) or answer after the worker's 1 s timeout: every retry must send its first attempt's body under its key, " +
+			"and every booking end with one hold"
+		// No 3DS: the first jump of A55's clock (hours ahead) would time
+		// out every challenge in progress, which is not this scenario's
+		// point. Webhooks signed on A55's clock fall outside the receiver's
+		// 5-minute window and are refused: the workflows read the charges.
+		sc.Mix = Mix{CaptureFull: 35, CapturePartial: 25, Cancel: 25, Declined: 15}
+		sc.Arrival = 400 * time.Millisecond
+		sc.WorkerEnv = map[string]string{"A55_TIMEOUT": "1s"}
+		sc.Rules.SameBodyPerKey = true
+		storm := fault(a55sandbox.Fault{ErrorRate: 0.3, ErrorStatuses: []int{500, 503}, LostResponseRate: 0.3,
+			Latency: ms(1500 * time.Millisecond)}, "create")
+		calm := fault(a55sandbox.Fault{ErrorRate: 0.1, ErrorStatuses: []int{503}}, "create")
+		sc.Faults = calm
+		sc.Chaos = func(ctx context.Context, r *Run) error {
+			if !r.WaitStarted(ctx, 0.01) {
+				return nil
+			}
+			// A55's clock (not this machine's) is set 4 s before the next
+			// 00:00 UTC with creates failing or slow, so that the work of a
+			// first attempt lands on one day and its retry on the next; the
+			// first jump also outlives every token. Then a calm spell, and
+			// again, until every booking has started.
+			for ctx.Err() == nil {
+				midnight := time.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+				if err := r.Stack.SetFaults(ctx, storm); err != nil {
+					return err
+				}
+				if err := r.Stack.SetSandboxClock(ctx, midnight.Add(-4*time.Second)); err != nil {
+					return err
+				}
+				r.Stack.Count("a55:clock-crosses-midnight")
+				sleep(ctx, 8*time.Second)
+				if err := r.Stack.SetFaults(context.WithoutCancel(ctx), calm); err != nil || ctx.Err() != nil {
+					return err
+				}
+				if started, _, total := r.Progress(); started == total {
+					return nil
+				}
+				sleep(ctx, 2*time.Second)
+			}
+			return nil
+		}
+		expect = []string{"create:error_5", "create:lost_response", "create:latency", "a55:clock-crosses-midnight", ReplaysAcrossMidnight}
+
 	default:
 		panic(fmt.Sprintf("faults: no scenario %d", n))
 	}
 	return sc, expect
 }
 
+// ReplaysAcrossMidnight, expected by a scenario, wants the ledger to show
+// idempotent replays answered on another UTC day than their first answer.
+const ReplaysAcrossMidnight = "a55:replays-across-midnight"
+
 // Missing returns the expected fault kinds the report shows no count for.
 func (r *Report) Missing(expect []string) []string {
 	var missing []string
 	for _, want := range expect {
-		found := false
+		found := want == ReplaysAcrossMidnight && r.Ledger.ReplaysAcrossMidnight > 0
 		for _, counts := range []map[string]int{r.Ledger.FaultsInjected, r.Injected} {
 			for k, n := range counts {
 				if n > 0 && strings.Contains(k, want) {

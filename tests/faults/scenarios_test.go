@@ -155,13 +155,16 @@ func runAndCheck(t *testing.T, sc Scenario, expect []string) *Report {
 	return rep
 }
 
-func TestScenario1A55Errors(t *testing.T)       { runScenario(t, ScenarioA55Errors) }
-func TestScenario2LostResponses(t *testing.T)   { runScenario(t, ScenarioLostResponses) }
-func TestScenario3WorkerKill(t *testing.T)      { runScenario(t, ScenarioWorkerKill) }
-func TestScenario4TemporalRestart(t *testing.T) { runScenario(t, ScenarioTemporalRestart) }
-func TestScenario5Webhooks(t *testing.T)        { runScenario(t, ScenarioWebhooks) }
-func TestScenario6TokenExpiry(t *testing.T)     { runScenario(t, ScenarioTokenExpiry) }
-func TestScenario7HoldsLapse(t *testing.T)      { runScenario(t, ScenarioHoldsLapse) }
-func TestScenario8Everything(t *testing.T)      { runScenario(t, ScenarioEverything) }
-func TestScenario9Storms4xx(t *testing.T)       { runScenario(t, Scenario4xxStorms) }
-func TestScenario10Operator(t *testing.T)       { runScenario(t, ScenarioOperator) }
+func TestScenario1A55Errors(t *testing.T)             { runScenario(t, ScenarioA55Errors) }
+func TestScenario2LostResponses(t *testing.T)         { runScenario(t, ScenarioLostResponses) }
+func TestScenario3WorkerKill(t *testing.T)            { runScenario(t, ScenarioWorkerKill) }
+func TestScenario4TemporalRestart(t *testing.T)       { runScenario(t, ScenarioTemporalRestart) }
+func TestScenario5Webhooks(t *testing.T)              { runScenario(t, ScenarioWebhooks) }
+func TestScenario6TokenExpiry(t *testing.T)           { runScenario(t, ScenarioTokenExpiry) }
+func TestScenario7HoldsLapse(t *testing.T)            { runScenario(t, ScenarioHoldsLapse) }
+func TestScenario8Everything(t *testing.T)            { runScenario(t, ScenarioEverything) }
+func TestScenario9Storms4xx(t *testing.T)             { runScenario(t, Scenario4xxStorms) }
+func TestScenario10Operator(t *testing.T)             { runScenario(t, ScenarioOperator) }
+func TestScenario11PublicDocsVocabulary(t *testing.T) { runScenario(t, ScenarioPublicDocsVocabulary) }
+func TestScenario12FullCaptureAcquirer(t *testing.T)  { runScenario(t, ScenarioFullCaptureAcquirer) }
+func TestScenario13Midnight(t *testing.T)             { runScenario(t, ScenarioMidnight) }

@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -156,29 +155,20 @@ func sleep(ctx context.Context, d time.Duration) {
 
 // SetFaults replaces the sandbox's fault settings (POST /_sandbox/faults).
 func (s *Stack) SetFaults(ctx context.Context, faults map[string]a55sandbox.Fault) error {
-	if faults == nil {
-		faults = map[string]a55sandbox.Fault{}
-	}
-	body, err := json.Marshal(faults)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.SandboxURL()+"/_sandbox/faults", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("POST /_sandbox/faults: %s %s", resp.Status, b)
-	}
-	return nil
+	return s.admin().SetFaults(ctx, faults)
 }
+
+// SetSandboxClock makes the sandbox's clock read now from this moment on.
+func (s *Stack) SetSandboxClock(ctx context.Context, now time.Time) error {
+	return s.admin().SetClock(ctx, now)
+}
+
+// WorkerCounter reads a counter from the worker's /metrics.
+func (s *Stack) WorkerCounter(ctx context.Context, name string) (int64, error) {
+	return stack.Counter(ctx, s.proj.WorkerMetricsURL(), name)
+}
+
+func (s *Stack) admin() stack.SandboxAdmin { return stack.SandboxAdmin{BaseURL: s.SandboxURL()} }
 
 // Ledger reads the sandbox's ledger: every charge and the fault counters.
 func (s *Stack) Ledger(ctx context.Context) (a55sandbox.Ledger, error) {
@@ -202,7 +192,7 @@ func (s *Stack) Ledger(ctx context.Context) (a55sandbox.Ledger, error) {
 
 // CompleteChallenge answers a 3DS challenge the way the card holder's browser does.
 func (s *Stack) CompleteChallenge(ctx context.Context, url3DS string, approve bool) error {
-	return stack.SandboxAdmin{BaseURL: s.SandboxURL()}.CompleteChallenge(ctx, url3DS, approve)
+	return s.admin().CompleteChallenge(ctx, url3DS, approve)
 }
 
 // Outputs returns the tail of every process's output, for a failure report.
