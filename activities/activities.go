@@ -81,6 +81,16 @@ func NewWithGateway(gw Gateway, cfg Config) *Activities {
 	return &Activities{gw: gw, cfg: cfg}
 }
 
+// viewOfAnswer is the charge of A55's answer to a call on chargeUUID; some
+// answers leave the uuid out.
+func viewOfAnswer(c *a55client.Charge, chargeUUID string) workflows.ChargeView {
+	v := viewOf(c)
+	if v.ChargeUUID == "" {
+		v.ChargeUUID = chargeUUID
+	}
+	return v
+}
+
 func viewOf(c *a55client.Charge) workflows.ChargeView {
 	if c == nil {
 		return workflows.ChargeView{}
@@ -158,10 +168,7 @@ func (a *Activities) GetCharge(ctx context.Context, in workflows.GetChargeInput)
 	if err != nil {
 		return nil, temporalError(err)
 	}
-	v := viewOf(ch)
-	if v.ChargeUUID == "" {
-		v.ChargeUUID = in.ChargeUUID
-	}
+	v := viewOfAnswer(ch, in.ChargeUUID)
 	return &v, nil
 }
 
@@ -221,10 +228,7 @@ func (a *Activities) Capture(ctx context.Context, in workflows.CaptureInput) (*w
 	switch {
 	case err == nil:
 		logger.Info("A55 captured the charge", "charge_uuid", in.ChargeUUID, "status", ch.Status)
-		v := viewOf(ch)
-		if v.ChargeUUID == "" {
-			v.ChargeUUID = in.ChargeUUID
-		}
+		v := viewOfAnswer(ch, in.ChargeUUID)
 		// The capture answer's amount (local_currency) is what A55 captured.
 		v.Captured = ch.Amount
 		return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: v, Recovered: capturedBefore}, nil
@@ -309,10 +313,7 @@ func (a *Activities) Cancel(ctx context.Context, in workflows.CancelInput) (*wor
 	ch, err := a.gw.CancelCharge(ctx, &a55client.CancelParams{WalletUUID: in.WalletUUID, ChargeUUID: in.ChargeUUID, Reason: in.Reason}, in.IdempotencyKey)
 	if err == nil {
 		logger.Info("A55 cancelled the charge", "charge_uuid", in.ChargeUUID, "status", ch.Status)
-		v := viewOf(ch)
-		if v.ChargeUUID == "" {
-			v.ChargeUUID = in.ChargeUUID
-		}
+		v := viewOfAnswer(ch, in.ChargeUUID)
 		return &workflows.OperationResult{Outcome: workflows.OutcomeVoided, Charge: v}, nil
 	}
 	if a55client.IsRetryable(err) || a55client.ClassOf(err) == a55client.ClassUnknown {

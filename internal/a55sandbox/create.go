@@ -197,6 +197,16 @@ func decodeJSONObject(body []byte, allowEmpty bool) (map[string]any, error) {
 	return m, nil
 }
 
+// form reads the request body as a JSON object into a form; a body that is
+// not one is answered at once (allowEmpty: no body reads as {}).
+func (q *apiRequest) form(allowEmpty bool) (*form, *response) {
+	m, err := decodeJSONObject(q.body, allowEmpty)
+	if err != nil {
+		return nil, badJSON(q.requestID, err)
+	}
+	return &form{m: m}, nil
+}
+
 func badJSON(requestID string, err error) *response {
 	return apiError(http.StatusBadRequest, requestID, "INVALID_JSON", "", err.Error())
 }
@@ -227,11 +237,10 @@ func cardBrand(pan string) string {
 
 // handleCreate is POST /api/v1/bank/wallet/charge/.
 func (s *Sandbox) handleCreate(q *apiRequest) *response {
-	m, err := decodeJSONObject(q.body, false)
-	if err != nil {
-		return badJSON(q.requestID, err)
+	f, bad := q.form(false)
+	if bad != nil {
+		return bad
 	}
-	f := &form{m: m}
 	wallet := f.str("wallet_uuid", true)
 	if len(f.errs) > 0 {
 		return f.response(q.requestID)
@@ -320,7 +329,7 @@ func (s *Sandbox) handleCreate(q *apiRequest) *response {
 			f.fail(422, "EXPIRED_CARD", "card_expiry_year", "is in the past: the card expired at the end of %02d/%d", month, year)
 		}
 	}
-	if v, ok := m["card_cvv"]; !ok || v == nil {
+	if v, ok := f.m["card_cvv"]; !ok || v == nil {
 		f.fail(400, "VALIDATION_ERROR", "card_cvv", "is required")
 	} else if cvv, isStr := v.(string); !isStr {
 		f.fail(400, "VALIDATION_ERROR", "card_cvv", "must be a string of 3 or 4 digits (a number loses leading zeros)")
@@ -379,7 +388,7 @@ func (s *Sandbox) handleCreate(q *apiRequest) *response {
 			f.errs = append(f.errs, e)
 		}
 	}
-	if v, ok := m["items"]; ok && v != nil {
+	if v, ok := f.m["items"]; ok && v != nil {
 		items, isArr := v.([]any)
 		if !isArr {
 			f.fail(400, "VALIDATION_ERROR", "items", "must be an array")
@@ -431,8 +440,8 @@ func (s *Sandbox) handleCreate(q *apiRequest) *response {
 		transactionReference: "txn_" + randomHex(8),
 		webhookURL:           webhookURL,
 		redirectURL:          redirectURL,
-		description:          orEmpty(m["description"]),
-		merchantID:           orEmpty(m["merchant_id"]),
+		description:          orEmpty(f.m["description"]),
+		merchantID:           orEmpty(f.m["merchant_id"]),
 		dueDate:              dueDate,
 		typeCharge:           typeCharge,
 		createdAt:            now,

@@ -137,11 +137,10 @@ func (s *Sandbox) handleList(q *apiRequest) *response {
 
 // handleCapture is POST /charge/capture/ {charge_uuid, wallet_uuid, amount?}.
 func (s *Sandbox) handleCapture(q *apiRequest) *response {
-	m, err := decodeJSONObject(q.body, false)
-	if err != nil {
-		return badJSON(q.requestID, err)
+	f, bad := q.form(false)
+	if bad != nil {
+		return bad
 	}
-	f := &form{m: m}
 	chargeUUID := f.str("charge_uuid", true)
 	walletUUID := f.str("wallet_uuid", true)
 	if resp := f.response(q.requestID); resp != nil {
@@ -203,11 +202,10 @@ func shapeA(status int, requestID, chargeUUID, code, source, description string)
 // refund): it reads the body, an optional JSON object with an optional
 // reason, looks the charge up and, holding the lock, answers with op.
 func (s *Sandbox) onCharge(q *apiRequest, op func(q *apiRequest, f *form, reason string, c *charge) *response) *response {
-	m, err := decodeJSONObject(q.body, true)
-	if err != nil {
-		return badJSON(q.requestID, err)
+	f, bad := q.form(true)
+	if bad != nil {
+		return bad
 	}
-	f := &form{m: m}
 	reason := f.str("reason", false)
 	if invalid := f.response(q.requestID); invalid != nil {
 		return invalid

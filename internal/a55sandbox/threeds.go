@@ -32,11 +32,10 @@ func (s *Sandbox) settleChallengeLocked(c *charge, approve bool, via string) {
 // handleValidate is POST /api/v1/bank/public/charge/authentication/{uuid}/validate {transaction_id}.
 // Transaction ids starting with "fail" fail authentication; others pass.
 func (s *Sandbox) handleValidate(q *apiRequest) *response {
-	m, err := decodeJSONObject(q.body, false)
-	if err != nil {
-		return badJSON(q.requestID, err)
+	f, bad := q.form(false)
+	if bad != nil {
+		return bad
 	}
-	f := &form{m: m}
 	txID := f.str("transaction_id", true)
 	if resp := f.response(q.requestID); resp != nil {
 		return resp
