@@ -32,28 +32,35 @@ func (s SandboxAdmin) http() *http.Client {
 // Ledger lists the sandbox's charges; a non-empty reference keeps those with
 // that reference_external_id.
 func (s SandboxAdmin) Ledger(ctx context.Context, reference string) ([]a55sandbox.LedgerEntry, error) {
+	l, err := s.FullLedger(ctx, reference)
+	return l.Charges, err
+}
+
+// FullLedger is the sandbox's whole ledger: the charges (those with the
+// reference_external_id when reference is not empty) and the fault counters.
+func (s SandboxAdmin) FullLedger(ctx context.Context, reference string) (a55sandbox.Ledger, error) {
+	var l a55sandbox.Ledger
 	u := strings.TrimRight(s.BaseURL, "/") + "/_sandbox/ledger"
 	if reference != "" {
 		u += "?reference_external_id=" + url.QueryEscape(reference)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return l, err
 	}
 	resp, err := s.http().Do(req)
 	if err != nil {
-		return nil, err
+		return l, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return nil, fmt.Errorf("GET %s: %s %s", u, resp.Status, b)
+		return l, fmt.Errorf("GET %s: %s %s", u, resp.Status, b)
 	}
-	var l a55sandbox.Ledger
 	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
+		return l, fmt.Errorf("GET %s: %w", u, err)
 	}
-	return l.Charges, nil
+	return l, nil
 }
 
 // Charge returns one charge's ledger entry.

@@ -2,11 +2,8 @@ package faults
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -172,22 +169,7 @@ func (s *Stack) admin() stack.SandboxAdmin { return stack.SandboxAdmin{BaseURL: 
 
 // Ledger reads the sandbox's ledger: every charge and the fault counters.
 func (s *Stack) Ledger(ctx context.Context) (a55sandbox.Ledger, error) {
-	var l a55sandbox.Ledger
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.SandboxURL()+"/_sandbox/ledger", nil)
-	if err != nil {
-		return l, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return l, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return l, fmt.Errorf("GET /_sandbox/ledger: %s %s", resp.Status, b)
-	}
-	err = json.NewDecoder(resp.Body).Decode(&l)
-	return l, err
+	return s.admin().FullLedger(ctx, "")
 }
 
 // CompleteChallenge answers a 3DS challenge the way the card holder's browser does.
