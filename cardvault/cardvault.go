@@ -48,6 +48,10 @@ const KeySize = 32
 // must ask the guest for the card again.
 var ErrKeyGone = errors.New("card data expired: the card's key is destroyed or past its lifetime")
 
+// ErrTokenInvalid: the token is malformed, tampered with, or sealed for
+// another booking; it opens with no key.
+var ErrTokenInvalid = errors.New("card token does not open")
+
 // Reasons a key is destroyed, recorded with its tombstone.
 const (
 	ReasonAnswered = "a55_answered" // A55 answered the create call definitely
@@ -161,7 +165,7 @@ func Seal(ctx context.Context, s Store, bookingID string, card a55client.Card, n
 // does not open.
 func Open(ctx context.Context, s Store, bookingID string, t Token, now time.Time) (a55client.Card, error) {
 	if !ValidKeyID(t.KeyID) {
-		return a55client.Card{}, errors.New("card_token.key_id is not a card key id")
+		return a55client.Card{}, fmt.Errorf("%w: card_token.key_id is not a card key id", ErrTokenInvalid)
 	}
 	material, err := s.Material(ctx, t.KeyID, now)
 	if err != nil {
@@ -170,16 +174,16 @@ func Open(ctx context.Context, s Store, bookingID string, t Token, now time.Time
 	defer clear(material)
 	sealed, err := base64.StdEncoding.DecodeString(t.Sealed)
 	if err != nil {
-		return a55client.Card{}, errors.New("card_token.sealed is not base64")
+		return a55client.Card{}, fmt.Errorf("%w: card_token.sealed is not base64", ErrTokenInvalid)
 	}
 	plain, err := open(material, sealed, aad(t.KeyID, bookingID))
 	if err != nil {
-		return a55client.Card{}, errors.New("card_token does not open with its key (tampered, or sealed for another booking)")
+		return a55client.Card{}, fmt.Errorf("%w with its key (tampered, or sealed for another booking)", ErrTokenInvalid)
 	}
 	defer clear(plain)
 	var c a55client.Card
 	if err := json.Unmarshal(plain, &c); err != nil {
-		return a55client.Card{}, errors.New("card_token holds no card")
+		return a55client.Card{}, fmt.Errorf("%w: card_token holds no card", ErrTokenInvalid)
 	}
 	return c, nil
 }

@@ -3,6 +3,7 @@ package starter
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/cardvault/sqlitestore"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/starter/startertest"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -27,8 +29,12 @@ func contractWorkflow(ctx workflow.Context, in workflows.BookingPaymentInput) (w
 		st.History = append(st.History, workflows.Transition{At: workflow.Now(ctx), From: st.Status, To: to, Reason: reason})
 		st.Status = to
 	}
+	// The card arrives sealed, never in clear.
+	if in.Card != (a55client.Card{}) || in.CardToken == nil {
+		return workflows.BookingPaymentResult{}, errors.New("the start input carries the card in clear")
+	}
 	// Authorization happens once, whoever asks.
-	if in.Card.Number == "4000000000000002" {
+	if in.CardToken.Last4 == "0002" {
 		move(workflows.StatusDeclined, "card declined")
 		st.DeclineCode = "CARD_DECLINED"
 	} else {
@@ -100,7 +106,12 @@ func startServer(t *testing.T) (*Starter, client.Client) {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	return New(c), c
+	keys, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "cardkeys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = keys.Close() })
+	return New(c, WithCardKeys(keys)), c
 }
 
 func bookingInput(id string) workflows.BookingPaymentInput {

@@ -7,6 +7,7 @@ package workflows
 
 import (
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/money"
 )
 
@@ -18,6 +19,9 @@ const (
 	ActivityCapture   = "Capture"
 	ActivityCancel    = "Cancel"
 	ActivityRefund    = "Refund"
+	// ActivityDestroyCardKey destroys a booking's card key (cardvault) once
+	// A55 has answered the create call.
+	ActivityDestroyCardKey = "DestroyCardKey"
 )
 
 // Error types of the non-retryable application errors the activities return;
@@ -30,6 +34,9 @@ const (
 	ErrTypeA55Unauthorized  = "A55Unauthorized"
 	ErrTypeA55NotCapturable = "A55NotCapturable"
 	ErrTypeA55Declined      = "A55Declined"
+	// ErrTypeCardDataExpired: the card token's key is destroyed or past its
+	// lifetime, so the create call cannot be sent (non-retryable).
+	ErrTypeCardDataExpired = "CardDataExpired"
 )
 
 // ActivityNonRetryableErrorTypes is the list for RetryPolicy.NonRetryableErrorTypes.
@@ -55,15 +62,18 @@ type ChargeView struct {
 // AuthorizeInput places the hold. Card is the only card data in the
 // project's activity inputs; the payload codec encrypts it in history.
 type AuthorizeInput struct {
-	IdempotencyKey string                `json:"idempotency_key"` // "<workflow id>/authorize"
-	WorkflowID     string                `json:"workflow_id"`     // routes the webhook back
-	BookingID      string                `json:"booking_id"`      // reference_external_id
-	WalletUUID     string                `json:"wallet_uuid"`
-	MerchantID     string                `json:"merchant_id"`
-	Payer          a55client.Payer       `json:"payer"`
-	Amount         money.Amount          `json:"amount"`
-	Description    string                `json:"description,omitempty"`
-	Card           a55client.Card        `json:"card"`
+	IdempotencyKey string          `json:"idempotency_key"` // "<workflow id>/authorize"
+	WorkflowID     string          `json:"workflow_id"`     // routes the webhook back
+	BookingID      string          `json:"booking_id"`      // reference_external_id
+	WalletUUID     string          `json:"wallet_uuid"`
+	MerchantID     string          `json:"merchant_id"`
+	Payer          a55client.Payer `json:"payer"`
+	Amount         money.Amount    `json:"amount"`
+	Description    string          `json:"description,omitempty"`
+	Card           a55client.Card  `json:"card,omitzero"`
+	// CardToken replaces Card: the activity opens it with its key from the
+	// card-key store on every attempt, so every retry sends the same card.
+	CardToken      *cardvault.Token      `json:"card_token,omitempty"`
 	ThreeDS        bool                  `json:"threeds"`
 	DeviceInfo     *a55client.DeviceInfo `json:"device_info,omitempty"`
 	WebhookBaseURL string                `json:"webhook_base_url,omitempty"` // overrides Config.WebhookBaseURL
@@ -133,4 +143,11 @@ type RefundInput struct {
 	ChargeUUID     string        `json:"charge_uuid"`
 	Amount         *money.Amount `json:"amount,omitempty"`
 	Reason         string        `json:"reason,omitempty"`
+}
+
+// DestroyCardKeyInput destroys the key of a booking's card token.
+type DestroyCardKeyInput struct {
+	KeyID     string `json:"key_id"`
+	BookingID string `json:"booking_id"`
+	Reason    string `json:"reason"` // cardvault.ReasonAnswered or ReasonNoCharge
 }

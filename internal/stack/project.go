@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hotelpay/a55-temporal/cardvault/cardstore"
 	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
@@ -346,5 +347,18 @@ func (p *Project) temporalEnv() map[string]string {
 }
 
 // ClientEnv is the environment a Temporal client of this stack needs
-// (bookingctl, a test's starter): the frontend, the namespace and the keys.
-func (p *Project) ClientEnv() map[string]string { return p.temporalEnv() }
+// (bookingctl, a test's starter): the frontend, the namespace, the payload
+// keys and the card-key store.
+func (p *Project) ClientEnv() map[string]string {
+	env := p.temporalEnv()
+	env[cardstore.EnvStore] = p.CardKeyStore()
+	return env
+}
+
+// CardKeyStore is the stack's card-key store (CARD_KEY_STORE): the embedded
+// SQLite file in StateDir, shared by the worker, the codec server and the
+// starters.
+func (p *Project) CardKeyStore() string { return "sqlite:" + p.CardKeyFile() }
+
+// CardKeyFile is the card-key store's SQLite file.
+func (p *Project) CardKeyFile() string { return filepath.Join(p.StateDir, "cardkeys.db") }

@@ -20,7 +20,7 @@ import (
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
-func st() *starter.Starter { return starter.New(env.client) }
+func st() *starter.Starter { return starter.New(env.client, starter.WithCardKeys(env.cardKeys)) }
 
 // Card data the tests look for on pages: distinctive enough that finding one
 // of them anywhere means it leaked.

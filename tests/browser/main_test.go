@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/tests/testkit"
 )
@@ -32,6 +33,7 @@ var env struct {
 	codecToken  string
 	client      client.Client // encrypting client, as a booking system has
 	converter   converter.DataConverter
+	cardKeys    cardvault.Store // the stack's card-key store, as the booking system's starter has it
 	browser     context.Context // a started Chromium; tests open tabs in fresh browser contexts
 	screenshots string
 }
@@ -158,13 +160,19 @@ func start(ctx context.Context) error {
 		return err
 	}
 	env.sandbox = stack.SandboxAdmin{BaseURL: env.proj.SandboxURL()}
-	env.client, env.converter, err = env.proj.DialEncrypting(ctx)
+	if env.client, env.converter, err = env.proj.DialEncrypting(ctx); err != nil {
+		return err
+	}
+	env.cardKeys, err = env.proj.OpenCardKeys(ctx)
 	return err
 }
 
 func stop() {
 	if env.client != nil {
 		env.client.Close()
+	}
+	if env.cardKeys != nil {
+		_ = env.cardKeys.Close()
 	}
 	if env.proj != nil {
 		_ = env.proj.Stop()

@@ -25,7 +25,7 @@ func bookingID(purpose string) string { return bookings.Next(purpose) }
 
 func brl(minor int64) money.Amount { return testkit.BRL(minor) }
 
-func st() *starter.Starter { return starter.New(env.client) }
+func st() *starter.Starter { return starter.New(env.client, starter.WithCardKeys(env.cardKeys)) }
 
 func testCtx(t *testing.T) context.Context { return testkit.Context(t, 90*time.Second) }
 

@@ -21,6 +21,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/tests/testkit"
 )
@@ -34,7 +35,8 @@ const sandboxHoldWindow = 90 * time.Second
 var env struct {
 	root     string
 	proj     *stack.Project
-	client   client.Client // encrypting client, as a booking system has
+	client   client.Client   // encrypting client, as a booking system has
+	cardKeys cardvault.Store // the stack's card-key store, as the booking system's starter has it
 	sandbox  stack.SandboxAdmin
 	stateDir string
 }
@@ -162,6 +164,9 @@ func start(ctx context.Context) error {
 	if env.client, _, err = env.proj.DialEncrypting(ctx); err != nil {
 		return err
 	}
+	if env.cardKeys, err = env.proj.OpenCardKeys(ctx); err != nil {
+		return err
+	}
 	env.sandbox = stack.SandboxAdmin{BaseURL: env.proj.SandboxURL()}
 	return nil
 }
@@ -171,6 +176,10 @@ func stopProcesses() {
 	if env.client != nil {
 		env.client.Close()
 		env.client = nil
+	}
+	if env.cardKeys != nil {
+		_ = env.cardKeys.Close()
+		env.cardKeys = nil
 	}
 	if env.proj != nil {
 		_ = env.proj.Stop()

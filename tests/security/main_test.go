@@ -14,6 +14,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/starter"
@@ -22,14 +23,15 @@ import (
 
 // env is the running stack, shared by every test of the package.
 var env struct {
-	root    string
-	proj    *stack.Project
-	secrets map[string]string
-	ring    *codec.Keyring
-	coded   client.Client // encrypting client, as a booking system has
-	plain   client.Client // default data converter: what someone without the keys sees
-	sandbox stack.SandboxAdmin
-	tmp     string
+	root     string
+	proj     *stack.Project
+	secrets  map[string]string
+	ring     *codec.Keyring
+	coded    client.Client   // encrypting client, as a booking system has
+	plain    client.Client   // default data converter: what someone without the keys sees
+	cardKeys cardvault.Store // the stack's card-key store, as the booking system's starter has it
+	sandbox  stack.SandboxAdmin
+	tmp      string
 
 	ctlMu  sync.Mutex
 	ctlLog *os.File // every bookingctl invocation's stdout and stderr
@@ -110,6 +112,9 @@ func start(ctx context.Context) error {
 	if env.plain, err = env.proj.DialPlain(ctx); err != nil {
 		return err
 	}
+	if env.cardKeys, err = env.proj.OpenCardKeys(ctx); err != nil {
+		return err
+	}
 	env.sandbox = stack.SandboxAdmin{BaseURL: env.proj.SandboxURL()}
 	return nil
 }
@@ -121,6 +126,9 @@ func stop() {
 		if c != nil {
 			c.Close()
 		}
+	}
+	if env.cardKeys != nil {
+		_ = env.cardKeys.Close()
 	}
 	if env.proj != nil {
 		_ = env.proj.Stop()
@@ -167,6 +175,6 @@ func bookingctl(t *testing.T, stdin string, args ...string) ctlResult {
 	return res
 }
 
-func st() *starter.Starter { return starter.New(env.coded) }
+func st() *starter.Starter { return starter.New(env.coded, starter.WithCardKeys(env.cardKeys)) }
 
 func testCtx(t *testing.T) context.Context { return testkit.Context(t, 60*time.Second) }
