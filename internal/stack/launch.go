@@ -167,6 +167,7 @@ func (p *Project) startOnce(ctx context.Context, name string) (*Process, error) 
 			// Loopback, single-user machine: the local UI decodes without a
 			// sign-in (output is card-masked either way).
 			"CODEC_TRUST_UI_ORIGINS": "1",
+			cardstore.EnvStore:       p.CardKeyStore(),
 		}
 		ready = HTTPCheck(p.CodecURL() + HealthPaths[BinCodec])
 	case BinReceiver:
