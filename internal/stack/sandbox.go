@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -52,6 +53,34 @@ func (s SandboxAdmin) Ledger(ctx context.Context, reference string) ([]a55sandbo
 		return nil, fmt.Errorf("GET %s: %w", u, err)
 	}
 	return l.Charges, nil
+}
+
+// SetFaults replaces the sandbox's fault settings (POST /_sandbox/faults);
+// nil clears them.
+func (s SandboxAdmin) SetFaults(ctx context.Context, faults map[string]a55sandbox.Fault) error {
+	if faults == nil {
+		faults = map[string]a55sandbox.Fault{}
+	}
+	body, err := json.Marshal(faults)
+	if err != nil {
+		return err
+	}
+	u := strings.TrimRight(s.BaseURL, "/") + "/_sandbox/faults"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.http().Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("POST %s: %s %s", u, resp.Status, b)
+	}
+	return nil
 }
 
 // Charge returns one charge's ledger entry.

@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -164,28 +163,7 @@ func sleep(ctx context.Context, d time.Duration) {
 
 // SetFaults replaces the sandbox's fault settings (POST /_sandbox/faults).
 func (s *Stack) SetFaults(ctx context.Context, faults map[string]a55sandbox.Fault) error {
-	if faults == nil {
-		faults = map[string]a55sandbox.Fault{}
-	}
-	body, err := json.Marshal(faults)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.SandboxURL()+"/_sandbox/faults", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("POST /_sandbox/faults: %s %s", resp.Status, b)
-	}
-	return nil
+	return stack.SandboxAdmin{BaseURL: s.SandboxURL()}.SetFaults(ctx, faults)
 }
 
 // Ledger reads the sandbox's ledger: every charge and the fault counters.
