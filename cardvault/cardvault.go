@@ -253,3 +253,25 @@ func Sweep(ctx context.Context, s Store, interval time.Duration, now func() time
 		}
 	}
 }
+
+// EachToken calls fn with every "card_token" object inside v, a decoded
+// JSON value (the codec server and the shredding proof look at decoded
+// payloads this way); fn may change the object.
+func EachToken(v any, fn func(token map[string]any)) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, child := range t {
+			if tok, ok := child.(map[string]any); ok && k == "card_token" {
+				if id, _ := tok["key_id"].(string); id != "" {
+					fn(tok)
+					continue
+				}
+			}
+			EachToken(child, fn)
+		}
+	case []any:
+		for _, child := range t {
+			EachToken(child, fn)
+		}
+	}
+}

@@ -31,28 +31,11 @@ func showCardTokens(ctx context.Context, data []byte, keys cardvault.Store, now 
 		return data
 	}
 	changed := false
-	var walk func(any)
-	walk = func(v any) {
-		switch t := v.(type) {
-		case map[string]any:
-			for k, child := range t {
-				if tok, ok := child.(map[string]any); ok && k == "card_token" {
-					if id, _ := tok["key_id"].(string); id != "" {
-						delete(tok, "sealed")
-						tok["card_data"] = cardState(ctx, keys, id, now)
-						changed = true
-						continue
-					}
-				}
-				walk(child)
-			}
-		case []any:
-			for _, child := range t {
-				walk(child)
-			}
-		}
-	}
-	walk(v)
+	cardvault.EachToken(v, func(tok map[string]any) {
+		delete(tok, "sealed")
+		tok["card_data"] = cardState(ctx, keys, tok["key_id"].(string), now)
+		changed = true
+	})
 	if !changed {
 		return data
 	}

@@ -346,27 +346,12 @@ func cardTokensIn(data []byte) []cardvault.Token {
 		return nil
 	}
 	var out []cardvault.Token
-	var walk func(any)
-	walk = func(v any) {
-		switch t := v.(type) {
-		case map[string]any:
-			for k, child := range t {
-				if k == "card_token" {
-					b, _ := json.Marshal(child)
-					var tok cardvault.Token
-					if json.Unmarshal(b, &tok) == nil && tok.KeyID != "" {
-						out = append(out, tok)
-						continue
-					}
-				}
-				walk(child)
-			}
-		case []any:
-			for _, child := range t {
-				walk(child)
-			}
+	cardvault.EachToken(v, func(obj map[string]any) {
+		b, _ := json.Marshal(obj)
+		var tok cardvault.Token
+		if json.Unmarshal(b, &tok) == nil {
+			out = append(out, tok)
 		}
-	}
-	walk(v)
+	})
 	return out
 }
