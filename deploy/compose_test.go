@@ -101,7 +101,7 @@ func resolve(v string) string {
 func TestComposeHasTheWholeTopology(t *testing.T) {
 	c := load(t)
 	want := []string{"postgres", "temporal-schema", "temporal", "temporal-namespace", "temporal-ui",
-		"codecserver", "a55sandbox", "receiver", "worker"}
+		"cardkeys-db", "codecserver", "a55sandbox", "receiver", "worker"}
 	for _, name := range want {
 		if _, ok := c.Services[name]; !ok {
 			t.Errorf("service %q is missing", name)
@@ -114,6 +114,7 @@ func TestComposeHasTheWholeTopology(t *testing.T) {
 	}
 	images := map[string]string{
 		"postgres":           "postgres:16",
+		"cardkeys-db":        "postgres:16",
 		"temporal-schema":    "temporalio/admin-tools:1.29.1-",
 		"temporal":           "temporalio/server:1.29.1",
 		"temporal-namespace": "temporalio/admin-tools:1.29.1-",
@@ -193,7 +194,9 @@ func TestComposeStartOrder(t *testing.T) {
 		"temporal-ui":        {"temporal-namespace": "service_completed_successfully"},
 		"receiver":           {"temporal-namespace": "service_completed_successfully"},
 		"worker": {"temporal-namespace": "service_completed_successfully", "receiver": "service_healthy",
-			"a55sandbox": "service_healthy"},
+			"a55sandbox": "service_healthy", "cardkeys-db": "service_completed_successfully"},
+		"cardkeys-db": {"postgres": "service_healthy"},
+		"codecserver": {"cardkeys-db": "service_completed_successfully"},
 	}
 	for name, deps := range want {
 		for dep, cond := range deps {

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -137,6 +138,37 @@ func (s *Server) CreateDatabase(t testing.TB, name string) string {
 	s.SQL(t, "postgres", fmt.Sprintf(`CREATE DATABASE %[1]s OWNER %[1]s`, name))
 	return s.DSN(name, name+"-pw", name)
 }
+
+// SQLFile runs a psql script as the superuser in database db, with psql
+// variables (-v name=value).
+func (s *Server) SQLFile(t testing.TB, db, script string, vars map[string]string) {
+	t.Helper()
+	f := filepath.Join(s.dir, "script.sql")
+	if err := os.WriteFile(f, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", "postgres", "-d", db, "-f", f}
+	for k, v := range vars {
+		args = append(args, "-v", k+"="+v)
+	}
+	if out, err := s.run("psql", args...); err != nil {
+		t.Fatalf("psql -f: %v\n%s", err, out)
+	}
+}
+
+// Query runs one query as the superuser in database db and returns its
+// output, unaligned and trimmed.
+func (s *Server) Query(t testing.TB, db, query string) string {
+	t.Helper()
+	out, err := s.run("psql", "-X", "-A", "-t", "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", "postgres", "-d", db, "-c", query)
+	if err != nil {
+		t.Fatalf("psql: %v\n%s", err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// DSNHost is the server's host:port for a connection string.
+func (s *Server) DSNHost() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
 
 func (s *Server) run(name string, args ...string) ([]byte, error) {
 	return s.command(context.Background(), name, args...).CombinedOutput()
