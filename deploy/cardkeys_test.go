@@ -22,9 +22,10 @@ func TestComposeCardKeyStoreIsItsOwnDatabaseAndRole(t *testing.T) {
 		t.Skip("starts a PostgreSQL server")
 	}
 	c := load(t)
-	worker, codec := c.Services["worker"].Environment["CARD_KEY_STORE"], c.Services["codecserver"].Environment["CARD_KEY_STORE"]
-	if worker == "" || worker != codec {
-		t.Fatalf("worker CARD_KEY_STORE %q, codec server %q: want the same store", worker, codec)
+	worker, codec, intake := c.Services["worker"].Environment["CARD_KEY_STORE"], c.Services["codecserver"].Environment["CARD_KEY_STORE"],
+		c.Services["cardintake"].Environment["CARD_KEY_STORE"]
+	if worker == "" || worker != codec || worker != intake {
+		t.Fatalf("worker CARD_KEY_STORE %q, codec server %q, card intake %q: want the same store", worker, codec, intake)
 	}
 	const pwVar = "${CARDKEYS_DB_PASSWORD:?set CARDKEYS_DB_PASSWORD in .env}"
 	if !strings.Contains(worker, ":"+pwVar+"@") {

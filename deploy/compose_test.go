@@ -59,6 +59,7 @@ var appServices = map[string]string{
 	"codecserver": stack.BinCodec,
 	"receiver":    stack.BinReceiver,
 	"worker":      stack.BinWorker,
+	"cardintake":  stack.BinCardIntake,
 }
 
 func root(t *testing.T) string {
@@ -101,7 +102,7 @@ func resolve(v string) string {
 func TestComposeHasTheWholeTopology(t *testing.T) {
 	c := load(t)
 	want := []string{"postgres", "temporal-schema", "temporal", "temporal-namespace", "temporal-ui",
-		"cardkeys-db", "codecserver", "a55sandbox", "receiver", "worker"}
+		"cardkeys-db", "codecserver", "a55sandbox", "receiver", "worker", "cardintake"}
 	for _, name := range want {
 		if _, ok := c.Services[name]; !ok {
 			t.Errorf("service %q is missing", name)
@@ -197,6 +198,7 @@ func TestComposeStartOrder(t *testing.T) {
 			"a55sandbox": "service_healthy", "cardkeys-db": "service_completed_successfully"},
 		"cardkeys-db": {"postgres": "service_healthy"},
 		"codecserver": {"cardkeys-db": "service_completed_successfully"},
+		"cardintake":  {"cardkeys-db": "service_completed_successfully"},
 	}
 	for name, deps := range want {
 		for dep, cond := range deps {
@@ -254,6 +256,7 @@ func TestComposeAppPortsAndHealthChecks(t *testing.T) {
 		"codecserver": c.Services["codecserver"].Environment["CODEC_LISTEN_ADDR"],
 		"receiver":    c.Services["receiver"].Environment["RECEIVER_ADDR"],
 		"worker":      c.Services["worker"].Environment["METRICS_ADDR"],
+		"cardintake":  c.Services["cardintake"].Environment["CARD_INTAKE_ADDR"],
 	}
 	for svc, bin := range appServices {
 		s := c.Services[svc]

@@ -168,6 +168,18 @@ func checkURL(p *inputProblems, field, v string) {
 	}
 }
 
+// ValidateCard checks a card alone (the card intake's rules, the same as a
+// booking input's "card"), naming each field under "card."; the zero now
+// skips the expiry-date rule.
+func ValidateCard(c a55client.Card, now time.Time) error {
+	var p inputProblems
+	checkCard(&p, c, now)
+	if len(p) == 0 {
+		return nil
+	}
+	return &InputError{Problems: p}
+}
+
 func checkCard(p *inputProblems, c a55client.Card, now time.Time) {
 	if rule := cardnum.NumberProblem(cardnum.Digits(c.Number)); rule != "" {
 		p.add("card.number", "%s", rule)

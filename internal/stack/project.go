@@ -27,11 +27,12 @@ const (
 	BinDevstack    = "devstack"
 	BinHealthcheck = "healthcheck" // the containers' health probe
 	BinBench       = "bench"
+	BinCardIntake  = "cardintake" // booking systems' card-intake endpoint (card tokens)
 )
 
 // Commands are the project's binaries: every one has its main package in
 // cmd/<name>, and nothing else is in cmd/.
-var Commands = []string{BinSandbox, BinCodec, BinReceiver, BinWorker, BinCtl, BinDevstack, BinHealthcheck, BinBench}
+var Commands = []string{BinSandbox, BinCodec, BinReceiver, BinWorker, BinCtl, BinDevstack, BinHealthcheck, BinBench, BinCardIntake}
 
 // MainPackage is a binary's main package, relative to the repo root.
 func MainPackage(name string) string { return "./cmd/" + name }
@@ -48,6 +49,8 @@ var HealthPaths = map[string]string{
 	BinCodec:    "/login", // the sign-in page: no secret needed, proves the handler serves
 	BinReceiver: "/healthz",
 	BinWorker:   "/healthz",
+	// Not started by the dev stack; its container's health check.
+	BinCardIntake: "/healthz",
 }
 
 // Addrs are the stack's listen addresses (host:port).
