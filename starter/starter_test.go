@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/cardvault/sqlitestore"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/starter/startertest"
@@ -182,6 +183,30 @@ func TestStarterAgainstADevServer(t *testing.T) {
 		}
 	})
 
+	// The card cannot be sealed (no store, or the store unreachable): a
+	// clear error and no workflow.
+	t.Run("no card-key store starts nothing", func(t *testing.T) {
+		for name, starter := range map[string]*Starter{
+			"none":        New(c),
+			"unreachable": New(c, WithCardKeys(downStore{})),
+		} {
+			id := "BK-nokeys-" + name
+			_, err := starter.Authorize(ctx, bookingInput(id))
+			var rej *RejectedError
+			switch {
+			case err == nil:
+				t.Fatalf("%s: authorize succeeded", name)
+			case name == "none" && (!errors.As(err, &rej) || !strings.Contains(rej.Reason, "card-key store")):
+				t.Errorf("%s: %v, want a rejection naming the card-key store", name, err)
+			case name == "unreachable" && (!strings.Contains(err.Error(), "nothing was started") || strings.Contains(err.Error(), "4111111111111111")):
+				t.Errorf("%s: %v", name, err)
+			}
+			if _, err := c.DescribeWorkflowExecution(ctx, workflows.WorkflowID(id), ""); err == nil {
+				t.Errorf("%s: a workflow was started", name)
+			}
+		}
+	})
+
 	t.Run("declined", func(t *testing.T) {
 		in := bookingInput("BK-decl-1")
 		in.Card.Number = "4000000000000002"
@@ -285,3 +310,10 @@ func TestStarterAgainstADevServer(t *testing.T) {
 }
 
 func bytesContain(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+// downStore is a card-key store that cannot be reached.
+type downStore struct{ cardvault.Store }
+
+func (downStore) Create(context.Context, cardvault.Key) error {
+	return errors.New("dial tcp 10.0.0.5:5432: connection refused")
+}
