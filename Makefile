@@ -55,9 +55,12 @@ test: vet test-deps $(TEMPORAL)
 	$(GO) test -race -count=1 ./...
 
 # What the tests need besides Go: Chromium drives the browser tests' 3DS
-# page ($$CHROMIUM names another browser).
+# page ($$CHROMIUM names another browser); PostgreSQL's server binaries run
+# the card-key store's tests against a real server ($$PG_BIN_DIR names
+# another install).
 test-deps:
 	$(if $(CHROMIUM),@true,$(call ensure,chromium chromium-browser,chromium))
+	$(if $(PG_BIN_DIR),@true,$(call ensure,$(wildcard /usr/lib/postgresql/*/bin/initdb) initdb,postgresql))
 
 unit: vet
 	$(GO) test -race -count=1 -short ./...

@@ -25,11 +25,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/internal/webhook"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
@@ -62,6 +64,12 @@ type Config struct {
 	// HoldLimits is the largest hold per merchant: a larger one is refused
 	// (ErrTypeHoldLimit) before A55 is asked.
 	HoldLimits workflows.HoldLimits
+	// CardKeys is the card-key store: Authorize opens a booking's card token
+	// with the key kept there, DestroyCardKey destroys it. Nil: card tokens
+	// cannot be opened (their bookings wait, retrying, for a worker that can).
+	CardKeys cardvault.Store
+	// Now is the clock the card keys' lifetimes are read with (nil: time.Now).
+	Now func() time.Time
 }
 
 // Activities is registered with worker.RegisterActivity.
@@ -78,6 +86,9 @@ func New(client *a55client.Client, cfg Config) *Activities {
 // NewWithGateway is New with any Gateway (a fake in tests).
 func NewWithGateway(gw Gateway, cfg Config) *Activities {
 	cfg.WebhookSecret = append([]byte(nil), cfg.WebhookSecret...)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &Activities{gw: gw, cfg: cfg}
 }
 
@@ -117,13 +128,20 @@ func (a *Activities) Authorize(ctx context.Context, in workflows.AuthorizeInput)
 	if base != "" {
 		hookURL = webhook.URL(base, a.cfg.WebhookSecret, in.WorkflowID)
 	}
+	card := in.Card
+	if in.CardToken != nil {
+		var err error
+		if card, err = a.openCard(ctx, in); err != nil {
+			return nil, err
+		}
+	}
 	p := &a55client.CreateChargeParams{
 		WalletUUID:          in.WalletUUID,
 		MerchantID:          in.MerchantID,
 		Payer:               in.Payer,
 		Amount:              in.Amount,
 		Description:         in.Description,
-		Card:                in.Card,
+		Card:                card,
 		Capture:             false,
 		ThreeDS:             in.ThreeDS,
 		DeviceInfo:          in.DeviceInfo,
@@ -144,6 +162,40 @@ func (a *Activities) Authorize(ctx context.Context, in workflows.AuthorizeInput)
 	}
 	logger.Info("A55 answered the authorization", "booking_id", in.BookingID, "charge_uuid", ch.UUID, "status", ch.Status)
 	return &workflows.AuthorizeResult{Charge: viewOf(ch)}, nil
+}
+
+// openCard opens the booking's card token with its key from the store, on
+// every attempt: the same token gives the same card, so every retry sends the
+// identical body. A key that is gone ends the booking (card_data_expired);
+// a store that cannot be reached is retried.
+func (a *Activities) openCard(ctx context.Context, in workflows.AuthorizeInput) (a55client.Card, error) {
+	if a.cfg.CardKeys == nil {
+		return a55client.Card{}, errors.New("this worker has no card-key store (CARD_KEY_STORE): the card token cannot be opened here")
+	}
+	card, err := cardvault.Open(ctx, a.cfg.CardKeys, in.BookingID, *in.CardToken, a.cfg.Now())
+	switch {
+	case err == nil:
+		return card, nil
+	case errors.Is(err, cardvault.ErrKeyGone), errors.Is(err, cardvault.ErrTokenInvalid):
+		activity.GetLogger(ctx).Warn("the card token cannot be opened: nothing sent to A55", "booking_id", in.BookingID, "key_id", in.CardToken.KeyID, "error", err.Error())
+		return a55client.Card{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeCardDataExpired, nil)
+	}
+	return a55client.Card{}, fmt.Errorf("card-key store unavailable (retrying): %w", err)
+}
+
+// DestroyCardKey destroys a booking's card key: A55 has answered the create
+// call and the workflow has recorded the answer, so the card is never needed
+// again. Destroying a key that is already gone succeeds.
+func (a *Activities) DestroyCardKey(ctx context.Context, in workflows.DestroyCardKeyInput) error {
+	if a.cfg.CardKeys == nil {
+		return errors.New("this worker has no card-key store (CARD_KEY_STORE)")
+	}
+	destroyed, err := a.cfg.CardKeys.Destroy(ctx, in.KeyID, in.Reason, a.cfg.Now())
+	if err != nil {
+		return fmt.Errorf("card-key store unavailable (retrying): %w", err)
+	}
+	activity.GetLogger(ctx).Info("card key destroyed", "booking_id", in.BookingID, "key_id", in.KeyID, "reason", in.Reason, "was_live", destroyed)
+	return nil
 }
 
 func declineDetails(ch *a55client.Charge, err error) (code, message string) {

@@ -59,6 +59,7 @@ var appServices = map[string]string{
 	"codecserver": stack.BinCodec,
 	"receiver":    stack.BinReceiver,
 	"worker":      stack.BinWorker,
+	"cardintake":  stack.BinCardIntake,
 }
 
 func root(t *testing.T) string {
@@ -101,7 +102,7 @@ func resolve(v string) string {
 func TestComposeHasTheWholeTopology(t *testing.T) {
 	c := load(t)
 	want := []string{"postgres", "temporal-schema", "temporal", "temporal-namespace", "temporal-ui",
-		"codecserver", "a55sandbox", "receiver", "worker"}
+		"cardkeys-db", "codecserver", "a55sandbox", "receiver", "worker", "cardintake"}
 	for _, name := range want {
 		if _, ok := c.Services[name]; !ok {
 			t.Errorf("service %q is missing", name)
@@ -114,6 +115,7 @@ func TestComposeHasTheWholeTopology(t *testing.T) {
 	}
 	images := map[string]string{
 		"postgres":           "postgres:16",
+		"cardkeys-db":        "postgres:16",
 		"temporal-schema":    "temporalio/admin-tools:1.29.1-",
 		"temporal":           "temporalio/server:1.29.1",
 		"temporal-namespace": "temporalio/admin-tools:1.29.1-",
@@ -193,7 +195,10 @@ func TestComposeStartOrder(t *testing.T) {
 		"temporal-ui":        {"temporal-namespace": "service_completed_successfully"},
 		"receiver":           {"temporal-namespace": "service_completed_successfully"},
 		"worker": {"temporal-namespace": "service_completed_successfully", "receiver": "service_healthy",
-			"a55sandbox": "service_healthy"},
+			"a55sandbox": "service_healthy", "cardkeys-db": "service_completed_successfully"},
+		"cardkeys-db": {"postgres": "service_healthy"},
+		"codecserver": {"cardkeys-db": "service_completed_successfully"},
+		"cardintake":  {"cardkeys-db": "service_completed_successfully"},
 	}
 	for name, deps := range want {
 		for dep, cond := range deps {
@@ -251,6 +256,7 @@ func TestComposeAppPortsAndHealthChecks(t *testing.T) {
 		"codecserver": c.Services["codecserver"].Environment["CODEC_LISTEN_ADDR"],
 		"receiver":    c.Services["receiver"].Environment["RECEIVER_ADDR"],
 		"worker":      c.Services["worker"].Environment["METRICS_ADDR"],
+		"cardintake":  c.Services["cardintake"].Environment["CARD_INTAKE_ADDR"],
 	}
 	for svc, bin := range appServices {
 		s := c.Services[svc]

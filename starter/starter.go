@@ -20,6 +20,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
@@ -63,8 +65,10 @@ func (e *RejectedError) Unwrap() error { return e.Err }
 
 // Starter drives booking payments through a Temporal client.
 type Starter struct {
-	c      client.Client
-	limits workflows.HoldLimits
+	c        client.Client
+	limits   workflows.HoldLimits
+	cardKeys cardvault.Store
+	now      func() time.Time
 }
 
 // Option configures a Starter.
@@ -75,10 +79,18 @@ type Option func(*Starter)
 // the worker's, which checks again.
 func WithHoldLimits(l workflows.HoldLimits) Option { return func(s *Starter) { s.limits = l } }
 
+// WithCardKeys is the card-key store (the workers' CARD_KEY_STORE):
+// Authorize seals the input's card under a fresh key kept there and starts
+// the workflow with the sealed card only (see package cardvault). Required
+// to authorize with a card; an input that already carries a card_token
+// (from the card intake) needs none.
+func WithCardKeys(store cardvault.Store) Option { return func(s *Starter) { s.cardKeys = store } }
+
 // New wraps a Temporal client whose data converter is the project's
-// encrypting codec (codec.ClientOptions): the booking input carries card data.
+// encrypting codec (codec.ClientOptions): the booking input carries payer
+// data and the sealed card.
 func New(c client.Client, opts ...Option) *Starter {
-	s := &Starter{c: c}
+	s := &Starter{c: c, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -112,6 +124,18 @@ func (s *Starter) Authorize(ctx context.Context, in workflows.BookingPaymentInpu
 	var res workflows.AuthorizationResult
 	if err := validateInput(in, s.limits); err != nil {
 		return res, &RejectedError{Operation: "authorize", BookingID: in.BookingID, Reason: err.Error(), Type: "InvalidInput", Err: err}
+	}
+	if in.CardToken == nil {
+		if s.cardKeys == nil {
+			return res, &RejectedError{Operation: "authorize", BookingID: in.BookingID, Type: "InvalidInput",
+				Reason: "card: no card-key store to seal it (starter.WithCardKeys); nothing was started"}
+		}
+		tok, err := cardvault.Seal(ctx, s.cardKeys, in.BookingID, in.Card, s.now(), cardvault.MaxKeyLifetime)
+		if err != nil {
+			// Nothing started: the booking system may try again.
+			return res, fmt.Errorf("authorize for booking %q: sealing the card (nothing was started): %w", in.BookingID, err)
+		}
+		in.Card, in.CardToken = a55client.Card{}, &tok
 	}
 	start := s.c.NewWithStartWorkflowOperation(StartOptions(in), workflows.WorkflowName, in)
 	req := workflows.AuthorizationRequestOf(in)

@@ -3,6 +3,7 @@ package starter
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/cardvault"
+	"github.com/hotelpay/a55-temporal/cardvault/sqlitestore"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/starter/startertest"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -27,8 +30,12 @@ func contractWorkflow(ctx workflow.Context, in workflows.BookingPaymentInput) (w
 		st.History = append(st.History, workflows.Transition{At: workflow.Now(ctx), From: st.Status, To: to, Reason: reason})
 		st.Status = to
 	}
+	// The card arrives sealed, never in clear.
+	if in.Card != (a55client.Card{}) || in.CardToken == nil {
+		return workflows.BookingPaymentResult{}, errors.New("the start input carries the card in clear")
+	}
 	// Authorization happens once, whoever asks.
-	if in.Card.Number == "4000000000000002" {
+	if in.CardToken.Last4 == "0002" {
 		move(workflows.StatusDeclined, "card declined")
 		st.DeclineCode = "CARD_DECLINED"
 	} else {
@@ -100,7 +107,12 @@ func startServer(t *testing.T) (*Starter, client.Client) {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	return New(c), c
+	keys, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "cardkeys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = keys.Close() })
+	return New(c, WithCardKeys(keys)), c
 }
 
 func bookingInput(id string) workflows.BookingPaymentInput {
@@ -168,6 +180,30 @@ func TestStarterAgainstADevServer(t *testing.T) {
 		in = bookingInput("../etc")
 		if _, err := s.Authorize(ctx, in); !errors.As(err, &rej) || !strings.Contains(rej.Reason, "booking_id") {
 			t.Fatalf("bad booking id: %v", err)
+		}
+	})
+
+	// The card cannot be sealed (no store, or the store unreachable): a
+	// clear error and no workflow.
+	t.Run("no card-key store starts nothing", func(t *testing.T) {
+		for name, starter := range map[string]*Starter{
+			"none":        New(c),
+			"unreachable": New(c, WithCardKeys(downStore{})),
+		} {
+			id := "BK-nokeys-" + name
+			_, err := starter.Authorize(ctx, bookingInput(id))
+			var rej *RejectedError
+			switch {
+			case err == nil:
+				t.Fatalf("%s: authorize succeeded", name)
+			case name == "none" && (!errors.As(err, &rej) || !strings.Contains(rej.Reason, "card-key store")):
+				t.Errorf("%s: %v, want a rejection naming the card-key store", name, err)
+			case name == "unreachable" && (!strings.Contains(err.Error(), "nothing was started") || strings.Contains(err.Error(), "4111111111111111")):
+				t.Errorf("%s: %v", name, err)
+			}
+			if _, err := c.DescribeWorkflowExecution(ctx, workflows.WorkflowID(id), ""); err == nil {
+				t.Errorf("%s: a workflow was started", name)
+			}
 		}
 	})
 
@@ -274,3 +310,10 @@ func TestStarterAgainstADevServer(t *testing.T) {
 }
 
 func bytesContain(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+// downStore is a card-key store that cannot be reached.
+type downStore struct{ cardvault.Store }
+
+func (downStore) Create(context.Context, cardvault.Key) error {
+	return errors.New("dial tcp 10.0.0.5:5432: connection refused")
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/money"
 )
 
@@ -23,6 +24,9 @@ const (
 	// ActivityFindCharges lists the charges A55 holds under a booking's
 	// reference_external_id (see FindChargesInput).
 	ActivityFindCharges = "FindCharges"
+	// ActivityDestroyCardKey destroys a booking's card key (cardvault) once
+	// A55 has answered the create call.
+	ActivityDestroyCardKey = "DestroyCardKey"
 )
 
 // Error types of the non-retryable application errors the activities return;
@@ -35,6 +39,9 @@ const (
 	ErrTypeA55Unauthorized  = "A55Unauthorized"
 	ErrTypeA55NotCapturable = "A55NotCapturable"
 	ErrTypeA55Declined      = "A55Declined"
+	// ErrTypeCardDataExpired: the card token's key is destroyed or past its
+	// lifetime, so the create call cannot be sent (non-retryable).
+	ErrTypeCardDataExpired = "CardDataExpired"
 )
 
 // ActivityNonRetryableErrorTypes is the list for RetryPolicy.NonRetryableErrorTypes.
@@ -63,15 +70,18 @@ type ChargeView struct {
 // AuthorizeInput places the hold. Card is the only card data in the
 // project's activity inputs; the payload codec encrypts it in history.
 type AuthorizeInput struct {
-	IdempotencyKey string                `json:"idempotency_key"` // "<workflow id>/authorize"
-	WorkflowID     string                `json:"workflow_id"`     // routes the webhook back
-	BookingID      string                `json:"booking_id"`      // reference_external_id
-	WalletUUID     string                `json:"wallet_uuid"`
-	MerchantID     string                `json:"merchant_id"`
-	Payer          a55client.Payer       `json:"payer"`
-	Amount         money.Amount          `json:"amount"`
-	Description    string                `json:"description,omitempty"`
-	Card           a55client.Card        `json:"card"`
+	IdempotencyKey string          `json:"idempotency_key"` // "<workflow id>/authorize"
+	WorkflowID     string          `json:"workflow_id"`     // routes the webhook back
+	BookingID      string          `json:"booking_id"`      // reference_external_id
+	WalletUUID     string          `json:"wallet_uuid"`
+	MerchantID     string          `json:"merchant_id"`
+	Payer          a55client.Payer `json:"payer"`
+	Amount         money.Amount    `json:"amount"`
+	Description    string          `json:"description,omitempty"`
+	Card           a55client.Card  `json:"card,omitzero"`
+	// CardToken replaces Card: the activity opens it with its key from the
+	// card-key store on every attempt, so every retry sends the same card.
+	CardToken      *cardvault.Token      `json:"card_token,omitempty"`
 	ThreeDS        bool                  `json:"threeds"`
 	DeviceInfo     *a55client.DeviceInfo `json:"device_info,omitempty"`
 	WebhookBaseURL string                `json:"webhook_base_url,omitempty"` // overrides Config.WebhookBaseURL
@@ -153,4 +163,11 @@ type RefundInput struct {
 	ChargeUUID     string        `json:"charge_uuid"`
 	Amount         *money.Amount `json:"amount,omitempty"`
 	Reason         string        `json:"reason,omitempty"`
+}
+
+// DestroyCardKeyInput destroys the key of a booking's card token.
+type DestroyCardKeyInput struct {
+	KeyID     string `json:"key_id"`
+	BookingID string `json:"booking_id"`
+	Reason    string `json:"reason"` // cardvault.ReasonAnswered or ReasonNoCharge
 }

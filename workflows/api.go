@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/internal/cardnum"
 	"github.com/hotelpay/a55-temporal/money"
 )
@@ -129,9 +130,16 @@ type BookingPaymentInput struct {
 	Payer       a55client.Payer `json:"payer"`
 	Amount      money.Amount    `json:"amount"` // the hold
 	Description string          `json:"description,omitempty"`
-	// Card is used by the authorize activity only; history holds it encrypted
-	// by the payload codec, and the workflow drops it once authorized.
-	Card              a55client.Card        `json:"card"`
+	// CardToken is the card sealed under a per-booking key in the card-key
+	// store (package cardvault; the starter or the card intake makes it).
+	// The authorize activity opens it; the workflow destroys the key as soon
+	// as A55 has answered the create call, after which the token opens with
+	// nothing. Send it, never Card.
+	CardToken *cardvault.Token `json:"card_token,omitempty"`
+	// Card is the card in clear: accepted only from starters older than
+	// CardToken (its ciphertext stays in history for the booking's life).
+	// The Go starter seals it into CardToken before anything starts.
+	Card              a55client.Card        `json:"card,omitzero"`
 	ThreeDS           bool                  `json:"threeds"`
 	DeviceInfo        *a55client.DeviceInfo `json:"device_info,omitempty"`
 	ExpectedCaptureAt time.Time             `json:"expected_capture_at"` // check-out / return
@@ -167,6 +175,12 @@ type ContinuedBooking struct {
 	FruitlessReads     int                  `json:"fruitless_reads,omitempty"`
 	ReadWanted         bool                 `json:"read_wanted,omitempty"`
 }
+
+// ReasonCardDataExpired is the decline reason (and code) of a booking whose
+// card could not be sent because its key was already destroyed or past its
+// lifetime (cardvault.MaxKeyLifetime): nothing was charged with it; ask the
+// guest for the card again and book under a new booking id.
+const ReasonCardDataExpired = "card_data_expired"
 
 // Status is the booking payment's state.
 type Status string
@@ -214,6 +228,12 @@ type AuthorizationRequest struct {
 
 // AuthorizationRequestOf summarizes a booking's input.
 func AuthorizationRequestOf(in BookingPaymentInput) AuthorizationRequest {
+	if t := in.CardToken; t != nil {
+		return AuthorizationRequest{
+			Amount: in.Amount, WalletUUID: in.WalletUUID, MerchantID: in.MerchantID,
+			CardLast4: t.Last4, CardExpiry: fmt.Sprintf("%02d/%d", t.ExpiryMonth, t.ExpiryYear),
+		}
+	}
 	return AuthorizationRequest{
 		Amount: in.Amount, WalletUUID: in.WalletUUID, MerchantID: in.MerchantID,
 		CardLast4:  cardnum.LastFour(in.Card.Number),

@@ -1,10 +1,14 @@
 package workflows
 
 import (
+	"errors"
 	"time"
 
-	"github.com/hotelpay/a55-temporal/a55client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/cardvault"
 )
 
 // changeFindCharges is the GetVersion change id of the look-up by booking
@@ -25,6 +29,7 @@ func (p *payment) authorize(ctx workflow.Context) {
 		Amount:         p.in.Amount,
 		Description:    p.in.Description,
 		Card:           p.in.Card,
+		CardToken:      p.in.CardToken,
 		ThreeDS:        p.in.ThreeDS,
 		DeviceInfo:     p.in.DeviceInfo,
 		WebhookBaseURL: p.in.WebhookBaseURL,
@@ -33,14 +38,29 @@ func (p *payment) authorize(ctx workflow.Context) {
 	}
 	// The card goes to this one activity and nowhere else; drop our copies.
 	p.in.Card = a55client.Card{}
+	// cardAnswer says why the card key goes once the outcome is applied (a
+	// booking that ends here still waits for it); empty keeps the key for a
+	// retry, an operator's, until its lifetime ends.
+	var cardAnswer string
+	if p.in.CardToken != nil {
+		defer func() { p.shredCard(ctx, cardAnswer) }()
+	}
 	if lookUp && p.adoptExisting(ctx, "before creating a charge") {
+		cardAnswer = cardvault.ReasonAnswered // A55 holds the booking's charge: the card is not needed
 		return
 	}
 	var res AuthorizeResult
 	err := p.callA55(ctx, ActivityAuthorize, "authorize "+p.in.Amount.Display()+" (hold, capture:false)", authorizeBudget, in).Get(ctx, &res)
 	in.Card = a55client.Card{}
+	cardAnswer = cardKeyReason(err)
 	if err != nil {
 		if lookUp && p.adoptExisting(ctx, "after the create call failed") {
+			// An earlier attempt's charge (its answer lost): A55 has answered.
+			cardAnswer = cardvault.ReasonAnswered
+			return
+		}
+		if isCardDataExpired(err) {
+			p.decline(ctx, ReasonCardDataExpired, "the card's key is destroyed or past its lifetime: ask the guest for the card again", ReasonCardDataExpired)
 			return
 		}
 		if provesNoCharge(err) {
@@ -210,3 +230,71 @@ func (p *payment) authorized(ctx workflow.Context) {
 
 // holdLoop waits in authorized for a capture or cancel update, a webhook, a
 // moved capture time, or the deadline.
+
+// ChangeCardVault is the patch (workflow.GetVersion) that destroys a card
+// token's key once A55 has answered the create call. Recorded histories:
+// testdata/card-vault/.
+const ChangeCardVault = "card-vault"
+
+// destroyKeyBudget bounds the destroy call: past it the key has reached its
+// lifetime anyway and the store's sweep destroys it.
+const destroyKeyBudget = 30 * time.Minute
+
+// shredCard destroys the booking's card key once A55's answer to the create
+// call (authorizeErr nil: a charge exists, whatever its status; or a refusal
+// that proves no charge exists) is in the history: the destroy activity is
+// scheduled in the workflow task that records the answer, so it runs only
+// after the answer is durable, and a replay never needs the card again.
+// Without a definite answer the key stays for a retry (an operator's
+// resolve) until its lifetime ends. A booking that ends now waits for the
+// destroy; one that goes on lets it finish in the background and waits for
+// it before its run closes (BookingPayment), so no run ends with its key
+// left to the sweep.
+func (p *payment) shredCard(ctx workflow.Context, reason string) {
+	if reason == "" {
+		return
+	}
+	if workflow.GetVersion(ctx, ChangeCardVault, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    activityStartToClose,
+		ScheduleToCloseTimeout: destroyKeyBudget,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
+		Summary:                "destroy the card key (A55 answered)",
+	})
+	f := workflow.ExecuteActivity(actx, ActivityDestroyCardKey, DestroyCardKeyInput{
+		KeyID: p.in.CardToken.KeyID, BookingID: p.in.BookingID, Reason: reason})
+	p.cardKeyGone = f
+	wait := func(ctx workflow.Context) {
+		if err := f.Get(ctx, nil); err != nil {
+			p.logger(ctx).Warn("destroying the card key failed: the store's sweep destroys it at the end of its lifetime",
+				"booking_id", p.in.BookingID, "key_id", p.in.CardToken.KeyID, "error", describe(err))
+		}
+	}
+	if p.st.Status.Terminal() {
+		wait(ctx)
+		return
+	}
+	workflow.Go(ctx, wait)
+}
+
+// cardKeyReason is why the card key can go after the create call ended with
+// authorizeErr: a charge exists (nil) or provably none does; "" when the
+// answer is not definite and a retry may need the card again.
+func cardKeyReason(authorizeErr error) string {
+	switch {
+	case authorizeErr == nil:
+		return cardvault.ReasonAnswered
+	case provesNoCharge(authorizeErr):
+		return cardvault.ReasonNoCharge
+	}
+	return ""
+}
+
+// isCardDataExpired: the activity could not open the card token (its key is
+// destroyed or expired): nothing was sent to A55.
+func isCardDataExpired(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.Type() == ErrTypeCardDataExpired
+}

@@ -22,6 +22,8 @@ import (
 
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/activities"
+	"github.com/hotelpay/a55-temporal/cardvault"
+	"github.com/hotelpay/a55-temporal/cardvault/sqlitestore"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -32,8 +34,10 @@ import (
 // workflow"): release-1 is the first release's code; each patch adds a
 // directory recorded from the patched code. CI replays every directory; one
 // goes, with the branch it exercises, once no booking can still run that
-// branch. RECORD_HISTORIES=1 writes into the last one.
-var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history"}
+// branch. RECORD_HISTORIES=1 writes into the last one. card-vault: the
+// card travels as a card token whose key is destroyed once A55 answers
+// (workflows.ChangeCardVault).
+var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history", "card-vault"}
 
 // TestReplayRecordedHistories replays the histories in testdata/ (recorded
 // from a real dev server by TestRecordHistories) against today's workflow
@@ -83,17 +87,33 @@ func TestRecordHistories(t *testing.T) {
 	c := srv.Client()
 
 	sb, a55 := startSandbox(t, a55sandbox.Config{})
-	acts := activities.New(a55, activities.Config{})
+	keys, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "cardkeys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keys.Close()
+	acts := activities.New(a55, activities.Config{CardKeys: keys})
 	// afterCreate, when set, runs once, after the next Authorize attempt did
 	// its work at A55 and before its answer reaches the workflow.
+	// expireNextKey destroys the card key before the next Authorize attempt.
 	var (
-		mu          sync.Mutex
-		afterCreate func(bookingID string)
+		mu            sync.Mutex
+		afterCreate   func(bookingID string)
+		expireNextKey bool
 	)
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	w.RegisterActivity(acts)
 	w.RegisterActivityWithOptions(func(ctx context.Context, in workflows.AuthorizeInput) (*workflows.AuthorizeResult, error) {
+		mu.Lock()
+		expire := expireNextKey
+		expireNextKey = false
+		mu.Unlock()
+		if expire && in.CardToken != nil {
+			if _, err := keys.Destroy(ctx, in.CardToken.KeyID, cardvault.ReasonExpired, time.Now()); err != nil {
+				return nil, err
+			}
+		}
 		res, err := acts.Authorize(ctx, in)
 		mu.Lock()
 		hook := afterCreate
@@ -129,6 +149,12 @@ func TestRecordHistories(t *testing.T) {
 	}
 	authorize := func(in workflows.BookingPaymentInput) workflows.AuthorizationResult {
 		t.Helper()
+		// As the starter does: the card goes sealed under a fresh key.
+		tok, err := cardvault.Seal(ctx, keys, in.BookingID, in.Card, time.Now(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Card, in.CardToken = a55client.Card{}, &tok
 		opts := starter.StartOptions(in) // as booking systems start it
 		h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 			StartWorkflowOperation: c.NewWithStartWorkflowOperation(opts, workflows.WorkflowName, in),
@@ -332,6 +358,24 @@ func TestRecordHistories(t *testing.T) {
 	in.ThreeDSTimeout = 3 * time.Second
 	authorize(in)
 	finish("threeds_abandoned", in.BookingID, workflows.StatusDeclined)
+
+	// The card's key gone before the create call: declined card_data_expired.
+	in = base("REC-card-data-expired")
+	mu.Lock()
+	expireNextKey = true
+	mu.Unlock()
+	if a := authorize(in); a.Status != workflows.StatusDeclined || a.DeclineCode != workflows.ReasonCardDataExpired {
+		t.Fatalf("authorization = %+v", a)
+	}
+	finish("card_data_expired", in.BookingID, workflows.StatusDeclined)
+
+	// A55 refuses the request (unknown wallet): no charge, the key goes.
+	in = base("REC-no-charge")
+	in.WalletUUID = "00000000-0000-4000-8000-00000000dead"
+	if a := authorize(in); a.Status != workflows.StatusFailed {
+		t.Fatalf("authorization = %+v", a)
+	}
+	finish("no_charge_key_destroyed", in.BookingID, workflows.StatusFailed)
 }
 
 func waitFor(ctx context.Context, t *testing.T, c client.Client, bookingID string, want workflows.Status) {

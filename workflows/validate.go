@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/internal/cardnum"
 )
 
@@ -70,7 +71,14 @@ func ValidateInput(in BookingPaymentInput, now time.Time) error {
 	if err := in.Amount.Validate(); err != nil {
 		p.add("amount", "%v", err)
 	}
-	checkCard(&p, in.Card, now)
+	switch {
+	case in.CardToken != nil && in.Card != (a55client.Card{}):
+		p.add("card", "must be empty when card_token is given (send the card once, sealed)")
+	case in.CardToken != nil:
+		checkCardToken(&p, *in.CardToken, now)
+	default:
+		checkCard(&p, in.Card, now)
+	}
 	if in.ThreeDS {
 		checkDeviceInfo(&p, in.DeviceInfo)
 	}
@@ -160,25 +168,60 @@ func checkURL(p *inputProblems, field, v string) {
 	}
 }
 
+// ValidateCard checks a card alone (the card intake's rules, the same as a
+// booking input's "card"), naming each field under "card."; the zero now
+// skips the expiry-date rule.
+func ValidateCard(c a55client.Card, now time.Time) error {
+	var p inputProblems
+	checkCard(&p, c, now)
+	if len(p) == 0 {
+		return nil
+	}
+	return &InputError{Problems: p}
+}
+
 func checkCard(p *inputProblems, c a55client.Card, now time.Time) {
 	if rule := cardnum.NumberProblem(cardnum.Digits(c.Number)); rule != "" {
 		p.add("card.number", "%s", rule)
 	}
-	monthRule, yearRule := cardnum.MonthProblem(c.ExpiryMonth), cardnum.YearProblem(c.ExpiryYear)
-	if monthRule != "" {
-		p.add("card.expiry_month", "%s", monthRule)
-	}
-	if yearRule != "" {
-		p.add("card.expiry_year", "%s", yearRule)
-	}
-	if monthRule == "" && yearRule == "" && !now.IsZero() && cardnum.Expired(c.ExpiryMonth, c.ExpiryYear, now) {
-		p.add("card.expiry_year", "the card has expired")
-	}
+	checkExpiry(p, "card", c.ExpiryMonth, c.ExpiryYear, now)
 	if rule := cardnum.CVVProblem(c.CVV); rule != "" {
 		p.add("card.cvv", "%s", rule)
 	}
 	if strings.TrimSpace(c.HolderName) == "" {
 		p.add("card.holder_name", "is required")
+	}
+}
+
+// checkExpiry checks a card's expiry, naming the fields under prefix.
+func checkExpiry(p *inputProblems, prefix string, month, year int, now time.Time) {
+	monthRule, yearRule := cardnum.MonthProblem(month), cardnum.YearProblem(year)
+	if monthRule != "" {
+		p.add(prefix+".expiry_month", "%s", monthRule)
+	}
+	if yearRule != "" {
+		p.add(prefix+".expiry_year", "%s", yearRule)
+	}
+	if monthRule == "" && yearRule == "" && !now.IsZero() && cardnum.Expired(month, year, now) {
+		p.add(prefix+".expiry_year", "the card has expired")
+	}
+}
+
+// checkCardToken checks what a token shows in clear; whether it opens is
+// the authorize activity's to find out (the key lives in the store).
+func checkCardToken(p *inputProblems, t cardvault.Token, now time.Time) {
+	if !cardvault.ValidKeyID(t.KeyID) {
+		p.add("card_token.key_id", "must be a card key id from the card intake (ck_ and 32 hex digits)")
+	}
+	if strings.TrimSpace(t.Sealed) == "" {
+		p.add("card_token.sealed", "is required")
+	}
+	if len(t.Last4) != 4 || !cardnum.AllDigits(t.Last4) {
+		p.add("card_token.last4", "must be 4 digits")
+	}
+	checkExpiry(p, "card_token", t.ExpiryMonth, t.ExpiryYear, now)
+	if !now.IsZero() && !t.ExpiresAt.After(now) {
+		p.add("card_token.expires_at", "the token has expired (a card key lives %s): seal the card again", cardvault.MaxKeyLifetime)
 	}
 }
 

@@ -63,8 +63,11 @@ type payment struct {
 	statusSetAtStart bool
 
 	holdWindow, margin, grace, threeDSTimeout time.Duration
-	capturedBy                                string
-	authorizeStartedAt                        time.Time
+	// cardKeyGone is the card key's destruction once scheduled (shredCard);
+	// the run waits for it before it closes.
+	cardKeyGone        workflow.Future
+	capturedBy         string
+	authorizeStartedAt time.Time
 
 	// readWanted is set by a signal that may mean the charge changed; the
 	// main loop answers it with one read (signals are only triggers).
@@ -119,6 +122,9 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 		// Updates in flight (an authorization waiter, a capture that found
 		// the hold lapsed) answer their callers before the run closes.
 		_ = workflow.Await(work, func() bool { return workflow.AllHandlersFinished(work) })
+		if p.cardKeyGone != nil {
+			_ = p.cardKeyGone.Get(work, nil) // a failure is logged where it is scheduled
+		}
 		if !p.continuing {
 			return p.result(), nil
 		}

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/money"
@@ -89,12 +90,12 @@ type ours struct {
 	timeout   time.Duration
 }
 
-func newOurs(c client.Client, sandboxURL, prefix string, conc int, pollEvery time.Duration) *ours {
+func newOurs(c client.Client, cardKeys cardvault.Store, sandboxURL, prefix string, conc int, pollEvery time.Duration) *ours {
 	// The card holder's browser: one keep-alive connection per concurrent booking.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = conc
 	return &ours{
-		st:        starter.New(c),
+		st:        starter.New(c, starter.WithCardKeys(cardKeys)),
 		sandbox:   stack.SandboxAdmin{BaseURL: sandboxURL, HTTP: &http.Client{Transport: tr, Timeout: 30 * time.Second}},
 		prefix:    prefix,
 		pollEvery: pollEvery,

@@ -14,6 +14,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 )
 
@@ -27,8 +28,9 @@ type benchEnv struct {
 	// machine's cores with the server, so their CPU is reported too.
 	sandbox, receiver *stack.Process
 	floorWorker       *stack.Process
-	ours              client.Client // with the project's payload codec, as a booking system has
-	plain             client.Client // default converter, for the floors
+	ours              client.Client   // with the project's payload codec, as a booking system has
+	cardKeys          cardvault.Store // the stack's card-key store: ours seals each card as a booking system does
+	plain             client.Client   // default converter, for the floors
 	machine           machineInfo
 	serverMetrics     string // the dev server's Prometheus URL
 }
@@ -105,6 +107,9 @@ func startEnv(ctx context.Context, o options) (*benchEnv, error) {
 		env.receiver = env.proj.Process(stack.BinReceiver)
 		env.worker = env.proj.Process(stack.BinWorker)
 		if env.ours, _, err = env.proj.DialEncrypting(ctx); err != nil {
+			return env, err
+		}
+		if env.cardKeys, err = env.proj.OpenCardKeys(ctx); err != nil {
 			return env, err
 		}
 	}

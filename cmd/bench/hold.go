@@ -36,7 +36,7 @@ type holdRun struct {
 func runHold(ctx context.Context, env *benchEnv, o options) (*holdRun, error) {
 	r := &holdRun{opts: o, machine: env.machine, started: time.Now().UTC()}
 	nonce := time.Now().UTC().Format("150405")
-	drv := newOurs(env.ours, env.proj.SandboxURL(), "hold-"+nonce, o.c, o.pollEvery)
+	drv := newOurs(env.ours, env.cardKeys, env.proj.SandboxURL(), "hold-"+nonce, o.c, o.pollEvery)
 
 	fmt.Fprintf(os.Stderr, "bench: hold: authorizing %d bookings, %d at a time\n", o.m, o.c)
 	ww := watchProc(env.worker.Pid())

@@ -79,7 +79,7 @@ func runThroughput(ctx context.Context, env *benchEnv, o options) (*throughputRu
 			prefix := fmt.Sprintf("%s-%s-r%d", name, nonce, round)
 			switch name {
 			case phaseOurs:
-				book = newOurs(env.ours, env.proj.SandboxURL(), prefix, o.c, o.pollEvery).book
+				book = newOurs(env.ours, env.cardKeys, env.proj.SandboxURL(), prefix, o.c, o.pollEvery).book
 				workerPid = env.worker.Pid()
 				sandboxPid, receiverPid = env.sandbox.Pid(), env.receiver.Pid()
 			case phaseFloor, phaseFloorLocal:

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/hotelpay/a55-temporal/cardvault/cardstore"
 	"github.com/hotelpay/a55-temporal/internal/config"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/starter"
@@ -201,7 +203,26 @@ func TestValidInputReachesTemporal(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, _, _, dials := newTestApp(string(body))
+	a.env = config.Map{cardstore.EnvStore: "sqlite:" + filepath.Join(t.TempDir(), "cardkeys.db")}
 	if code := a.run(context.Background(), []string{"authorize"}); code != exitFailure || *dials != 1 {
 		t.Fatalf("exit %d after %d dials; want the dial failure (1) after one dial", code, *dials)
+	}
+}
+
+// Without the card-key store a card cannot be sealed: usage error, nothing
+// contacted; with a store that cannot be opened, a failure before Temporal.
+func TestAuthorizeNeedsTheCardKeyStore(t *testing.T) {
+	body, err := os.ReadFile("testdata/booking.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _, errOut, dials := newTestApp(string(body))
+	if code := a.run(context.Background(), []string{"authorize"}); code != exitUsage || *dials != 0 || !strings.Contains(errOut.String(), cardstore.EnvStore) {
+		t.Fatalf("no store: exit %d after %d dials, stderr %s", code, *dials, errOut)
+	}
+	a, _, errOut, dials = newTestApp(string(body))
+	a.env = config.Map{cardstore.EnvStore: "postgres://cardkeys:pw@127.0.0.1:1/cardkeys?sslmode=disable&connect_timeout=2"}
+	if code := a.run(context.Background(), []string{"authorize"}); code != exitFailure || *dials != 0 || strings.Contains(errOut.String(), "pw@") {
+		t.Fatalf("unreachable store: exit %d after %d dials, stderr %s", code, *dials, errOut)
 	}
 }

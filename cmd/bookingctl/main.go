@@ -23,6 +23,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/hotelpay/a55-temporal/cardvault/cardstore"
 	"github.com/hotelpay/a55-temporal/internal/config"
 	"github.com/hotelpay/a55-temporal/internal/logging"
 	"github.com/hotelpay/a55-temporal/money"
@@ -55,7 +56,8 @@ Commands:
 
 Common flags: -timeout (default 30s; result waits without limit unless given), -dev.
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*,
-PAYLOAD_KEYS or PAYLOAD_KEY_FILE (DEV_MODE=1 or -dev allows a generated local key).
+PAYLOAD_KEYS or PAYLOAD_KEY_FILE (DEV_MODE=1 or -dev allows a generated local key);
+CARD_KEY_STORE (authorize: the workers' card-key store, sqlite:<file> or postgres://...).
 `
 
 // app is one invocation; dial is replaced in tests.
@@ -64,6 +66,9 @@ type app struct {
 	stdout, stderr io.Writer
 	env            config.Env
 	dial           func(ctx context.Context, devMode bool) (client.Client, error)
+	// starterOpts configure the starter of this invocation (the card-key
+	// store, for authorize).
+	starterOpts []starter.Option
 }
 
 func main() {
@@ -122,6 +127,20 @@ func (a *app) run(ctx context.Context, args []string) int {
 		in, err := a.readInput(*file)
 		if err != nil {
 			return a.fail(err)
+		}
+		if in.CardToken == nil {
+			// The card is sealed under a fresh key in the workers' card-key
+			// store before anything starts.
+			dsn := config.Get(a.env, cardstore.EnvStore, "")
+			if dsn == "" {
+				return a.fail(usageError(cardstore.EnvStore + " is required to authorize with a card (the workers' card-key store)"))
+			}
+			keys, err := cardstore.Open(ctx, dsn)
+			if err != nil {
+				return a.fail(err)
+			}
+			defer keys.Close()
+			a.starterOpts = append(a.starterOpts, starter.WithCardKeys(keys))
 		}
 		return a.call(ctx, c, func(ctx context.Context, s *starter.Starter) (any, int, error) {
 			res, err := s.Authorize(ctx, in)
@@ -283,7 +302,7 @@ func (a *app) call(ctx context.Context, c common, op func(context.Context, *star
 		return a.fail(err)
 	}
 	defer tc.Close()
-	res, code, err := op(ctx, starter.New(tc))
+	res, code, err := op(ctx, starter.New(tc, a.starterOpts...))
 	if err != nil {
 		return a.fail(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/hotelpay/a55-temporal/cardvault/cardstore"
 	"github.com/hotelpay/a55-temporal/internal/config"
 	"github.com/hotelpay/a55-temporal/starter/startertest"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -39,7 +40,7 @@ func TestCommandsAgainstTheStack(t *testing.T) {
 	}
 	cli := func(stdin string, args ...string) (int, string, string) {
 		a, out, errOut, _ := newTestApp(stdin)
-		a.env = config.Map{}
+		a.env = config.Map{cardstore.EnvStore: stack.CardKeyStore}
 		a.dial = func(context.Context, bool) (client.Client, error) {
 			return client.NewClientFromExisting(stack.Client, stack.ClientOptions)
 		}

@@ -24,6 +24,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hotelpay/a55-temporal/cardvault"
+	"github.com/hotelpay/a55-temporal/cardvault/cardstore"
 	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/internal/codecserver"
 	"github.com/hotelpay/a55-temporal/internal/logging"
@@ -84,8 +86,8 @@ func parseFlags(args []string, lookup func(string) (string, bool), usage io.Writ
 	fs.StringVar(&cfg.initKeyFile, "init-key-file", "", "create this payload key file (0600) if missing, then exit")
 	fs.StringVar(&cfg.initTokenFile, "init-token-file", "", "create this codec token file (0600) if missing, then exit")
 	fs.Usage = func() {
-		fmt.Fprintf(usage, "Usage: codecserver [flags]\n\nKeys: %s or %s. Token: %s or %s.\n\n",
-			codec.EnvKeys, codec.EnvKeyFile, codecserver.EnvAuthToken, codecserver.EnvAuthTokenFile)
+		fmt.Fprintf(usage, "Usage: codecserver [flags]\n\nKeys: %s or %s. Token: %s or %s. Card-key store (optional): %s.\n\n",
+			codec.EnvKeys, codec.EnvKeyFile, codecserver.EnvAuthToken, codecserver.EnvAuthTokenFile, cardstore.EnvStore)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -125,6 +127,17 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	if err != nil {
 		return err
 	}
+	// Optional: with the card-key store, decoded histories say whether each
+	// booking's card is destroyed.
+	var cardKeys cardvault.Store
+	if dsn, ok := lookup(cardstore.EnvStore); ok && dsn != "" {
+		if cardKeys, err = cardstore.Open(ctx, dsn); err != nil {
+			return err
+		}
+		defer cardKeys.Close()
+	} else {
+		log.Warn().Msg(cardstore.EnvStore + " is not set: card tokens show as \"key state unknown\"")
+	}
 	handler, err := codecserver.NewServer(codecserver.ServerOptions{
 		Keyring:        ring,
 		AuthToken:      token,
@@ -133,6 +146,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		SecureCookie:   cfg.tlsCert != "",
 
 		TrustAllowedOrigins: cfg.trustOrigins,
+		CardKeys:            cardKeys,
 	})
 	if err != nil {
 		return err

@@ -32,7 +32,12 @@ func runDemo(ctx context.Context, proj *stack.Project, out io.Writer) error {
 		return err
 	}
 	defer c.Close()
-	d := &demo{st: starter.New(c), proj: proj, admin: stack.SandboxAdmin{BaseURL: proj.SandboxURL()}, out: out}
+	keys, err := proj.OpenCardKeys(ctx)
+	if err != nil {
+		return err
+	}
+	defer keys.Close()
+	d := &demo{st: starter.New(c, starter.WithCardKeys(keys)), proj: proj, admin: stack.SandboxAdmin{BaseURL: proj.SandboxURL()}, out: out}
 
 	// Booking ids are unique per run: the dev server's database persists.
 	suffix := time.Now().UTC().Format("20060102-150405")

@@ -20,6 +20,8 @@ import (
 
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/activities"
+	"github.com/hotelpay/a55-temporal/cardvault"
+	"github.com/hotelpay/a55-temporal/cardvault/cardstore"
 	"github.com/hotelpay/a55-temporal/internal/config"
 	"github.com/hotelpay/a55-temporal/internal/metrics"
 	"github.com/hotelpay/a55-temporal/internal/metrics/prom"
@@ -59,6 +61,9 @@ type settings struct {
 	ReconcileWallets  []string
 	ReconcileInterval time.Duration
 	HoldLimits        workflows.HoldLimits
+	// CardKeyStore is the card-key store's connection string (a secret:
+	// from the environment only).
+	CardKeyStore string
 }
 
 func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, error) {
@@ -92,7 +97,7 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	fs.StringVar(&s.MetricsAddr, "metrics-addr", config.Get(env, config.EnvMetricsAddr, "127.0.0.1:9464"), "Prometheus /metrics and /healthz listen address ("+config.EnvMetricsAddr+")")
 	fs.StringVar(&s.WebhookBaseURL, "webhook-base-url", config.Get(env, config.EnvWebhookBaseURL, ""), "public base URL of the webhook receiver as A55 sees it ("+config.EnvWebhookBaseURL+")")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: worker [flags]\n\nEnvironment (secrets only there): %s, %s (required);\nTEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*; PAYLOAD_KEYS or PAYLOAD_KEY_FILE.\n\nFlags (each also read from the variable in brackets):\n",
+		fmt.Fprintf(fs.Output(), "Usage: worker [flags]\n\nEnvironment (secrets only there): %s, %s, CARD_KEY_STORE (required);\nTEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*; PAYLOAD_KEYS or PAYLOAD_KEY_FILE.\n\nFlags (each also read from the variable in brackets):\n",
 			config.EnvA55ClientSecret, config.EnvWebhookRouteSecret)
 		fs.PrintDefaults()
 	}
@@ -144,6 +149,9 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	}
 	if s.HoldLimits, err = holdLimits(*maxHold, *maxHoldBy); err != nil {
 		return s, err
+	}
+	if s.CardKeyStore = config.Get(env, cardstore.EnvStore, ""); s.CardKeyStore == "" {
+		return s, config.Errorf(cardstore.EnvStore, "is required: the card-key store (sqlite:<file> or postgres://user:password@host/database)")
 	}
 	return s, nil
 }
@@ -238,8 +246,19 @@ func serve(ctx context.Context, s settings, p *startup.Process, stderr io.Writer
 	defer c.Close()
 	tc.Store(&c)
 
+	cardKeys, err := cardstore.Open(ctx, s.CardKeyStore)
+	if err != nil {
+		zl.Error().Err(err).Msg("card-key store")
+		return 1
+	}
+	defer cardKeys.Close()
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	defer stopSweep()
+	go cardvault.Sweep(sweepCtx, cardKeys, time.Minute, time.Now, func(msg string, kv ...any) { zl.Info().Fields(kv).Msg(msg) })
+	zl.Info().Dur("max_key_lifetime", cardvault.MaxKeyLifetime).Msg("card-key store open; keys past their lifetime are destroyed every minute")
+
 	w := worker.New(c, s.Tuning, activities.New(a55, activities.Config{
-		WebhookBaseURL: s.WebhookBaseURL, WebhookSecret: s.WebhookRouteSecret, HoldLimits: s.HoldLimits}))
+		WebhookBaseURL: s.WebhookBaseURL, WebhookSecret: s.WebhookRouteSecret, HoldLimits: s.HoldLimits, CardKeys: cardKeys}))
 	worker.RegisterReconciliation(w, a55, c)
 	if len(s.ReconcileWallets) == 0 {
 		zl.Warn().Msg(EnvReconcileWallets + " is not set: no reconciliation schedule; a hold whose booking's workflow is terminated stays until it lapses")

@@ -4,11 +4,14 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/cardvault/cardstore"
+	"github.com/hotelpay/a55-temporal/cardvault/sqlitestore"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/internal/config"
 	"github.com/hotelpay/a55-temporal/internal/startup/startuptest"
@@ -29,6 +32,7 @@ func baseEnv() config.Map {
 		config.EnvWebhookRouteSecret: routeSecret,
 		"PAYLOAD_KEYS":               "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 		"TEMPORAL_CONFIG_FILE":       "/nonexistent/temporal.toml",
+		cardstore.EnvStore:           "sqlite:/nonexistent/cardkeys.db",
 	}
 }
 
@@ -92,6 +96,7 @@ func TestBadConfigurationExits2NamingTheVariable(t *testing.T) {
 		"zero max hold":       {key: EnvMaxHold, value: "0"},
 		"bad merchant max":    {key: EnvMaxHoldByMerchant, value: "hotel-1:500"},
 		"A55 timeout longer than an activity attempt allows": {key: EnvA55Timeout, value: "31s"},
+		"no card-key store": {unset: cardstore.EnvStore},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -137,6 +142,8 @@ func TestWorkerRunsBookingsAndStopsCleanly(t *testing.T) {
 	env[config.EnvA55ClientID] = "sandbox-client"
 	env[config.EnvA55ClientSecret] = "sandbox-secret"
 	env[config.EnvMetricsAddr] = "127.0.0.1:0"
+	keysFile := filepath.Join(t.TempDir(), "cardkeys.db")
+	env[cardstore.EnvStore] = "sqlite:" + keysFile
 	r, line := startuptest.Start(t, ctx, "worker", run, nil, env,
 		func(line map[string]any) bool { _, ok := line["metrics_addr"].(string); return ok })
 	metricsAddr := line["metrics_addr"].(string)
@@ -160,7 +167,12 @@ func TestWorkerRunsBookingsAndStopsCleanly(t *testing.T) {
 	if !healthy {
 		t.Fatal("/healthz never became 200")
 	}
-	s := starter.New(srv.Client())
+	keys, err := sqlitestore.Open(ctx, keysFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keys.Close()
+	s := starter.New(srv.Client(), starter.WithCardKeys(keys))
 	in := workflows.BookingPaymentInput{
 		BookingID: "BK-worker-1", Kind: workflows.KindCarRental, MerchantID: "rental-co", WalletUUID: "00000000-0000-4000-8000-000000000001",
 		Payer:             a55client.Payer{Name: "Ana Souza", Email: "ana@example.com"},

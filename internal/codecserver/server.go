@@ -2,6 +2,7 @@ package codecserver
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -14,11 +15,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/internal/logging"
 )
@@ -57,6 +60,10 @@ type ServerOptions struct {
 	// but any local program can: use it only on a loopback, single-user dev
 	// machine (the output is card-masked either way).
 	TrustAllowedOrigins bool
+	// CardKeys is the card-key store (optional): /decode shows whether each
+	// card token's card can still be opened or is destroyed. Without it the
+	// state shows as unknown. The ciphertext is never shown either way.
+	CardKeys cardvault.Store
 }
 
 type server struct {
@@ -89,7 +96,7 @@ func NewServer(opts ServerOptions) (http.Handler, error) {
 		origins[o] = true
 	}
 	s := &server{
-		codec:        converter.NewPayloadCodecHTTPHandler(codec.New(opts.Keyring), maskingCodec{}),
+		codec:        converter.NewPayloadCodecHTTPHandler(codec.New(opts.Keyring), maskingCodec{cardKeys: opts.CardKeys}),
 		tokenHash:    sha256.Sum256([]byte(opts.AuthToken)),
 		sessionValue: sessionValue(opts.AuthToken),
 		origins:      origins,
@@ -274,15 +281,21 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) {
 }
 
 // maskingCodec runs after decryption in the HTTP server only: it masks card
-// data and secrets in JSON payloads. Encode leaves payloads alone.
-type maskingCodec struct{}
+// data and secrets in JSON payloads, and shows each card token's state in
+// place of its ciphertext. Encode leaves payloads alone.
+type maskingCodec struct{ cardKeys cardvault.Store }
 
 func (maskingCodec) Encode(p []*commonpb.Payload) ([]*commonpb.Payload, error) { return p, nil }
 
-func (maskingCodec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+func (m maskingCodec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
 		out[i] = MaskPayload(p)
+		if strings.HasPrefix(string(out[i].GetMetadata()[converter.MetadataEncoding]), "json/") {
+			out[i] = &commonpb.Payload{Metadata: out[i].Metadata, Data: showCardTokens(ctx, out[i].Data, m.cardKeys, time.Now())}
+		}
 	}
 	return out, nil
 }

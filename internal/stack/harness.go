@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/hotelpay/a55-temporal/cardvault"
+	"github.com/hotelpay/a55-temporal/cardvault/cardstore"
 	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -37,6 +40,16 @@ func (p *Project) DialEncrypting(ctx context.Context) (client.Client, converter.
 		return nil, nil, err
 	}
 	return c, dc, nil
+}
+
+// OpenCardKeys opens the stack's card-key store (CardKeyStore), for the
+// starters of tests, the demo and the bench: they seal cards as the worker
+// opens them.
+func (p *Project) OpenCardKeys(ctx context.Context) (cardvault.Store, error) {
+	if err := os.MkdirAll(p.StateDir, 0o700); err != nil {
+		return nil, err
+	}
+	return cardstore.Open(ctx, p.CardKeyStore())
 }
 
 // DialPlain connects to the project's dev server with the SDK's default data

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hotelpay/a55-temporal/cardvault/cardstore"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
@@ -166,6 +167,7 @@ func (p *Project) startOnce(ctx context.Context, name string) (*Process, error) 
 			// Loopback, single-user machine: the local UI decodes without a
 			// sign-in (output is card-masked either way).
 			"CODEC_TRUST_UI_ORIGINS": "1",
+			cardstore.EnvStore:       p.CardKeyStore(),
 		}
 		ready = HTTPCheck(p.CodecURL() + HealthPaths[BinCodec])
 	case BinReceiver:
@@ -190,6 +192,7 @@ func (p *Project) startOnce(ctx context.Context, name string) (*Process, error) 
 			"RECONCILE_WALLETS":   a55sandbox.DefaultWallet + "," + a55sandbox.SecondWallet,
 			"METRICS_ADDR":        p.Addrs.WorkerMetrics,
 			"LOG_LEVEL":           "info",
+			cardstore.EnvStore:    p.CardKeyStore(),
 		})
 		ready = HTTPCheck("http://" + p.Addrs.WorkerMetrics + HealthPaths[BinWorker])
 	default:

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hotelpay/a55-temporal/cardvault/cardstore"
 	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
@@ -26,11 +27,12 @@ const (
 	BinDevstack    = "devstack"
 	BinHealthcheck = "healthcheck" // the containers' health probe
 	BinBench       = "bench"
+	BinCardIntake  = "cardintake" // booking systems' card-intake endpoint (card tokens)
 )
 
 // Commands are the project's binaries: every one has its main package in
 // cmd/<name>, and nothing else is in cmd/.
-var Commands = []string{BinSandbox, BinCodec, BinReceiver, BinWorker, BinCtl, BinDevstack, BinHealthcheck, BinBench}
+var Commands = []string{BinSandbox, BinCodec, BinReceiver, BinWorker, BinCtl, BinDevstack, BinHealthcheck, BinBench, BinCardIntake}
 
 // MainPackage is a binary's main package, relative to the repo root.
 func MainPackage(name string) string { return "./cmd/" + name }
@@ -47,6 +49,8 @@ var HealthPaths = map[string]string{
 	BinCodec:    "/login", // the sign-in page: no secret needed, proves the handler serves
 	BinReceiver: "/healthz",
 	BinWorker:   "/healthz",
+	// Not started by the dev stack; its container's health check.
+	BinCardIntake: "/healthz",
 }
 
 // Addrs are the stack's listen addresses (host:port).
@@ -346,5 +350,18 @@ func (p *Project) temporalEnv() map[string]string {
 }
 
 // ClientEnv is the environment a Temporal client of this stack needs
-// (bookingctl, a test's starter): the frontend, the namespace and the keys.
-func (p *Project) ClientEnv() map[string]string { return p.temporalEnv() }
+// (bookingctl, a test's starter): the frontend, the namespace, the payload
+// keys and the card-key store.
+func (p *Project) ClientEnv() map[string]string {
+	env := p.temporalEnv()
+	env[cardstore.EnvStore] = p.CardKeyStore()
+	return env
+}
+
+// CardKeyStore is the stack's card-key store (CARD_KEY_STORE): the embedded
+// SQLite file in StateDir, shared by the worker, the codec server and the
+// starters.
+func (p *Project) CardKeyStore() string { return "sqlite:" + p.CardKeyFile() }
+
+// CardKeyFile is the card-key store's SQLite file.
+func (p *Project) CardKeyFile() string { return filepath.Join(p.StateDir, "cardkeys.db") }

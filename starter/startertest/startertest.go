@@ -19,6 +19,8 @@ import (
 
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/activities"
+	"github.com/hotelpay/a55-temporal/cardvault"
+	"github.com/hotelpay/a55-temporal/cardvault/sqlitestore"
 	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/internal/webhook"
@@ -42,6 +44,10 @@ type Stack struct {
 	Sandbox *a55sandbox.Server
 	// Wallet is a BRL wallet the sandbox knows.
 	Wallet string
+	// CardKeys is the card-key store the worker opens card tokens with
+	// (starter.WithCardKeys); CardKeyStore is its CARD_KEY_STORE value.
+	CardKeys     cardvault.Store
+	CardKeyStore string
 }
 
 // RepoRoot is the directory holding go.mod, found from the working directory.
@@ -117,11 +123,18 @@ func Start(t testing.TB) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keysFile := filepath.Join(t.TempDir(), "cardkeys.db")
+	keys, err := sqlitestore.Open(context.Background(), keysFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = keys.Close() })
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
-	worker.Register(w, activities.New(a55, activities.Config{WebhookBaseURL: hooks.URL, WebhookSecret: routeSecret}))
+	worker.Register(w, activities.New(a55, activities.Config{WebhookBaseURL: hooks.URL, WebhookSecret: routeSecret, CardKeys: keys}))
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	return &Stack{Client: c, ClientOptions: opts, HostPort: srv.FrontendHostPort(), Sandbox: sandbox, Wallet: "00000000-0000-4000-8000-000000000001"}
+	return &Stack{Client: c, ClientOptions: opts, HostPort: srv.FrontendHostPort(), Sandbox: sandbox, Wallet: "00000000-0000-4000-8000-000000000001",
+		CardKeys: keys, CardKeyStore: "sqlite:" + keysFile}
 }

@@ -24,7 +24,7 @@ type uiBooking struct {
 	name       string // "waiting" or "finished"
 	id         string
 	pan        string // the full card number, which must never be on screen
-	maskedPAN  string // what the codec server shows instead
+	last4      string // what the card token shows of it
 	state      workflows.PaymentState
 	badge      string   // the UI's execution status
 	details    []string // what the current details line says
@@ -44,9 +44,9 @@ func bookingsForUI(t *testing.T) []uiBooking {
 	uiOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		waiting := uiBooking{name: "waiting", id: ids.Next("ui-waiting"), pan: "4111111111111111", maskedPAN: "411111******1111",
+		waiting := uiBooking{name: "waiting", id: ids.Next("ui-waiting"), pan: "4111111111111111", last4: "1111",
 			badge: "Running", resultText: "Results will appear upon completion."}
-		finished := uiBooking{name: "finished", id: ids.Next("ui-finished"), pan: "5500000000000004", maskedPAN: "550000******0004",
+		finished := uiBooking{name: "finished", id: ids.Next("ui-finished"), pan: "5500000000000004", last4: "0004",
 			badge: "Completed", details: []string{"captured R$ 500,00", "released R$ 0,00"}, resultText: `"status": "captured"`}
 		for _, b := range []*uiBooking{&waiting, &finished} {
 			res, err := env.Starter().Authorize(ctx, hotelStay(b.id, b.pan))
@@ -252,7 +252,8 @@ func base64Forms(s string) []string {
 // An operator who signed in to the codec server opens a finished and a
 // waiting booking in the Temporal Web UI and finds what they need: the
 // static summary, the search attributes (booking id, status, deadline), the
-// current details, and the decoded input and result with the card masked.
+// current details, and the decoded input and result, where the card is a
+// card token shown as destroyed (A55 answered: its key is gone).
 func TestUIShowsABookingToASignedInOperator(t *testing.T) {
 	bookings := bookingsForUI(t)
 	ctx := newTab(t, 120*time.Second)
@@ -261,15 +262,20 @@ func TestUIShowsABookingToASignedInOperator(t *testing.T) {
 	for _, b := range bookings {
 		t.Run(b.name, func(t *testing.T) {
 			openWorkflow(t, ctx, b)
-			// Input and result, decoded by the codec server, card masked.
-			waitText(t, ctx, "the decoded input with the card masked",
-				`"booking_id": "`+b.id+`"`, `"number": "`+b.maskedPAN+`"`, `"cvv": "***"`, b.resultText, b.badge)
+			// Input and result, decoded by the codec server: the card is a
+			// token whose key was destroyed once A55 answered.
+			waitText(t, ctx, "the decoded input with the card destroyed",
+				`"booking_id": "`+b.id+`"`, `"last4": "`+b.last4+`"`, `"card_data": "destroyed at `, "(a55_answered); the card cannot be recovered",
+				b.resultText, b.badge)
+			if text := evalString(t, ctx, allText); strings.Contains(text, `"sealed"`) || strings.Contains(text, `"number"`) {
+				t.Error("the decoded input shows the sealed card or a card number field")
+			}
 			if strings.Contains(evalString(t, ctx, allText), "Codec Server could not connect") {
 				t.Error("the UI says the codec server could not connect")
 			}
 			// Bring the card into the Input box's view, as an operator scrolls to it.
 			waitJS(t, ctx, "the card in the Input box", `(function () {
-				var line = Array.from(document.querySelectorAll('.cm-line')).find(function (l) { return l.textContent.indexOf('"holder_name"') >= 0; });
+				var line = Array.from(document.querySelectorAll('.cm-line')).find(function (l) { return l.textContent.indexOf('"card_data"') >= 0; });
 				if (!line) { return false; }
 				// Scroll only the code box: every other scrolled ancestor goes back.
 				var saved = [];
@@ -337,8 +343,8 @@ func TestUIWithoutTheCodecTokenShowsNoCardData(t *testing.T) {
 					if leaks := cardLeaks(html, b); len(leaks) > 0 {
 						t.Errorf("%s tab of the %s booking shows %v", tab, b.name, leaks)
 					}
-					if strings.Contains(html, b.maskedPAN) {
-						t.Errorf("%s tab of the %s booking shows the masked card: something decoded without the token", tab, b.name)
+					if strings.Contains(html, "card_data") {
+						t.Errorf("%s tab of the %s booking shows the card token's state: something decoded without the token", tab, b.name)
 					}
 				}
 				// The search attributes are not encrypted, and hold no card data.

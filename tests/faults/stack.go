@@ -11,6 +11,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/starter"
@@ -39,9 +40,10 @@ type StackConfig struct {
 // process on dynamic ports, plus an encrypting Temporal client as a booking
 // system has. Its methods inject the process-level faults.
 type Stack struct {
-	proj    *stack.Project
-	Client  client.Client
-	Starter *starter.Starter
+	proj     *stack.Project
+	cardKeys cardvault.Store
+	Client   client.Client
+	Starter  *starter.Starter
 
 	mu       sync.Mutex
 	injected map[string]int // process-level faults, e.g. "worker:sigkill"
@@ -71,7 +73,10 @@ func StartStack(ctx context.Context, cfg StackConfig) (*Stack, error) {
 		return fail(err)
 	}
 	s.Client = c
-	s.Starter = starter.New(c)
+	if s.cardKeys, err = s.proj.OpenCardKeys(ctx); err != nil {
+		return fail(err)
+	}
+	s.Starter = starter.New(c, starter.WithCardKeys(s.cardKeys))
 	return s, nil
 }
 
@@ -79,6 +84,9 @@ func StartStack(ctx context.Context, cfg StackConfig) (*Stack, error) {
 func (s *Stack) Close() {
 	if s.Client != nil {
 		s.Client.Close()
+	}
+	if s.cardKeys != nil {
+		_ = s.cardKeys.Close()
 	}
 	_ = s.proj.Stop()
 }

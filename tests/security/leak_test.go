@@ -2,12 +2,14 @@ package security
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	historypb "go.temporal.io/api/history/v1"
@@ -17,8 +19,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/codec"
-	"github.com/hotelpay/a55-temporal/internal/logging"
+	"github.com/hotelpay/a55-temporal/internal/codecserver"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/internal/testhttp"
 	"github.com/hotelpay/a55-temporal/internal/webhook"
@@ -86,9 +89,10 @@ func TestHistoriesWithoutTheCodecHoldNoCardData(t *testing.T) {
 			}
 		}
 
-		// The card really is in there, encrypted: the input payload is
-		// ciphertext that the codec turns back into the card. Without this the
-		// absence above would prove nothing.
+		// The card really was in there, sealed: the input payload is
+		// ciphertext that the codec turns back into a card token (the card
+		// sealed under its own key, destroyed since: TestCardDataIsShreddedOnEveryPath
+		// shows the same search finding the card while the key lived).
 		input := events[0].GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()
 		if len(input) != 1 || string(input[0].GetMetadata()[converter.MetadataEncoding]) != codec.MetadataEncodingEncrypted {
 			t.Fatalf("%s: the workflow input is not one encrypted payload: %v", id, input)
@@ -97,8 +101,12 @@ func TestHistoriesWithoutTheCodecHoldNoCardData(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: decoding the input with the stack's keys: %v", id, err)
 		}
-		if got := string(plain[0].GetData()); !strings.Contains(got, `"cvv":"`+cardCVV+`"`) || !strings.Contains(got, holderName) {
-			t.Fatalf("%s: the decrypted input does not hold the card it was started with", id)
+		tokens := cardTokensIn(plain[0].GetData())
+		if len(tokens) != 1 || tokens[0].Sealed == "" {
+			t.Fatalf("%s: the decrypted input does not hold the sealed card it was started with", id)
+		}
+		if _, err := cardvault.Open(ctx, env.CardKeys, id, tokens[0], time.Now()); !errors.Is(err, cardvault.ErrKeyGone) {
+			t.Errorf("%s: the sealed card still opens after A55 answered: %v", id, err)
 		}
 
 		desc, err := env.plain.DescribeWorkflowExecution(ctx, workflows.WorkflowID(id), "")
@@ -143,8 +151,9 @@ func TestHistoriesWithoutTheCodecHoldNoCardData(t *testing.T) {
 
 // Part 1, with the keys: what a booking system or an operator sees. The
 // decrypted query answers and results carry no card data, and the codec
-// server (what the Web UI calls) shows the histories with the card masked.
-func TestHistoriesThroughTheCodecShowTheCardMasked(t *testing.T) {
+// server (what the Web UI calls) shows each card as destroyed, by its last
+// four digits, without its ciphertext.
+func TestHistoriesThroughTheCodecShowTheCardDestroyed(t *testing.T) {
 	b := runCardBookings(t)
 	ctx := testCtx(t)
 	for _, id := range b.all() {
@@ -182,13 +191,17 @@ func TestHistoriesThroughTheCodecShowTheCardMasked(t *testing.T) {
 				t.Errorf("%s: the codec server's decoded history shows %s", id, leak)
 			}
 		}
-		// Decoded for real, card masked: first six and last four, CVV starred.
+		// Decoded for real: the card token by its last four digits, its card
+		// destroyed because A55 answered, its ciphertext left out.
 		pan := map[string]string{b.threeDS: pan3DS, b.frictionless: panFrictionless, b.declined: panDeclined}[id]
-		if !strings.Contains(text, logging.MaskPAN(pan)) {
-			t.Errorf("%s: the decoded history lacks the masked card %s", id, logging.MaskPAN(pan))
+		if !strings.Contains(text, `"last4":"`+pan[12:]+`"`) {
+			t.Errorf("%s: the decoded history lacks the card token ending %s", id, pan[12:])
 		}
-		if !strings.Contains(text, `"cvv":"`+logging.MaskedCVV+`"`) {
-			t.Errorf("%s: the decoded history lacks the masked CVV", id)
+		if !strings.Contains(text, `"card_data":"`+codecserver.CardStateDestroyed+` at `) || !strings.Contains(text, cardvault.ReasonAnswered) {
+			t.Errorf("%s: the decoded history does not show the card destroyed once A55 answered", id)
+		}
+		if strings.Contains(text, `"sealed"`) {
+			t.Errorf("%s: the codec server shows the sealed card's ciphertext", id)
 		}
 		if !strings.Contains(text, payerName) {
 			t.Errorf("%s: the decoded history lacks the payer: did the codec server decode anything?", id)
@@ -322,16 +335,16 @@ func keysOf[V any](m map[string]V) []string {
 	return out
 }
 
-// Decrypted with the keys, the card is in exactly one place of a history:
-// the workflow's input. Authorize runs as a local activity, whose input is
-// not recorded; no result, marker, update outcome, signal, failure or later
-// activity carries it: the workflow drops it once the authorization is sent.
-func TestCardLivesOnlyInTheAuthorizationInputs(t *testing.T) {
+// Decrypted with the keys, the card is in no place of a history: the
+// workflow's input carries it sealed (a card token), and so does a create
+// call that went on as a regular activity; no result, marker, update
+// outcome, signal, failure or later activity carries even the token.
+func TestCardIsInNoHistoryOnlyItsSealedToken(t *testing.T) {
 	b := runCardBookings(t)
 	ctx := testCtx(t)
 	pans := map[string]string{b.threeDS: pan3DS, b.frictionless: panFrictionless, b.declined: panDeclined}
 	for _, id := range b.all() {
-		var holders []string
+		var holders, tokenHolders []string
 		for _, ev := range history(t, ctx, id) {
 			plain, err := codec.New(env.ring).Decode(historyPayloads([]*historypb.HistoryEvent{ev}))
 			if err != nil {
@@ -339,18 +352,28 @@ func TestCardLivesOnlyInTheAuthorizationInputs(t *testing.T) {
 			}
 			for _, p := range plain {
 				data := string(p.GetData())
+				where := ev.GetEventType().String()
+				if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+					where += " " + a.GetActivityType().GetName()
+				}
 				if strings.Contains(data, pans[id]) || strings.Contains(data, `"cvv":"`+cardCVV+`"`) || strings.Contains(data, holderName) {
-					where := ev.GetEventType().String()
-					if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
-						where += " " + a.GetActivityType().GetName()
-					}
 					holders = append(holders, where)
+				}
+				if len(cardTokensIn(p.GetData())) > 0 {
+					tokenHolders = append(tokenHolders, where)
 				}
 			}
 		}
-		want := []string{"WorkflowExecutionStarted"}
-		if strings.Join(holders, ", ") != strings.Join(want, ", ") {
-			t.Errorf("%s: the card is in %v, want only %v", id, holders, want)
+		if len(holders) > 0 {
+			t.Errorf("%s: the card is in %v, want nowhere", id, holders)
+		}
+		for _, where := range tokenHolders {
+			if where != "WorkflowExecutionStarted" && where != "ActivityTaskScheduled "+workflows.ActivityAuthorize {
+				t.Errorf("%s: the card token is in %s", id, where)
+			}
+		}
+		if len(tokenHolders) == 0 || tokenHolders[0] != "WorkflowExecutionStarted" {
+			t.Errorf("%s: the sealed card is in %v, want in the start event", id, tokenHolders)
 		}
 	}
 }

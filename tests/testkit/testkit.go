@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/starter"
@@ -64,6 +65,9 @@ type Stack struct {
 	Client  client.Client  // encrypting client, as a booking system has
 	Codec   converter.DataConverter
 	Sandbox stack.SandboxAdmin // the sandbox's admin API: the ledger of what "A55" did
+	// CardKeys is the stack's card-key store, as the booking system's
+	// starter has it.
+	CardKeys cardvault.Store
 
 	atStop []func()
 }
@@ -135,6 +139,9 @@ func (s *Stack) start(ctx context.Context) error {
 	if s.Client, s.Codec, err = s.Proj.DialEncrypting(ctx); err != nil {
 		return err
 	}
+	if s.CardKeys, err = s.Proj.OpenCardKeys(ctx); err != nil {
+		return err
+	}
 	s.Sandbox = stack.SandboxAdmin{BaseURL: s.Proj.SandboxURL()}
 	if s.Setup != nil {
 		return s.Setup(ctx)
@@ -158,6 +165,10 @@ func (s *Stack) StopProcesses() {
 		s.Client.Close()
 		s.Client = nil
 	}
+	if s.CardKeys != nil {
+		_ = s.CardKeys.Close()
+		s.CardKeys = nil
+	}
 	if s.Proj != nil {
 		_ = s.Proj.Stop()
 	}
@@ -171,7 +182,9 @@ func (s *Stack) stop() {
 }
 
 // Starter is the starter a booking system would use on this stack.
-func (s *Stack) Starter() *starter.Starter { return starter.New(s.Client) }
+func (s *Stack) Starter() *starter.Starter {
+	return starter.New(s.Client, starter.WithCardKeys(s.CardKeys))
+}
 
 // Authorize starts the booking's workflow and waits for its authorization;
 // an error fails the test.
