@@ -29,6 +29,14 @@ const (
 	DefaultActivityPollers = 8
 )
 
+// DefaultStickyCacheSize is how many workflows a worker process keeps in
+// memory between their tasks (the SDK's sticky cache; its own default is
+// 10,000). An idle booking costs ~75 KB there, so the SDK's default let a
+// worker holding 10,000 open authorizations grow to 748 MiB; evicted
+// bookings are replayed from their history on their next task (a few
+// dozen events). BENCHMARKS.md has the measurements behind the number.
+const DefaultStickyCacheSize = 1000
+
 // Tuning is how much work the worker takes on at once and how long it gives
 // running activities to finish when it stops.
 type Tuning struct {
@@ -37,6 +45,18 @@ type Tuning struct {
 	ActivityPollers            int
 	WorkflowPollers            int // at least 2 (sticky execution)
 	StopTimeout                time.Duration
+	// StickyCacheSize bounds the workflows kept in memory between their
+	// tasks. The SDK's cache is one per process: SetStickyCacheSize applies
+	// it, before any worker starts.
+	StickyCacheSize int
+}
+
+// SetStickyCacheSize sets the process-wide sticky cache size from t (the
+// SDK's default when 0). Call it once, before starting any worker.
+func SetStickyCacheSize(t Tuning) {
+	if t.StickyCacheSize > 0 {
+		sdkworker.SetStickyWorkflowCacheSize(t.StickyCacheSize)
+	}
 }
 
 // Options are the SDK worker options for t, with the business metrics

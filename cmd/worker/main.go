@@ -37,6 +37,7 @@ const (
 	EnvActivityPollers            = "WORKER_ACTIVITY_POLLERS"
 	EnvWorkflowPollers            = "WORKER_WORKFLOW_POLLERS"
 	EnvStopTimeout                = "WORKER_STOP_TIMEOUT"
+	EnvStickyCacheSize            = "WORKER_STICKY_CACHE_SIZE"
 	EnvConnectTimeout             = "TEMPORAL_CONNECT_TIMEOUT"
 	EnvA55Timeout                 = "A55_TIMEOUT"
 	EnvReconcileWallets           = "RECONCILE_WALLETS"
@@ -81,6 +82,7 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 		{&s.MaxConcurrentWorkflowTasks, "max-concurrent-workflow-tasks", EnvMaxConcurrentWorkflowTasks, 100, "workflow tasks run at once"},
 		{&s.ActivityPollers, "activity-pollers", EnvActivityPollers, worker.DefaultActivityPollers, "activity task pollers"},
 		{&s.WorkflowPollers, "workflow-pollers", EnvWorkflowPollers, worker.DefaultWorkflowPollers, "workflow task pollers"},
+		{&s.StickyCacheSize, "sticky-cache-size", EnvStickyCacheSize, worker.DefaultStickyCacheSize, "workflows kept in memory between their tasks (bounds the worker's memory whatever the number of open holds)"},
 	}
 	for _, i := range ints {
 		v, err := config.Int(env, i.env, i.def)
@@ -141,6 +143,7 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	positive := map[string]int{
 		EnvMaxConcurrentActivities: s.MaxConcurrentActivities, EnvMaxConcurrentWorkflowTasks: s.MaxConcurrentWorkflowTasks,
 		EnvActivityPollers: s.ActivityPollers, EnvWorkflowPollers: s.WorkflowPollers,
+		EnvStickyCacheSize: s.StickyCacheSize,
 	}
 	for name, v := range positive {
 		if v < 1 {
@@ -244,6 +247,7 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 	defer c.Close()
 	tc.Store(&c)
 
+	worker.SetStickyCacheSize(s.Tuning) // process-wide: before the worker starts
 	w := worker.New(c, s.Tuning, activities.New(a55, activities.Config{
 		WebhookBaseURL: s.WebhookBaseURL, WebhookSecret: s.WebhookRouteSecret, HoldLimits: s.HoldLimits}))
 	worker.RegisterReconciliation(w, a55, c)
