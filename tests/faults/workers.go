@@ -21,10 +21,16 @@ type WorkerTasks struct {
 	Pids          []int
 	WorkflowTasks int
 	ActivityTasks int
+	// Versions counts the workflow tasks the worker completed per Worker
+	// Deployment version and versioning behavior, as the history (and so
+	// the Web UI) records them: "<deployment>/<build id> <behavior>"
+	// ("unversioned" for a worker without a deployment version).
+	Versions map[string]int
 }
 
 func (w WorkerTasks) String() string {
-	return fmt.Sprintf("%-9s %d workflow tasks, %d activity tasks (pids %v)", w.Name, w.WorkflowTasks, w.ActivityTasks, w.Pids)
+	return fmt.Sprintf("%-9s %d workflow tasks, %d activity tasks (pids %v); completed by %s", w.Name, w.WorkflowTasks,
+		w.ActivityTasks, w.Pids, joinCounts(w.Versions, ", "))
 }
 
 // countWorkerTasks reads every booking's history and counts the tasks each
@@ -34,7 +40,7 @@ func countWorkerTasks(ctx context.Context, st *Stack, records []Record) ([]Worke
 	out := make([]WorkerTasks, len(names))
 	byPid := map[string]*WorkerTasks{}
 	for i, name := range names {
-		out[i] = WorkerTasks{Name: name, Pids: st.proj.Pids(name)}
+		out[i] = WorkerTasks{Name: name, Pids: st.proj.Pids(name), Versions: map[string]int{}}
 		for _, pid := range out[i].Pids {
 			byPid[strconv.Itoa(pid)] = &out[i]
 		}
@@ -47,24 +53,25 @@ func countWorkerTasks(ctx context.Context, st *Stack, records []Record) ([]Worke
 			if err != nil {
 				return nil, fmt.Errorf("history of %s: %w", rec.Plan.BookingID, err)
 			}
-			var identity string
-			workflowTask := false
+			worker := func(identity string) *WorkerTasks { return byPid[identity[strings.LastIndexByte(identity, '/')+1:]] }
 			switch e.GetEventType() {
 			case enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED:
-				identity, workflowTask = e.GetWorkflowTaskStartedEventAttributes().GetIdentity(), true
+				if w := worker(e.GetWorkflowTaskStartedEventAttributes().GetIdentity()); w != nil {
+					w.WorkflowTasks++
+				}
 			case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-				identity = e.GetActivityTaskStartedEventAttributes().GetIdentity()
-			default:
-				continue
-			}
-			w := byPid[identity[strings.LastIndexByte(identity, '/')+1:]]
-			if w == nil {
-				continue
-			}
-			if workflowTask {
-				w.WorkflowTasks++
-			} else {
-				w.ActivityTasks++
+				if w := worker(e.GetActivityTaskStartedEventAttributes().GetIdentity()); w != nil {
+					w.ActivityTasks++
+				}
+			case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+				a := e.GetWorkflowTaskCompletedEventAttributes()
+				if w := worker(a.GetIdentity()); w != nil {
+					version := "unversioned"
+					if v := a.GetDeploymentVersion(); v != nil {
+						version = v.GetDeploymentName() + "/" + v.GetBuildId() + " " + a.GetVersioningBehavior().String()
+					}
+					w.Versions[version]++
+				}
 			}
 		}
 	}

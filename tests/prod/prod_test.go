@@ -21,9 +21,12 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/tests/faults"
+	"github.com/hotelpay/a55-temporal/worker"
 )
 
 const (
@@ -126,9 +129,18 @@ func TestProductionTopology(t *testing.T) {
 	if missing := rep.Missing([]string{"worker:sigkill", "temporal:restart"}); len(missing) > 0 {
 		t.Errorf("the run injected no %s", strings.Join(missing, ", "))
 	}
+	// Both workers run this build, as one Worker Deployment version, with
+	// the auto-upgrade behavior: what the Web UI shows for every task.
+	wantVersion := worker.DefaultDeploymentName + "/"
 	for _, w := range rep.WorkerTasks {
 		if w.WorkflowTasks == 0 || w.ActivityTasks == 0 {
 			t.Errorf("%s did no share of the work: %s", w.Name, w)
+		}
+		for version := range w.Versions {
+			if len(w.Versions) != 1 || !strings.HasPrefix(version, wantVersion) ||
+				!strings.HasSuffix(version, " "+enumspb.VERSIONING_BEHAVIOR_AUTO_UPGRADE.String()) {
+				t.Errorf("%s completed workflow tasks as %v: want one version %s<build id>, auto-upgrade", w.Name, w.Versions, wantVersion)
+			}
 		}
 	}
 	if len(rep.WorkerTasks) != 2 {
