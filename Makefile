@@ -109,6 +109,13 @@ BENCH_FLAGS ?=
 bench: $(TEMPORAL)
 	$(GO) run ./cmd/bench -write docs/benchmarks $(BENCH_FLAGS)
 
+# make bench-prod: the same against the production topology (the real
+# Temporal server on a throwaway PostgreSQL, as make prod-test runs it);
+# results in docs/benchmarks/throughput-prod.md (hold mode: hold-prod.md).
+.PHONY: bench-prod
+bench-prod: prod-deps $(TEMPORAL) $(TEMPORAL_SERVER)
+	$(GO) run ./cmd/bench -server prod -write docs/benchmarks -label $(if $(findstring hold,$(BENCH_FLAGS)),hold-prod,throughput-prod) $(BENCH_FLAGS)
+
 # make faults: the fault-injection suite at full size (make test runs it
 # small). FAULTS_BOOKINGS=… per scenario, FAULTS_SEED=… to replay a run.
 FAULTS_BOOKINGS ?= 200

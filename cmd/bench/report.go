@@ -55,7 +55,7 @@ func renderThroughput(r *throughputRun) string {
 	o := r.opts
 	fmt.Fprintf(&b, "# %s — %s\n\n", o.label, r.started.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintln(&b, r.machine.markdown(r.loadEnd))
-	fmt.Fprintf(&b, "\nCommand: `%s` — %d bookings per workload, %d in flight, dev server on %s, %d rounds of %s",
+	fmt.Fprintf(&b, "\nCommand: `%s` — %d bookings per workload, %d in flight, %s, %d rounds of %s",
 		commandLine(), o.n, o.c, dbKind(o), o.rounds, strings.Join(o.phases, " → "))
 	if len(o.workerEnv) > 0 {
 		fmt.Fprintf(&b, ", worker env %s", kvString(o.workerEnv))
@@ -201,11 +201,15 @@ func holds(ok bool) string {
 	return "does not hold"
 }
 
+// dbKind is the server and its store.
 func dbKind(o options) string {
-	if o.memoryDB {
-		return "in-memory store"
+	switch {
+	case o.prod:
+		return "the real Temporal server on a fresh PostgreSQL cluster (the compose file's topology; PostgreSQL's own CPU is not in the server's figures)"
+	case o.memoryDB:
+		return "dev server on an in-memory store"
 	}
-	return "a fresh SQLite file"
+	return "dev server on a fresh SQLite file"
 }
 
 func kvString(m map[string]string) string {
