@@ -106,7 +106,9 @@ func (pg *Postgres) runAs() ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("running as root, PostgreSQL is started through setpriv (util-linux): %w", err)
 	}
-	return []string{setpriv, "--reuid=" + u.Uid, "--regid=" + u.Gid, "--clear-groups", "--"}, nil
+	// Changing the user clears the parent-death signal the stack sets:
+	// setpriv sets it again, so the cluster dies with the test process.
+	return []string{setpriv, "--reuid=" + u.Uid, "--regid=" + u.Gid, "--clear-groups", "--pdeathsig=KILL", "--"}, nil
 }
 
 func (pg *Postgres) initdb(ctx context.Context) error {
