@@ -17,11 +17,17 @@ RUN go mod download
 COPY . .
 # Every binary's main package is cmd/<binary>.
 ARG BINARY=worker
+# The worker's Worker Deployment build id (e.g. --build-arg BUILD_ID=$(git
+# rev-parse --short HEAD)); empty: a digest of the binary, the same for the
+# same source (-trimpath), which is all versioning needs.
+ARG BUILD_ID=
 RUN set -eu; \
     if [ ! -d "./cmd/$BINARY" ]; then \
       echo "unknown BINARY '$BINARY' (one of: $(ls cmd | tr '\n' ' '))" >&2; exit 1; \
     fi; \
-    CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/app "./cmd/$BINARY"; \
+    CGO_ENABLED=0 go build -trimpath \
+      -ldflags="-s -w -X github.com/hotelpay/a55-temporal/internal/buildinfo.buildID=$BUILD_ID" \
+      -o /out/app "./cmd/$BINARY"; \
     CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/healthcheck ./cmd/healthcheck
 
 # Static binaries need no libc: distroless/static has CA certificates and a

@@ -2,6 +2,8 @@
 # make dev    the whole stack, no demo (Ctrl-C stops it)
 # make test   go vet, gofmt, and every test (unit and end-to-end), with -race
 # make unit   the quick tests only (-short: no dev server)
+# make prod-test  the production topology without Docker (PostgreSQL, the real
+#              Temporal server, two workers) through a worker kill and a server restart
 
 # The Temporal CLI (dev server + UI) is built from Go source once into bin/.
 TEMPORAL_VERSION := v1.5.1
@@ -10,7 +12,14 @@ GO ?= go
 COMPOSE_FILE := docker-compose.temporal.yml
 COMPOSE_ENV := deploy/compose.env.example
 
-.PHONY: demo dev test unit vet temporal build compose-check clean-dev test-deps
+# The production topology's Temporal server and its SQL tool, at the version
+# of the compose file's temporalio/server image, built from Go source once
+# into bin/temporal-server-<version>/ (server, sql).
+TEMPORAL_SERVER_VERSION := v$(shell sed -n 's|^ *image: temporalio/server:||p' $(COMPOSE_FILE))
+TEMPORAL_SERVER_DIR := bin/temporal-server-$(TEMPORAL_SERVER_VERSION)
+TEMPORAL_SERVER := $(TEMPORAL_SERVER_DIR)/server
+
+.PHONY: demo dev test unit vet temporal temporal-server build compose-check clean-dev test-deps prod-deps prod-test
 
 # ensure: $(call ensure,<commands, any of which will do>,<Debian package>).
 # A fresh Debian machine gets the package installed when make runs as root
@@ -34,6 +43,13 @@ $(TEMPORAL):
 	@echo "building the Temporal CLI $(TEMPORAL_VERSION) from source into bin/ (once; ~5 minutes on 2 cores)"
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_VERSION)
 
+temporal-server: $(TEMPORAL_SERVER)
+
+$(TEMPORAL_SERVER):
+	@mkdir -p $(TEMPORAL_SERVER_DIR)
+	@echo "building the Temporal server $(TEMPORAL_SERVER_VERSION) and its SQL tool from source into $(TEMPORAL_SERVER_DIR)/ (once; ~3 minutes on 2 cores)"
+	GOBIN=$(CURDIR)/$(TEMPORAL_SERVER_DIR) $(GO) install go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION) go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION)
+
 # devstack builds the other binaries itself (go build into bin/) before starting them.
 build:
 	$(GO) build -o bin/ ./cmd/devstack
@@ -51,7 +67,7 @@ vet:
 
 # Every test: unit tests and the end-to-end tests against a real dev server
 # (tests/e2e fails, never skips, when bin/temporal is missing).
-test: vet test-deps $(TEMPORAL)
+test: vet test-deps prod-deps $(TEMPORAL) $(TEMPORAL_SERVER)
 	$(GO) test -race -count=1 ./...
 
 # What the tests need besides Go: Chromium drives the browser tests' 3DS
@@ -61,6 +77,16 @@ test: vet test-deps $(TEMPORAL)
 test-deps:
 	$(if $(CHROMIUM),@true,$(call ensure,chromium chromium-browser,chromium))
 	$(if $(PG_BIN_DIR),@true,$(call ensure,$(wildcard /usr/lib/postgresql/*/bin/initdb) initdb,postgresql))
+
+# What the production test needs besides Go: Debian's PostgreSQL (its server
+# programs, in /usr/lib/postgresql/<major>/bin; $$PG_BIN names another place).
+prod-deps:
+	$(if $(PG_BIN),@true,$(call ensure,initdb /usr/lib/postgresql/*/bin/initdb,postgresql))
+
+# The production topology without Docker: tests/prod (make test runs it too).
+# PROD_BOOKINGS=… sets its size (default 300), PROD_SEED=… replays a run.
+prod-test: vet prod-deps $(TEMPORAL) $(TEMPORAL_SERVER)
+	$(GO) test ./tests/prod -count=1 -v -timeout 30m
 
 unit: vet
 	$(GO) test -race -count=1 -short ./...
@@ -85,6 +111,13 @@ BENCH_FLAGS ?=
 .PHONY: bench
 bench: $(TEMPORAL)
 	$(GO) run ./cmd/bench -write docs/benchmarks $(BENCH_FLAGS)
+
+# make bench-prod: the same against the production topology (the real
+# Temporal server on a throwaway PostgreSQL, as make prod-test runs it);
+# results in docs/benchmarks/throughput-prod.md (hold mode: hold-prod.md).
+.PHONY: bench-prod
+bench-prod: prod-deps $(TEMPORAL) $(TEMPORAL_SERVER)
+	$(GO) run ./cmd/bench -server prod -write docs/benchmarks -label $(if $(findstring hold,$(BENCH_FLAGS)),hold-prod,throughput-prod) $(BENCH_FLAGS)
 
 # make faults: the fault-injection suite at full size (make test runs it
 # small). FAULTS_BOOKINGS=… per scenario, FAULTS_SEED=… to replay a run.

@@ -8,6 +8,8 @@
 package worker
 
 import (
+	"context"
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -29,6 +31,14 @@ const (
 	DefaultActivityPollers = 8
 )
 
+// DefaultStickyCacheSize is how many workflows a worker process keeps in
+// memory between their tasks (the SDK's sticky cache; its own default is
+// 10,000). An idle booking costs ~75 KB there, so the SDK's default let a
+// worker holding 10,000 open authorizations grow to 748 MiB; evicted
+// bookings are replayed from their history on their next task (a few
+// dozen events). BENCHMARKS.md has the measurements behind the number.
+const DefaultStickyCacheSize = 1000
+
 // Tuning is how much work the worker takes on at once and how long it gives
 // running activities to finish when it stops.
 type Tuning struct {
@@ -37,12 +47,52 @@ type Tuning struct {
 	ActivityPollers            int
 	WorkflowPollers            int // at least 2 (sticky execution)
 	StopTimeout                time.Duration
+	// StickyCacheSize bounds the workflows kept in memory between their
+	// tasks. The SDK's cache is one per process: SetStickyCacheSize applies
+	// it, before any worker starts.
+	StickyCacheSize int
+}
+
+// SetStickyCacheSize sets the process-wide sticky cache size from t (the
+// SDK's default when 0). Call it once, before starting any worker.
+func SetStickyCacheSize(t Tuning) {
+	if t.StickyCacheSize > 0 {
+		sdkworker.SetStickyWorkflowCacheSize(t.StickyCacheSize)
+	}
+}
+
+// DefaultDeploymentName is the Worker Deployment the booking-payments
+// workers belong to.
+const DefaultDeploymentName = "a55-booking-payments"
+
+// VersioningBehavior is how a running booking moves between builds:
+// auto-upgrade. A booking lives up to 7 days (30 with hold_window) plus its
+// 3DS wait; pinned to the build that started it, every build would have to
+// keep running until its last booking ended, and a fix to the money paths
+// would never reach the holds already open. The versioning policy (README,
+// "Changing the workflow") already makes every build replay every older
+// booking's history (GetVersion patches, replay tests in CI), which is what
+// auto-upgrade needs: a booking's next task runs on the current build.
+const VersioningBehavior = workflow.VersioningBehaviorAutoUpgrade
+
+// Deployment identifies the worker's build to Temporal's Worker Deployment
+// versioning: the Web UI shows, for every workflow task, which deployment
+// version (name and build id) ran it. A zero Deployment is an unversioned
+// worker.
+type Deployment struct {
+	Name    string // e.g. DefaultDeploymentName
+	BuildID string // e.g. buildinfo.BuildID()
+}
+
+// Version is the deployment version the worker polls as.
+func (d Deployment) Version() sdkworker.WorkerDeploymentVersion {
+	return sdkworker.WorkerDeploymentVersion{DeploymentName: d.Name, BuildID: d.BuildID}
 }
 
 // Options are the SDK worker options for t, with the business metrics
-// interceptor.
-func Options(t Tuning) sdkworker.Options {
-	return sdkworker.Options{
+// interceptor, versioned as d (unversioned when d is zero).
+func Options(t Tuning, d Deployment) sdkworker.Options {
+	o := sdkworker.Options{
 		MaxConcurrentActivityExecutionSize:     t.MaxConcurrentActivities,
 		MaxConcurrentWorkflowTaskExecutionSize: t.MaxConcurrentWorkflowTasks,
 		MaxConcurrentActivityTaskPollers:       t.ActivityPollers,
@@ -50,12 +100,46 @@ func Options(t Tuning) sdkworker.Options {
 		WorkerStopTimeout:                      t.StopTimeout,
 		Interceptors:                           []interceptor.WorkerInterceptor{&businessMetrics{}},
 	}
+	if d != (Deployment{}) {
+		o.DeploymentOptions = sdkworker.DeploymentOptions{
+			UseVersioning: true, Version: d.Version(), DefaultVersioningBehavior: VersioningBehavior,
+		}
+	}
+	return o
 }
 
-// New is a worker on the booking-payments task queue, tuned by t, with the
-// workflow and acts registered (not started).
-func New(c client.Client, t Tuning, acts *activities.Activities) sdkworker.Worker {
-	w := sdkworker.New(c, workflows.TaskQueue, Options(t))
+// MakeCurrent makes d the current version of its Worker Deployment: new
+// bookings start on it and, auto-upgrading, running ones take their next
+// task on it. Until then a versioned worker gets no task. The server knows
+// a version once one of its workers has polled, so this retries (every
+// 500 ms) until it succeeds or ctx ends; it does nothing when d is
+// already current.
+func MakeCurrent(ctx context.Context, c client.Client, d Deployment) error {
+	h := c.WorkerDeploymentClient().GetHandle(d.Name)
+	for {
+		desc, err := h.Describe(ctx, client.WorkerDeploymentDescribeOptions{})
+		if err == nil {
+			if cur := desc.Info.RoutingConfig.CurrentVersion; cur != nil && *cur == d.Version() {
+				return nil
+			}
+			_, err = h.SetCurrentVersion(ctx, client.WorkerDeploymentSetCurrentVersionOptions{
+				BuildID: d.BuildID, ConflictToken: desc.ConflictToken})
+			if err == nil {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("making %s/%s the current version of the worker deployment: %w", d.Name, d.BuildID, err)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// New is a worker on the booking-payments task queue, tuned by t and
+// versioned as d, with the workflow and acts registered (not started).
+func New(c client.Client, t Tuning, d Deployment, acts *activities.Activities) sdkworker.Worker {
+	w := sdkworker.New(c, workflows.TaskQueue, Options(t, d))
 	Register(w, acts)
 	return w
 }
@@ -64,13 +148,15 @@ func New(c client.Client, t Tuning, acts *activities.Activities) sdkworker.Worke
 // worker: its workflow and its reads of A55 and Temporal. Its release is the
 // Cancel activity Register adds.
 func RegisterReconciliation(w sdkworker.Registry, a55 reconcile.Lister, c client.Client) {
-	w.RegisterWorkflowWithOptions(reconcile.Reconcile, workflow.RegisterOptions{Name: reconcile.WorkflowName})
+	w.RegisterWorkflowWithOptions(reconcile.Reconcile, workflow.RegisterOptions{
+		Name: reconcile.WorkflowName, VersioningBehavior: VersioningBehavior})
 	w.RegisterActivity(&reconcile.Activities{A55: a55, Temporal: c})
 }
 
 // Register puts the workflow (under its contract name) and the activities
 // (under their method names) on a worker.
 func Register(w sdkworker.Registry, acts *activities.Activities) {
-	w.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{
+		Name: workflows.WorkflowName, VersioningBehavior: VersioningBehavior})
 	w.RegisterActivity(acts)
 }

@@ -79,7 +79,7 @@ func startEnv(ctx context.Context, o options) (*benchEnv, error) {
 		Root: root, BinDir: filepath.Join(env.tmp, "bin"), StateDir: env.tmp, LogDir: filepath.Join(env.tmp, "logs"),
 		// No injected latency or faults; no request log (it is not what we measure).
 		SandboxArgs: append([]string{"-quiet"}, o.sandboxArgs...),
-		Server:      stack.Server{DBFile: filepath.Join(env.tmp, "temporal.db"), Config: o.serverConfig},
+		Server:      stack.Server{DBFile: filepath.Join(env.tmp, "temporal.db"), Config: o.serverConfig, Prod: o.prod},
 		ExtraEnv:    map[string]map[string]string{stack.BinWorker: o.workerEnv},
 		Progress:    os.Stderr,
 	}
@@ -96,6 +96,9 @@ func startEnv(ctx context.Context, o options) (*benchEnv, error) {
 	env.machine = machineInfo{
 		CPUs: runtime.NumCPU(), Memory: memTotal(), GoVersion: runtime.Version(),
 		CLIVersion: cliVersion(env.proj.TemporalBin()), LoadStart: loadAverage(), Commit: checkout(root),
+	}
+	if o.prod {
+		env.machine.CLIVersion = prodServerVersion(root)
 	}
 	if err := env.proj.Start(ctx); err != nil {
 		return env, err
@@ -189,6 +192,20 @@ func cliVersion(bin string) string {
 		}
 	}
 	return v
+}
+
+// prodServerVersion names the production topology's server: the compose
+// file's version, on the machine's PostgreSQL.
+func prodServerVersion(root string) string {
+	c, err := stack.LoadCompose(root, map[string]string{"POSTGRES_PASSWORD": "-"})
+	if err != nil {
+		return "Temporal server (compose file unreadable: " + err.Error() + ")"
+	}
+	pg := "PostgreSQL"
+	if bin, err := stack.PostgresBinDir(); err == nil {
+		pg += " " + filepath.Base(filepath.Dir(bin))
+	}
+	return "Temporal server " + c.ServerVersion + " (built from source) on " + pg
 }
 
 // checkout names the commit, and whether the packages the worker is built

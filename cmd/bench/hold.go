@@ -128,7 +128,7 @@ func renderHold(r *holdRun) string {
 	}
 	fmt.Fprintf(&b, "# %s — %s\n\n", o.label, r.started.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintln(&b, r.machine.markdown(r.loadEnd))
-	fmt.Fprintf(&b, "\nCommand: `%s` — %d open authorizations (no 3DS), %d in flight, dev server on %s", commandLine(), o.m, o.c, dbKind(o))
+	fmt.Fprintf(&b, "\nCommand: `%s` — %d open authorizations (no 3DS), %d in flight, %s", commandLine(), o.m, o.c, dbKind(o))
 	if len(o.workerEnv) > 0 {
 		fmt.Fprintf(&b, ", worker env %s", kvString(o.workerEnv))
 	}
@@ -138,7 +138,7 @@ func renderHold(r *holdRun) string {
 	fmt.Fprintf(&b, "| authorize %d bookings | %d ok in %s (%.2f/s), authorize p50 / p95 / p99 %s |\n", o.m, okAuth,
 		r.authWall.Round(time.Second), float64(okAuth)/r.authWall.Seconds(), summarize(durations(r.authorized, "", authLat)))
 	fmt.Fprintf(&b, "| worker while holding them | RSS %s, VmHWM %s; CPU %s per authorization |\n", mib(r.holdingRSS.RSS), mib(r.holdingRSS.HWM), perBooking(r.authWorker.CPU, okAuth))
-	fmt.Fprintf(&b, "| dev server while holding them | RSS %s |\n", mib(r.serverRSS.RSS))
+	fmt.Fprintf(&b, "| server while holding them | RSS %s |\n", mib(r.serverRSS.RSS))
 	fmt.Fprintf(&b, "| worker restart | SIGTERM → exited %s; new process → healthy %s |\n", ms(r.stopTook), ms(r.restartTook))
 	fmt.Fprintf(&b, "| time to recover: first successful capture | %s after SIGTERM, %s after the new worker was healthy |\n", ms(r.firstCapture), ms(r.firstAfterUp))
 	fmt.Fprintf(&b, "| capture all | %d/%d ok in %s (%.2f/s), capture p50 / p95 / p99 %s |\n", okCap, len(r.captures),

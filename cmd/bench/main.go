@@ -7,6 +7,11 @@
 //
 //	go run ./cmd/bench -n 1000 -c 20 -write docs/benchmarks
 //	go run ./cmd/bench -mode hold -m 10000 -write docs/benchmarks
+//	go run ./cmd/bench -server prod -write docs/benchmarks -label throughput-prod
+//
+// With -server prod the server is the compose file's topology instead
+// (internal/stack, Server.Prod): the real Temporal server built from source
+// on a throwaway PostgreSQL cluster (make bench-prod).
 //
 // It is a command, not a timed test: it starts the Temporal dev server (its
 // own SQLite file in a temp directory, dynamic ports, our search attributes),
@@ -38,6 +43,7 @@ type options struct {
 	label       string
 	workerEnv   map[string]string
 	memoryDB    bool
+	prod        bool // the real server on PostgreSQL (-server prod)
 	keep        bool
 	pollEvery   time.Duration
 	closeWait   time.Duration
@@ -114,6 +120,8 @@ func main() {
 	flag.Var(&o.floorPollers, "floor-pollers", "workflow/activity task pollers of the floor worker, e.g. 16/8 to give it our worker's (default: the SDK's, the floor as defined)")
 	flag.Var(&floorPollers, "pollers", "internal: workflow/activity pollers for -floor-worker")
 	flag.StringVar(&o.workerBin, "worker-bin", "", "use this worker binary instead of building ./cmd/worker (to measure a proposed change built from a copy of the tree)")
+	var server string
+	flag.StringVar(&server, "server", "dev", "dev: the CLI's dev server (SQLite); prod: the compose file's topology, the real Temporal server on PostgreSQL (make temporal-server first)")
 	flag.BoolVar(&o.memoryDB, "memory-db", false, "run the dev server in memory instead of a fresh SQLite file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temp directory (logs, database) and print its path")
 	flag.DurationVar(&o.pollEvery, "poll", 20*time.Millisecond, "status query interval while waiting for authorized after 3DS")
@@ -124,6 +132,18 @@ func main() {
 	flag.Parse()
 	o.sandboxArgs = sandboxArgs
 	o.serverConfig = serverConfig
+	switch server {
+	case "dev":
+	case "prod":
+		o.prod = true
+		if o.memoryDB {
+			fmt.Fprintln(os.Stderr, "bench: -memory-db is for the dev server, not -server prod")
+			os.Exit(2)
+		}
+	default:
+		fmt.Fprintf(os.Stderr, "bench: -server %q: want dev or prod\n", server)
+		os.Exit(2)
+	}
 
 	if floorWorker {
 		if err := runFloorWorker(temporalAddr, namespace, floorPollers); err != nil {

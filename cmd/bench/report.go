@@ -55,7 +55,7 @@ func renderThroughput(r *throughputRun) string {
 	o := r.opts
 	fmt.Fprintf(&b, "# %s — %s\n\n", o.label, r.started.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintln(&b, r.machine.markdown(r.loadEnd))
-	fmt.Fprintf(&b, "\nCommand: `%s` — %d bookings per workload, %d in flight, dev server on %s, %d rounds of %s",
+	fmt.Fprintf(&b, "\nCommand: `%s` — %d bookings per workload, %d in flight, %s, %d rounds of %s",
 		commandLine(), o.n, o.c, dbKind(o), o.rounds, strings.Join(o.phases, " → "))
 	if len(o.workerEnv) > 0 {
 		fmt.Fprintf(&b, ", worker env %s", kvString(o.workerEnv))
@@ -141,7 +141,7 @@ func renderThroughput(r *throughputRun) string {
 
 	fmt.Fprintln(&b, "Resources during each workload (CPU from /proc/<pid>/stat utime+stime, memory from /proc/<pid>/status):")
 	fmt.Fprintln(&b)
-	fmt.Fprintln(&b, "| Workload | Worker CPU per booking | Worker peak RSS in the phase | Worker VmHWM at the end | Dev server CPU per booking | Bench clients CPU per booking | A55 sandbox / receiver CPU per booking |")
+	fmt.Fprintln(&b, "| Workload | Worker CPU per booking | Worker peak RSS in the phase | Worker VmHWM at the end | Server CPU per booking | Bench clients CPU per booking | A55 sandbox / receiver CPU per booking |")
 	fmt.Fprintln(&b, "|---|---|---|---|---|---|---|")
 	for _, p := range r.phases {
 		n := p.ok()
@@ -160,7 +160,7 @@ func renderThroughput(r *throughputRun) string {
 		}
 	}
 
-	renderDBRequests(&b, r.phases)
+	renderDBRequests(&b, r.phases, o.prod)
 
 	// The issue's done-when targets.
 	for _, p := range r.phases {
@@ -201,11 +201,15 @@ func holds(ok bool) string {
 	return "does not hold"
 }
 
+// dbKind is the server and its store.
 func dbKind(o options) string {
-	if o.memoryDB {
-		return "in-memory store"
+	switch {
+	case o.prod:
+		return "the real Temporal server on a fresh PostgreSQL cluster (the compose file's topology; PostgreSQL's own CPU is not in the server's figures)"
+	case o.memoryDB:
+		return "dev server on an in-memory store"
 	}
-	return "a fresh SQLite file"
+	return "dev server on a fresh SQLite file"
 }
 
 func kvString(m map[string]string) string {
@@ -303,9 +307,9 @@ func writeRun(dir, label, report string) (string, error) {
 	return path, os.WriteFile(path, []byte(strings.TrimRight(report, "\n")+"\n"), 0o644)
 }
 
-// renderDBRequests is the dev server's database requests per booking during
+// renderDBRequests is the server's database requests per booking during
 // each workload.
-func renderDBRequests(b *strings.Builder, phases []*phaseResult) {
+func renderDBRequests(b *strings.Builder, phases []*phaseResult, prod bool) {
 	var rows []string
 	for _, p := range phases {
 		if p.DB == nil || len(p.Samples) == 0 {
@@ -321,7 +325,11 @@ func renderDBRequests(b *strings.Builder, phases []*phaseResult) {
 	if len(rows) == 0 {
 		return
 	}
-	fmt.Fprintln(b, "Dev server database requests per booking during each workload (its Prometheus `persistence_requests`; one SQLite connection serves them one at a time; a workload's figures include late work of the one before it, such as A55's settlement webhooks for ours):")
+	store := "Dev server database requests per booking during each workload (its Prometheus `persistence_requests`; one SQLite connection serves them one at a time"
+	if prod {
+		store = "Temporal server database requests per booking during each workload (its Prometheus `persistence_requests`, served by PostgreSQL over connection pools"
+	}
+	fmt.Fprintln(b, store+"; a workload's figures include late work of the one before it, such as A55's settlement webhooks for ours):")
 	fmt.Fprintln(b)
 	head, rule := "| Workload | All", "|---|---"
 	for _, c := range dbRequestColumns {

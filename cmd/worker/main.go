@@ -22,6 +22,7 @@ import (
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/cardvault/cardstore"
+	"github.com/hotelpay/a55-temporal/internal/buildinfo"
 	"github.com/hotelpay/a55-temporal/internal/config"
 	"github.com/hotelpay/a55-temporal/internal/metrics"
 	"github.com/hotelpay/a55-temporal/internal/metrics/prom"
@@ -38,6 +39,10 @@ const (
 	EnvActivityPollers            = "WORKER_ACTIVITY_POLLERS"
 	EnvWorkflowPollers            = "WORKER_WORKFLOW_POLLERS"
 	EnvStopTimeout                = "WORKER_STOP_TIMEOUT"
+	EnvStickyCacheSize            = "WORKER_STICKY_CACHE_SIZE"
+	EnvDeploymentName             = "WORKER_DEPLOYMENT_NAME"
+	EnvBuildID                    = "WORKER_BUILD_ID"
+	EnvSetCurrent                 = "WORKER_SET_CURRENT"
 	EnvConnectTimeout             = "TEMPORAL_CONNECT_TIMEOUT"
 	EnvA55Timeout                 = "A55_TIMEOUT"
 	EnvReconcileWallets           = "RECONCILE_WALLETS"
@@ -56,6 +61,10 @@ type settings struct {
 	WebhookRouteSecret []byte
 	worker.Tuning
 	ConnectTimeout time.Duration
+	// Deployment is the worker's Worker Deployment version; SetCurrent
+	// makes it the deployment's current version at start.
+	Deployment worker.Deployment
+	SetCurrent bool
 	// Reconciliation: the wallets whose open charges are checked against
 	// the open bookings, and how often (see package reconcile).
 	ReconcileWallets  []string
@@ -78,6 +87,7 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 		{&s.MaxConcurrentWorkflowTasks, "max-concurrent-workflow-tasks", EnvMaxConcurrentWorkflowTasks, 100, "workflow tasks run at once"},
 		{&s.ActivityPollers, "activity-pollers", EnvActivityPollers, worker.DefaultActivityPollers, "activity task pollers"},
 		{&s.WorkflowPollers, "workflow-pollers", EnvWorkflowPollers, worker.DefaultWorkflowPollers, "workflow task pollers"},
+		{&s.StickyCacheSize, "sticky-cache-size", EnvStickyCacheSize, worker.DefaultStickyCacheSize, "workflows kept in memory between their tasks (bounds the worker's memory whatever the number of open holds)"},
 	}
 	if err := defineEnvFlags(env, ints, config.Int, fs.IntVar); err != nil {
 		return s, err
@@ -94,6 +104,13 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	wallets := fs.String("reconcile-wallets", config.Get(env, EnvReconcileWallets, ""), "comma-separated A55 wallet UUIDs whose open charges the reconciliation checks; empty: no reconciliation schedule ("+EnvReconcileWallets+")")
 	maxHold := fs.String("max-hold-minor", config.Get(env, EnvMaxHold, strconv.FormatInt(workflows.DefaultMaxHoldMinor, 10)), "largest hold of a merchant without its own maximum, minor units ("+EnvMaxHold+")")
 	maxHoldBy := fs.String("max-hold-minor-by-merchant", config.Get(env, EnvMaxHoldByMerchant, ""), "merchant_id=minor_units,... each merchant's own maximum hold ("+EnvMaxHoldByMerchant+")")
+	fs.StringVar(&s.Deployment.Name, "deployment-name", config.Get(env, EnvDeploymentName, worker.DefaultDeploymentName), "Worker Deployment this worker belongs to ("+EnvDeploymentName+")")
+	fs.StringVar(&s.Deployment.BuildID, "build-id", config.Get(env, EnvBuildID, ""), "this build's id in the deployment; default: from the build (link-time id, else git revision, else a digest of the executable) ("+EnvBuildID+")")
+	setCurrent, err := config.Bool(env, EnvSetCurrent, true)
+	if err != nil {
+		return s, err
+	}
+	fs.BoolVar(&s.SetCurrent, "set-current", setCurrent, "make this build the deployment's current version at start; false: an operator promotes it (temporal worker deployment set-current-version) ("+EnvSetCurrent+")")
 	fs.StringVar(&s.MetricsAddr, "metrics-addr", config.Get(env, config.EnvMetricsAddr, "127.0.0.1:9464"), "Prometheus /metrics and /healthz listen address ("+config.EnvMetricsAddr+")")
 	fs.StringVar(&s.WebhookBaseURL, "webhook-base-url", config.Get(env, config.EnvWebhookBaseURL, ""), "public base URL of the webhook receiver as A55 sees it ("+config.EnvWebhookBaseURL+")")
 	fs.Usage = func() {
@@ -118,6 +135,7 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	positive := map[string]int{
 		EnvMaxConcurrentActivities: s.MaxConcurrentActivities, EnvMaxConcurrentWorkflowTasks: s.MaxConcurrentWorkflowTasks,
 		EnvActivityPollers: s.ActivityPollers, EnvWorkflowPollers: s.WorkflowPollers,
+		EnvStickyCacheSize: s.StickyCacheSize,
 	}
 	for name, v := range positive {
 		if v < 1 {
@@ -127,6 +145,12 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	// The SDK requires two workflow pollers at least when sticky execution is on.
 	if s.WorkflowPollers < 2 {
 		return s, config.Errorf(EnvWorkflowPollers, "must be at least 2 (got %d)", s.WorkflowPollers)
+	}
+	if strings.TrimSpace(s.Deployment.Name) == "" {
+		return s, config.Errorf(EnvDeploymentName, "must not be empty")
+	}
+	if s.Deployment.BuildID == "" {
+		s.Deployment.BuildID = buildinfo.BuildID()
 	}
 	if s.A55Timeout <= 0 {
 		return s, config.Errorf(EnvA55Timeout, "must be positive")
@@ -257,7 +281,8 @@ func serve(ctx context.Context, s settings, p *startup.Process, stderr io.Writer
 	go cardvault.Sweep(sweepCtx, cardKeys, time.Minute, time.Now, func(msg string, kv ...any) { zl.Info().Fields(kv).Msg(msg) })
 	zl.Info().Dur("max_key_lifetime", cardvault.MaxKeyLifetime).Msg("card-key store open; keys past their lifetime are destroyed every minute")
 
-	w := worker.New(c, s.Tuning, activities.New(a55, activities.Config{
+	worker.SetStickyCacheSize(s.Tuning) // process-wide: before the worker starts
+	w := worker.New(c, s.Tuning, s.Deployment, activities.New(a55, activities.Config{
 		WebhookBaseURL: s.WebhookBaseURL, WebhookSecret: s.WebhookRouteSecret, HoldLimits: s.HoldLimits, CardKeys: cardKeys}))
 	worker.RegisterReconciliation(w, a55, c)
 	if len(s.ReconcileWallets) == 0 {
@@ -272,8 +297,23 @@ func serve(ctx context.Context, s settings, p *startup.Process, stderr io.Writer
 		zl.Error().Err(err).Msg("worker start")
 		return 1
 	}
+	if s.SetCurrent {
+		// A versioned worker gets tasks once its version is current.
+		setCtx, cancelSet := context.WithTimeout(ctx, s.ConnectTimeout)
+		err := worker.MakeCurrent(setCtx, c, s.Deployment)
+		cancelSet()
+		if err != nil {
+			w.Stop()
+			if ctx.Err() != nil {
+				return 0 // stopped while waiting
+			}
+			zl.Error().Err(err).Msg("worker deployment")
+			return 1
+		}
+	}
 	running.Store(true)
-	zl.Info().Str("task_queue", workflows.TaskQueue).Str("namespace", namespaceOf(opts)).Str("temporal", hostPortOf(opts)).
+	zl.Info().Str("deployment", s.Deployment.Name).Str("build_id", s.Deployment.BuildID).Bool("set_current", s.SetCurrent).
+		Str("task_queue", workflows.TaskQueue).Str("namespace", namespaceOf(opts)).Str("temporal", hostPortOf(opts)).
 		Int("max_concurrent_activities", s.MaxConcurrentActivities).Msg("worker started")
 
 	code := 0

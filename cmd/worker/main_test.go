@@ -18,6 +18,7 @@ import (
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/starter/startertest"
+	"github.com/hotelpay/a55-temporal/worker"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -53,6 +54,21 @@ func TestSettingsDefaultsAndOverrides(t *testing.T) {
 	}
 	if s.MaxConcurrentActivities != 4 || s.MetricsAddr != "127.0.0.1:9999" {
 		t.Errorf("flag should win over env, env over default: %+v", s)
+	}
+}
+
+func TestStickyCacheSizeIsBoundedByDefault(t *testing.T) {
+	s, err := loadSettings(nil, baseEnv(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.StickyCacheSize != worker.DefaultStickyCacheSize || s.StickyCacheSize >= 10_000 {
+		t.Errorf("sticky cache %d: want the project's default %d, below the SDK's 10,000", s.StickyCacheSize, worker.DefaultStickyCacheSize)
+	}
+	env := baseEnv()
+	env[EnvStickyCacheSize] = "250"
+	if s, err = loadSettings(nil, env, io.Discard); err != nil || s.StickyCacheSize != 250 {
+		t.Errorf("%s=250: %d, %v", EnvStickyCacheSize, s.StickyCacheSize, err)
 	}
 }
 
@@ -94,6 +110,7 @@ func TestBadConfigurationExits2NamingTheVariable(t *testing.T) {
 		"unknown flag":        {args: []string{"-threads", "4"}},
 		"reconcile too often": {key: EnvReconcileInterval, value: "10s"},
 		"zero max hold":       {key: EnvMaxHold, value: "0"},
+		"zero sticky cache":   {key: EnvStickyCacheSize, value: "0"},
 		"bad merchant max":    {key: EnvMaxHoldByMerchant, value: "hotel-1:500"},
 		"A55 timeout longer than an activity attempt allows": {key: EnvA55Timeout, value: "31s"},
 		"no card-key store": {unset: cardstore.EnvStore},

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -120,6 +121,14 @@ func (p *Project) Process(name string) *Process {
 	return p.procs[name]
 }
 
+// Pids are the process ids of every process started under name, in order
+// (a restarted worker has several).
+func (p *Project) Pids(name string) []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.pids[name])
+}
+
 // Kill kills the named process's group with SIGKILL (no graceful shutdown:
 // work in flight is lost mid-call) and returns once the group is gone.
 func (p *Project) Kill(name string) error {
@@ -180,7 +189,11 @@ func (p *Project) startOnce(ctx context.Context, name string) (*Process, error) 
 			"LOG_LEVEL":             "info",
 		})
 		ready = HTTPCheck(p.ReceiverURL() + HealthPaths[BinReceiver])
-	case BinWorker:
+	case BinWorker, BinWorker2:
+		metricsAddr := p.Addrs.WorkerMetrics
+		if name == BinWorker2 {
+			metricsAddr = p.Addrs.Worker2Metrics
+		}
 		env = p.temporalEnv()
 		maps.Copy(env, map[string]string{
 			"A55_BASE_URL":        p.SandboxURL(),
@@ -190,21 +203,27 @@ func (p *Project) startOnce(ctx context.Context, name string) (*Process, error) 
 			"WEBHOOK_BASE_URL":    p.ReceiverURL(),
 			EnvWebhookRouteSecret: s[EnvWebhookRouteSecret],
 			"RECONCILE_WALLETS":   a55sandbox.DefaultWallet + "," + a55sandbox.SecondWallet,
-			"METRICS_ADDR":        p.Addrs.WorkerMetrics,
+			"METRICS_ADDR":        metricsAddr,
 			"LOG_LEVEL":           "info",
 			cardstore.EnvStore:    p.CardKeyStore(),
 		})
-		ready = HTTPCheck("http://" + p.Addrs.WorkerMetrics + HealthPaths[BinWorker])
+		ready = HTTPCheck("http://" + metricsAddr + HealthPaths[BinWorker])
 	default:
 		return nil, fmt.Errorf("%s is not a process of the stack", name)
 	}
-	maps.Copy(env, p.ExtraEnv[name])
+	maps.Copy(env, p.ExtraEnv[binaryOf(name)])
+	if name != binaryOf(name) {
+		maps.Copy(env, p.ExtraEnv[name])
+	}
 	return p.StartProcess(ctx, Spec{Name: name, Path: p.Bin(name), Args: args, Env: env}, ready)
 }
 
 // startServer starts bin/temporal with the project's search attributes and
 // the codec server as the UI's codec endpoint.
 func (p *Project) startServer(ctx context.Context) (*Process, error) {
+	if p.Server.Prod {
+		return p.startProdServer(ctx)
+	}
 	log, err := p.logWriter(Temporal)
 	if err != nil {
 		return nil, err
@@ -255,6 +274,10 @@ func (p *Project) started(name string, proc *Process, err error) (*Process, erro
 			p.procs = map[string]*Process{}
 		}
 		p.procs[name] = proc
+		if p.pids == nil {
+			p.pids = map[string][]int{}
+		}
+		p.pids[name] = append(p.pids[name], proc.Pid())
 		p.mu.Unlock()
 	}
 	if err != nil {

@@ -53,7 +53,7 @@ type Process struct {
 // binaries read. Children never inherit them from the parent: each one gets
 // exactly what its Spec says.
 var ProjectEnvPrefixes = []string{
-	"TEMPORAL_", "A55_", "WEBHOOK_", "PAYLOAD_", "CODEC_", "SANDBOX_",
+	"TEMPORAL_", "A55_", "WEBHOOK_", "PAYLOAD_", "CODEC_", "SANDBOX_", "WORKER_",
 	"DEV_MODE", "METRICS_ADDR", "RECEIVER_ADDR", "LOG_LEVEL", "LOG_FORMAT",
 }
 

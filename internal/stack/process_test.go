@@ -140,17 +140,19 @@ func TestChildrenDoNotInheritProjectVariables(t *testing.T) {
 	t.Setenv("A55_CLIENT_SECRET", "from-the-developer-shell")
 	t.Setenv("TEMPORAL_ADDRESS", "elsewhere:7233")
 	t.Setenv("UNRELATED_SETTING", "kept")
+	// WORKER_SET_CURRENT=0 in a shell would leave a test stack's worker without tasks.
+	t.Setenv("WORKER_SET_CURRENT", "0")
 	out := &SyncBuffer{}
 	p, err := Start(Spec{
 		Name: "env", Path: "/bin/sh", Log: out,
-		Args: []string{"-c", `echo "secret=[$A55_CLIENT_SECRET] addr=[$TEMPORAL_ADDRESS] other=[$UNRELATED_SETTING]"`},
+		Args: []string{"-c", `echo "secret=[$A55_CLIENT_SECRET] addr=[$TEMPORAL_ADDRESS] other=[$UNRELATED_SETTING] worker=[$WORKER_SET_CURRENT]"`},
 		Env:  map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1234"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	<-p.Done()
-	want := "secret=[] addr=[127.0.0.1:1234] other=[kept]"
+	want := "secret=[] addr=[127.0.0.1:1234] other=[kept] worker=[]"
 	if got := strings.TrimSpace(out.String()); got != want {
 		t.Fatalf("child saw %q, want %q", got, want)
 	}

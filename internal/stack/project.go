@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,7 +29,18 @@ const (
 	BinHealthcheck = "healthcheck" // the containers' health probe
 	BinBench       = "bench"
 	BinCardIntake  = "cardintake" // booking systems' card-intake endpoint (card tokens)
+	// BinWorker2 is a second worker process (the BinWorker binary with its
+	// own metrics address), for stacks that run two workers.
+	BinWorker2 = "worker-2"
 )
+
+// binaryOf is the binary a process of the stack runs.
+func binaryOf(name string) string {
+	if name == BinWorker2 {
+		return BinWorker
+	}
+	return name
+}
 
 // Commands are the project's binaries: every one has its main package in
 // cmd/<name>, and nothing else is in cmd/.
@@ -63,6 +75,8 @@ type Addrs struct {
 	Receiver        string
 	WorkerMetrics   string
 	ReceiverMetrics string
+	Worker2Metrics  string // BinWorker2's
+	Postgres        string // the production stack's PostgreSQL (Server.Prod)
 }
 
 // DefaultAddrs are the fixed ports of the dev stack (make dev / make demo).
@@ -106,7 +120,7 @@ func (a *Addrs) uses(addr string) bool {
 }
 
 func (a *Addrs) all() []*string {
-	return []*string{&a.Temporal, &a.TemporalUI, &a.TemporalMetrics, &a.Sandbox, &a.Codec, &a.Receiver, &a.WorkerMetrics, &a.ReceiverMetrics}
+	return []*string{&a.Temporal, &a.TemporalUI, &a.TemporalMetrics, &a.Sandbox, &a.Codec, &a.Receiver, &a.WorkerMetrics, &a.ReceiverMetrics, &a.Worker2Metrics, &a.Postgres}
 }
 
 // owned are the addresses a process listens on, which a start on fresh
@@ -122,6 +136,8 @@ func (a *Addrs) owned(name string) []*string {
 		return []*string{&a.Receiver, &a.ReceiverMetrics}
 	case BinWorker:
 		return []*string{&a.WorkerMetrics}
+	case BinWorker2:
+		return []*string{&a.Worker2Metrics}
 	}
 	return nil
 }
@@ -132,11 +148,17 @@ const (
 	SandboxClientSecret = "sandbox-secret"
 )
 
-// Server configures the Temporal dev server a Project runs.
+// Server configures the Temporal server a Project runs: the CLI's dev
+// server, or with Prod the compose file's topology (see ProdServer).
 type Server struct {
 	DBFile   string   // SQLite file; empty keeps everything in memory
 	Headless bool     // no Web UI
 	Config   []string // dynamic config values, KEY=VALUE (VALUE in JSON)
+	// Prod runs the compose file's topology instead of the dev server: a
+	// throwaway PostgreSQL cluster, the schema job, the real Temporal server
+	// built from source at the compose file's version, the namespace job
+	// (see prodserver.go). No Web UI: Headless is implied, DBFile unused.
+	Prod bool
 }
 
 // Project runs the local stack: the Temporal dev server, then the project's
@@ -181,6 +203,8 @@ type Project struct {
 	group    Group
 	mu       sync.Mutex
 	procs    map[string]*Process // the latest process of each name
+	pids     map[string][]int    // every process started under each name
+	prod     prodState
 	logFiles map[string]*os.File
 }
 
@@ -206,20 +230,26 @@ func (p *Project) namespace() string {
 	return "default"
 }
 
-// Bin is the path of a binary: Binaries[name], else BinDir/name.
+// Bin is the path of a process's binary: Binaries[name], else
+// BinDir/<its binary> (BinWorker2 runs the worker).
 func (p *Project) Bin(name string) string {
-	if path := p.Binaries[name]; path != "" {
+	if path := p.Binaries[binaryOf(name)]; path != "" {
 		return path
 	}
-	return filepath.Join(p.binDir(), name)
+	return filepath.Join(p.binDir(), binaryOf(name))
 }
 
 // TemporalBin is the Temporal CLI the dev server runs: Root/bin/temporal,
 // built once by `make temporal`.
 func (p *Project) TemporalBin() string { return filepath.Join(p.Root, "bin", "temporal") }
 
-// checkTemporal says how to get the Temporal CLI when it is missing.
+// checkTemporal says how to get the Temporal CLI (or, for a production
+// stack, the server and PostgreSQL) when it is missing.
 func (p *Project) checkTemporal() error {
+	if p.Server.Prod {
+		_, err := p.checkProd()
+		return err
+	}
 	if !fileExists(p.TemporalBin()) {
 		return fmt.Errorf("%s is missing: run `make temporal` first (make test does)", p.TemporalBin())
 	}
@@ -244,7 +274,7 @@ func (p *Project) Build(ctx context.Context) error {
 	}
 	var names []string
 	for _, name := range append(append([]string(nil), p.Apps...), p.Tools...) {
-		if p.Binaries[name] == "" {
+		if name = binaryOf(name); p.Binaries[name] == "" && !slices.Contains(names, name) {
 			names = append(names, name)
 		}
 	}
@@ -293,6 +323,9 @@ func (p *Project) Stop() error {
 		_ = f.Close()
 	}
 	p.logFiles = nil
+	if p.prod.pg != nil {
+		p.prod.pg.Remove()
+	}
 	return err
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/hotelpay/a55-temporal/worker"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -285,6 +286,16 @@ func TestUIShowsABookingToASignedInOperator(t *testing.T) {
 				window.scrollTo(0, 0);
 				return true;
 			})()`)
+			// The build that ran the booking (Worker Deployment versioning).
+			desc, err := env.Client.DescribeWorkflowExecution(ctx, workflows.WorkflowID(b.id), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			version := desc.GetWorkflowExecutionInfo().GetVersioningInfo().GetDeploymentVersion()
+			if version.GetBuildId() == "" || version.GetDeploymentName() != worker.DefaultDeploymentName {
+				t.Fatalf("the %s booking's deployment version is %v: want %s/<build id>", b.name, version, worker.DefaultDeploymentName)
+			}
+			waitText(t, ctx, "the deployment and the build that ran the booking", worker.DefaultDeploymentName, version.GetBuildId())
 			shot := screenshot(t, ctx, "1-history")
 			if b.name == "finished" {
 				writeDocsImage(t, shot)

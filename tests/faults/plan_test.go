@@ -120,7 +120,7 @@ func TestScenariosAreComplete(t *testing.T) {
 		if len(sc.Faults) == 0 && sc.Chaos == nil {
 			t.Fatalf("scenario %d injects nothing", n)
 		}
-		if strings.Join(sc.SandboxArgs[:len(baseSandboxArgs)], " ") != strings.Join(baseSandboxArgs, " ") {
+		if strings.Join(sc.SandboxArgs[:len(BaseSandboxArgs)], " ") != strings.Join(BaseSandboxArgs, " ") {
 			t.Fatalf("scenario %d sandbox args %v", n, sc.SandboxArgs)
 		}
 	}

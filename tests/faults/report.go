@@ -25,6 +25,8 @@ type Report struct {
 	Reconciliation *reconcile.Report
 	// Outputs holds the processes' last output when an invariant broke.
 	Outputs string
+	// WorkerTasks are the tasks each worker ran (runs with two workers).
+	WorkerTasks []WorkerTasks
 }
 
 // terminalOrder is the order outcomes are printed in.
@@ -41,6 +43,9 @@ var openOrder = []workflows.Status{workflows.StatusNeedsAttention, StatusTermina
 // ReplayCommand reproduces the run: same bookings, same fault draws (the
 // processes' timing still varies from run to run).
 func (r *Report) ReplayCommand() string {
+	if r.Scenario.Replay != "" {
+		return r.Scenario.Replay
+	}
 	test := r.Scenario.Test
 	if test == "" {
 		// [A-Z]: TestScenario1 alone would run scenario 10 as well.
@@ -64,6 +69,9 @@ func (r *Report) String() string {
 	if rc := r.Reconciliation; rc != nil {
 		fmt.Fprintf(&b, "reconcile  %d open charges listed, %d left to their bookings, %d released, %d release failed, %d disagreements\n",
 			rc.Listed, rc.Owned, len(rc.Released), len(rc.ReleaseFailed), len(rc.Disagreements))
+	}
+	for _, w := range r.WorkerTasks {
+		fmt.Fprintf(&b, "worker     %s\n", w)
 	}
 	if len(r.Verdict.Notes) > 0 {
 		fmt.Fprintf(&b, "notes      %s\n", joinCounts(r.Verdict.Notes, "; "))

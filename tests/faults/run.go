@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/internal/metrics"
+	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/workflows"
 	"github.com/hotelpay/a55-temporal/workflows/reconcile"
@@ -28,7 +30,9 @@ type Scenario struct {
 	Title  string // one line: what is injected
 	// Test is the go test that runs it, for the replay command (default TestScenario<Number>).
 	Test string
-	Seed uint64 // bookings and the sandbox's fault draws
+	// Replay, when set, is the whole replay command (a scenario of another package).
+	Replay string
+	Seed   uint64 // bookings and the sandbox's fault draws
 	// Bookings is how many bookings the run drives.
 	Bookings int
 	// Concurrency caps the bookings in flight (0: 16).
@@ -95,6 +99,9 @@ type Env struct {
 	StateDir string
 	// Out receives progress lines while the run goes on.
 	Out io.Writer
+	// Apps and Prod: see StackConfig.
+	Apps []string
+	Prod bool
 }
 
 // Run is a scenario in progress, for its Chaos function.
@@ -160,6 +167,7 @@ func Execute(ctx context.Context, sc Scenario, env Env) (*Report, error) {
 		Root: env.Root, BinDir: env.BinDir, WorkerBin: env.WorkerBin, StateDir: env.StateDir,
 		SandboxArgs: append([]string{"-seed", fmt.Sprint(sc.Seed)}, sc.SandboxArgs...),
 		WorkerEnv:   sc.WorkerEnv,
+		Apps:        env.Apps, Prod: env.Prod,
 	})
 	if err != nil {
 		return nil, err
@@ -256,6 +264,11 @@ func Execute(ctx context.Context, sc Scenario, env Env) (*Report, error) {
 	}
 	if sc.CheckMismatchMetric {
 		if err := checkMismatchMetric(ctx, st, records, &rep.Verdict); err != nil {
+			return nil, err
+		}
+	}
+	if slices.Contains(env.Apps, stack.BinWorker2) {
+		if rep.WorkerTasks, err = countWorkerTasks(ctx, st, records); err != nil {
 			return nil, err
 		}
 	}

@@ -9,10 +9,10 @@ import (
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 )
 
-// Sandbox flags every scenario uses: webhook retries 100× faster than A55's
+// BaseSandboxArgs are the sandbox flags every scenario uses: webhook retries 100× faster than A55's
 // schedule (immediately, +0.6 s, +3 s, +18 s...), and captured charges stay
 // "confirmed" (no settlement noise in the ledger).
-var baseSandboxArgs = []string{"-webhook-retry-scale", "0.01", "-settlement-delay", "-1s"}
+var BaseSandboxArgs = []string{"-webhook-retry-scale", "0.01", "-settlement-delay", "-1s"}
 
 // Scenario numbers.
 const (
@@ -63,7 +63,7 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 	if seed == 0 {
 		seed = DefaultSeed(n)
 	}
-	sc := Scenario{Number: n, Seed: seed, Bookings: bookings, SandboxArgs: baseSandboxArgs}
+	sc := Scenario{Number: n, Seed: seed, Bookings: bookings, SandboxArgs: BaseSandboxArgs}
 	var expect []string
 	switch n {
 	case ScenarioA55Errors:

@@ -34,6 +34,12 @@ type StackConfig struct {
 	SandboxArgs []string
 	// WorkerEnv adds to the worker's environment (e.g. A55_TIMEOUT).
 	WorkerEnv map[string]string
+	// Apps are the processes besides the server (nil: Binaries); e.g. with
+	// stack.BinWorker2 for two workers.
+	Apps []string
+	// Prod runs the compose file's topology (PostgreSQL and the real
+	// Temporal server) instead of the dev server (see stack.Server.Prod).
+	Prod bool
 }
 
 // Stack is a running dev server, sandbox, receiver and worker, each a real
@@ -52,12 +58,16 @@ type Stack struct {
 // StartStack starts the whole stack and waits until every process serves.
 func StartStack(ctx context.Context, cfg StackConfig) (*Stack, error) {
 	s := &Stack{injected: map[string]int{}}
+	apps := cfg.Apps
+	if apps == nil {
+		apps = Binaries
+	}
 	s.proj = &stack.Project{
 		Root: cfg.Root, BinDir: cfg.BinDir, StateDir: cfg.StateDir,
 		LogDir:      filepath.Join(cfg.StateDir, "logs"),
-		Apps:        Binaries,
+		Apps:        apps,
 		Binaries:    map[string]string{stack.BinWorker: cfg.WorkerBin},
-		Server:      stack.Server{DBFile: filepath.Join(cfg.StateDir, "temporal.db"), Headless: true},
+		Server:      stack.Server{DBFile: filepath.Join(cfg.StateDir, "temporal.db"), Headless: true, Prod: cfg.Prod},
 		SandboxArgs: append([]string{"-quiet"}, cfg.SandboxArgs...),
 		ExtraEnv:    map[string]map[string]string{stack.BinWorker: cfg.WorkerEnv},
 	}
@@ -118,6 +128,9 @@ func (s *Stack) KillWorker(ctx context.Context, down time.Duration) error {
 	s.Count("worker:sigkill")
 	return s.restart(ctx, stack.BinWorker, down)
 }
+
+// Project is the stack's launcher (addresses, process ids, the PostgreSQL DSN).
+func (s *Stack) Project() *stack.Project { return s.proj }
 
 // RestartTemporal stops the dev server (SIGTERM, as an operator would), keeps
 // it down for down, and starts it again on the same address and database
