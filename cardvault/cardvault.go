@@ -275,3 +275,41 @@ func EachToken(v any, fn func(token map[string]any)) {
 		}
 	}
 }
+
+// MigrationTx is one transaction of a store's database, as Migrate needs it:
+// exec runs a statement, version reads the schema_version row (found false
+// when it has none), setVersion is the UPDATE statement in the driver's
+// placeholder syntax.
+type MigrationTx struct {
+	Exec       func(ctx context.Context, query string, args ...any) error
+	Version    func(ctx context.Context) (version int, found bool, err error)
+	SetVersion string
+}
+
+// Migrate brings a store's schema to the last of migrations inside tx: the
+// stores keep their schema version in a one-row schema_version table and
+// apply, in order, the migrations past it. A database newer than this
+// program is an error.
+func Migrate(ctx context.Context, tx MigrationTx, migrations []string) error {
+	if err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	version, found, err := tx.Version(ctx)
+	if err != nil {
+		return err
+	}
+	if !found {
+		if err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return err
+		}
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this program (%d)", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		if err := tx.Exec(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return tx.Exec(ctx, tx.SetVersion, len(migrations))
+}

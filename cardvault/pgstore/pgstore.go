@@ -70,28 +70,21 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)`); err != nil {
-			return err
-		}
-		var version int
-		err := tx.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&version)
-		if errors.Is(err, pgx.ErrNoRows) {
-			if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+		return cardvault.Migrate(ctx, cardvault.MigrationTx{
+			Exec: func(ctx context.Context, q string, args ...any) error {
+				_, err := tx.Exec(ctx, q, args...)
 				return err
-			}
-		} else if err != nil {
-			return err
-		}
-		if version > len(migrations) {
-			return fmt.Errorf("schema version %d is newer than this program (%d)", version, len(migrations))
-		}
-		for i := version; i < len(migrations); i++ {
-			if _, err := tx.Exec(ctx, migrations[i]); err != nil {
-				return fmt.Errorf("migration %d: %w", i+1, err)
-			}
-		}
-		_, err = tx.Exec(ctx, `UPDATE schema_version SET version = $1`, len(migrations))
-		return err
+			},
+			Version: func(ctx context.Context) (int, bool, error) {
+				var v int
+				err := tx.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&v)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return 0, false, nil
+				}
+				return v, err == nil, err
+			},
+			SetVersion: `UPDATE schema_version SET version = $1`,
+		}, migrations)
 	})
 }
 

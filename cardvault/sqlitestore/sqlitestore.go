@@ -66,27 +66,22 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
-		return err
-	}
-	var version int
-	err = tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version)
-	if errors.Is(err, sql.ErrNoRows) {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+	err = cardvault.Migrate(ctx, cardvault.MigrationTx{
+		Exec: func(ctx context.Context, q string, args ...any) error {
+			_, err := tx.ExecContext(ctx, q, args...)
 			return err
-		}
-	} else if err != nil {
-		return err
-	}
-	if version > len(migrations) {
-		return fmt.Errorf("schema version %d is newer than this program (%d)", version, len(migrations))
-	}
-	for i := version; i < len(migrations); i++ {
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, len(migrations)); err != nil {
+		},
+		Version: func(ctx context.Context) (int, bool, error) {
+			var v int
+			err := tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
+			if errors.Is(err, sql.ErrNoRows) {
+				return 0, false, nil
+			}
+			return v, err == nil, err
+		},
+		SetVersion: `UPDATE schema_version SET version = ?`,
+	}, migrations)
+	if err != nil {
 		return err
 	}
 	return tx.Commit()

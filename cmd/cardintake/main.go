@@ -19,6 +19,7 @@ import (
 	"github.com/hotelpay/a55-temporal/cardvault/cardstore"
 	"github.com/hotelpay/a55-temporal/cardvault/intake"
 	"github.com/hotelpay/a55-temporal/internal/logging"
+	"github.com/hotelpay/a55-temporal/internal/startup"
 )
 
 // Environment variables.
@@ -75,14 +76,5 @@ func run(ctx context.Context, lookup func(string) (string, bool), logOut io.Writ
 	if onListen != nil {
 		onListen(ln.Addr().String())
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutdown)
+	return startup.ServeHTTP(ctx, srv, func() error { return srv.Serve(ln) })
 }

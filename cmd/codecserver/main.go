@@ -29,6 +29,7 @@ import (
 	"github.com/hotelpay/a55-temporal/codec"
 	"github.com/hotelpay/a55-temporal/internal/codecserver"
 	"github.com/hotelpay/a55-temporal/internal/logging"
+	"github.com/hotelpay/a55-temporal/internal/startup"
 )
 
 const (
@@ -170,22 +171,12 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		onListen(ln.Addr().String())
 	}
 
-	errc := make(chan error, 1)
-	go func() {
+	err = startup.ServeHTTP(ctx, srv, func() error {
 		if cfg.tlsCert != "" {
-			errc <- srv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
-		} else {
-			errc <- srv.Serve(ln)
+			return srv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
 		}
-	}()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
+		return srv.Serve(ln)
+	})
 	log.Info().Msg("codec server stopped")
 	return err
 }
