@@ -71,12 +71,10 @@ test: vet test-deps prod-deps $(TEMPORAL) $(TEMPORAL_SERVER)
 	$(GO) test -race -count=1 ./...
 
 # What the tests need besides Go: Chromium drives the browser tests' 3DS
-# page ($$CHROMIUM names another browser); PostgreSQL's server binaries run
-# the card-key store's tests against a real server ($$PG_BIN_DIR names
-# another install).
-test-deps:
+# page ($$CHROMIUM names another browser); PostgreSQL (prod-deps) runs the
+# card-key store's tests and the production test against a real server.
+test-deps: prod-deps
 	$(if $(CHROMIUM),@true,$(call ensure,chromium chromium-browser,chromium))
-	$(if $(PG_BIN_DIR),@true,$(call ensure,$(wildcard /usr/lib/postgresql/*/bin/initdb) initdb,postgresql))
 
 # What the production test needs besides Go: Debian's PostgreSQL (its server
 # programs, in /usr/lib/postgresql/<major>/bin; $$PG_BIN names another place).

@@ -1,133 +1,67 @@
-// Package pgtest starts a real, throwaway PostgreSQL server for a test: a
-// fresh cluster (initdb) in a temporary directory on a free port, stopped
-// and deleted when the test ends. It needs Debian's postgresql package (make
-// test-deps installs it); it fails the test, naming the package, when the
-// binaries are missing. As root, the server runs as the postgres user
-// (PostgreSQL refuses to run as root).
+// Package pgtest starts a real, throwaway PostgreSQL server for a test: the
+// stack's own throwaway cluster (stack.Postgres: initdb in a temporary
+// directory, one loopback port, password authentication, run as the
+// postgres user when the test runs as root), stopped and deleted when the
+// test ends. It needs Debian's postgresql package (make test-deps installs
+// it) and fails the test, naming the package, when the programs are missing.
 package pgtest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hotelpay/a55-temporal/internal/stack"
 )
+
+// superuser and its password, as the compose file's postgres service has one.
+const superuser, superPassword = "postgres", "pgtest-superuser"
 
 // Server is a running throwaway PostgreSQL.
 type Server struct {
-	Port int
-	dir  string
-	cred *syscall.Credential
-	bin  string
-}
-
-// BinDir finds PostgreSQL's server binaries: $PG_BIN_DIR, else the newest
-// /usr/lib/postgresql/<version>/bin (Debian's layout).
-func BinDir() (string, error) {
-	if d := os.Getenv("PG_BIN_DIR"); d != "" {
-		return d, nil
-	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
-	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
-			return d, nil
-		}
-	}
-	return "", fmt.Errorf("PostgreSQL server binaries not found (install Debian's postgresql package: make test-deps, or set PG_BIN_DIR)")
-}
-
-func versionOf(dir string) int {
-	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(dir)))
-	return v
+	pg *stack.Postgres
 }
 
 // Start initializes and starts a server; the test's cleanup stops it and
 // deletes its files.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := BinDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	addr, err := freeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := os.MkdirTemp("", "pgtest-")
+	pg, err := stack.NewPostgres(ctx, addr, superuser, superPassword,
+		[]string{"fsync=off", "shared_buffers=16MB", "max_connections=40"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	s := &Server{dir: dir, bin: bin}
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			t.Fatalf("running as root, PostgreSQL needs the postgres user (Debian's postgresql package creates it): %v", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		if err := os.Chown(dir, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data := filepath.Join(dir, "data")
-	if out, err := s.run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
-	}
-	port, err := freePort()
+	t.Cleanup(pg.Remove)
+	spec, err := pg.Spec()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Port = port
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := s.command(ctx, "postgres", "-D", data, "-p", strconv.Itoa(port), "-k", dir,
-		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "shared_buffers=16MB", "-c", "max_connections=40")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) } // fast shutdown
-	cmd.WaitDelay = 10 * time.Second
-	if err := cmd.Start(); err != nil {
-		cancel()
+	proc, err := stack.Start(spec)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-	})
-	for {
-		if out, err := s.run("pg_isready", "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "postgres", "-t", "1"); err == nil {
-			break
-		} else if cmd.ProcessState != nil || ctx.Err() != nil {
-			t.Fatalf("postgres exited: %s\n%s", out, logs.String())
-		}
-		select {
-		case <-t.Context().Done():
-			t.Fatal("test ended before postgres was ready")
-		case <-time.After(100 * time.Millisecond):
-		}
+	t.Cleanup(func() { _ = proc.Stop(10 * time.Second) })
+	if err := proc.WaitReady(ctx, pg.Ready()); err != nil {
+		t.Fatalf("postgres: %v\n%s", err, proc.Output())
 	}
-	return s
+	return &Server{pg: pg}
 }
 
 // DSN is a connection string to database db as user role.
 func (s *Server) DSN(role, password, db string) string {
-	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", role, password, s.Port, db)
-}
-
-// SQL runs statements as the superuser in database db.
-func (s *Server) SQL(t testing.TB, db, statements string) {
-	t.Helper()
-	if out, err := s.run("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", "postgres", "-d", db, "-c", statements); err != nil {
-		t.Fatalf("psql: %v\n%s", err, out)
-	}
+	return fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", role, password, s.pg.Addr, db)
 }
 
 // CreateDatabase makes a role with a password and a database it owns, as
@@ -139,19 +73,27 @@ func (s *Server) CreateDatabase(t testing.TB, name string) string {
 	return s.DSN(name, name+"-pw", name)
 }
 
+// SQL runs statements as the superuser in database db.
+func (s *Server) SQL(t testing.TB, db, statements string) {
+	t.Helper()
+	if out, err := s.psql(db, "-c", statements); err != nil {
+		t.Fatalf("psql: %v\n%s", err, out)
+	}
+}
+
 // SQLFile runs a psql script as the superuser in database db, with psql
 // variables (-v name=value).
 func (s *Server) SQLFile(t testing.TB, db, script string, vars map[string]string) {
 	t.Helper()
-	f := filepath.Join(s.dir, "script.sql")
+	f := filepath.Join(t.TempDir(), "script.sql")
 	if err := os.WriteFile(f, []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", "postgres", "-d", db, "-f", f}
+	args := []string{"-f", f}
 	for k, v := range vars {
 		args = append(args, "-v", k+"="+v)
 	}
-	if out, err := s.run("psql", args...); err != nil {
+	if out, err := s.psql(db, args...); err != nil {
 		t.Fatalf("psql -f: %v\n%s", err, out)
 	}
 }
@@ -160,7 +102,7 @@ func (s *Server) SQLFile(t testing.TB, db, script string, vars map[string]string
 // output, unaligned and trimmed.
 func (s *Server) Query(t testing.TB, db, query string) string {
 	t.Helper()
-	out, err := s.run("psql", "-X", "-A", "-t", "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", "postgres", "-d", db, "-c", query)
+	out, err := s.psql(db, "-A", "-t", "-c", query)
 	if err != nil {
 		t.Fatalf("psql: %v\n%s", err, out)
 	}
@@ -168,31 +110,25 @@ func (s *Server) Query(t testing.TB, db, query string) string {
 }
 
 // DSNHost is the server's host:port for a connection string.
-func (s *Server) DSNHost() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
+func (s *Server) DSNHost() string { return s.pg.Addr }
 
-func (s *Server) run(name string, args ...string) ([]byte, error) {
-	return s.command(context.Background(), name, args...).CombinedOutput()
-}
-
-func (s *Server) command(ctx context.Context, name string, args ...string) *exec.Cmd {
-	path := filepath.Join(s.bin, name)
+// psql runs psql as the superuser over TCP (no socket, so no user switch).
+func (s *Server) psql(db string, args ...string) ([]byte, error) {
+	host, port, _ := net.SplitHostPort(s.pg.Addr)
+	path := filepath.Join(s.pg.BinDir, "psql")
 	if _, err := os.Stat(path); err != nil {
-		path = name // psql and pg_isready live in /usr/bin too
+		path = "psql" // Debian puts psql in /usr/bin too
 	}
-	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Dir = s.dir
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	if s.cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
-	}
-	return cmd
+	cmd := exec.Command(path, append([]string{"-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", port, "-U", superuser, "-d", db}, args...)...)
+	cmd.Env = append(stack.Environ(nil), "LC_ALL=C", "PGPASSWORD="+superPassword)
+	return cmd.CombinedOutput()
 }
 
-func freePort() (int, error) {
+func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, err
+		return "", err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return l.Addr().String(), nil
 }
