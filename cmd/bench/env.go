@@ -197,7 +197,7 @@ func cliVersion(bin string) string {
 // prodServerVersion names the production topology's server: the compose
 // file's version, on the machine's PostgreSQL.
 func prodServerVersion(root string) string {
-	c, err := stack.LoadCompose(root, map[string]string{"POSTGRES_PASSWORD": "-"})
+	c, err := stack.LoadCompose(root, map[string]string{"POSTGRES_PASSWORD": "-", stack.EnvCardKeysDBPassword: "-"})
 	if err != nil {
 		return "Temporal server (compose file unreadable: " + err.Error() + ")"
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/hotelpay/a55-temporal/cardvault/cardstore"
 )
 
 // ComposeFile is the production topology for machines with Docker, at the
@@ -23,7 +25,17 @@ const (
 	ComposeSchemaJob = "temporal-schema"
 	ComposeServer    = "temporal"
 	ComposeNSJob     = "temporal-namespace"
+	// ComposeCardKeysJob creates the card-key store's database and role;
+	// ComposeWorker, ComposeCodec and ComposeCardIntake name it in their
+	// CARD_KEY_STORE, one connection string for the three.
+	ComposeCardKeysJob = "cardkeys-db"
+	ComposeWorker      = "worker"
+	ComposeCodec       = "codecserver"
+	ComposeCardIntake  = "cardintake"
 )
+
+// EnvCardKeysDBPassword is the .env variable of the cardkeys role's password.
+const EnvCardKeysDBPassword = "CARDKEYS_DB_PASSWORD"
 
 // AdminToolsSchemaDir is where the admin-tools image keeps the server's SQL
 // schemas; the schema job's script names it, and the production stack runs
@@ -43,6 +55,14 @@ type Compose struct {
 	// SchemaScript and NamespaceScript are the one-shot jobs' /bin/sh -c
 	// scripts.
 	SchemaScript, NamespaceScript string
+	// CardKeysEnv and CardKeysScript are the cardkeys-db job's environment
+	// (PGHOST, PGPASSWORD, CARDKEYS_DB_PASSWORD...) and script (psql), its
+	// bind-mounted files named by their path in the repository.
+	CardKeysEnv    map[string]string
+	CardKeysScript string
+	// CardKeyStore is the CARD_KEY_STORE of the worker, the codec server and
+	// the card intake (they must agree): the cardkeys role's DSN.
+	CardKeyStore string
 }
 
 type composeService struct {
@@ -50,6 +70,7 @@ type composeService struct {
 	Entrypoint  []string          `yaml:"entrypoint"`
 	Command     []string          `yaml:"command"`
 	Environment map[string]string `yaml:"environment"`
+	Volumes     []string          `yaml:"volumes"`
 }
 
 // LoadCompose reads root's compose file. vars are the .env values (e.g.
@@ -112,6 +133,33 @@ func LoadCompose(root string, vars map[string]string) (Compose, error) {
 	ns := service(ComposeNSJob)
 	c.NamespaceEnv = env(ns)
 	c.NamespaceScript = script(ComposeNSJob, ns)
+	cardKeys := service(ComposeCardKeysJob)
+	c.CardKeysEnv = env(cardKeys)
+	c.CardKeysScript = script(ComposeCardKeysJob, cardKeys)
+	for _, v := range cardKeys.Volumes {
+		// ./host/path:/container/path[:ro]: the script names the container path.
+		parts := strings.Split(v, ":")
+		if len(parts) < 2 || !strings.HasPrefix(parts[0], "./") {
+			errs = append(errs, fmt.Sprintf("%s: volume %q is not a bind mount of a repository file", ComposeCardKeysJob, v))
+			continue
+		}
+		c.CardKeysScript = strings.ReplaceAll(c.CardKeysScript, parts[1], filepath.Join(root, filepath.FromSlash(parts[0])))
+	}
+	for _, name := range []string{ComposeWorker, ComposeCodec, ComposeCardIntake} {
+		// That variable alone: the services' others (secrets the production
+		// stack sets its own way) need not be given.
+		store, err := interpolate(service(name).Environment[cardstore.EnvStore], vars)
+		switch {
+		case err != nil:
+			errs = append(errs, err.Error())
+		case store == "":
+			errs = append(errs, fmt.Sprintf("service %s sets no %s", name, cardstore.EnvStore))
+		case c.CardKeyStore == "":
+			c.CardKeyStore = store
+		case store != c.CardKeyStore:
+			errs = append(errs, fmt.Sprintf("service %s: %s differs from the %s service's", name, cardstore.EnvStore, ComposeWorker))
+		}
+	}
 	if c.SchemaScript != "" && !strings.Contains(c.SchemaScript, AdminToolsSchemaDir+"/") {
 		errs = append(errs, fmt.Sprintf("%s: the script no longer names %s (the production stack substitutes the server module's schemas for it)", ComposeSchemaJob, AdminToolsSchemaDir))
 	}

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -49,7 +50,11 @@ func (p *Project) OpenCardKeys(ctx context.Context) (cardvault.Store, error) {
 	if err := os.MkdirAll(p.StateDir, 0o700); err != nil {
 		return nil, err
 	}
-	return cardstore.Open(ctx, p.CardKeyStore())
+	dsn := p.CardKeyStore()
+	if dsn == "" {
+		return nil, errors.New("the production stack's card-key store exists once its server has started (Start)")
+	}
+	return cardstore.Open(ctx, dsn)
 }
 
 // DialPlain connects to the project's dev server with the SDK's default data

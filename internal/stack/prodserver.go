@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,11 +18,15 @@ import (
 	"sync"
 
 	"go.temporal.io/sdk/client"
+
+	"github.com/hotelpay/a55-temporal/cardvault/cardstore"
 )
 
 // The production topology without Docker (Server.Prod): the compose file's
 // postgres service is a throwaway PostgreSQL cluster (Postgres), its
-// temporal-schema job is its own script run with the server's SQL tool,
+// temporal-schema job is its own script run with the server's SQL tool, its
+// cardkeys-db job its own script run with psql (the card-key store's
+// database and role, whose DSN every process gets as CARD_KEY_STORE),
 // its temporal service is the real Temporal server built from Go source at
 // the image's version and rendering the image's own configuration template
 // (the server module's config/docker.yaml) from the service's environment,
@@ -60,7 +65,8 @@ type prodState struct {
 	pg        *Postgres
 	password  string
 	ports     map[string]string // the server's own ports besides the frontend's, by variable
-	ready     bool              // schema and namespace jobs done
+	ready     bool              // schema, card-key and namespace jobs done
+	cardKeys  string            // the compose file's CARD_KEY_STORE on this cluster, once its job ran
 }
 
 // serverPortVars are the server's ports (besides FRONTEND_GRPC_PORT) that
@@ -71,8 +77,9 @@ var serverPortVars = []string{
 }
 
 // PostgresDSN is the URL of database db on the production stack's
-// PostgreSQL ("" on a dev-server stack, or before Start): where a store of
-// the project's own (e.g. the card-key store) would keep its tables.
+// PostgreSQL as its superuser ("" on a dev-server stack, or before Start).
+// The card-key store is not reached through it: CardKeyStore is the
+// compose file's own DSN, the cardkeys role's.
 func (p *Project) PostgresDSN(db string) string {
 	p.prod.mu.Lock()
 	defer p.prod.mu.Unlock()
@@ -85,7 +92,7 @@ func (p *Project) PostgresDSN(db string) string {
 // checkProd says what is missing for a production stack: the compose file's
 // server build and PostgreSQL.
 func (p *Project) checkProd() (Compose, error) {
-	c, err := LoadCompose(p.Root, map[string]string{"POSTGRES_PASSWORD": "x", "TEMPORAL_NAMESPACE": p.namespace()})
+	c, err := LoadCompose(p.Root, map[string]string{"POSTGRES_PASSWORD": "x", EnvCardKeysDBPassword: "x", "TEMPORAL_NAMESPACE": p.namespace()})
 	if err != nil {
 		return c, err
 	}
@@ -120,6 +127,9 @@ func (p *Project) startProdServer(ctx context.Context) (*Process, error) {
 		maps.Copy(env, map[string]string{"SQL_HOST": hostOf(st.pg.Addr), "SQL_PORT": portOf(st.pg.Addr)})
 		script := strings.ReplaceAll(c.SchemaScript, AdminToolsSchemaDir+"/", filepath.Join(st.moduleDir, "schema")+"/")
 		if err := p.runJob(ctx, ComposeSchemaJob, script, env); err != nil {
+			return nil, err
+		}
+		if err := p.runCardKeysJob(ctx, st); err != nil {
 			return nil, err
 		}
 	}
@@ -177,11 +187,46 @@ func (p *Project) startProdServer(ctx context.Context) (*Process, error) {
 	return p.started(Temporal, proc, proc.WaitReady(ctx, TemporalCheck(p.Addrs.Temporal, p.namespace())))
 }
 
+// runCardKeysJob runs the compose file's cardkeys-db job (its psql script,
+// deploy/cardkeys-init.sql, with the job's variables) on the cluster, and
+// keeps the compose file's CARD_KEY_STORE, pointed at the cluster, as the
+// stack's card-key store.
+func (p *Project) runCardKeysJob(ctx context.Context, st *prodState) error {
+	c := st.compose
+	store, err := OnHost(c.CardKeyStore, st.pg.Addr)
+	if err != nil {
+		return fmt.Errorf("%s of the compose file: %w", cardstore.EnvStore, err)
+	}
+	p.progress("running the compose file's %s job (psql: the card-key store's database and role)", ComposeCardKeysJob)
+	env := maps.Clone(c.CardKeysEnv)
+	maps.Copy(env, map[string]string{"PGHOST": hostOf(st.pg.Addr), "PGPORT": portOf(st.pg.Addr)})
+	if err := p.runJob(ctx, ComposeCardKeysJob, c.CardKeysScript, env); err != nil {
+		return err
+	}
+	st.cardKeys = store
+	return nil
+}
+
+// OnHost is the connection string dsn (postgres://user:password@host:port/db)
+// with its host and port replaced by addr: a compose service's DSN on the
+// production stack's cluster.
+func OnHost(dsn, addr string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme != "postgres" || u.Host == "" {
+		// url's message would quote the string, password included.
+		return "", errors.New("not a postgres://user:password@host:port/database URL")
+	}
+	u.Host = addr
+	return u.String(), nil
+}
+
 // startPostgres creates and starts the throwaway cluster, with the compose
 // file's superuser and a generated password.
 func (p *Project) startPostgres(ctx context.Context, st *prodState) error {
 	st.password = RandomSecret(24)
-	c, err := LoadCompose(p.Root, map[string]string{"POSTGRES_PASSWORD": st.password, "TEMPORAL_NAMESPACE": p.namespace()})
+	c, err := LoadCompose(p.Root, map[string]string{
+		"POSTGRES_PASSWORD": st.password, EnvCardKeysDBPassword: RandomSecret(24), "TEMPORAL_NAMESPACE": p.namespace(),
+	})
 	if err != nil {
 		return err
 	}
@@ -253,6 +298,7 @@ func (p *Project) runJob(ctx context.Context, name, script string, env map[strin
 	links := map[string]string{
 		"temporal-sql-tool": filepath.Join(p.ServerDir(p.prod.compose.ServerVersion), "sql"),
 		"temporal":          p.TemporalBin(),
+		"psql":              filepath.Join(p.prod.pg.BinDir, "psql"),
 	}
 	for link, target := range links {
 		path := filepath.Join(tools, link)

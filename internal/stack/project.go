@@ -391,10 +391,19 @@ func (p *Project) ClientEnv() map[string]string {
 	return env
 }
 
-// CardKeyStore is the stack's card-key store (CARD_KEY_STORE): the embedded
-// SQLite file in StateDir, shared by the worker, the codec server and the
-// starters.
-func (p *Project) CardKeyStore() string { return "sqlite:" + p.CardKeyFile() }
+// CardKeyStore is the stack's card-key store (CARD_KEY_STORE), shared by the
+// workers, the codec server and the starters: on a dev-server stack the
+// embedded SQLite file in StateDir; on a production stack (Server.Prod)
+// the compose file's, the cardkeys role's database on the stack's
+// PostgreSQL ("" before the server's first start has run its job).
+func (p *Project) CardKeyStore() string {
+	if p.Server.Prod {
+		p.prod.mu.Lock()
+		defer p.prod.mu.Unlock()
+		return p.prod.cardKeys
+	}
+	return "sqlite:" + p.CardKeyFile()
+}
 
-// CardKeyFile is the card-key store's SQLite file.
+// CardKeyFile is the dev-server stacks' card-key store's SQLite file.
 func (p *Project) CardKeyFile() string { return filepath.Join(p.StateDir, "cardkeys.db") }

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,5 +87,28 @@ func TestAddressesAndLinks(t *testing.T) {
 	env := p.ClientEnv()
 	if env["TEMPORAL_ADDRESS"] != "127.0.0.1:7233" || env["TEMPORAL_NAMESPACE"] != "default" || env[EnvPayloadKeyFile] == "" {
 		t.Fatalf("ClientEnv = %v", env)
+	}
+}
+
+// The dev-server stacks keep the embedded SQLite store; a production stack
+// has none until its server's first start has run the compose file's
+// cardkeys-db job (then the job's role on the stack's PostgreSQL), and
+// opening it before then is an error, not a SQLite file.
+func TestCardKeyStoreIsSQLiteOnlyOnDevServerStacks(t *testing.T) {
+	dir := t.TempDir()
+	dev := &Project{StateDir: dir}
+	if got, want := dev.CardKeyStore(), "sqlite:"+filepath.Join(dir, "cardkeys.db"); got != want {
+		t.Errorf("dev stack's CARD_KEY_STORE = %q, want %q", got, want)
+	}
+	prod := &Project{StateDir: dir, Server: Server{Prod: true}}
+	if got := prod.CardKeyStore(); got != "" {
+		t.Errorf("production stack's CARD_KEY_STORE before start = %q, want none", got)
+	}
+	if s, err := prod.OpenCardKeys(context.Background()); err == nil {
+		_ = s.Close()
+		t.Error("OpenCardKeys opened a store on a production stack not started")
+	}
+	if got := prod.ClientEnv()["CARD_KEY_STORE"]; got != "" {
+		t.Errorf("production stack's client environment names store %q before start", got)
 	}
 }

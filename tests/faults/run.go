@@ -65,6 +65,11 @@ type Scenario struct {
 	// must count exactly the bookings whose capture A55 booked for another
 	// amount than asked (the worker must not be restarted in the run).
 	CheckMismatchMetric bool
+	// Inspect, when set, runs once every booking is done and the checks
+	// have read the ledger, before the stack stops: what a test reads from
+	// the running stack besides the ledger (e.g. its card-key store). An
+	// error is a run that could not be carried out.
+	Inspect func(ctx context.Context, st *Stack, records []Record) error
 	// Budget is how long the bookings may take in all (0: 3 min + 1 s per booking).
 	Budget time.Duration
 }
@@ -269,6 +274,11 @@ func Execute(ctx context.Context, sc Scenario, env Env) (*Report, error) {
 	}
 	if slices.Contains(env.Apps, stack.BinWorker2) {
 		if rep.WorkerTasks, err = countWorkerTasks(ctx, st, records); err != nil {
+			return nil, err
+		}
+	}
+	if sc.Inspect != nil {
+		if err := sc.Inspect(ctx, st, records); err != nil {
 			return nil, err
 		}
 	}

@@ -4,10 +4,13 @@
 // schema job, the real Temporal server built from Go source at the compose
 // file's version and configured from its environment, the namespace job,
 // then two workers, the webhook receiver, the codec server and the A55
-// sandbox (internal/stack, Server.Prod). A few hundred mixed bookings run
+// sandbox (internal/stack, Server.Prod), all of them and the test's own
+// starter on the card-key store the compose file's cardkeys-db job makes on
+// the same PostgreSQL. A few hundred mixed bookings run
 // while one worker is killed with SIGKILL and restarted and the server is
 // stopped and restarted, and the fault suite's invariants (tests/faults)
-// are checked against the sandbox's ledger.
+// are checked against the sandbox's ledger, and the card-key store for the
+// bookings' keys, every one destroyed.
 //
 // PROD_BOOKINGS sets the size (default 300), PROD_SEED the seed.
 package prod
@@ -15,18 +18,22 @@ package prod
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/tests/faults"
 	"github.com/hotelpay/a55-temporal/worker"
+	"github.com/hotelpay/a55-temporal/workflows"
 )
 
 const (
@@ -105,6 +112,11 @@ func TestProductionTopology(t *testing.T) {
 	}
 	bookings := int(envUint(t, "PROD_BOOKINGS", defaultBookings))
 	sc := productionScenario(bookings, envUint(t, "PROD_SEED", defaultSeed))
+	var keys cardKeys
+	sc.Inspect = func(ctx context.Context, st *faults.Stack, records []faults.Record) (err error) {
+		keys, err = readCardKeys(ctx, st.Project(), records)
+		return err
+	}
 
 	binDir := t.TempDir()
 	buildCtx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -128,6 +140,10 @@ func TestProductionTopology(t *testing.T) {
 		t.Errorf("%d invariant violations; first: %s\nreplay: %s\n%s",
 			len(rep.Verdict.Violations), rep.Verdict.Violations[0], rep.ReplayCommand(), rep.Outputs)
 	}
+	fmt.Printf("card keys  %s\n", keys)
+	for _, problem := range keys.problems() {
+		t.Error(problem)
+	}
 	if missing := rep.Missing([]string{"worker:sigkill", "temporal:restart"}); len(missing) > 0 {
 		t.Errorf("the run injected no %s", strings.Join(missing, ", "))
 	}
@@ -148,4 +164,104 @@ func TestProductionTopology(t *testing.T) {
 	if len(rep.WorkerTasks) != 2 {
 		t.Errorf("tasks counted for %d workers, want 2", len(rep.WorkerTasks))
 	}
+}
+
+// cardKeys is what the production stack's card-key store holds after the
+// run, read as its cardkeys role through the stack's CARD_KEY_STORE.
+type cardKeys struct {
+	store     string         // the store's DSN, password redacted
+	sqlite    bool           // the dev stacks' SQLite file exists in the state directory
+	answered  map[string]int // bookings A55 answered (their key must be destroyed): 1 each
+	destroyed map[string]int // destroyed keys per booking
+	live      map[string]int // keys per booking still able to open a card
+	reasons   map[string]int // destroyed keys per reason
+}
+
+// answeredByA55 reports whether the booking's create call got A55's
+// definite answer: a charge (held, pending 3DS or later) or a decline.
+func answeredByA55(r faults.Record) bool {
+	return r.Auth.ChargeUUID != "" || r.Result.ChargeUUID != "" ||
+		r.Auth.Status == workflows.StatusDeclined || r.Result.Status == workflows.StatusDeclined
+}
+
+func readCardKeys(ctx context.Context, proj *stack.Project, records []faults.Record) (cardKeys, error) {
+	k := cardKeys{answered: map[string]int{}, destroyed: map[string]int{}, live: map[string]int{}, reasons: map[string]int{}}
+	for _, r := range records {
+		if answeredByA55(r) {
+			k.answered[r.Plan.BookingID] = 1
+		}
+	}
+	_, err := os.Stat(proj.CardKeyFile())
+	k.sqlite = err == nil
+	dsn := proj.CardKeyStore()
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return k, fmt.Errorf("the production stack's CARD_KEY_STORE is no PostgreSQL DSN (%d characters)", len(dsn))
+	}
+	k.store = fmt.Sprintf("postgres://%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return k, fmt.Errorf("card-key store %s: %w", k.store, err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(ctx, `SELECT booking_id, material IS NULL, coalesce(destroy_reason, '') FROM card_keys`)
+	if err != nil {
+		return k, fmt.Errorf("card-key store %s: %w", k.store, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var booking, reason string
+		var destroyed bool
+		if err := rows.Scan(&booking, &destroyed, &reason); err != nil {
+			return k, err
+		}
+		if destroyed {
+			k.destroyed[booking]++
+			k.reasons[reason]++
+		} else {
+			k.live[booking]++
+		}
+	}
+	return k, rows.Err()
+}
+
+func sum(m map[string]int) (n int) {
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func (k cardKeys) String() string {
+	var reasons []string
+	for _, r := range slices.Sorted(maps.Keys(k.reasons)) {
+		reasons = append(reasons, fmt.Sprintf("%s %d", r, k.reasons[r]))
+	}
+	return fmt.Sprintf("%s: %d destroyed (%s), %d live; %d bookings answered by A55",
+		k.store, sum(k.destroyed), strings.Join(reasons, ", "), sum(k.live), len(k.answered))
+}
+
+// problems are the ways the store disagrees with the run: a booking A55
+// answered whose key is not destroyed there (or is missing: the stack used
+// another store), a key left able to open a card, a SQLite store in use.
+func (k cardKeys) problems() []string {
+	var out []string
+	if k.sqlite {
+		out = append(out, "the dev stacks' SQLite card-key store exists in the production stack's state directory")
+	}
+	if len(k.answered) == 0 {
+		out = append(out, "no booking got A55's answer: the card-key check checked nothing")
+	}
+	if got, want := sum(k.destroyed), len(k.answered); got != want {
+		out = append(out, fmt.Sprintf("%d destroyed keys in %s, want one per booking A55 answered (%d)", got, k.store, want))
+	}
+	for _, b := range slices.Sorted(maps.Keys(k.answered)) {
+		if k.destroyed[b] != 1 {
+			out = append(out, fmt.Sprintf("booking %s (answered by A55): %d destroyed keys in %s, want 1", b, k.destroyed[b], k.store))
+		}
+	}
+	for _, b := range slices.Sorted(maps.Keys(k.live)) {
+		out = append(out, fmt.Sprintf("booking %s: %d card keys still live in %s after the run", b, k.live[b], k.store))
+	}
+	return out
 }
