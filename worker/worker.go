@@ -147,7 +147,7 @@ func New(c client.Client, t Tuning, d Deployment, acts *activities.Activities) s
 // RegisterReconciliation puts the reconciliation (package reconcile) on a
 // worker: its workflow and its reads of A55 and Temporal. Its release is the
 // Cancel activity Register adds.
-func RegisterReconciliation(w sdkworker.Registry, a55 reconcile.Lister, c client.Client) {
+func RegisterReconciliation(w sdkworker.Registry, a55 reconcile.Gateway, c client.Client) {
 	w.RegisterWorkflowWithOptions(reconcile.Reconcile, workflow.RegisterOptions{
 		Name: reconcile.WorkflowName, VersioningBehavior: VersioningBehavior})
 	w.RegisterActivity(&reconcile.Activities{A55: a55, Temporal: c})

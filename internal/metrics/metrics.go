@@ -32,8 +32,10 @@ const (
 	CaptureAmountMismatches = "booking_payment_capture_amount_mismatch"
 
 	// Reconciled counts what reconciliation runs found (tag result:
-	// released | release_failed | disagreement): alert on release_failed
-	// and on any released (something stranded a hold).
+	// released | release_failed | settled | disagreement): alert on
+	// release_failed and on any released (something stranded a hold);
+	// settled (a booking captured or released its charge while the run
+	// looked) is no failure.
 	Reconciled = "a55_reconciliation_charges"
 
 	// A55Requests counts HTTP calls to A55 (tags op, class).
@@ -118,6 +120,7 @@ func Release(h client.MetricsHandler, by string) {
 const (
 	ReconcileReleased      = "released"
 	ReconcileReleaseFailed = "release_failed"
+	ReconcileSettled       = "settled"
 	ReconcileDisagreement  = "disagreement"
 )
 

@@ -67,8 +67,8 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "outcomes   %s\n", r.outcomeLine())
 	fmt.Fprintf(&b, "A55        %s\n", r.ledgerLine())
 	if rc := r.Reconciliation; rc != nil {
-		fmt.Fprintf(&b, "reconcile  %d open charges listed, %d left to their bookings, %d released, %d release failed, %d disagreements\n",
-			rc.Listed, rc.Owned, len(rc.Released), len(rc.ReleaseFailed), len(rc.Disagreements))
+		fmt.Fprintf(&b, "reconcile  %d open charges listed, %d left to their bookings, %d released, %d release failed, %d settled by their bookings meanwhile, %d disagreements\n",
+			rc.Listed, rc.Owned, len(rc.Released), len(rc.ReleaseFailed), len(rc.Settled), len(rc.Disagreements))
 	}
 	for _, w := range r.WorkerTasks {
 		fmt.Fprintf(&b, "worker     %s\n", w)

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -19,6 +20,13 @@ type Lister interface {
 	ListCharges(ctx context.Context, p *a55client.ListChargesParams) (*a55client.ChargeList, error)
 }
 
+// Gateway is what the reconciliation reads at A55: the open charges, and one
+// charge again before acting on it; *a55client.Client satisfies it.
+type Gateway interface {
+	Lister
+	GetCharge(ctx context.Context, walletUUID, chargeUUID string) (*a55client.Charge, error)
+}
+
 // Describer describes a workflow; client.Client satisfies it.
 type Describer interface {
 	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
@@ -27,7 +35,7 @@ type Describer interface {
 // Activities are the reconciliation's reads (its release is the booking
 // workflow's Cancel activity).
 type Activities struct {
-	A55      Lister
+	A55      Gateway
 	Temporal Describer
 }
 
@@ -36,6 +44,34 @@ type Activities struct {
 var openStatuses = []string{"authorized", "pending", "confirmed"}
 
 const pageSize = 100
+
+// isOpenStatus reports whether A55's status is one the listing asks for: a
+// charge A55 may still hold money for. "confirmed" counts whatever the
+// vocabulary (a hold in the public documents' words; the booking workflow's
+// isApprovedHold reads it the same way when no capture answer says more).
+func isOpenStatus(status string) bool {
+	for _, s := range openStatuses {
+		if strings.EqualFold(strings.TrimSpace(status), s) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadCharge reads the charge at A55 now: the listing may be minutes old,
+// and its booking may have captured or released it since.
+func (a *Activities) ReadCharge(ctx context.Context, c OpenCharge) (OpenCharge, error) {
+	got, err := a.A55.GetCharge(ctx, c.WalletUUID, c.ChargeUUID)
+	if err != nil {
+		return OpenCharge{}, err
+	}
+	now := c
+	now.Status = got.Status
+	if got.Amount != nil {
+		now.Amount = got.Amount
+	}
+	return now, nil
+}
 
 // ListOpenCharges lists the wallet's charges in an open status, every page.
 func (a *Activities) ListOpenCharges(ctx context.Context, wallet string) ([]OpenCharge, error) {
