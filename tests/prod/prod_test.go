@@ -225,6 +225,8 @@ func readCardKeys(ctx context.Context, proj *stack.Project, records []faults.Rec
 	return k, rows.Err()
 }
 
+func (k cardKeys) answeredBy(booking string) bool { return k.answered[booking] == 1 }
+
 func sum(m map[string]int) (n int) {
 	for _, v := range m {
 		n += v
@@ -261,7 +263,14 @@ func (k cardKeys) problems() []string {
 		}
 	}
 	for _, b := range slices.Sorted(maps.Keys(k.live)) {
-		out = append(out, fmt.Sprintf("booking %s: %d card keys still live in %s after the run", b, k.live[b], k.store))
+		// A booking whose start the simulator retried sealed its card
+		// twice: the workflow took one token (destroyed above), the other
+		// never reached any history and the sweep destroys it at the end
+		// of its lifetime. A live key without a destroyed one is a booking
+		// whose own key outlived A55's answer.
+		if k.destroyed[b] == 0 || !k.answeredBy(b) {
+			out = append(out, fmt.Sprintf("booking %s: %d card keys still live in %s after the run", b, k.live[b], k.store))
+		}
 	}
 	return out
 }
