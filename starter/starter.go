@@ -47,6 +47,10 @@ func CaptureUpdateID(amount *money.Amount) string {
 // ErrBookingNotFound is returned when no workflow exists for the booking.
 var ErrBookingNotFound = errors.New("no payment workflow for this booking")
 
+// TypeBookingFinished is the RejectedError.Type of an operation on a booking
+// whose payment has already finished (its workflow is closed).
+const TypeBookingFinished = "BookingFinished"
+
 // RejectedError says why the request was refused: invalid input (nothing was
 // started) or the workflow's validator / handler refused the operation.
 type RejectedError struct {
@@ -313,14 +317,14 @@ func classify(op, bookingID string, err error) error {
 		// The server answers an update to a closed workflow with NotFound
 		// "workflow execution already completed": the booking exists.
 		if strings.Contains(notFound.Error(), "completed") {
-			return &RejectedError{Operation: op, BookingID: bookingID, Type: "BookingFinished", Err: err,
+			return &RejectedError{Operation: op, BookingID: bookingID, Type: TypeBookingFinished, Err: err,
 				Reason: "this booking's payment already finished; read its outcome with Result or Status"}
 		}
 		return fmt.Errorf("%s for booking %q: %w", op, bookingID, ErrBookingNotFound)
 	}
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
-		return &RejectedError{Operation: op, BookingID: bookingID, Type: "BookingFinished", Err: err,
+		return &RejectedError{Operation: op, BookingID: bookingID, Type: TypeBookingFinished, Err: err,
 			Reason: "this booking's payment already finished; a new payment needs a new booking id"}
 	}
 	var app *temporal.ApplicationError

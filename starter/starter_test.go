@@ -287,7 +287,7 @@ func TestStarterAgainstADevServer(t *testing.T) {
 		// A capture of another amount is a second capture, not a retry: refused.
 		other := money.Amount{Minor: 100, Currency: "BRL"}
 		var rej *RejectedError
-		if res, err := s.Capture(ctx, in.BookingID, &other); !errors.As(err, &rej) || rej.Type != "BookingFinished" {
+		if res, err := s.Capture(ctx, in.BookingID, &other); !errors.As(err, &rej) || rej.Type != TypeBookingFinished {
 			t.Fatalf("second capture of another amount = %+v, %v; want a BookingFinished refusal", res, err)
 		}
 		final, err := s.Result(ctx, in.BookingID)

@@ -34,7 +34,7 @@ func Start(t testing.TB) *Server {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	addr, err := freeAddr()
+	addr, err := stack.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,17 +44,10 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(pg.Remove)
-	spec, err := pg.Spec()
-	if err != nil {
+	var g stack.Group
+	t.Cleanup(func() { _ = g.Stop(10 * time.Second) })
+	if err := pg.Start(ctx, &g); err != nil {
 		t.Fatal(err)
-	}
-	proc, err := stack.Start(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = proc.Stop(10 * time.Second) })
-	if err := proc.WaitReady(ctx, pg.Ready()); err != nil {
-		t.Fatalf("postgres: %v\n%s", err, proc.Output())
 	}
 	return &Server{pg: pg}
 }
@@ -122,13 +115,4 @@ func (s *Server) psql(db string, args ...string) ([]byte, error) {
 	cmd := exec.Command(path, append([]string{"-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", port, "-U", superuser, "-d", db}, args...)...)
 	cmd.Env = append(stack.Environ(nil), "LC_ALL=C", "PGPASSWORD="+superPassword)
 	return cmd.CombinedOutput()
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }

@@ -153,6 +153,23 @@ func (pg *Postgres) Spec() (Spec, error) {
 	return Spec{Name: PostgresServer, Path: path, Args: args}, nil
 }
 
+// Start starts the cluster's server in g and waits until it accepts
+// connections; the caller stops g.
+func (pg *Postgres) Start(ctx context.Context, g *Group) error {
+	spec, err := pg.Spec()
+	if err != nil {
+		return err
+	}
+	proc, err := g.Start(spec)
+	if err != nil {
+		return err
+	}
+	if err := proc.WaitReady(ctx, pg.Ready()); err != nil {
+		return fmt.Errorf("postgres: %w\n%s", err, proc.Output())
+	}
+	return nil
+}
+
 // PostgresServer is the PostgreSQL server's process name in a Project.
 const PostgresServer = "postgres"
 

@@ -20,15 +20,7 @@ func startTestPostgres(ctx context.Context, t *testing.T, g *Group, addr, user, 
 		t.Fatal(err)
 	}
 	t.Cleanup(pg.Remove)
-	spec, err := pg.Spec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	proc, err := g.Start(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := proc.WaitReady(ctx, pg.Ready()); err != nil {
+	if err := pg.Start(ctx, g); err != nil {
 		t.Fatal(err)
 	}
 	return pg

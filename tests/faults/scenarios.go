@@ -44,6 +44,37 @@ func fault(f a55sandbox.Fault, endpoints ...string) map[string]a55sandbox.Fault 
 	return m
 }
 
+// lateAnswerBursts is a Chaos that alternates A55's faults: normal for
+// normalFor, then late (answers after the worker's timeout) for lateFor,
+// counting each burst; startLate says which the run's Faults begin with.
+// Each switch finishes even when the run ends meanwhile.
+func lateAnswerBursts(startLate bool, normal, late map[string]a55sandbox.Fault, normalFor, lateFor time.Duration) func(context.Context, *Run) error {
+	return func(ctx context.Context, r *Run) error {
+		// set reports done when the switch failed (err) or the run ended.
+		set := func(f map[string]a55sandbox.Fault) (done bool, err error) {
+			err = r.Stack.SetFaults(context.WithoutCancel(ctx), f)
+			return err != nil || ctx.Err() != nil, err
+		}
+		if !startLate {
+			sleep(ctx, normalFor)
+			if done, err := set(late); done {
+				return err
+			}
+		}
+		for {
+			r.Stack.Count("a55:late-answer-burst")
+			sleep(ctx, lateFor)
+			if done, err := set(normal); done {
+				return err
+			}
+			sleep(ctx, normalFor)
+			if done, err := set(late); done {
+				return err
+			}
+		}
+	}
+}
+
 func merge(ms ...map[string]a55sandbox.Fault) map[string]a55sandbox.Fault {
 	out := map[string]a55sandbox.Fault{}
 	for _, m := range ms {
@@ -86,20 +117,7 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 		dropped := fault(a55sandbox.Fault{LostResponseRate: 0.3}, "create", "capture", "cancel")
 		late := fault(a55sandbox.Fault{LostResponseRate: 0.3, Latency: ms(1500 * time.Millisecond)}, "create", "capture", "cancel")
 		sc.Faults = late
-		// Each switch of faults finishes even when the run ends meanwhile.
-		sc.Chaos = func(ctx context.Context, r *Run) error {
-			for {
-				r.Stack.Count("a55:late-answer-burst")
-				sleep(ctx, 2*time.Second)
-				if err := r.Stack.SetFaults(context.WithoutCancel(ctx), dropped); err != nil || ctx.Err() != nil {
-					return err
-				}
-				sleep(ctx, 3*time.Second)
-				if err := r.Stack.SetFaults(context.WithoutCancel(ctx), late); err != nil || ctx.Err() != nil {
-					return err
-				}
-			}
-		}
+		sc.Chaos = lateAnswerBursts(true, dropped, late, 3*time.Second, 2*time.Second)
 		expect = []string{":lost_response", "create:latency"}
 
 	case ScenarioWorkerKill:
@@ -378,19 +396,7 @@ func NewScenario(n, bookings int, seed uint64) (Scenario, []string) {
 		late := merge(failing, fault(a55sandbox.Fault{ErrorRate: 0.3, ErrorStatuses: []int{500, 503}, LostResponseRate: 0.2,
 			Latency: ms(1200 * time.Millisecond)}, "capture", "cancel"))
 		sc.Faults = failing
-		sc.Chaos = func(ctx context.Context, r *Run) error {
-			for {
-				sleep(ctx, 3*time.Second)
-				if err := r.Stack.SetFaults(context.WithoutCancel(ctx), late); err != nil || ctx.Err() != nil {
-					return err
-				}
-				r.Stack.Count("a55:late-answer-burst")
-				sleep(ctx, 3*time.Second)
-				if err := r.Stack.SetFaults(context.WithoutCancel(ctx), failing); err != nil || ctx.Err() != nil {
-					return err
-				}
-			}
-		}
+		sc.Chaos = lateAnswerBursts(false, failing, late, 3*time.Second, 3*time.Second)
 		sc.Rules.FullCaptureAcquirer = true
 		sc.CheckMismatchMetric = true
 		// A small run (make test's 12 bookings) may draw no lost answer or

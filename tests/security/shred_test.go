@@ -168,7 +168,7 @@ func complete3DS(t *testing.T, ctx context.Context, id string, auth workflows.Au
 	// what a booking site sees too.
 	err := env.Starter().Report3DSComplete(ctx, id, auth.ChargeUUID)
 	var rej *starter.RejectedError
-	if err != nil && !(errors.As(err, &rej) && rej.Type == "BookingFinished") {
+	if err != nil && !(errors.As(err, &rej) && rej.Type == starter.TypeBookingFinished) {
 		t.Fatal(err)
 	}
 }
