@@ -115,6 +115,8 @@ func ValidateInput(in BookingPaymentInput, now time.Time) error {
 		p.add("expected_capture_at", "plus capture_grace is already in the past")
 	}
 
+	checkLongStay(&p, in, now)
+
 	switch in.DeadlinePolicy.Action {
 	case DeadlineRelease:
 		if in.DeadlinePolicy.Amount != nil {

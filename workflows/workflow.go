@@ -94,6 +94,11 @@ type payment struct {
 	bounded        int
 	continuing     bool
 
+	// stays caches the long-stays version (stay.go; 0 = not asked yet);
+	// replacing is the replace_hold in progress (replace.go).
+	stays     int
+	replacing *replacement
+
 	deadline deadlineTimer
 }
 
@@ -107,6 +112,9 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 	// server restart) and must not turn a booking the starter accepted into
 	// invalid input. A deadline already past just runs the policy at once.
 	if err := validateRunInput(ctx, in); err != nil {
+		return BookingPaymentResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
+	}
+	if err := refuseLongStayWithoutPolicy(ctx, in); err != nil {
 		return BookingPaymentResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
 	}
 	p := newPayment(ctx, in)
@@ -153,6 +161,7 @@ func newPayment(ctx workflow.Context, in BookingPaymentInput) *payment {
 		Hold:              in.Amount,
 		ExpectedCaptureAt: in.ExpectedCaptureAt,
 		DeadlinePolicy:    in.DeadlinePolicy,
+		LongStayPolicy:    in.LongStayPolicy,
 		History:           []Transition{},
 	}
 	if c := in.Continued; c != nil {

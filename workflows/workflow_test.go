@@ -185,6 +185,8 @@ func TestDeadlineCapturesPerPolicy(t *testing.T) {
 	in.DeadlinePolicy = workflows.DeadlinePolicy{Action: workflows.DeadlineCapture, Amount: &amount}
 	in.ExpectedCaptureAt = t0.Add(10 * 24 * time.Hour) // after the hold: the hold wins
 	in.HoldWindow = 5 * 24 * time.Hour
+	// A long stay that gets no new authorization: the deadline policy.
+	in.LongStayPolicy = workflows.LongStayReauthorize
 	r := newRun(t, in)
 	var late *outcome
 	r.at(5*24*time.Hour-6*time.Hour+time.Second, func() {
@@ -861,6 +863,7 @@ func TestWebhookForAnotherChargeIsIgnored(t *testing.T) {
 func TestRetryBudgets(t *testing.T) {
 	in := validInput("H-5005")
 	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour
+	in.ExpectedCaptureAt = t0.Add(20 * time.Hour) // within the hold's reach; the deadline is still the hold's (23 h)
 	r := newRun(t, in)
 	var capture *outcome
 	r.at(time.Hour, func() {
