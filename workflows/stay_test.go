@@ -145,14 +145,21 @@ func TestLongStayReauthorizeWaitsThenRunsTheDeadlinePolicy(t *testing.T) {
 // replaceHold sends replace_hold for s's booking with a card sealed now.
 func (s *sealedRun) replaceHold(id string, req workflows.ReplaceHoldRequest, card string) (*outcome, cardvault.Token) {
 	s.t.Helper()
+	tok := s.seal(card)
+	req.CardToken = &tok
+	return s.update(workflows.UpdateReplaceHold, id, req), tok
+}
+
+// seal seals the booking's card with another number, now, as the starter does.
+func (s *sealedRun) seal(number string) cardvault.Token {
+	s.t.Helper()
 	c := s.card
-	c.Number = card
+	c.Number = number
 	tok, err := cardvault.Seal(context.Background(), s.keys, s.in.BookingID, c, s.env.Now(), 0)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	req.CardToken = &tok
-	return s.update(workflows.UpdateReplaceHold, id, req), tok
+	return tok
 }
 
 func (s *sealedRun) destroyed(tok cardvault.Token) string {
