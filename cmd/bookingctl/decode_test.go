@@ -144,6 +144,10 @@ func TestUsageErrorsExit2WithoutContactingTemporal(t *testing.T) {
 		"resolve amount and minor": {[]string{"resolve", "-booking", "B1", "-action", "mark-captured", "-amount", "1.00", "-minor", "100"}, ""},
 		"resolve bad amount":       {[]string{"resolve", "-booking", "B1", "-action", "mark-captured", "-amount", "x"}, ""},
 		"resolve missing booking":  {[]string{"resolve", "-action", "retry"}, ""},
+		"replace without amount":   {[]string{"replace-hold", "-booking", "B1", "-id", "r1"}, `{"card":{}}`},
+		"replace bad checkout":     {[]string{"replace-hold", "-booking", "B1", "-id", "r1", "-amount", "900.00", "-checkout", "friday"}, `{"card":{}}`},
+		"replace unknown field":    {[]string{"replace-hold", "-booking", "B1", "-id", "r1", "-amount", "900.00"}, `{"pan":"4111111111111111"}`},
+		"replace no card store":    {[]string{"replace-hold", "-booking", "B1", "-id", "r1", "-amount", "900.00"}, `{"card":{"number":"4111111111111111"}}`},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
