@@ -345,7 +345,14 @@ func (p *payment) promoteReplacement(ctx workflow.Context, r *replacement) {
 	p.flushSA(ctx)
 	r.res.Status = StatusAuthorized
 	p.recordReplacementOutcome(ctx, r)
-	p.releaseReplaced(ctx, old, r)
+	// The booking is free as soon as the new hold is its own: a capture of
+	// it need not wait for the old one's release (which may retry for a
+	// while); the run waits for that release before it closes.
+	p.replacedReleases++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { p.replacedReleases-- }()
+		p.releaseReplaced(ctx, old, r)
+	})
 }
 
 // releaseReplaced releases the hold a replacement took over, under its own

@@ -309,3 +309,30 @@ func TestLookUpKeepsTheReplacementAfterAReset(t *testing.T) {
 		t.Errorf("the replaced hold is %s, want canceled", c.Status)
 	}
 }
+
+// The old hold's release does not hold the booking up: a capture right after
+// the replacement goes through while A55 still fails the release, and the
+// run closes only once the old hold is released.
+func TestCaptureAfterAReplacementDoesNotWaitForTheOldRelease(t *testing.T) {
+	s := newSealedRun(t, validInput("RH-7"), nil)
+	var first string
+	var capture *outcome
+	s.at(time.Hour, func() {
+		first = s.state().ChargeUUID
+		s.fault("cancel", unavailable(4))
+		s.replaceHold("replace-1", workflows.ReplaceHoldRequest{Amount: brl(70000)}, cardApprove)
+	})
+	s.at(time.Hour+time.Second, func() {
+		capture = s.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{})
+	})
+	res := s.execute()
+	if capture == nil || !capture.accepted || capture.err != nil {
+		t.Fatalf("capture right after the replacement: %+v", capture)
+	}
+	if res.Status != workflows.StatusCaptured || res.ChargeUUID == first || res.Captured != brl(70000) {
+		t.Fatalf("result = %+v", res)
+	}
+	if e := s.charge(first); e.Status != "canceled" {
+		t.Errorf("the replaced hold is %s when the run closed", e.Status)
+	}
+}

@@ -37,7 +37,8 @@ import (
 // branch. RECORD_HISTORIES=1 writes into the last one. card-vault: the
 // card travels as a card token whose key is destroyed once A55 answers
 // (workflows.ChangeCardVault).
-var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history", "card-vault"}
+// long-stays: long-stay policies and replaced holds (workflows.ChangeLongStays).
+var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history", "card-vault", "long-stays"}
 
 // TestReplayRecordedHistories replays the histories in testdata/ (recorded
 // from a real dev server by TestRecordHistories) against today's workflow
@@ -376,6 +377,98 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatalf("authorization = %+v", a)
 	}
 	finish("no_charge_key_destroyed", in.BookingID, workflows.StatusFailed)
+
+	// Long stays (seconds-long holds on the workflow's side): the deposit
+	// captured before the hold lapses.
+	in = base("REC-long-deposit")
+	in.HoldWindow, in.SafetyMargin, in.LongStayPolicy = 8*time.Second, 4*time.Second, workflows.LongStayDeposit
+	if a := authorize(in); a.Status != workflows.StatusAuthorized {
+		t.Fatalf("authorization = %+v", a)
+	}
+	finish("long_stay_deposit", in.BookingID, workflows.StatusCaptured)
+
+	// reauthorize without a new authorization: the wait, then the deadline policy.
+	in = base("REC-long-reauthorize")
+	in.HoldWindow, in.SafetyMargin, in.LongStayPolicy, in.ReauthorizeNotice = 10*time.Second, 3*time.Second, workflows.LongStayReauthorize, 4*time.Second
+	if a := authorize(in); a.Status != workflows.StatusAuthorized {
+		t.Fatalf("authorization = %+v", a)
+	}
+	finish("long_stay_reauthorize_deadline_policy", in.BookingID, workflows.StatusVoided)
+
+	replaceHold := func(in workflows.BookingPaymentInput, number string, req workflows.ReplaceHoldRequest) workflows.ReplaceHoldResult {
+		t.Helper()
+		card := in.Card
+		card.Number = number
+		tok, err := cardvault.Seal(ctx, keys, in.BookingID, card, time.Now(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.CardToken = &tok
+		var res workflows.ReplaceHoldResult
+		if err := update(in.BookingID, workflows.UpdateReplaceHold, req, &res); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	// reauthorize answered by replace_hold during the wait, then captured.
+	in = base("REC-long-replaced")
+	in.HoldWindow, in.SafetyMargin, in.LongStayPolicy, in.ReauthorizeNotice = 40*time.Second, 5*time.Second, workflows.LongStayReauthorize, 33*time.Second
+	in.DeadlinePolicy = workflows.DeadlinePolicy{Action: workflows.DeadlineCapture}
+	if a := authorize(in); a.Status != workflows.StatusAuthorized {
+		t.Fatalf("authorization = %+v", a)
+	}
+	for st := (workflows.PaymentState{}); st.Reauthorization == nil; time.Sleep(100 * time.Millisecond) {
+		v, err := c.QueryWorkflow(ctx, workflows.WorkflowID(in.BookingID), "", workflows.QueryStatus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Get(&st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := replaceHold(in, cardApprove, workflows.ReplaceHoldRequest{Amount: brl(90000), ExpectedCaptureAt: time.Now().Add(96 * time.Hour)}); r.Status != workflows.StatusAuthorized {
+		t.Fatalf("replace_hold = %+v", r)
+	}
+	if err := update(in.BookingID, workflows.UpdateCapture, workflows.CaptureRequest{}, &cr); err != nil {
+		t.Fatal(err)
+	}
+	finish("long_stay_reauthorize_replaced", in.BookingID, workflows.StatusCaptured)
+
+	// A replacement through a 3DS challenge (approved, 3ds_complete), then cancelled.
+	in = base("REC-replace-3ds")
+	authorize(in)
+	r3 := replaceHold(in, cardChallenge, workflows.ReplaceHoldRequest{Amount: brl(70000), ThreeDS: true, DeviceInfo: in.DeviceInfo})
+	if r3.Status != workflows.StatusAwaiting3DS {
+		t.Fatalf("replace_hold = %+v", r3)
+	}
+	complete(r3.ChargeUUID)
+	if err := c.SignalWorkflow(ctx, workflows.WorkflowID(in.BookingID), "", workflows.Signal3DSComplete, workflows.ThreeDSCompleteSignal{ChargeUUID: r3.ChargeUUID}); err != nil {
+		t.Fatal(err)
+	}
+	for st := (workflows.PaymentState{}); st.ChargeUUID != r3.ChargeUUID || st.Replacement.Status != workflows.StatusAuthorized; time.Sleep(100 * time.Millisecond) {
+		v, err := c.QueryWorkflow(ctx, workflows.WorkflowID(in.BookingID), "", workflows.QueryStatus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Get(&st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := update(in.BookingID, workflows.UpdateCancel, workflows.CancelRequest{Reason: "guest cancelled"}, &cancelRes); err != nil {
+		t.Fatal(err)
+	}
+	finish("replace_hold_3ds_cancel", in.BookingID, workflows.StatusVoided)
+
+	// A declined replacement: the booking keeps its hold and captures it.
+	in = base("REC-replace-declined")
+	authorize(in)
+	if r := replaceHold(in, cardDecline, workflows.ReplaceHoldRequest{Amount: brl(70000)}); r.Status != workflows.StatusDeclined {
+		t.Fatalf("replace_hold = %+v", r)
+	}
+	if err := update(in.BookingID, workflows.UpdateCapture, workflows.CaptureRequest{}, &cr); err != nil {
+		t.Fatal(err)
+	}
+	finish("replace_hold_declined", in.BookingID, workflows.StatusCaptured)
 }
 
 func waitFor(ctx context.Context, t *testing.T, c client.Client, bookingID string, want workflows.Status) {

@@ -96,8 +96,9 @@ type payment struct {
 
 	// stays caches the long-stays version (stay.go; 0 = not asked yet);
 	// replacing is the replace_hold in progress (replace.go).
-	stays     int
-	replacing *replacement
+	stays            int
+	replacing        *replacement
+	replacedReleases int
 
 	deadline deadlineTimer
 }
@@ -129,7 +130,8 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 		p.run(work)
 		// Updates in flight (an authorization waiter, a capture that found
 		// the hold lapsed) answer their callers before the run closes.
-		_ = workflow.Await(work, func() bool { return workflow.AllHandlersFinished(work) })
+		// So do releases of replaced holds (replace.go).
+		_ = workflow.Await(work, func() bool { return workflow.AllHandlersFinished(work) && p.replacedReleases == 0 })
 		if p.cardKeyGone != nil {
 			_ = p.cardKeyGone.Get(work, nil) // a failure is logged where it is scheduled
 		}
