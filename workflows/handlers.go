@@ -288,6 +288,9 @@ func (p *payment) validateMoveCaptureTime(ctx workflow.Context, req MoveCaptureT
 		return fmt.Errorf("move_capture_time refused: expected_capture_at %s is not in the future",
 			req.ExpectedCaptureAt.UTC().Format(time.RFC3339))
 	}
+	if err := p.checkoutWithinReach(req.ExpectedCaptureAt); err != nil {
+		return err
+	}
 	return p.moneyOpAllowed(ctx, "move_capture_time")
 }
 

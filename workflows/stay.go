@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -61,8 +62,10 @@ func holdReach(in BookingPaymentInput, start time.Time) time.Time {
 	return start.Add(orDefault(in.HoldWindow, DefaultHoldWindow)).Add(-orDefault(in.SafetyMargin, DefaultSafetyMargin))
 }
 
-// beyondReach: the check-out lies after what a hold placed at start covers.
-func beyondReach(in BookingPaymentInput, start time.Time) bool {
+// BeyondHoldReach reports whether the check-out lies after what a hold placed
+// at start covers (hold_window − safety_margin from start): such a booking
+// needs a long_stay_policy.
+func BeyondHoldReach(in BookingPaymentInput, start time.Time) bool {
 	return !in.ExpectedCaptureAt.IsZero() && in.ExpectedCaptureAt.After(holdReach(in, start))
 }
 
@@ -80,7 +83,7 @@ func checkLongStay(p *inputProblems, in BookingPaymentInput, now time.Time) {
 	} else if in.ReauthorizeNotice > 0 && in.LongStayPolicy != LongStayReauthorize {
 		p.add("reauthorize_notice", "is only for long_stay_policy %q", LongStayReauthorize)
 	}
-	if !now.IsZero() && in.LongStayPolicy == "" && beyondReach(in, now) {
+	if !now.IsZero() && in.LongStayPolicy == "" && BeyondHoldReach(in, now) {
 		p.add("expected_capture_at", "is %s, beyond the hold's reach %s (hold_window %s minus safety_margin %s from now): choose a long_stay_policy (%q, %q or %q) or an earlier check-out",
 			in.ExpectedCaptureAt.UTC().Format(time.RFC3339), holdReach(in, now).UTC().Format(time.RFC3339),
 			orDefault(in.HoldWindow, DefaultHoldWindow), orDefault(in.SafetyMargin, DefaultSafetyMargin),
@@ -98,7 +101,7 @@ func refuseLongStayWithoutPolicy(ctx workflow.Context, in BookingPaymentInput) e
 		return nil
 	}
 	start := workflow.GetInfo(ctx).WorkflowStartTime
-	if in.LongStayPolicy == "" && !beyondReach(in, start) {
+	if in.LongStayPolicy == "" && !BeyondHoldReach(in, start) {
 		return nil
 	}
 	if workflow.GetVersion(ctx, ChangeLongStays, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
@@ -110,6 +113,19 @@ func refuseLongStayWithoutPolicy(ctx workflow.Context, in BookingPaymentInput) e
 		return nil
 	}
 	return &InputError{Problems: p}
+}
+
+// checkoutWithinReach is move_capture_time's long-stay rule: a booking
+// without a long-stay policy may not move its check-out beyond what its
+// hold can guarantee (it would silently lose the guarantee mid-stay); a
+// longer stay is a new hold (replace_hold with the new check-out).
+func (p *payment) checkoutWithinReach(checkout time.Time) error {
+	reach := p.st.HoldExpiresAt.Add(-p.margin)
+	if p.in.LongStayPolicy != "" || p.st.HoldExpiresAt.IsZero() || !checkout.After(reach) {
+		return nil
+	}
+	return fmt.Errorf("move_capture_time refused: expected_capture_at %s is beyond the hold's reach %s and the booking has no long_stay_policy: replace the hold (replace_hold with the new expected_capture_at)",
+		checkout.UTC().Format(time.RFC3339), reach.UTC().Format(time.RFC3339))
 }
 
 // staysOn reports whether this booking runs the long-stays code, asking

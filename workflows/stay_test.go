@@ -227,3 +227,31 @@ func TestLongStayReauthorizeReplacedHoldRearmsTheDeadline(t *testing.T) {
 	}
 	s.checkNoCardInActivities()
 }
+
+// A booking without a long-stay policy may not move its check-out beyond
+// its hold's reach (a longer stay is a new hold); with a policy it may.
+func TestMovingTheCheckoutBeyondTheHoldNeedsAPolicy(t *testing.T) {
+	for _, policy := range []workflows.LongStayPolicy{"", workflows.LongStayDeposit} {
+		in := validInput("LS-5" + string(policy))
+		in.LongStayPolicy = policy
+		r := newRun(t, in)
+		var within, beyond *outcome
+		r.at(time.Hour, func() {
+			within = r.update(workflows.UpdateMoveCaptureTime, "within", workflows.MoveCaptureTimeRequest{ExpectedCaptureAt: t0.Add(longDeadline)})
+		})
+		r.at(2*time.Hour, func() {
+			beyond = r.update(workflows.UpdateMoveCaptureTime, "beyond", workflows.MoveCaptureTimeRequest{ExpectedCaptureAt: t0.Add(longStay)})
+		})
+		r.at(3*time.Hour, func() { r.update(workflows.UpdateCancel, "cancel", workflows.CancelRequest{}) })
+		r.execute()
+		if within.rejected != nil {
+			t.Errorf("policy %q: a move to the hold's reach was refused: %v", policy, within.rejected)
+		}
+		switch {
+		case policy == "" && (beyond.rejected == nil || !strings.Contains(beyond.rejected.Error(), "replace_hold")):
+			t.Errorf("a move beyond the hold's reach without a policy: %v", beyond.rejected)
+		case policy != "" && beyond.rejected != nil:
+			t.Errorf("policy %q: a move beyond the hold's reach was refused: %v", policy, beyond.rejected)
+		}
+	}
+}

@@ -206,7 +206,11 @@ func TestDeadlineCapturesPerPolicy(t *testing.T) {
 }
 
 func TestMoveCaptureTimeRearmsTheTimer(t *testing.T) {
-	r := newRun(t, validInput("H-1008"))
+	in := validInput("H-1008")
+	// The last move goes beyond the hold's reach, which needs a long-stay
+	// policy (TestMovingTheCheckoutBeyondTheHoldNeedsAPolicy).
+	in.LongStayPolicy = workflows.LongStayRelease
+	r := newRun(t, in)
 	var moved, beyond, past *outcome
 	r.at(time.Hour, func() {
 		past = r.update(workflows.UpdateMoveCaptureTime, "past", workflows.MoveCaptureTimeRequest{ExpectedCaptureAt: t0})
