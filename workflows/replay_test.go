@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -36,8 +38,10 @@ import (
 // goes, with the branch it exercises, once no booking can still run that
 // branch. RECORD_HISTORIES=1 writes into the last one. card-vault: the
 // card travels as a card token whose key is destroyed once A55 answers
-// (workflows.ChangeCardVault).
-var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history", "card-vault"}
+// (workflows.ChangeCardVault). card-token-only: a new booking's plain card
+// is refused (workflows.ChangeCardTokenOnly); its bookings with a token are
+// as in card-vault, and plain_card_refused is the refusal.
+var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history", "card-vault", "card-token-only"}
 
 // TestReplayRecordedHistories replays the histories in testdata/ (recorded
 // from a real dev server by TestRecordHistories) against today's workflow
@@ -376,6 +380,29 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatalf("authorization = %+v", a)
 	}
 	finish("no_charge_key_destroyed", in.BookingID, workflows.StatusFailed)
+
+	// A booking system that skips the card token sends the card in clear,
+	// the way booking systems start a booking (update-with-start): refused
+	// before anything, the card-token-only marker recorded.
+	in = base("REC-plain-card")
+	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: c.NewWithStartWorkflowOperation(starter.StartOptions(in), workflows.WorkflowName, in),
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName: workflows.UpdateAuthorization, UpdateID: "authorization", WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	t.Logf("a plain card's authorization update: %v", err)
+	var app *temporal.ApplicationError
+	if err := c.GetWorkflow(ctx, workflows.WorkflowID(in.BookingID), "").Get(ctx, nil); !errors.As(err, &app) || app.Type() != workflows.ErrTypeInvalidInput {
+		t.Fatalf("a plain card's booking ended with %v, want %s", err, workflows.ErrTypeInvalidInput)
+	}
+	if n := len(sb.ChargesByReference(in.BookingID)); n != 0 {
+		t.Fatalf("A55 holds %d charges for a refused plain card", n)
+	}
+	writeHistory(ctx, t, c, workflows.WorkflowID(in.BookingID), filepath.Join("testdata", historyDirs[len(historyDirs)-1], "plain_card_refused.json"))
 }
 
 func waitFor(ctx context.Context, t *testing.T, c client.Client, bookingID string, want workflows.Status) {
