@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/cardvault/cardvaulttest"
-	"github.com/hotelpay/a55-temporal/cardvault/sqlitestore"
 )
 
 // The sweep destroys the keys past their lifetime and logs each by id,
@@ -20,11 +18,7 @@ import (
 func TestSweepDestroysExpiredKeysAndLogsTheirIDs(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	store, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "cardkeys.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := cardvaulttest.SQLiteStore(t)
 	start := time.Unix(1_800_000_000, 0)
 	old, err := cardvault.Seal(ctx, store, "BK-old", cardvaulttest.TestCard, start, time.Minute)
 	if err != nil {
@@ -88,11 +82,7 @@ func (c compacting) Compact(context.Context) error {
 func TestSweepCompactsACompactorStore(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	store, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "cardkeys.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := cardvaulttest.SQLiteStore(t)
 	c := compacting{Store: store, compacted: make(chan struct{}, 1)}
 	go cardvault.Sweep(ctx, c, time.Hour, time.Now, func(string, ...any) {})
 	select {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,7 +25,7 @@ import (
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/cardvault"
-	"github.com/hotelpay/a55-temporal/cardvault/sqlitestore"
+	"github.com/hotelpay/a55-temporal/cardvault/cardvaulttest"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -168,11 +167,7 @@ func newRunOpts(t *testing.T, in workflows.BookingPaymentInput, opts runOptions)
 	// The mock clock is safe for concurrent use.
 	cfg.Clock = func() time.Time { return env.Now().Add(time.Duration(r.offset.Load())) }
 	sb, c := startSandbox(t, cfg)
-	store, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "cardkeys.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store := cardvaulttest.SQLiteStore(t)
 	r.keys = store
 	var keys cardvault.Store = store
 	if opts.wrapKeys != nil {
