@@ -42,7 +42,14 @@ func TestANewBookingWithAPlainCardIsRefusedAndChargesNothing(t *testing.T) {
 	r := newPlainCardRun(t, validInput("P-1"))
 	asked := 0
 	r.env.OnGetVersion(workflows.ChangeCardTokenOnly, workflow.DefaultVersion, 1).Run(func(mock.Arguments) { asked++ }).Return(workflow.Version(1))
+	// The booking system's authorization update (update-with-start) is
+	// rejected with the refusal, not as an unknown update.
+	var auth *outcome
+	r.at(0, func() { auth = r.update(workflows.UpdateAuthorization, "auth", workflows.AuthorizationRequestOf(r.in)) })
 	app := r.refusal()
+	if auth == nil || auth.accepted || auth.rejected == nil || !strings.Contains(auth.rejected.Error(), "card: a card in clear is refused") {
+		t.Errorf("authorization update: %+v, want it rejected with the refusal", auth)
+	}
 	msg := app.Message()
 	for _, want := range []string{"card: a card in clear is refused", "PCI DSS 3.3.1", "card_token", "POST /v1/card-tokens", "starter.WithCardKeys"} {
 		if !strings.Contains(msg, want) {

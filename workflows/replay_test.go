@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -394,7 +395,9 @@ func TestRecordHistories(t *testing.T) {
 	if err == nil {
 		err = h.Get(ctx, nil)
 	}
-	t.Logf("a plain card's authorization update: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "card: a card in clear is refused") {
+		t.Fatalf("a plain card's authorization update: %v, want the refusal", err)
+	}
 	var app *temporal.ApplicationError
 	if err := c.GetWorkflow(ctx, workflows.WorkflowID(in.BookingID), "").Get(ctx, nil); !errors.As(err, &app) || app.Type() != workflows.ErrTypeInvalidInput {
 		t.Fatalf("a plain card's booking ended with %v, want %s", err, workflows.ErrTypeInvalidInput)
