@@ -145,7 +145,9 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 // always rejects: no event, nothing to replay.
 func rejectAuthorization(ctx workflow.Context, failure error) {
 	_ = workflow.SetUpdateHandlerWithOptions(ctx, UpdateAuthorization,
-		func(workflow.Context, AuthorizationRequest) (AuthorizationResult, error) { return AuthorizationResult{}, failure },
+		func(workflow.Context, AuthorizationRequest) (AuthorizationResult, error) {
+			return AuthorizationResult{}, failure
+		},
 		workflow.UpdateHandlerOptions{Validator: func(workflow.Context, AuthorizationRequest) error { return failure }})
 }
 
