@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
@@ -21,13 +20,13 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/cardvault/sqlitestore"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/historytest"
 	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
@@ -49,14 +48,7 @@ var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-hist
 // code: a change that would break a running booking fails here.
 func TestReplayRecordedHistories(t *testing.T) {
 	for _, dir := range historyDirs {
-		files, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(files) == 0 {
-			t.Fatalf("no recorded histories in testdata/%s (run RECORD_HISTORIES=1 go test -run TestRecordHistories ./workflows)", dir)
-		}
-		for _, file := range files {
+		for _, file := range historytest.Files(t, dir, "./workflows") {
 			t.Run(dir+"/"+filepath.Base(file), func(t *testing.T) {
 				replay(t, readHistory(t, file))
 			})
@@ -425,26 +417,7 @@ func waitFor(ctx context.Context, t *testing.T, c client.Client, bookingID strin
 
 func writeHistory(ctx context.Context, t *testing.T, c client.Client, workflowID, file string) {
 	t.Helper()
-	hist := &historypb.History{}
-	iter := c.GetWorkflowHistory(ctx, workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		hist.Events = append(hist.Events, ev)
-	}
-	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(hist)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(file, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote %s (%d events)", file, len(hist.Events))
+	historytest.Write(ctx, t, c, workflowID, file)
 }
 
 // replay runs today's workflow code over hist; a change that would break a
@@ -463,15 +436,7 @@ func replay(t *testing.T, hist *historypb.History) {
 
 func readHistory(t *testing.T, file string) *historypb.History {
 	t.Helper()
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hist historypb.History
-	if err := protojson.Unmarshal(raw, &hist); err != nil {
-		t.Fatal(err)
-	}
-	return &hist
+	return historytest.Read(t, file)
 }
 
 // An update accepted under an older rule replays: the SDK skips validators
