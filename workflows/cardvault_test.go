@@ -29,16 +29,20 @@ func (f *flakyStore) Material(ctx context.Context, id string, now time.Time) ([]
 	return f.Store.Material(ctx, id, now)
 }
 
+// sealedRun is a run: every run's card is sealed now (newRun). The name
+// stays for the tests that use it.
+type sealedRun = run
+
 // newSealedRun is newRun (the card sealed into a token) whose activities
 // open the token through wrap(store) when wrap is set.
-func newSealedRun(t *testing.T, in workflows.BookingPaymentInput, wrap func(cardvault.Store) cardvault.Store) *run {
+func newSealedRun(t *testing.T, in workflows.BookingPaymentInput, wrap func(cardvault.Store) cardvault.Store) *sealedRun {
 	t.Helper()
 	return newRunOpts(t, in, runOptions{wrapKeys: wrap})
 }
 
 // checkNoCardInActivities: with a token, no activity input carries the
 // card in clear (the local activity's input included).
-func (s *run) checkNoCardInActivities() {
+func (s *sealedRun) checkNoCardInActivities() {
 	s.t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
