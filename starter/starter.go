@@ -131,8 +131,11 @@ func (s *Starter) Authorize(ctx context.Context, in workflows.BookingPaymentInpu
 	}
 	if in.CardToken == nil {
 		if s.cardKeys == nil {
-			return res, &RejectedError{Operation: "authorize", BookingID: in.BookingID, Type: "InvalidInput",
-				Reason: "card: no card-key store to seal it (starter.WithCardKeys); nothing was started"}
+			// The workflow would refuse the card too (patch card-token-only):
+			// say so before anything starts.
+			ie := &workflows.InputError{Problems: []a55client.FieldError{{Field: "card",
+				Reason: workflows.PlainCardRefused + "; this starter has no card-key store to seal it (starter.WithCardKeys): nothing was started"}}}
+			return res, &RejectedError{Operation: "authorize", BookingID: in.BookingID, Type: "InvalidInput", Reason: ie.Error(), Err: ie}
 		}
 		tok, err := cardvault.Seal(ctx, s.cardKeys, in.BookingID, in.Card, s.now(), cardvault.MaxKeyLifetime)
 		if err != nil {
