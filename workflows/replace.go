@@ -310,11 +310,19 @@ func (p *payment) releaseUnansweredReplacement(ctx workflow.Context, r *replacem
 		FindChargesInput{WalletUUID: p.in.WalletUUID, BookingID: p.in.BookingID}).Get(ctx, &found); err != nil {
 		p.logger(ctx).Warn("looking the booking up at A55 failed; the reconciliation releases a second charge", "booking_id", p.in.BookingID, "error", describe(err))
 	}
+	answered := false
 	for _, c := range found.Charges {
 		if c.ChargeUUID != p.st.ChargeUUID && (isApprovedHold(c) || !moneyTaken(c.State)) &&
 			c.State != a55client.StateFailed && c.State != a55client.StateCanceled {
 			p.releaseExtra(ctx, c)
+			answered = answered || (c.Amount != nil && *c.Amount == r.req.Amount)
 		}
+	}
+	if answered {
+		// A55 holds the replacement's charge: it has answered the create
+		// call, and no retry will need the card. Without such a charge the
+		// key stays for its lifetime (the store's sweep destroys it).
+		p.destroyCardKey(ctx, r.req.CardToken.KeyID, cardvault.ReasonAnswered)
 	}
 	p.endReplacement(ctx, r, StatusFailed, "", "", "the replacement got no definite answer from A55 ("+problem+"); any charge it made is released and the booking keeps its hold")
 }

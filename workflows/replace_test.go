@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -334,5 +335,60 @@ func TestCaptureAfterAReplacementDoesNotWaitForTheOldRelease(t *testing.T) {
 	}
 	if e := s.charge(first); e.Status != "canceled" {
 		t.Errorf("the replaced hold is %s when the run closed", e.Status)
+	}
+}
+
+// A replacement whose create call never gets a definite answer: when A55
+// made a charge for it (its answers all lost until the retry budget ended),
+// the look-up finds and releases it and the key is destroyed; when A55 made
+// none (failing), the key is left to its lifetime. Either way the booking
+// keeps its hold.
+func TestUnansweredReplacementKeepsTheOldHold(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		created bool
+	}{
+		{"charge made, answers lost", true},
+		{"a55 failing", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSealedRun(t, validInput("RH-8"), nil)
+			s.afterAuthorize(func(in workflows.AuthorizeInput, res *workflows.AuthorizeResult, err error) (*workflows.AuthorizeResult, error) {
+				if strings.HasSuffix(in.IdempotencyKey, "/authorize/1") {
+					return nil, errors.New("connection reset by peer (the answer was lost)")
+				}
+				return res, err
+			})
+			var first string
+			var tok cardvault.Token
+			var after workflows.PaymentState
+			s.at(time.Hour, func() {
+				first = s.state().ChargeUUID
+				if !tc.created {
+					s.fault("create", unavailable(1000))
+				}
+				_, tok = s.replaceHold("replace-1", workflows.ReplaceHoldRequest{Amount: brl(70000)}, cardApprove)
+			})
+			s.at(2*time.Hour, func() {
+				after = s.state()
+				s.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{})
+			})
+			res := s.execute()
+			if after.Replacement == nil || after.Replacement.Status != workflows.StatusFailed || after.ChargeUUID != first {
+				t.Fatalf("after: charge %s, replacement %+v", after.ChargeUUID, after.Replacement)
+			}
+			if res.Status != workflows.StatusCaptured || res.ChargeUUID != first {
+				t.Fatalf("result = %+v", res)
+			}
+			if n := len(s.sb.ChargesByReference("RH-8")); (n == 2) != tc.created {
+				t.Errorf("%d charges at A55", n)
+			}
+			if live := s.liveHolds("RH-8"); len(live) != 0 {
+				t.Errorf("live holds at the end: %v", live)
+			}
+			if why := s.destroyed(tok); (why == cardvault.ReasonAnswered) != tc.created {
+				t.Errorf("replacement key destroyed by %q, want destroyed %v", why, tc.created)
+			}
+		})
 	}
 }
