@@ -300,6 +300,7 @@ func (p *payment) handleMoveCaptureTime(ctx workflow.Context, req MoveCaptureTim
 	}
 	p.st.ExpectedCaptureAt = req.ExpectedCaptureAt
 	p.st.CaptureDeadline = captureDeadline(req.ExpectedCaptureAt, p.grace, p.st.HoldExpiresAt, p.margin)
+	p.dropStaleReauthorization()
 	p.logger(ctx).Info("capture time moved", "expected_capture_at", req.ExpectedCaptureAt, "capture_deadline", p.st.CaptureDeadline)
 	p.upsert(CaptureDeadlineKey.ValueSet(p.st.CaptureDeadline))
 	p.flushSA(ctx)

@@ -170,6 +170,14 @@ func (p *payment) holdTimerAt(ctx workflow.Context) time.Time {
 	return p.nextHoldInstant()
 }
 
+// dropStaleReauthorization ends a reauthorization wait once the check-out
+// has moved within the hold's reach: no new authorization is needed.
+func (p *payment) dropStaleReauthorization() {
+	if p.st.Reauthorization != nil && !p.longStay() {
+		p.st.Reauthorization = nil
+	}
+}
+
 // nextHoldInstant is holdTimerAt without asking GetVersion (for await conditions).
 func (p *payment) nextHoldInstant() time.Time {
 	if at := p.reauthorizeWaitAt(); !at.IsZero() && at.Before(p.st.CaptureDeadline) {

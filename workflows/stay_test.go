@@ -255,3 +255,27 @@ func TestMovingTheCheckoutBeyondTheHoldNeedsAPolicy(t *testing.T) {
 		}
 	}
 }
+
+// A check-out moved within the hold's reach during the reauthorization wait
+// ends the wait: no new authorization is needed any more.
+func TestMovingTheCheckoutWithinReachEndsTheReauthorizationWait(t *testing.T) {
+	r := newRun(t, longStayInput("LS-6", workflows.LongStayReauthorize))
+	waitFrom := longDeadline - workflows.DefaultReauthorizeNotice
+	var during, after workflows.PaymentState
+	r.at(waitFrom+time.Hour, func() {
+		during = r.state()
+		r.update(workflows.UpdateMoveCaptureTime, "earlier", workflows.MoveCaptureTimeRequest{ExpectedCaptureAt: t0.Add(waitFrom + 2*time.Hour)})
+	})
+	r.at(waitFrom+90*time.Minute, func() { after = r.state() })
+	r.at(waitFrom+2*time.Hour, func() { r.update(workflows.UpdateCapture, "checkout", workflows.CaptureRequest{}) })
+	res := r.execute()
+	if during.Reauthorization == nil {
+		t.Fatal("no reauthorization wait before the move")
+	}
+	if after.Reauthorization != nil {
+		t.Errorf("still waiting for a reauthorization after the check-out moved within reach: %+v", after.Reauthorization)
+	}
+	if res.Status != workflows.StatusCaptured || res.CapturedBy != workflows.CapturedByRequest {
+		t.Errorf("result = %+v", res)
+	}
+}
