@@ -21,6 +21,7 @@ func (p *payment) holdLoop(ctx workflow.Context) {
 			p.deadline.arm(ctx, p.st.CaptureDeadline,
 				"capture deadline: "+p.policyText()+" at "+p.st.CaptureDeadline.UTC().Format(time.RFC3339))
 		}
+		p.armHoldExpiring(ctx)
 		long := false
 		_ = workflow.Await(ctx, func() bool {
 			long = p.bounded >= 0 && historyLong(ctx)
@@ -126,5 +127,6 @@ func (p *payment) applyDeadlinePolicy(ctx workflow.Context) {
 		_, _ = p.capture(ctx, p.deadlineCaptureAmount(), CapturedByDeadline)
 		return
 	}
+	p.voidedBy = VoidedByDeadlinePolicy
 	_, _ = p.release(ctx, "deadline policy: release the hold", "capture deadline reached")
 }

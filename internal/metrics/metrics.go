@@ -130,3 +130,26 @@ func Reconciliation(h client.MetricsHandler, result string, n int) {
 		nopIfNil(h).WithTags(map[string]string{TagResult: result}).Counter(Reconciled).Inc(int64(n))
 	}
 }
+
+// Notification metrics: deliveries of events to booking systems.
+const (
+	// NotificationDeliveries counts delivery attempts (tags type, result:
+	// accepted | rejected | retry | no_endpoint).
+	NotificationDeliveries = "booking_notification_deliveries"
+	// NotificationsUndelivered counts events given up (tags type, reason:
+	// rejected | gave_up | booking_closed): alert on any increase, the
+	// booking system missed an outcome.
+	NotificationsUndelivered = "booking_notifications_undelivered"
+	// TagType is the event type.
+	TagType = "type"
+)
+
+// NotificationDelivery records one delivery attempt of an event.
+func NotificationDelivery(h client.MetricsHandler, eventType, result string) {
+	nopIfNil(h).WithTags(map[string]string{TagType: eventType, TagResult: result}).Counter(NotificationDeliveries).Inc(1)
+}
+
+// NotificationUndelivered records an event given up.
+func NotificationUndelivered(h client.MetricsHandler, eventType, reason string) {
+	nopIfNil(h).WithTags(map[string]string{TagType: eventType, TagReason: reason}).Counter(NotificationsUndelivered).Inc(1)
+}
