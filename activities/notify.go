@@ -99,18 +99,14 @@ func (a *Activities) DeliverNotification(ctx context.Context, in workflows.Deliv
 		metrics.NotificationDelivery(h, evType, "retry")
 		return nil, fmt.Errorf("no notification signing secret is configured for merchant %q (NOTIFY_SECRET or NOTIFY_SECRET_BY_MERCHANT)", in.MerchantID)
 	}
-	wh, err := standardwebhooks.NewWebhook(ep.Secret)
-	if err != nil {
-		return nil, fmt.Errorf("the notification signing secret of merchant %q is not a whsec_ secret", in.MerchantID)
-	}
 	body, err := json.Marshal(in.Event)
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError("encoding the event: "+err.Error(), "NotificationEncoding", nil)
 	}
 	now := a.cfg.Now()
-	sig, err := wh.Sign(in.Event.ID, now, body)
+	signed, err := signNotification(ep.Secret, in.Event.ID, now, body)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("the notification signing secret of merchant %q: %w", in.MerchantID, err)
 	}
 	hctx, cancel := context.WithTimeout(ctx, notifyHTTPTimeout)
 	defer cancel()
@@ -118,11 +114,9 @@ func (a *Activities) DeliverNotification(ctx context.Context, in workflows.Deliv
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError("notification URL: "+err.Error(), workflows.ErrTypeNotificationRejected, nil)
 	}
+	req.Header = signed
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "a55-booking-payments")
-	req.Header.Set(standardwebhooks.HeaderWebhookID, in.Event.ID)
-	req.Header.Set(standardwebhooks.HeaderWebhookTimestamp, strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set(standardwebhooks.HeaderWebhookSignature, sig)
 	resp, err := a.notifyClient().Do(req)
 	if err != nil {
 		metrics.NotificationDelivery(h, evType, "retry")
@@ -151,6 +145,25 @@ func (a *Activities) DeliverNotification(ctx context.Context, in workflows.Deliv
 			temporal.ApplicationErrorOptions{NextRetryDelay: min(d, maxRetryAfter)})
 	}
 	return nil, errors.New(msg)
+}
+
+// signNotification is the Standard Webhooks headers of body sent as
+// message id at time at, signed with secret (whsec_) by the
+// specification's library.
+func signNotification(secret, id string, at time.Time, body []byte) (http.Header, error) {
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		return nil, errors.New("not a whsec_ secret")
+	}
+	sig, err := wh.Sign(id, at, body)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	h.Set(standardwebhooks.HeaderWebhookID, id)
+	h.Set(standardwebhooks.HeaderWebhookTimestamp, strconv.FormatInt(at.Unix(), 10))
+	h.Set(standardwebhooks.HeaderWebhookSignature, sig)
+	return h, nil
 }
 
 func (a *Activities) notifyClient() *http.Client {

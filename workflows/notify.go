@@ -7,8 +7,6 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
-
-	"github.com/hotelpay/a55-temporal/internal/metrics"
 )
 
 // Notifications tell the booking system what happened to a booking (the
@@ -44,6 +42,13 @@ var statusEvents = map[Status]EventType{
 
 // notifyMaxAttempts is above what NotificationRetryBudget allows.
 const notifyMaxAttempts = 200
+
+// MetricNotificationsUndelivered counts the events given up (tags type and
+// reason: rejected | gave_up | booking_closed), recorded by the workflow
+// through its replay-safe metrics handler (package workflows stays free of
+// the worker's packages: booking systems import it); internal/metrics
+// names it for the worker's exporter and alerts.
+const MetricNotificationsUndelivered = "booking_notifications_undelivered"
 
 // Values of the undelivered metric's reason tag.
 const (
@@ -160,7 +165,8 @@ func (p *payment) undelivered(ctx workflow.Context, ev Event, problem, why strin
 	n.Undelivered = append(n.Undelivered, UndeliveredEvent{ID: ev.ID, Sequence: ev.Sequence, Type: ev.Type, Problem: problem})
 	p.logger(ctx).Warn("notification not delivered", "booking_id", p.in.BookingID, "event_id", ev.ID,
 		"event_type", string(ev.Type), "problem", problem)
-	metrics.NotificationUndelivered(workflow.GetMetricsHandler(ctx), string(ev.Type), why)
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"type": string(ev.Type), "reason": why}).
+		Counter(MetricNotificationsUndelivered).Inc(1)
 }
 
 func isRejected(err error) bool {

@@ -8,7 +8,11 @@
 // _seconds to timers.
 package metrics
 
-import "go.temporal.io/sdk/client"
+import (
+	"go.temporal.io/sdk/client"
+
+	"github.com/hotelpay/a55-temporal/workflows"
+)
 
 // Metric names.
 const (
@@ -138,8 +142,8 @@ const (
 	NotificationDeliveries = "booking_notification_deliveries"
 	// NotificationsUndelivered counts events given up (tags type, reason:
 	// rejected | gave_up | booking_closed): alert on any increase, the
-	// booking system missed an outcome.
-	NotificationsUndelivered = "booking_notifications_undelivered"
+	// booking system missed an outcome. The workflow records it.
+	NotificationsUndelivered = workflows.MetricNotificationsUndelivered
 	// TagType is the event type.
 	TagType = "type"
 )
@@ -147,9 +151,4 @@ const (
 // NotificationDelivery records one delivery attempt of an event.
 func NotificationDelivery(h client.MetricsHandler, eventType, result string) {
 	nopIfNil(h).WithTags(map[string]string{TagType: eventType, TagResult: result}).Counter(NotificationDeliveries).Inc(1)
-}
-
-// NotificationUndelivered records an event given up.
-func NotificationUndelivered(h client.MetricsHandler, eventType, reason string) {
-	nopIfNil(h).WithTags(map[string]string{TagType: eventType, TagReason: reason}).Counter(NotificationsUndelivered).Inc(1)
 }
