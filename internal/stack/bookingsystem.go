@@ -29,7 +29,8 @@ type BookingSystem struct {
 	events     map[string][]workflows.Event // by booking id
 	deliveries map[string]int               // by event id: every verified delivery, redeliveries included
 	refused    int                          // deliveries that failed verification
-	failNext   int
+	failNext   map[string]int               // by booking id
+	raw        map[string]Delivery          // by event id: its first accepted delivery
 	// now is the receiver's clock for the timestamp tolerance.
 	now func() time.Time
 }
@@ -60,7 +61,8 @@ func StartBookingSystem(addr, secret string) (*BookingSystem, error) {
 	}
 	b := &BookingSystem{
 		URL: "http://" + ln.Addr().String() + NotifyPath, secret: secret,
-		events: map[string][]workflows.Event{}, deliveries: map[string]int{}, now: time.Now,
+		events: map[string][]workflows.Event{}, deliveries: map[string]int{}, failNext: map[string]int{},
+		raw: map[string]Delivery{}, now: time.Now,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+NotifyPath, b.receive)
@@ -83,14 +85,15 @@ func (b *BookingSystem) receive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid notification", http.StatusBadRequest)
 		return
 	}
-	if b.failNext > 0 {
-		b.failNext--
+	if b.failNext[ev.BookingID] > 0 {
+		b.failNext[ev.BookingID]--
 		http.Error(w, "booking system unavailable", http.StatusInternalServerError)
 		return
 	}
 	b.deliveries[ev.ID]++
 	if b.deliveries[ev.ID] == 1 {
 		b.events[ev.BookingID] = append(b.events[ev.BookingID], ev)
+		b.raw[ev.ID] = Delivery{Body: body, Header: r.Header.Clone()}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -117,11 +120,25 @@ func (b *BookingSystem) Refused() int {
 	return b.refused
 }
 
-// FailNext answers the next n verified deliveries with 500.
-func (b *BookingSystem) FailNext(n int) {
+// FailNext answers the booking's next n verified deliveries with 500.
+func (b *BookingSystem) FailNext(bookingID string, n int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.failNext = n
+	b.failNext[bookingID] = n
+}
+
+// Delivery is one request as the booking system received it.
+type Delivery struct {
+	Body   []byte
+	Header http.Header
+}
+
+// Received is the event's first accepted delivery, as received.
+func (b *BookingSystem) Received(eventID string) (Delivery, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	d, ok := b.raw[eventID]
+	return d, ok
 }
 
 // Close stops the server.

@@ -43,7 +43,7 @@ func TestBookingSystemVerifiesAndRecordsOncePerID(t *testing.T) {
 		return resp.StatusCode
 	}
 	ev := workflows.Event{ID: "booking-B-1/1/authorized", Sequence: 1, Type: workflows.EventAuthorized, BookingID: "B-1", Status: workflows.StatusAuthorized}
-	b.FailNext(1)
+	b.FailNext("B-1", 1)
 	if code := post(secret, ev, time.Now()); code != http.StatusInternalServerError {
 		t.Errorf("while failing: %d", code)
 	}

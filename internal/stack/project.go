@@ -348,6 +348,10 @@ func (p *Project) ReceiverURL() string { return "http://" + p.Addrs.Receiver }
 
 // BookingSystem is the running notification endpoint (nil without Notify).
 func (p *Project) BookingSystem() *BookingSystem { return p.bookings }
+
+// BookingSystemSecret is the whsec_ secret the worker signs with and the
+// booking system verifies with.
+func (p *Project) BookingSystemSecret() string { return p.secrets[EnvNotifySecret] }
 func (p *Project) UIURL() string                 { return "http://" + p.Addrs.TemporalUI }
 
 // ServerMetricsURL is the dev server's Prometheus endpoint ("" when its
