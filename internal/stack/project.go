@@ -352,7 +352,7 @@ func (p *Project) BookingSystem() *BookingSystem { return p.bookings }
 // BookingSystemSecret is the whsec_ secret the worker signs with and the
 // booking system verifies with.
 func (p *Project) BookingSystemSecret() string { return p.secrets[EnvNotifySecret] }
-func (p *Project) UIURL() string                 { return "http://" + p.Addrs.TemporalUI }
+func (p *Project) UIURL() string               { return "http://" + p.Addrs.TemporalUI }
 
 // ServerMetricsURL is the dev server's Prometheus endpoint ("" when its
 // port was not chosen: see Addrs.TemporalMetrics).
