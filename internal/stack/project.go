@@ -90,7 +90,7 @@ func DefaultAddrs() Addrs {
 		Receiver:        "127.0.0.1:8088",
 		WorkerMetrics:   "127.0.0.1:9464",
 		ReceiverMetrics: "127.0.0.1:9465",
-		BookingSystem:   "127.0.0.1:8090",
+		BookingSystem:   "127.0.0.1:8091",
 	}
 }
 
