@@ -96,6 +96,11 @@ func TestDeliverNotification(t *testing.T) {
 	if !errors.As(err, &app) || app.NextRetryDelay() != 2*time.Minute {
 		t.Errorf("Retry-After 120: %v", err)
 	}
+	retryAfter = "86400" // a day: capped at the retry policy's longest interval
+	_, err = deliver(t, cfg, in)
+	if !errors.As(err, &app) || app.NextRetryDelay() != time.Hour {
+		t.Errorf("Retry-After 86400: %v", err)
+	}
 }
 
 func TestDeliverNotificationWithoutEndpointOrSecret(t *testing.T) {

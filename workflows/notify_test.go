@@ -110,11 +110,16 @@ func types(evs []workflows.Event) string {
 // configured with the booking system's URL and secret for the input's
 // merchant.
 func (r *run) notifyTo(b *bookingSystem) {
-	acts := activities.New(nil, activities.Config{Notifications: activities.NotifyEndpoints{
+	r.env.RegisterActivityWithOptions(r.notifyActivities(b).DeliverNotification, activity.RegisterOptions{
+		Name: workflows.ActivityDeliverNotification, DisableAlreadyRegisteredCheck: true})
+}
+
+// notifyActivities are activities that deliver the input merchant's events
+// to b.
+func (r *run) notifyActivities(b *bookingSystem) *activities.Activities {
+	return activities.New(nil, activities.Config{Notifications: activities.NotifyEndpoints{
 		Merchant: map[string]activities.NotifyEndpoint{r.in.MerchantID: {URL: b.srv.URL, Secret: testNotifySecret}},
 	}})
-	r.env.RegisterActivityWithOptions(acts.DeliverNotification, activity.RegisterOptions{
-		Name: workflows.ActivityDeliverNotification, DisableAlreadyRegisteredCheck: true})
 }
 
 func TestNotificationsArriveInOrderSignedWithAmounts(t *testing.T) {
@@ -280,7 +285,7 @@ func TestRejectedNotificationIsNotRetried(t *testing.T) {
 	}
 	n := r.state().Notifications
 	if n == nil || n.Delivered != 1 || len(n.Undelivered) != 1 || n.Undelivered[0].Type != workflows.EventAuthorized ||
-		!strings.Contains(n.Undelivered[0].Problem, "422") {
+		!strings.HasPrefix(n.Undelivered[0].Problem, "refused by the booking system") || !strings.Contains(n.Undelivered[0].Problem, "HTTP 422") {
 		t.Errorf("notifications %+v", n)
 	}
 }
@@ -461,9 +466,7 @@ func TestNotificationsCarriedAcrossContinueAsNew(t *testing.T) {
 	mu.Unlock()
 
 	env := r.nextRunEnv()
-	acts := activities.New(nil, activities.Config{Notifications: activities.NotifyEndpoints{
-		Default: activities.NotifyEndpoint{URL: b.srv.URL, Secret: testNotifySecret}}})
-	env.RegisterActivityWithOptions(acts.DeliverNotification, activity.RegisterOptions{
+	env.RegisterActivityWithOptions(r.notifyActivities(b).DeliverNotification, activity.RegisterOptions{
 		Name: workflows.ActivityDeliverNotification, DisableAlreadyRegisteredCheck: true})
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(workflows.UpdateCapture, "capture", &testsuite.TestUpdateCallback{
@@ -475,6 +478,69 @@ func TestNotificationsCarriedAcrossContinueAsNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := b.accepted(); types(got) != "1:authorized 2:captured" || got[0].ID != "booking-N-15/1/authorized" {
+		t.Errorf("accepted %s", types(got))
+	}
+}
+
+// An operator's mark_released ends the booking voided by the operator,
+// after needs_attention told the booking system a person is on it.
+func TestOperatorDecisionsAreNotified(t *testing.T) {
+	b := newBookingSystem(t)
+	in := validInput("N-16")
+	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour
+	r := newRun(t, in)
+	r.notifyTo(b)
+	r.at(time.Hour, func() {
+		r.fault("capture", unavailable(1000))
+		r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{})
+	})
+	r.at(30*time.Hour, func() {
+		r.update(workflows.UpdateResolve, "resolve", workflows.ResolveRequest{Action: workflows.ResolveMarkReleased, Who: "ana", Why: "the hold lapsed"})
+	})
+	r.execute()
+	got := b.accepted()
+	if types(got) != "1:authorized 2:hold_expiring 3:needs_attention 4:voided" {
+		t.Fatalf("events %s", types(got))
+	}
+	if got[3].VoidedBy != workflows.VoidedByOperator || !strings.Contains(got[2].Reason, "capture did not finish") {
+		t.Errorf("needs_attention %+v, voided %+v", got[2], got[3])
+	}
+}
+
+// hold_expiring is sent once per deadline, not again by the run a booking
+// continues as new into.
+func TestHoldExpiringNotRepeatedAfterContinueAsNew(t *testing.T) {
+	b := newBookingSystem(t)
+	in := validInput("N-17")
+	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour // deadline in 23 h: within the 24 h notice at once
+	r := newRun(t, in)
+	r.notifyTo(b)
+	r.at(time.Hour, func() {
+		r.env.SetCurrentHistoryLength(12_000)
+		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: r.chargeFor("N-17"), Status: "canceled"})
+	})
+	r.env.ExecuteWorkflow(workflows.WorkflowName, r.in)
+	var can *workflow.ContinueAsNewError
+	if err := r.env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("run 1 ended with %v, want continue-as-new", err)
+	}
+	var next workflows.BookingPaymentInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	env := r.nextRunEnv()
+	env.RegisterActivityWithOptions(r.notifyActivities(b).DeliverNotification, activity.RegisterOptions{
+		Name: workflows.ActivityDeliverNotification, DisableAlreadyRegisteredCheck: true})
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.UpdateCapture, "capture", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("capture rejected: %v", err) }, OnComplete: func(any, error) {},
+		}, workflows.CaptureRequest{})
+	}, time.Hour)
+	env.ExecuteWorkflow(workflows.WorkflowName, next)
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.accepted(); types(got) != "1:authorized 2:hold_expiring 3:captured" {
 		t.Errorf("accepted %s", types(got))
 	}
 }
