@@ -101,6 +101,8 @@ type run struct {
 	// offset is A55's clock (the sandbox's and the client's) minus the
 	// workflow's; see shiftA55Clock.
 	offset atomic.Int64
+	// metrics counts what the workflow and its activities record.
+	metrics *countingMetrics
 }
 
 // shiftA55Clock sets A55's clock to the workflow's plus d, until shifted
@@ -126,11 +128,13 @@ func newRunWith(t *testing.T, in workflows.BookingPaymentInput, cfg a55sandbox.C
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(testLogger())
+	metrics := &countingMetrics{counts: map[string]int64{}}
+	suite.SetMetricsHandler(metrics)
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(t0)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID(in.BookingID), TaskQueue: workflows.TaskQueue})
 	env.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	r := &run{t: t, env: env, in: in}
+	r := &run{t: t, env: env, in: in, metrics: metrics}
 	// The mock clock is safe for concurrent use.
 	cfg.Clock = func() time.Time { return env.Now().Add(time.Duration(r.offset.Load())) }
 	sb, c := startSandbox(t, cfg)

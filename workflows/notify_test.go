@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -239,6 +242,11 @@ func TestDeadBookingSystemDelaysNoMoney(t *testing.T) {
 		if !strings.Contains(n.Undelivered[0].Problem, "retry budget") || !strings.Contains(n.Undelivered[1].Problem, "booking closed") {
 			t.Errorf("undelivered %+v", n.Undelivered)
 		}
+		gaveUp := r.metrics.count(workflows.MetricNotificationsUndelivered + "{reason=gave_up,type=authorized}")
+		closed := r.metrics.count(workflows.MetricNotificationsUndelivered + "{reason=booking_closed,type=captured}")
+		if gaveUp != 1 || closed != 1 {
+			t.Errorf("undelivered metric: gave_up %d, booking_closed %d; counts %v", gaveUp, closed, r.metrics.counts)
+		}
 		if got := r.env.Now().Sub(t0); got < time.Hour+workflows.NotificationDrainBound || got > time.Hour+workflows.NotificationDrainBound+time.Minute {
 			t.Errorf("the booking closed %s after its start, want its outcome + %s", got, workflows.NotificationDrainBound)
 		}
@@ -287,6 +295,9 @@ func TestRejectedNotificationIsNotRetried(t *testing.T) {
 	if n == nil || n.Delivered != 1 || len(n.Undelivered) != 1 || n.Undelivered[0].Type != workflows.EventAuthorized ||
 		!strings.HasPrefix(n.Undelivered[0].Problem, "refused by the booking system") || !strings.Contains(n.Undelivered[0].Problem, "HTTP 422") {
 		t.Errorf("notifications %+v", n)
+	}
+	if got := r.metrics.count(workflows.MetricNotificationsUndelivered + "{reason=rejected,type=authorized}"); got != 1 {
+		t.Errorf("undelivered metric %d; counts %v", got, r.metrics.counts)
 	}
 }
 
@@ -543,4 +554,56 @@ func TestHoldExpiringNotRepeatedAfterContinueAsNew(t *testing.T) {
 	if got := b.accepted(); types(got) != "1:authorized 2:hold_expiring 3:captured" {
 		t.Errorf("accepted %s", types(got))
 	}
+}
+
+// countingMetrics is a metrics handler that counts counter increments by
+// name and tags ("name{k=v,...}", tags sorted).
+type countingMetrics struct {
+	mu     sync.Mutex
+	tags   map[string]string
+	counts map[string]int64
+	root   *countingMetrics
+}
+
+func (m *countingMetrics) base() *countingMetrics {
+	if m.root != nil {
+		return m.root
+	}
+	return m
+}
+
+func (m *countingMetrics) WithTags(tags map[string]string) client.MetricsHandler {
+	merged := map[string]string{}
+	maps.Copy(merged, m.tags)
+	maps.Copy(merged, tags)
+	return &countingMetrics{tags: merged, root: m.base()}
+}
+
+func (m *countingMetrics) Counter(name string) client.MetricsCounter {
+	var keys []string
+	for k, v := range m.tags {
+		keys = append(keys, k+"="+v)
+	}
+	slices.Sort(keys)
+	return countingCounter{m.base(), name + "{" + strings.Join(keys, ",") + "}"}
+}
+
+func (m *countingMetrics) Gauge(string) client.MetricsGauge { return client.MetricsNopHandler.Gauge("") }
+func (m *countingMetrics) Timer(string) client.MetricsTimer { return client.MetricsNopHandler.Timer("") }
+
+func (m *countingMetrics) count(key string) int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.counts[key]
+}
+
+type countingCounter struct {
+	m   *countingMetrics
+	key string
+}
+
+func (c countingCounter) Inc(n int64) {
+	c.m.mu.Lock()
+	defer c.m.mu.Unlock()
+	c.m.counts[c.key] += n
 }
