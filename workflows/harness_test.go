@@ -116,6 +116,7 @@ type startedActivity struct {
 	scheduleToClose time.Duration
 	startToClose    time.Duration
 	args            string // JSON of the input, to check card data stays in Authorize
+	taskQueue       string
 }
 
 func newRun(t *testing.T, in workflows.BookingPaymentInput) *run {
@@ -201,7 +202,8 @@ func startSandbox(t *testing.T, cfg a55sandbox.Config) (*a55sandbox.Server, *a55
 
 func (r *run) record(info *activity.Info, local bool, args string) {
 	r.mu.Lock()
-	r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, local: local, scheduleToClose: info.ScheduleToCloseTimeout, startToClose: info.StartToCloseTimeout, args: args})
+	r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, local: local, scheduleToClose: info.ScheduleToCloseTimeout,
+		startToClose: info.StartToCloseTimeout, args: args, taskQueue: info.TaskQueue})
 	hook := r.onStart
 	r.mu.Unlock()
 	if hook != nil {

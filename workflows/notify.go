@@ -28,6 +28,11 @@ import (
 // ChangeNotifications is the GetVersion change id of notifications.
 const ChangeNotifications = "notifications"
 
+// NotificationTaskQueue is where DeliverNotification runs: every worker
+// process polls it with its own activity slots (worker.New), so deliveries
+// hanging on a slow booking system never hold the slots of the A55 calls.
+const NotificationTaskQueue = "booking-notifications"
+
 // statusEvents is the event each status sends when a booking enters it.
 var statusEvents = map[Status]EventType{
 	StatusAwaiting3DS:    EventAwaiting3DS,
@@ -134,6 +139,9 @@ func (p *payment) deliverNotifications(ctx workflow.Context) {
 				NonRetryableErrorTypes: []string{ErrTypeNotificationRejected},
 			},
 			Summary: "notify the booking system: " + string(ev.Type) + " (#" + strconv.FormatInt(ev.Sequence, 10) + ")",
+			// Its own task queue and workers: deliveries to a slow booking
+			// system never take the activity slots captures and releases need.
+			TaskQueue: NotificationTaskQueue,
 		})
 		var res DeliverNotificationResult
 		err := workflow.ExecuteActivity(actx, ActivityDeliverNotification, DeliverNotificationInput{

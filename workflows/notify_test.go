@@ -157,6 +157,19 @@ func TestNotificationsArriveInOrderSignedWithAmounts(t *testing.T) {
 	if n := st.Notifications; n == nil || n.LastSequence != 2 || n.Delivered != 2 || len(n.Pending) != 0 || len(n.Undelivered) != 0 {
 		t.Errorf("notification state = %+v", st.Notifications)
 	}
+	// Deliveries run on their own task queue (worker.NewNotifier), with
+	// slots of their own; A55's calls on the booking-payments one.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range r.activities {
+		want := workflows.TaskQueue
+		if a.name == workflows.ActivityDeliverNotification {
+			want = workflows.NotificationTaskQueue
+		}
+		if !a.local && a.taskQueue != want {
+			t.Errorf("%s ran on task queue %q, want %q", a.name, a.taskQueue, want)
+		}
+	}
 }
 
 // A55's figure, not the request, is what captured carries.

@@ -29,6 +29,7 @@ import (
 	"github.com/hotelpay/a55-temporal/cardvault/sqlitestore"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/starter"
+	wk "github.com/hotelpay/a55-temporal/worker"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -158,6 +159,11 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Stop()
+	notifier := wk.NewNotifier(c, wk.Tuning{}, wk.Deployment{}, acts)
+	if err := notifier.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer notifier.Stop()
 
 	now := time.Now().UTC()
 	base := func(id string) workflows.BookingPaymentInput {
