@@ -2,9 +2,11 @@ package starter
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,9 +78,15 @@ func TestStarterDrivesTheRealWorkflow(t *testing.T) {
 				}
 			}
 		}
-		want := `["` + workflows.ChangeCardVault + `-1","` + workflows.ChangeNotifications + `-1","find-charges-by-booking-1"]` // the SDK lists the latest first
-		if markers != 3 || len(upserts) != 3 || upserts[2] != want {
-			t.Errorf("%d version markers, TemporalChangeVersion upserts %q; want three, the last %s", markers, upserts, want)
+		want := []string{"find-charges-by-booking-1", workflows.ChangeCardVault + "-1", workflows.ChangeNotifications + "-1"}
+		var last []string
+		if len(upserts) > 0 {
+			_ = json.Unmarshal([]byte(upserts[len(upserts)-1]), &last)
+		}
+		slices.Sort(last) // the SDK's order varies
+		slices.Sort(want)
+		if markers != 3 || len(upserts) != 3 || !slices.Equal(last, want) {
+			t.Errorf("%d version markers, TemporalChangeVersion upserts %q; want three, the last %v", markers, upserts, want)
 		}
 	})
 
