@@ -3,31 +3,33 @@ package workflows_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/cardvault/sqlitestore"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/historytest"
 	"github.com/hotelpay/a55-temporal/starter"
 	wk "github.com/hotelpay/a55-temporal/worker"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -40,23 +42,19 @@ import (
 // goes, with the branch it exercises, once no booking can still run that
 // branch. RECORD_HISTORIES=1 writes into the last one. card-vault: the
 // card travels as a card token whose key is destroyed once A55 answers
-// (workflows.ChangeCardVault). notifications: every booking's events are
-// delivered to the booking system (workflows.ChangeNotifications).
-var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history", "card-vault", "notifications"}
+// (workflows.ChangeCardVault). card-token-only: a new booking's plain card
+// is refused (workflows.ChangeCardTokenOnly); its bookings with a token are
+// as in card-vault, and plain_card_refused is the refusal. notifications:
+// every booking's events are delivered to the booking system
+// (workflows.ChangeNotifications).
+var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history", "card-vault", "card-token-only", "notifications"}
 
 // TestReplayRecordedHistories replays the histories in testdata/ (recorded
 // from a real dev server by TestRecordHistories) against today's workflow
 // code: a change that would break a running booking fails here.
 func TestReplayRecordedHistories(t *testing.T) {
 	for _, dir := range historyDirs {
-		files, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(files) == 0 {
-			t.Fatalf("no recorded histories in testdata/%s (run RECORD_HISTORIES=1 go test -run TestRecordHistories ./workflows)", dir)
-		}
-		for _, file := range files {
+		for _, file := range historytest.Files(t, dir, "./workflows") {
 			t.Run(dir+"/"+filepath.Base(file), func(t *testing.T) {
 				replay(t, readHistory(t, file))
 			})
@@ -408,6 +406,31 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatalf("authorization = %+v", a)
 	}
 	finish("no_charge_key_destroyed", in.BookingID, workflows.StatusFailed)
+
+	// A booking system that skips the card token sends the card in clear,
+	// the way booking systems start a booking (update-with-start): refused
+	// before anything, the card-token-only marker recorded.
+	in = base("REC-plain-card")
+	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: c.NewWithStartWorkflowOperation(starter.StartOptions(in), workflows.WorkflowName, in),
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName: workflows.UpdateAuthorization, UpdateID: "authorization", WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	if err == nil || !strings.Contains(err.Error(), "card: a card in clear is refused") {
+		t.Fatalf("a plain card's authorization update: %v, want the refusal", err)
+	}
+	var app *temporal.ApplicationError
+	if err := c.GetWorkflow(ctx, workflows.WorkflowID(in.BookingID), "").Get(ctx, nil); !errors.As(err, &app) || app.Type() != workflows.ErrTypeInvalidInput {
+		t.Fatalf("a plain card's booking ended with %v, want %s", err, workflows.ErrTypeInvalidInput)
+	}
+	if n := len(sb.ChargesByReference(in.BookingID)); n != 0 {
+		t.Fatalf("A55 holds %d charges for a refused plain card", n)
+	}
+	writeHistory(ctx, t, c, workflows.WorkflowID(in.BookingID), filepath.Join("testdata", historyDirs[len(historyDirs)-1], "plain_card_refused.json"))
 }
 
 func waitFor(ctx context.Context, t *testing.T, c client.Client, bookingID string, want workflows.Status) {
@@ -427,26 +450,7 @@ func waitFor(ctx context.Context, t *testing.T, c client.Client, bookingID strin
 
 func writeHistory(ctx context.Context, t *testing.T, c client.Client, workflowID, file string) {
 	t.Helper()
-	hist := &historypb.History{}
-	iter := c.GetWorkflowHistory(ctx, workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		hist.Events = append(hist.Events, ev)
-	}
-	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(hist)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(file, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote %s (%d events)", file, len(hist.Events))
+	historytest.Write(ctx, t, c, workflowID, file)
 }
 
 // replay runs today's workflow code over hist; a change that would break a
@@ -465,15 +469,7 @@ func replay(t *testing.T, hist *historypb.History) {
 
 func readHistory(t *testing.T, file string) *historypb.History {
 	t.Helper()
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hist historypb.History
-	if err := protojson.Unmarshal(raw, &hist); err != nil {
-		t.Fatal(err)
-	}
-	return &hist
+	return historytest.Read(t, file)
 }
 
 // An update accepted under an older rule replays: the SDK skips validators

@@ -112,7 +112,9 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 	// server restart) and must not turn a booking the starter accepted into
 	// invalid input. A deadline already past just runs the policy at once.
 	if err := validateRunInput(ctx, in); err != nil {
-		return BookingPaymentResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
+		failure := temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
+		rejectAuthorization(ctx, failure)
+		return BookingPaymentResult{}, failure
 	}
 	p := newPayment(ctx, in)
 	// The payment runs on a context a cancellation request cannot cancel:
@@ -142,6 +144,18 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 		// this run goes on.
 		p.continuing = false
 	}
+}
+
+// rejectAuthorization makes the authorization update of a booking refused
+// at start (an update-with-start, the way booking systems start one) fail
+// with the refusal itself rather than "unknown update". Its validator
+// always rejects: no event, nothing to replay.
+func rejectAuthorization(ctx workflow.Context, failure error) {
+	_ = workflow.SetUpdateHandlerWithOptions(ctx, UpdateAuthorization,
+		func(workflow.Context, AuthorizationRequest) (AuthorizationResult, error) {
+			return AuthorizationResult{}, failure
+		},
+		workflow.UpdateHandlerOptions{Validator: func(workflow.Context, AuthorizationRequest) error { return failure }})
 }
 
 func newPayment(ctx workflow.Context, in BookingPaymentInput) *payment {

@@ -624,19 +624,19 @@ func TestAuthorizeThatKeepsFailingNeedsAttention(t *testing.T) {
 func TestInvalidInputFailsBeforeAnyActivity(t *testing.T) {
 	in := validInput("H-6001")
 	in.Amount = brl(-5)
-	in.Card.Number = "4111111111111112"
 	r := newRun(t, in)
-	r.env.ExecuteWorkflow(workflows.WorkflowName, in)
+	r.in.CardToken.Last4 = "11x1"
+	r.env.ExecuteWorkflow(workflows.WorkflowName, r.in)
 	err := r.env.GetWorkflowError()
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || appErr.Type() != workflows.ErrTypeInvalidInput || !appErr.NonRetryable() {
 		t.Fatalf("error = %v", err)
 	}
-	if !strings.Contains(err.Error(), "amount") || !strings.Contains(err.Error(), "card.number") {
+	if !strings.Contains(err.Error(), "amount") || !strings.Contains(err.Error(), "card_token.last4") {
 		t.Errorf("error does not list every problem: %v", err)
 	}
-	if strings.Contains(err.Error(), in.Card.Number) {
-		t.Error("the error echoes the card number")
+	if strings.Contains(err.Error(), r.card.Number) || strings.Contains(err.Error(), r.in.CardToken.Sealed) {
+		t.Error("the error echoes the card")
 	}
 	if len(r.activities) != 0 {
 		t.Errorf("activities ran: %v", r.activities)
