@@ -109,6 +109,8 @@ type run struct {
 	// offset is A55's clock (the sandbox's and the client's) minus the
 	// workflow's; see shiftA55Clock.
 	offset atomic.Int64
+	// metrics counts what the workflow and its activities record.
+	metrics *countingMetrics
 }
 
 // shiftA55Clock sets A55's clock to the workflow's plus d, until shifted
@@ -122,6 +124,7 @@ type startedActivity struct {
 	scheduleToClose time.Duration
 	startToClose    time.Duration
 	args            string // JSON of the input, to check card data stays in Authorize
+	taskQueue       string
 }
 
 // newRun is a booking started as the starter and the card intake start one:
@@ -159,11 +162,13 @@ func newRunOpts(t *testing.T, in workflows.BookingPaymentInput, opts runOptions)
 	cfg := opts.sandbox
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(testLogger())
+	metrics := &countingMetrics{counts: map[string]int64{}}
+	suite.SetMetricsHandler(metrics)
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(t0)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID(in.BookingID), TaskQueue: workflows.TaskQueue})
 	env.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	r := &run{t: t, env: env, in: in, card: in.Card}
+	r := &run{t: t, env: env, in: in, card: in.Card, metrics: metrics}
 	// The mock clock is safe for concurrent use.
 	cfg.Clock = func() time.Time { return env.Now().Add(time.Duration(r.offset.Load())) }
 	sb, c := startSandbox(t, cfg)
@@ -246,7 +251,8 @@ func startSandbox(t *testing.T, cfg a55sandbox.Config) (*a55sandbox.Server, *a55
 
 func (r *run) record(info *activity.Info, local bool, args string) {
 	r.mu.Lock()
-	r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, local: local, scheduleToClose: info.ScheduleToCloseTimeout, startToClose: info.StartToCloseTimeout, args: args})
+	r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, local: local, scheduleToClose: info.ScheduleToCloseTimeout,
+		startToClose: info.StartToCloseTimeout, args: args, taskQueue: info.TaskQueue})
 	hook := r.onStart
 	r.mu.Unlock()
 	if hook != nil {

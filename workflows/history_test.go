@@ -68,14 +68,7 @@ func TestWebhookFloodKeepsTheHistoryBounded(t *testing.T) {
 	}
 
 	// Run 2, on the same A55.
-	var suite testsuite.WorkflowTestSuite
-	suite.SetLogger(testLogger())
-	env := suite.NewTestWorkflowEnvironment()
-	env.SetStartTime(r.env.Now())
-	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID("B-1"), TaskQueue: workflows.TaskQueue})
-	env.SetContinuedExecutionRunID("run-1")
-	env.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	env.RegisterActivity(r.acts)
+	env := r.nextRunEnv()
 	started := map[string]int{}
 	env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) { started[info.ActivityType.Name]++ })
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
@@ -121,4 +114,18 @@ func TestAStartCannotClaimAContinuedPayment(t *testing.T) {
 	if n := len(r.activities); n != 0 {
 		t.Errorf("%d activities ran", n)
 	}
+}
+
+// nextRunEnv is a test environment for the run r's booking continues as
+// new into: the same A55 and activities, from r's time.
+func (r *run) nextRunEnv() *testsuite.TestWorkflowEnvironment {
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(testLogger())
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartTime(r.env.Now())
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID(r.in.BookingID), TaskQueue: workflows.TaskQueue})
+	env.SetContinuedExecutionRunID("run-1")
+	env.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	env.RegisterActivity(r.acts)
+	return env
 }

@@ -20,6 +20,7 @@ func (p *payment) holdLoop(ctx workflow.Context) {
 		if at := p.holdTimerAt(ctx); !p.deadline.armedFor(at) {
 			p.deadline.arm(ctx, at, p.holdTimerSummary(at))
 		}
+		p.armHoldExpiring(ctx)
 		long := false
 		_ = workflow.Await(ctx, func() bool {
 			long = p.bounded >= 0 && historyLong(ctx)
@@ -129,5 +130,6 @@ func (p *payment) applyDeadlinePolicy(ctx workflow.Context) {
 		_, _ = p.capture(ctx, p.deadlineCaptureAmount(), CapturedByDeadline)
 		return
 	}
+	p.voidedBy = VoidedByDeadlinePolicy
 	_, _ = p.release(ctx, "deadline policy: release the hold", "capture deadline reached")
 }

@@ -101,6 +101,11 @@ type payment struct {
 	replacedReleases int
 
 	deadline deadlineTimer
+
+	// Notifications (notify.go): voidedBy is why the hold is being
+	// released (Event.VoidedBy); expiring is the hold_expiring timer.
+	voidedBy string
+	expiring holdExpiring
 }
 
 // BookingPayment runs one booking's card payment: authorize (with 3DS when the
@@ -128,6 +133,7 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 	if err := p.register(ctx, work); err != nil {
 		return BookingPaymentResult{}, err
 	}
+	p.startNotifications(work)
 	for {
 		p.run(work)
 		// Updates in flight (an authorization waiter, a capture that found
@@ -138,6 +144,7 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 			_ = p.cardKeyGone.Get(work, nil) // a failure is logged where it is scheduled
 		}
 		if !p.continuing {
+			p.drainNotifications(work)
 			return p.result(), nil
 		}
 		if p.st.Status == StatusAuthorized && !p.busy && !p.cancelRequested {
