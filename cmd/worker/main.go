@@ -303,11 +303,31 @@ func serve(ctx context.Context, s settings, p *startup.Process, stderr io.Writer
 	worker.RegisterReconciliation(w, a55, c)
 	if len(s.ReconcileWallets) == 0 {
 		zl.Warn().Msg(EnvReconcileWallets + " is not set: no reconciliation schedule; a hold whose booking's workflow is terminated stays until it lapses")
-	} else if err := reconcile.EnsureSchedule(ctx, c, s.ReconcileInterval, reconcile.Input{Wallets: s.ReconcileWallets}); err != nil {
-		zl.Error().Err(err).Msg("reconciliation schedule")
-		return 1
 	} else {
-		zl.Info().Str("schedule_id", reconcile.ScheduleID).Dur("interval", s.ReconcileInterval).Strs("wallets", s.ReconcileWallets).Msg("reconciliation schedule registered")
+		// The schedule is the safety net behind the bookings, not their
+		// owner: a server that cannot register it now (overloaded,
+		// restarting) must not keep the worker from running the bookings
+		// that own their holds. The first try is before the worker starts
+		// (the usual case: registered when the worker is ready); after a
+		// failure the worker starts and keeps trying.
+		ensure := func(ctx context.Context) error {
+			return reconcile.EnsureSchedule(ctx, c, s.ReconcileInterval, reconcile.Input{Wallets: s.ReconcileWallets})
+		}
+		registered := func() {
+			zl.Info().Str("schedule_id", reconcile.ScheduleID).Dur("interval", s.ReconcileInterval).Strs("wallets", s.ReconcileWallets).Msg("reconciliation schedule registered")
+		}
+		if err := ensure(ctx); err != nil {
+			zl.Error().Err(err).Msg("reconciliation schedule not registered: the worker starts and tries again")
+			go func() {
+				if keepTrying(ctx, time.Second, time.Minute, ensure, func(err error, next time.Duration) {
+					zl.Error().Err(err).Dur("retry_in", next).Msg("reconciliation schedule not registered")
+				}) == nil {
+					registered()
+				}
+			}()
+		} else {
+			registered()
+		}
 	}
 	if err := w.Start(); err != nil {
 		zl.Error().Err(err).Msg("worker start")
@@ -454,4 +474,29 @@ func holdLimits(def, byMerchant string) (workflows.HoldLimits, error) {
 		l.Merchant[strings.TrimSpace(merchant)] = n
 	}
 	return l, nil
+}
+
+// keepTrying runs op until it succeeds or ctx ends, pausing between tries
+// (first, doubling up to most) and telling failed about each failure and
+// the pause after it. It returns nil on success, ctx's error otherwise.
+func keepTrying(ctx context.Context, first, most time.Duration, op func(context.Context) error, failed func(err error, next time.Duration)) error {
+	pause := first
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := op(ctx)
+		if err == nil {
+			return nil
+		}
+		failed(err, pause)
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		pause = min(2*pause, most)
+	}
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -253,4 +255,31 @@ func TestWorkerRunsBookingsAndStopsCleanly(t *testing.T) {
 		`outcome="authorized"`,
 		`booking_payment_captures_total{`)
 	r.Stop(t, 45*time.Second)
+}
+
+// The reconciliation schedule's registration is tried again until it
+// succeeds (seen: a dev server under load answered "Namespace default is
+// not found" once, and the worker used to exit), with growing pauses.
+func TestKeepTryingUntilTheScheduleIsRegistered(t *testing.T) {
+	tries := 0
+	var pauses []time.Duration
+	err := keepTrying(context.Background(), time.Millisecond, 4*time.Millisecond, func(context.Context) error {
+		tries++
+		if tries < 5 {
+			return errors.New("Namespace default is not found.")
+		}
+		return nil
+	}, func(_ error, next time.Duration) { pauses = append(pauses, next) })
+	if err != nil || tries != 5 {
+		t.Fatalf("keepTrying = %v after %d tries, want success on the 5th", err, tries)
+	}
+	want := []time.Duration{time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond, 4 * time.Millisecond}
+	if fmt.Sprint(pauses) != fmt.Sprint(want) {
+		t.Errorf("pauses %v, want %v", pauses, want)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := keepTrying(ctx, time.Millisecond, time.Millisecond, func(context.Context) error { return errors.New("down") }, func(error, time.Duration) {}); !errors.Is(err, context.Canceled) {
+		t.Errorf("after the worker stopped: %v, want context.Canceled", err)
+	}
 }
