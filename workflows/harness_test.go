@@ -5,6 +5,7 @@ package workflows_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -295,6 +296,22 @@ func (r *run) update(name, id string, arg ...any) *outcome {
 }
 
 func (r *run) signal(name string, v any) { r.env.SignalWorkflow(name, v) }
+
+// continuedInput runs the workflow, which must continue as new, and returns
+// the next run's input.
+func (r *run) continuedInput() workflows.BookingPaymentInput {
+	r.t.Helper()
+	r.env.ExecuteWorkflow(workflows.WorkflowName, r.in)
+	var can *workflow.ContinueAsNewError
+	if err := r.env.GetWorkflowError(); !errors.As(err, &can) {
+		r.t.Fatalf("run 1 ended with %v, want continue-as-new", err)
+	}
+	var next workflows.BookingPaymentInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		r.t.Fatal(err)
+	}
+	return next
+}
 
 func (r *run) state() workflows.PaymentState {
 	r.t.Helper()

@@ -2,7 +2,6 @@ package workflows_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -17,9 +16,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
@@ -472,15 +469,7 @@ func TestNotificationsCarriedAcrossContinueAsNew(t *testing.T) {
 		r.env.SetCurrentHistoryLength(12_000)
 		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: r.chargeFor("N-15"), Status: "canceled"})
 	})
-	r.env.ExecuteWorkflow(workflows.WorkflowName, r.in)
-	var can *workflow.ContinueAsNewError
-	if err := r.env.GetWorkflowError(); !errors.As(err, &can) {
-		t.Fatalf("run 1 ended with %v, want continue-as-new", err)
-	}
-	var next workflows.BookingPaymentInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
-		t.Fatal(err)
-	}
+	next := r.continuedInput()
 	n := next.Continued.State.Notifications
 	if n == nil || n.LastSequence != 1 || len(n.Pending) != 1 || n.Pending[0].ID != "booking-N-15/1/authorized" {
 		t.Fatalf("handed over %+v", n)
@@ -545,15 +534,7 @@ func TestHoldExpiringNotRepeatedAfterContinueAsNew(t *testing.T) {
 		r.env.SetCurrentHistoryLength(12_000)
 		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: r.chargeFor("N-17"), Status: "canceled"})
 	})
-	r.env.ExecuteWorkflow(workflows.WorkflowName, r.in)
-	var can *workflow.ContinueAsNewError
-	if err := r.env.GetWorkflowError(); !errors.As(err, &can) {
-		t.Fatalf("run 1 ended with %v, want continue-as-new", err)
-	}
-	var next workflows.BookingPaymentInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
-		t.Fatal(err)
-	}
+	next := r.continuedInput()
 	env := r.nextRunEnv()
 	env.RegisterActivityWithOptions(r.notifyActivities(b).DeliverNotification, activity.RegisterOptions{
 		Name: workflows.ActivityDeliverNotification, DisableAlreadyRegisteredCheck: true})
