@@ -108,6 +108,14 @@ func (d *deadlineTimer) arm(ctx workflow.Context, at time.Time, summary string) 
 }
 
 func (p *payment) policyText() string {
+	if p.longStay() {
+		switch p.in.LongStayPolicy {
+		case LongStayDeposit:
+			return "long stay: capture the whole hold " + p.st.Authorized.Display() + " as the deposit"
+		case LongStayRelease:
+			return "long stay: release the hold"
+		}
+	}
 	if p.in.DeadlinePolicy.Action == DeadlineCapture {
 		return "capture " + p.deadlineCaptureAmount().Display()
 	}

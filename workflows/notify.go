@@ -234,9 +234,9 @@ func (p *payment) armHoldExpiring(ctx workflow.Context) {
 			return
 		}
 		n.HoldExpiringFor = deadline
-		p.notify(ctx, EventHoldExpiring, "the deadline policy ("+p.policyText()+") runs at "+deadline.UTC().Format(time.RFC3339))
+		p.notify(ctx, EventHoldExpiring, p.holdExpiringReason(deadline))
 	}
-	wait := deadline.Add(-orDefault(p.in.HoldExpiringNotice, DefaultHoldExpiringNotice)).Sub(workflow.Now(ctx))
+	wait := deadline.Add(-p.holdExpiringNotice()).Sub(workflow.Now(ctx))
 	if wait <= 0 {
 		send(ctx)
 		return
@@ -249,4 +249,23 @@ func (p *payment) armHoldExpiring(ctx workflow.Context) {
 			send(ctx)
 		}
 	})
+}
+
+// holdExpiringNotice is how long before the deadline hold_expiring goes. A
+// long stay with the reauthorize policy is told when its wait for a new
+// card authorization begins (stay.go's beginReauthorizationWait).
+func (p *payment) holdExpiringNotice() time.Duration {
+	if p.in.LongStayPolicy == LongStayReauthorize && p.longStay() {
+		return orDefault(p.in.ReauthorizeNotice, DefaultReauthorizeNotice)
+	}
+	return orDefault(p.in.HoldExpiringNotice, DefaultHoldExpiringNotice)
+}
+
+func (p *payment) holdExpiringReason(deadline time.Time) string {
+	at := deadline.UTC().Format(time.RFC3339)
+	if p.in.LongStayPolicy == LongStayReauthorize && p.longStay() {
+		return "the stay outlasts the hold: a new card authorization (replace_hold) is needed before " + at +
+			"; without one the deadline policy (" + p.policyText() + ") runs then"
+	}
+	return "the deadline policy (" + p.policyText() + ") runs at " + at
 }

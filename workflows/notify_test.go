@@ -607,3 +607,44 @@ func (c countingCounter) Inc(n int64) {
 	defer c.m.mu.Unlock()
 	c.m.counts[c.key] += n
 }
+
+// A long stay with the reauthorize policy is told hold_expiring when its
+// wait for a new card authorization begins (its reauthorize_notice before
+// the deadline), saying replace_hold is needed; a deposit says what the
+// deadline will capture.
+func TestALongStayIsToldWhenItNeedsANewAuthorization(t *testing.T) {
+	b := newBookingSystem(t)
+	in := validInput("N-LS")
+	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour // deadline 23 h after the start
+	in.ExpectedCaptureAt = t0.Add(72 * time.Hour)
+	in.LongStayPolicy = workflows.LongStayReauthorize
+	in.ReauthorizeNotice = 6 * time.Hour
+	r := newRun(t, in)
+	r.notifyTo(b)
+	var before, after []workflows.Event
+	r.at(17*time.Hour-time.Minute, func() { before = b.accepted() })
+	r.at(17*time.Hour+time.Minute, func() { after = b.accepted() })
+	r.execute()
+	if types(before) != "1:authorized" {
+		t.Errorf("before the wait: %s, want nothing after authorized (the default 24 h notice would have sent hold_expiring at once)", types(before))
+	}
+	if types(after) != "1:authorized 2:hold_expiring" || !strings.Contains(after[1].Reason, "replace_hold") {
+		t.Fatalf("when the wait begins: %s %+v", types(after), after)
+	}
+	if got := b.accepted(); types(got) != "1:authorized 2:hold_expiring 3:voided" {
+		t.Errorf("events %s", types(got))
+	}
+
+	d := newBookingSystem(t)
+	in = validInput("N-LD")
+	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour
+	in.ExpectedCaptureAt = t0.Add(72 * time.Hour)
+	in.LongStayPolicy = workflows.LongStayDeposit
+	r = newRun(t, in)
+	r.notifyTo(d)
+	r.execute()
+	got := d.accepted()
+	if types(got) != "1:authorized 2:hold_expiring 3:captured" || !strings.Contains(got[1].Reason, "deposit") {
+		t.Errorf("deposit: %s %+v", types(got), got)
+	}
+}
