@@ -31,12 +31,23 @@ const (
 	EventNeedsAttention EventType = "needs_attention" // an operator must resolve the booking; Reason says why
 	EventRefunded       EventType = "refunded"        // money went back to the card (Refunded: the total so far)
 	EventFailed         EventType = "failed"          // A55 holds nothing; Reason says why
+
+	// A replacement hold (replace_hold) while the booking keeps its status:
+	// EventReplacementAwaiting3DS asks for the new card's 3DS challenge
+	// (URL3DS); EventHoldReplaced: the booking now holds the new charge
+	// (ChargeUUID, Authorized, CaptureDeadline; the old one, ReplacedChargeUUID,
+	// is being released); EventReplacementDeclined: the new card was
+	// declined or the replacement failed, and the booking keeps its old hold.
+	EventReplacementAwaiting3DS EventType = "replacement_awaiting_3ds"
+	EventHoldReplaced           EventType = "hold_replaced"
+	EventReplacementDeclined    EventType = "replacement_declined"
 )
 
 // EventTypes lists every event type, for receivers that check them.
 var EventTypes = []EventType{
 	EventAuthorized, EventAwaiting3DS, EventDeclined, EventCaptured, EventVoided, EventExpired,
 	EventHoldExpiring, EventNeedsAttention, EventRefunded, EventFailed,
+	EventReplacementAwaiting3DS, EventHoldReplaced, EventReplacementDeclined,
 }
 
 // Why a hold was released, in Event.VoidedBy.
@@ -75,6 +86,10 @@ type Event struct {
 	DeclineCode     string         `json:"decline_code,omitempty"`
 	DeclineMessage  string         `json:"decline_message,omitempty"`
 	VoidedBy        string         `json:"voided_by,omitempty"`
+	// Replacement numbers the replace_hold a replacement event is about
+	// (1, 2, ...); ReplacedChargeUUID is the hold a hold_replaced released.
+	Replacement        int    `json:"replacement,omitempty"`
+	ReplacedChargeUUID string `json:"replaced_charge_uuid,omitempty"`
 	Reason          string         `json:"reason,omitempty"`
 }
 

@@ -648,3 +648,50 @@ func TestALongStayIsToldWhenItNeedsANewAuthorization(t *testing.T) {
 		t.Errorf("deposit: %s %+v", types(got), got)
 	}
 }
+
+// A replacement is told while the booking keeps its status: hold_replaced
+// with the new charge and the one it released, replacement_declined with
+// A55's code (the booking keeps its hold).
+func TestReplacementsAreNotified(t *testing.T) {
+	b := newBookingSystem(t)
+	s := newSealedRun(t, validInput("N-RH"), nil)
+	s.notifyTo(b)
+	var first string
+	s.at(time.Hour, func() {
+		first = s.state().ChargeUUID
+		s.replaceHold("replace-1", workflows.ReplaceHoldRequest{Amount: brl(70000)}, cardApprove)
+	})
+	s.at(2*time.Hour, func() {
+		s.replaceHold("replace-2", workflows.ReplaceHoldRequest{Amount: brl(90000)}, cardDecline)
+	})
+	var third *outcome
+	s.at(3*time.Hour, func() {
+		third, _ = s.replaceHold("replace-3", workflows.ReplaceHoldRequest{Amount: brl(80000), ThreeDS: true, DeviceInfo: s.in.DeviceInfo}, cardChallenge)
+	})
+	s.at(3*time.Hour+time.Minute, func() {
+		var rr workflows.ReplaceHoldResult
+		third.decode(t, &rr)
+		s.completeChallenge(rr.ChargeUUID, false)
+		s.signal(workflows.Signal3DSComplete, workflows.ThreeDSCompleteSignal{ChargeUUID: rr.ChargeUUID})
+	})
+	s.at(4*time.Hour, func() { s.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{}) })
+	res := s.execute()
+	got := b.accepted()
+	if types(got) != "1:authorized 2:hold_replaced 3:replacement_declined 4:replacement_awaiting_3ds 5:replacement_declined 6:captured" {
+		t.Fatalf("events %s", types(got))
+	}
+	if c := got[3]; c.Replacement != 3 || c.URL3DS == "" || c.ChargeUUID == res.ChargeUUID {
+		t.Errorf("replacement_awaiting_3ds %+v", c)
+	}
+	if f := got[4]; f.Replacement != 3 || f.DeclineCode == "" || !strings.HasPrefix(f.Reason, workflows.Reason3DSFailed) {
+		t.Errorf("failed challenge: %+v", f)
+	}
+	replaced, declined := got[1], got[2]
+	if replaced.Replacement != 1 || replaced.ReplacedChargeUUID != first || replaced.ChargeUUID != res.ChargeUUID ||
+		replaced.Authorized != brl(70000) || replaced.Status != workflows.StatusAuthorized || replaced.CaptureDeadline.IsZero() {
+		t.Errorf("hold_replaced %+v", replaced)
+	}
+	if declined.Replacement != 2 || declined.DeclineCode == "" || declined.ChargeUUID != res.ChargeUUID || declined.Authorized != brl(70000) {
+		t.Errorf("replacement_declined %+v (the booking keeps charge %s)", declined, res.ChargeUUID)
+	}
+}

@@ -397,12 +397,28 @@ func (p *payment) endReplacement(ctx workflow.Context, r *replacement, status St
 
 // recordReplacementOutcome is where every step of a replacement the booking
 // system must hear of passes: awaiting_3ds, authorized (the booking holds
-// the new charge), declined or failed (it keeps the old one). Notifications
-// go here.
+// the new charge), declined or failed (it keeps the old one); each is
+// notified (replacement_awaiting_3ds, hold_replaced, replacement_declined).
 func (p *payment) recordReplacementOutcome(ctx workflow.Context, r *replacement) {
 	p.logger(ctx).Info("replacement hold", "booking_id", p.in.BookingID, "replacement", r.res.Number,
 		"status", string(r.res.Status), "charge_uuid", r.res.ChargeUUID, "decline_code", r.res.DeclineCode, "reason", r.res.Reason)
 	p.details(ctx)
+	res := r.res
+	about := func(e *Event) { e.Replacement = res.Number }
+	switch res.Status {
+	case StatusAwaiting3DS:
+		p.notify(ctx, EventReplacementAwaiting3DS, "the new card needs a 3DS challenge: the booking keeps its hold meanwhile", about,
+			func(e *Event) { e.ChargeUUID, e.URL3DS = res.ChargeUUID, res.URL3DS })
+	case StatusAuthorized:
+		p.notify(ctx, EventHoldReplaced, "the booking now holds the new charge; the old one is being released", about,
+			func(e *Event) {
+				e.ReplacedChargeUUID = res.ReplacedChargeUUID
+				e.CaptureDeadline, e.DeadlinePolicy = p.st.CaptureDeadline, p.in.DeadlinePolicy.Action
+			})
+	case StatusDeclined, StatusFailed:
+		p.notify(ctx, EventReplacementDeclined, res.Reason+": the booking keeps its hold", about,
+			func(e *Event) { e.DeclineCode, e.DeclineMessage = res.DeclineCode, res.DeclineMessage })
+	}
 }
 
 // replacementWebhookIgnored decides a webhook about the replacement charge
