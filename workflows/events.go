@@ -90,7 +90,7 @@ type Event struct {
 	// (1, 2, ...); ReplacedChargeUUID is the hold a hold_replaced released.
 	Replacement        int    `json:"replacement,omitempty"`
 	ReplacedChargeUUID string `json:"replaced_charge_uuid,omitempty"`
-	Reason          string         `json:"reason,omitempty"`
+	Reason             string `json:"reason,omitempty"`
 }
 
 // NotificationState is how the booking's notifications stand, in the
