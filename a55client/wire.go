@@ -159,6 +159,7 @@ type chargeWire struct {
 	LocalCurrency        *Decimal        `json:"local_currency"`
 	Value                *Decimal        `json:"value"`
 	Amount               *Decimal        `json:"amount"`
+	RefundedAmount       *Decimal        `json:"refunded_amount"`
 	Code                 looseString     `json:"code"`
 	Message              json.RawMessage `json:"message"`
 	CreatedAt            looseString     `json:"created_at"`
@@ -219,7 +220,25 @@ func chargeFromWire(w *chargeWire, raw []byte, v Vocabulary) (*Charge, error) {
 		return nil, err
 	}
 	c.Amount = amt
+	if c.Refunded, err = w.refunded(); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// refunded reads refunded_amount, what A55 has refunded of the charge in
+// all (§8.6: refunds are several, up to what was captured), in the charge's
+// currency; nil when A55 did not say.
+func (w *chargeWire) refunded() (*money.Amount, error) {
+	cur := money.Currency(strings.ToUpper(strings.TrimSpace(string(w.Currency))))
+	if w.RefundedAmount == nil || !cur.Known() {
+		return nil, nil
+	}
+	a, err := ParseAmount(*w.RefundedAmount, cur)
+	if err != nil {
+		return nil, fmt.Errorf("decoding charge refunded_amount: %w", err)
+	}
+	return &a, nil
 }
 
 // parseCreatedAt reads created_at (RFC 3339, with or without fractional

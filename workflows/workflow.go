@@ -95,6 +95,8 @@ type payment struct {
 	continuing     bool
 
 	deadline deadlineTimer
+	// refund is the refund window's own state (refund.go).
+	refund refunding
 }
 
 // BookingPayment runs one booking's card payment: authorize (with 3DS when the
@@ -117,8 +119,13 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 	if err := p.register(ctx, work); err != nil {
 		return BookingPaymentResult{}, err
 	}
-	for {
-		p.run(work)
+	for first := true; ; first = false {
+		// A booking in its refund window that could not hand over goes
+		// on in the window, never through the payment's stages again.
+		if first || !p.refundWindowOpen() {
+			p.run(work)
+		}
+		p.keepRefundable(work)
 		// Updates in flight (an authorization waiter, a capture that found
 		// the hold lapsed) answer their callers before the run closes.
 		_ = workflow.Await(work, func() bool { return workflow.AllHandlersFinished(work) })
@@ -128,7 +135,7 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 		if !p.continuing {
 			return p.result(), nil
 		}
-		if p.st.Status == StatusAuthorized && !p.busy && !p.cancelRequested {
+		if p.st.Status == StatusAuthorized && !p.busy && !p.cancelRequested || p.refundsContinue() {
 			return BookingPaymentResult{}, workflow.NewContinueAsNewError(work, WorkflowName, p.nextRunInput(work))
 		}
 		// An update acted on the hold while the run was handing over:
