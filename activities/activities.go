@@ -404,11 +404,10 @@ func (a *Activities) Cancel(ctx context.Context, in workflows.CancelInput) (*wor
 // system asked for, under its own Idempotency-Key. After an ambiguous
 // failure (attempt > 1) it first reads the charge: A55's refunded_amount at
 // RefundedBefore + Amount or more proves the earlier attempt refunded, and
-// nothing is sent again. A refusal is checked the same way before it is
-// reported (a retry after A55 forgot the key is refused as over-refund or
-// "already fully refunded" when the first attempt did the work); the refusals
-// that stand come back as ErrTypeA55RefundExceedsRefundable or
-// ErrTypeA55RefundNotAllowed.
+// nothing is sent again. A55's refusals come back named:
+// ErrTypeA55RefundExceedsRefundable (amount_exceeds_refundable) and
+// ErrTypeA55RefundNotAllowed (REFUND_NOT_ALLOWED); the workflow reads the
+// charge after them.
 func (a *Activities) Refund(ctx context.Context, in workflows.RefundInput) (*workflows.RefundAnswer, error) {
 	logger := activity.GetLogger(ctx)
 	if in.Amount == nil {
@@ -435,9 +434,6 @@ func (a *Activities) Refund(ctx context.Context, in workflows.RefundInput) (*wor
 	}
 	if a55client.IsRetryable(err) || a55client.ClassOf(err) == a55client.ClassUnknown {
 		return nil, temporalError(err)
-	}
-	if done, rerr := a.refundDone(ctx, in); rerr == nil && done != nil {
-		return done, nil
 	}
 	var e *a55client.Error
 	if errors.As(err, &e) {

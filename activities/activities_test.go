@@ -675,9 +675,10 @@ func TestRefundAnswersAndRefusals(t *testing.T) {
 	if _, err := refund("booking-H-13/refund/r2", 40000, 30000); appError(t, err).Type() != workflows.ErrTypeA55RefundExceedsRefundable {
 		t.Errorf("over-refund: %v", err)
 	}
-	// The same refund under a key A55 forgot: A55 refuses it (only 200.00
-	// are left), and the charge shows it done.
-	ans, err = refund("booking-H-13/refund/r1-forgotten", 30000, 0)
+	// A retry (attempt 2 and later) whose charge shows the refund done
+	// sends nothing.
+	ans, err = retriedRefund(t, f, workflows.RefundInput{IdempotencyKey: "booking-H-13/refund/r1", WalletUUID: wallet, ChargeUUID: uuid,
+		Amount: &money.Amount{Minor: 30000, Currency: "BRL"}}, a55sandbox.Fault{ErrorNext: 1, ErrorStatuses: []int{500}})
 	if err != nil || !ans.Recovered || ans.Charge.Refunded.Minor != 30000 {
 		t.Fatalf("refund recognised by a read: %+v, %v", ans, err)
 	}

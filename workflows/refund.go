@@ -303,11 +303,12 @@ func (p *payment) runRefund(ctx workflow.Context, id string) (RefundResult, erro
 			refusal = ErrTypeRefundNotAllowed
 		}
 	}
-	// Whatever the error, the charge says what A55 has refunded: a lost
-	// answer may hide a refund that happened, a refusal may come from a
-	// refund made outside this workflow.
+	// Whatever the error, the charge says what A55 has refunded: an answer
+	// lost past the retries may hide a refund that happened (A55's
+	// refunded_amount then shows it), and a refusal may come from a refund
+	// made outside this workflow (the figure is taken).
 	c, ok := p.read(ctx)
-	if ok && c.Refunded != nil && c.Refunded.Currency == r.Amount.Currency && c.Refunded.Minor >= before.Minor+r.Amount.Minor {
+	if ok && refusal == "" && c.Refunded != nil && c.Refunded.Currency == r.Amount.Currency && c.Refunded.Minor >= before.Minor+r.Amount.Minor {
 		return p.recordRefund(ctx, id, c, true)
 	}
 	if ok {
@@ -392,8 +393,8 @@ func (p *payment) refundResult(r RefundRecord) RefundResult {
 // and refunds A55 reports beyond ours (made in A55's dashboard).
 func (p *payment) applyRefundRead(ctx workflow.Context, c ChargeView) {
 	p.noteSettled(ctx, c)
-	if p.refund.busy || c.Refunded == nil || c.Refunded.Currency != p.st.Captured.Currency || c.Refunded.Minor <= p.st.Refunded.Minor {
-		return // a refund at A55 is decided by its own answer
+	if c.Refunded == nil || c.Refunded.Currency != p.st.Captured.Currency || c.Refunded.Minor <= p.st.Refunded.Minor {
+		return
 	}
 	p.setRefunded(ctx, *c.Refunded, "A55 reports "+c.Refunded.Display()+" refunded")
 }
@@ -459,7 +460,8 @@ func (p *payment) keepRefundable(ctx workflow.Context) {
 			return
 		case p.readWanted:
 			p.readWanted = false
-			if c, ok := p.read(ctx); ok {
+			// A refund that reached A55 meanwhile is decided by its own answer.
+			if c, ok := p.read(ctx); ok && !p.refund.busy {
 				p.applyRefundRead(ctx, c)
 			}
 		}
