@@ -127,7 +127,7 @@ func TestUsageErrorsExit2WithoutContactingTemporal(t *testing.T) {
 		stdin string
 	}{
 		"no command":               {nil, ""},
-		"unknown command":          {[]string{"refund"}, ""},
+		"unknown command":          {[]string{"rebate"}, ""},
 		"unknown flag":             {[]string{"status", "-booking", "B1", "-pan", "4111"}, ""},
 		"missing booking":          {[]string{"capture"}, ""},
 		"bad booking id":           {[]string{"status", "-booking", "B1;rm -rf /"}, ""},

@@ -112,7 +112,15 @@ func TestReconciliationReleasesEveryHoldWithoutAnOwner(t *testing.T) {
 	second := hold(t, c, "R-twice", 50000)
 	disputed := hold(t, c, "R-amount", 50000)
 	foreign := hold(t, c, "not a booking id!", 1000)
+	// Captured in part by its booking, whose workflow stays open for its
+	// refund window: A55 says "confirmed" (the seeds' capture) for 320,00.
+	inWindow := hold(t, c, "R-window", 50000)
+	part := money.Amount{Minor: 32000, Currency: "BRL"}
+	if _, err := c.CaptureCharge(context.Background(), &a55client.CaptureParams{WalletUUID: a55sandbox.DefaultWallet, ChargeUUID: inWindow, Amount: &part}, "booking-R-window/capture"); err != nil {
+		t.Fatal(err)
+	}
 	bookings := describer{
+		"R-window":     {Exists: true, Open: true, PaymentStatus: "captured", ChargeUUID: inWindow, Authorized: 50000},
 		"R-owned":      {Exists: true, Open: true, PaymentStatus: "authorized", ChargeUUID: owned, Authorized: 50000},
 		"R-terminated": {Exists: true, Open: false, PaymentStatus: "authorized", ChargeUUID: terminated, Authorized: 50000},
 		"R-twice":      {Exists: true, Open: true, PaymentStatus: "authorized", ChargeUUID: first, Authorized: 50000},
@@ -134,7 +142,10 @@ func TestReconciliationReleasesEveryHoldWithoutAnOwner(t *testing.T) {
 			t.Errorf("charge %s is %s at A55 after the run", uuid, entry.Status)
 		}
 	}
-	if r.Listed != 7 || r.Owned != 3 || r.Foreign != 1 || len(r.ReleaseFailed) != 0 {
+	if entry, _ := sb.Charge(inWindow); released[inWindow] || entry.Status != "confirmed" {
+		t.Errorf("the charge captured by an open booking: released %v, %s at A55", released[inWindow], entry.Status)
+	}
+	if r.Listed != 8 || r.Owned != 4 || r.Foreign != 1 || len(r.ReleaseFailed) != 0 {
 		t.Errorf("report = %+v", r)
 	}
 	if len(r.Disagreements) != 1 || r.Disagreements[0].ChargeUUID != disputed {
