@@ -454,6 +454,7 @@ func (p *payment) keepRefundable(ctx workflow.Context) {
 		case ends || p.cancelRequested || p.st.Status == StatusRefunded && idle():
 			p.refund.closed = true
 			p.logger(ctx).Info("refund window closed", "booking_id", p.in.BookingID, "status", string(p.st.Status))
+			p.details(ctx) // no "refunds until" any more
 			return
 		case long && idle():
 			p.continuing = true
