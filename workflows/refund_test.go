@@ -496,3 +496,19 @@ func TestRefundWindowContinuesAsNew(t *testing.T) {
 		t.Errorf("A55 refunded %d in %d calls", got, calls)
 	}
 }
+
+// A cancellation request (Temporal UI or CLI) during the refund window
+// closes it at once: the workflow completes with its captured result.
+func TestCancellationRequestClosesTheRefundWindow(t *testing.T) {
+	r := refundRun(t, "R-14")
+	var ref *outcome
+	r.at(2*time.Hour, func() { ref = r.refund("u1", "r1", 3000) })
+	r.at(3*time.Hour, func() { r.env.CancelWorkflow() })
+	res := r.execute()
+	if ref.refunded(t).Refunded != brl(3000) {
+		t.Errorf("refund before the request: %+v", ref)
+	}
+	if res.Status != workflows.StatusCaptured || res.Refunded != brl(3000) || !r.env.Now().Before(t0.Add(4*time.Hour)) {
+		t.Errorf("result %+v at %s, want captured at once", res, r.env.Now())
+	}
+}
