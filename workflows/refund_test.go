@@ -512,3 +512,34 @@ func TestCancellationRequestClosesTheRefundWindow(t *testing.T) {
 		t.Errorf("result %+v at %s, want captured at once", res, r.env.Now())
 	}
 }
+
+// An answer that does not say what A55 has refunded records nothing (money
+// comes from A55's figures): the refund fails by name and its amount stays
+// reserved, so the rest of the capture cannot be refunded over it.
+func TestRefundAnswerWithoutAFigureKeepsItsAmountReserved(t *testing.T) {
+	r := refundRun(t, "R-15")
+	r.env.OnActivity(workflows.ActivityRefund, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in workflows.RefundInput) (*workflows.RefundAnswer, error) {
+			return &workflows.RefundAnswer{Charge: workflows.ChargeView{ChargeUUID: in.ChargeUUID, Status: "refunded"}}, nil
+		})
+	var first, rest *outcome
+	var mid workflows.PaymentState
+	r.at(2*time.Hour, func() { first = r.refund("u1", "r1", 10000) })
+	r.at(3*time.Hour, func() {
+		mid = r.state()
+		rest = r.refund("u2", "r2", 22001)
+	})
+	res := r.execute()
+	if first.err == nil || first.errType() != workflows.ErrTypeRefundFailed || !strings.Contains(first.err.Error(), "without saying what it has refunded") {
+		t.Errorf("refund answered without a figure: %+v", first)
+	}
+	if len(mid.Refunds) != 1 || mid.Refunds[0].State != workflows.RefundUnknown || !mid.Refunded.IsZero() {
+		t.Errorf("state: refunded %v, refunds %+v", mid.Refunded, mid.Refunds)
+	}
+	if rest.rejected == nil || rest.errType() != workflows.ErrTypeRefundExceedsCaptured {
+		t.Errorf("a refund over the reserved amount: %+v", rest)
+	}
+	if !res.Refunded.IsZero() {
+		t.Errorf("result = %+v", res)
+	}
+}
