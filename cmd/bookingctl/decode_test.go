@@ -144,6 +144,9 @@ func TestUsageErrorsExit2WithoutContactingTemporal(t *testing.T) {
 		"resolve amount and minor": {[]string{"resolve", "-booking", "B1", "-action", "mark-captured", "-amount", "1.00", "-minor", "100"}, ""},
 		"resolve bad amount":       {[]string{"resolve", "-booking", "B1", "-action", "mark-captured", "-amount", "x"}, ""},
 		"resolve missing booking":  {[]string{"resolve", "-action", "retry"}, ""},
+		"refund without amount":    {[]string{"refund", "-booking", "B1", "-id", "r1"}, ""},
+		"refund without id":        {[]string{"refund", "-booking", "B1", "-amount", "1.00"}, ""},
+		"refund bad amount":        {[]string{"refund", "-booking", "B1", "-id", "r1", "-amount", "1.001"}, ""},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
