@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -152,9 +153,10 @@ func TestRefundAfterTheWindowIsRefused(t *testing.T) {
 	r := refundRunWith(t, in, a55sandbox.Config{})
 	// Keep the workflow open past its window with a refund in flight at
 	// A55 (a slow answer), then ask another.
-	var slow, late *outcome
+	var slow, atEnd, late *outcome
 	r.fault("refund", unavailable(8)) // about 3 minutes of retries
 	r.at(3*time.Hour-time.Minute, func() { slow = r.refund("u1", "r1", 1000) })
+	r.at(3*time.Hour, func() { atEnd = r.refund("u3", "r3", 1000) })
 	r.at(3*time.Hour+30*time.Second, func() { late = r.refund("u2", "r2", 1000) })
 	res := r.execute()
 	if slow.refunded(t).Refunded != brl(1000) {
@@ -162,6 +164,9 @@ func TestRefundAfterTheWindowIsRefused(t *testing.T) {
 	}
 	if late.rejected == nil || late.errType() != workflows.ErrTypeRefundNotAvailable || !strings.Contains(late.rejected.Error(), "refund window closed") {
 		t.Errorf("refund after the window: %+v", late)
+	}
+	if atEnd.rejected == nil || atEnd.errType() != workflows.ErrTypeRefundNotAvailable {
+		t.Errorf("refund at the window's end: %+v", atEnd)
 	}
 	if res.Refunded != brl(1000) {
 		t.Errorf("result = %+v", res)
@@ -244,6 +249,19 @@ func TestConcurrentRefundsNeverExceedTheCapture(t *testing.T) {
 	}
 	if got, calls := r.refundsAtA55(res.ChargeUUID); got != 30000 || calls != 2 {
 		t.Errorf("A55 refunded %d in %d calls", got, calls)
+	}
+	// One at a time: the second call knew what A55 had refunded before it.
+	before := []string{}
+	for _, a := range r.activities {
+		if a.name == workflows.ActivityRefund {
+			var in []workflows.RefundInput
+			if err := json.Unmarshal([]byte("["+a.args+"]"), &in); err == nil && len(in) == 1 {
+				before = append(before, fmt.Sprint(in[0].RefundedBefore.Minor))
+			}
+		}
+	}
+	if strings.Join(before, ",") != "0,15000" {
+		t.Errorf("refunded_before of the refund calls = %v, want 0 then 15000", before)
 	}
 	if res.Refunded != brl(30000) || res.Status != workflows.StatusCaptured {
 		t.Errorf("result = %+v", res)
@@ -364,7 +382,11 @@ func TestA55RefusalIsNamed(t *testing.T) {
 		out = r.refund("u1", "r1", 5000)
 	})
 	var after workflows.PaymentState
-	r.at(3*time.Hour, func() { after = r.state() })
+	var again *outcome
+	r.at(3*time.Hour, func() {
+		after = r.state()
+		again = r.refund("u2", "r1", 5000) // only 20,00 are left now: the first answer, not a new rule
+	})
 	in := r.in
 	in.RefundWindow = 4 * time.Hour
 	r.in = in
@@ -374,6 +396,9 @@ func TestA55RefusalIsNamed(t *testing.T) {
 	}
 	if after.Refunded != brl(30000) || len(after.Refunds) != 1 || after.Refunds[0].State != workflows.RefundRefused {
 		t.Errorf("state after A55's refusal: refunded %v, refunds %+v", after.Refunded, after.Refunds)
+	}
+	if again.err == nil || again.errType() != workflows.ErrTypeRefundExceedsRefundable {
+		t.Errorf("the refused refund id again: %+v, want the first refusal", again)
 	}
 	if res.Refunded != brl(30000) {
 		t.Errorf("result = %+v", res)
@@ -409,6 +434,10 @@ func TestSettlementIsRecorded(t *testing.T) {
 	r := refundRunWith(t, in, a55sandbox.Config{SettlementDelay: 2 * time.Hour})
 	r.at(4*time.Hour, func() {
 		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: r.chargeFor("R-11"), Status: "paid"})
+	})
+	// A later webhook reads "paid" again: settled_at stays the first.
+	r.at(5*time.Hour, func() {
+		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: r.chargeFor("R-11"), Status: "confirmed"})
 	})
 	res := r.execute()
 	if !res.SettledAt.Equal(t0.Add(4*time.Hour)) || res.Status != workflows.StatusCaptured {
@@ -515,20 +544,29 @@ func TestCancellationRequestClosesTheRefundWindow(t *testing.T) {
 
 // An answer that does not say what A55 has refunded records nothing (money
 // comes from A55's figures): the refund fails by name and its amount stays
-// reserved, so the rest of the capture cannot be refunded over it.
+// reserved, so the rest of the capture cannot be refunded over it; asked
+// again with its refund id (its reservation its own), it goes through.
 func TestRefundAnswerWithoutAFigureKeepsItsAmountReserved(t *testing.T) {
 	r := refundRun(t, "R-15")
+	calls := 0
 	r.env.OnActivity(workflows.ActivityRefund, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in workflows.RefundInput) (*workflows.RefundAnswer, error) {
-			return &workflows.RefundAnswer{Charge: workflows.ChargeView{ChargeUUID: in.ChargeUUID, Status: "refunded"}}, nil
+			calls++
+			v := workflows.ChargeView{ChargeUUID: in.ChargeUUID, Status: "refunded"}
+			if calls > 1 {
+				total := brl(in.RefundedBefore.Minor + in.Amount.Minor)
+				v.Refunded = &total
+			}
+			return &workflows.RefundAnswer{Charge: v}, nil
 		})
-	var first, rest *outcome
+	var first, rest, again *outcome
 	var mid workflows.PaymentState
-	r.at(2*time.Hour, func() { first = r.refund("u1", "r1", 10000) })
+	r.at(2*time.Hour, func() { first = r.refund("u1", "r1", 20000) })
 	r.at(3*time.Hour, func() {
 		mid = r.state()
-		rest = r.refund("u2", "r2", 22001)
+		rest = r.refund("u2", "r2", 12001)
 	})
+	r.at(4*time.Hour, func() { again = r.refund("u3", "r1", 20000) })
 	res := r.execute()
 	if first.err == nil || first.errType() != workflows.ErrTypeRefundFailed || !strings.Contains(first.err.Error(), "without saying what it has refunded") {
 		t.Errorf("refund answered without a figure: %+v", first)
@@ -539,7 +577,10 @@ func TestRefundAnswerWithoutAFigureKeepsItsAmountReserved(t *testing.T) {
 	if rest.rejected == nil || rest.errType() != workflows.ErrTypeRefundExceedsCaptured {
 		t.Errorf("a refund over the reserved amount: %+v", rest)
 	}
-	if !res.Refunded.IsZero() {
+	if g := again.refunded(t); g.Refunded != brl(20000) {
+		t.Errorf("the unknown refund asked again: %+v", g)
+	}
+	if res.Refunded != brl(20000) {
 		t.Errorf("result = %+v", res)
 	}
 }
