@@ -160,6 +160,7 @@ type chargeWire struct {
 	Value                *Decimal        `json:"value"`
 	Amount               *Decimal        `json:"amount"`
 	RefundedAmount       *Decimal        `json:"refunded_amount"`
+	AmountRemaining      *Decimal        `json:"amount_remaining"`
 	Code                 looseString     `json:"code"`
 	Message              json.RawMessage `json:"message"`
 	CreatedAt            looseString     `json:"created_at"`
@@ -220,23 +221,26 @@ func chargeFromWire(w *chargeWire, raw []byte, v Vocabulary) (*Charge, error) {
 		return nil, err
 	}
 	c.Amount = amt
-	if c.Refunded, err = w.refunded(); err != nil {
+	if c.Refunded, err = w.inCurrency(w.RefundedAmount, "refunded_amount"); err != nil {
+		return nil, err
+	}
+	if c.AmountRemaining, err = w.inCurrency(w.AmountRemaining, "amount_remaining"); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// refunded reads refunded_amount, what A55 has refunded of the charge in
-// all (§8.6: refunds are several, up to what was captured), in the charge's
-// currency; nil when A55 did not say.
-func (w *chargeWire) refunded() (*money.Amount, error) {
+// inCurrency reads one of a refund's figures (refunded_amount: what A55 has
+// refunded of the charge in all; amount_remaining: what it can still
+// refund) in the charge's currency; nil when A55 did not say.
+func (w *chargeWire) inCurrency(d *Decimal, field string) (*money.Amount, error) {
 	cur := money.Currency(strings.ToUpper(strings.TrimSpace(string(w.Currency))))
-	if w.RefundedAmount == nil || !cur.Known() {
+	if d == nil || !cur.Known() {
 		return nil, nil
 	}
-	a, err := ParseAmount(*w.RefundedAmount, cur)
+	a, err := ParseAmount(*d, cur)
 	if err != nil {
-		return nil, fmt.Errorf("decoding charge refunded_amount: %w", err)
+		return nil, fmt.Errorf("decoding charge %s: %w", field, err)
 	}
 	return &a, nil
 }

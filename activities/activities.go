@@ -34,6 +34,7 @@ import (
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/internal/webhook"
+	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -110,6 +111,7 @@ func viewOf(c *a55client.Charge) workflows.ChargeView {
 	return workflows.ChargeView{
 		ChargeUUID: c.UUID, Status: c.Status, State: c.State, URL3DS: c.URL3DS,
 		Amount: c.Amount, Code: c.Code, Message: c.Message, CreatedAt: c.CreatedAt, Refunded: c.Refunded,
+		AmountRemaining: c.AmountRemaining,
 	}
 }
 
@@ -421,12 +423,12 @@ func (a *Activities) Refund(ctx context.Context, in workflows.RefundInput) (*wor
 	ch, err := a.gw.RefundCharge(ctx, &a55client.RefundParams{WalletUUID: in.WalletUUID, ChargeUUID: in.ChargeUUID, Amount: in.Amount, Reason: in.Reason}, in.IdempotencyKey)
 	if err == nil {
 		v := viewOfAnswer(ch, in.ChargeUUID)
-		v.Refunded = ch.Refunded
+		v.Refunded = refundedOf(ch, in.Captured)
 		if v.Refunded == nil {
 			// The answer does not say how much A55 has refunded in all:
 			// the charge does (money comes from A55's answers).
 			if got, gerr := a.gw.GetCharge(ctx, in.WalletUUID, in.ChargeUUID); gerr == nil {
-				v.Refunded = got.Refunded
+				v.Refunded = refundedOf(got, in.Captured)
 			}
 		}
 		logger.Info("A55 refunded the charge", "charge_uuid", in.ChargeUUID, "status", ch.Status, "refund_minor", in.Amount.Minor)
@@ -447,6 +449,19 @@ func (a *Activities) Refund(ctx context.Context, in workflows.RefundInput) (*wor
 	return nil, temporalError(err)
 }
 
+// refundedOf is what A55 says it has refunded of the charge: its
+// refunded_amount, else the capture less its amount_remaining (both A55's
+// figures); nil when it says neither.
+func refundedOf(ch *a55client.Charge, captured money.Amount) *money.Amount {
+	switch r := ch.AmountRemaining; {
+	case ch.Refunded != nil:
+		return ch.Refunded
+	case r != nil && !captured.IsZero() && r.Currency == captured.Currency && r.Minor <= captured.Minor:
+		return &money.Amount{Minor: captured.Minor - r.Minor, Currency: captured.Currency}
+	}
+	return nil
+}
+
 // refundDone reads the charge: a RefundResult (Recovered) when A55's
 // refunded_amount shows this refund done, nil when it does not.
 func (a *Activities) refundDone(ctx context.Context, in workflows.RefundInput) (*workflows.RefundAnswer, error) {
@@ -455,11 +470,12 @@ func (a *Activities) refundDone(ctx context.Context, in workflows.RefundInput) (
 		return nil, temporalError(err)
 	}
 	want := in.RefundedBefore.Minor + in.Amount.Minor
-	if ch.Refunded == nil || ch.Refunded.Currency != in.Amount.Currency || ch.Refunded.Minor < want {
+	refunded := refundedOf(ch, in.Captured)
+	if refunded == nil || refunded.Currency != in.Amount.Currency || refunded.Minor < want {
 		return nil, nil
 	}
 	v := viewOfAnswer(ch, in.ChargeUUID)
-	v.Refunded = ch.Refunded
+	v.Refunded = refunded
 	activity.GetLogger(ctx).Info("the refund was already done (an earlier attempt's answer was lost)", "charge_uuid", in.ChargeUUID, "refunded_minor", ch.Refunded.Minor)
 	return &workflows.RefundAnswer{Charge: v, Recovered: true}, nil
 }

@@ -69,8 +69,10 @@ type ChargeView struct {
 	// local_currency. Nil when the answer does not say (a read, a cancel).
 	Captured *money.Amount `json:"captured,omitempty"`
 	// Refunded is A55's refunded_amount (all refunded of the charge), nil
-	// when the answer does not say.
-	Refunded *money.Amount `json:"refunded,omitempty"`
+	// when the answer does not say; AmountRemaining is A55's
+	// amount_remaining (what it can still refund: §8.6's v2 answer).
+	Refunded        *money.Amount `json:"refunded,omitempty"`
+	AmountRemaining *money.Amount `json:"amount_remaining,omitempty"`
 	// CreatedAt is A55's created_at when the answer carries one (a charge
 	// found by FindCharges: its hold is counted from then).
 	CreatedAt time.Time `json:"created_at,omitzero"`
@@ -179,6 +181,9 @@ type RefundInput struct {
 	// RefundedBefore + Amount or more proves this refund done, which
 	// resolves a lost answer.
 	RefundedBefore money.Amount `json:"refunded_before,omitzero"`
+	// Captured is what A55 captured: with amount_remaining it gives what
+	// A55 has refunded when an answer leaves refunded_amount out.
+	Captured money.Amount `json:"captured,omitzero"`
 }
 
 // RefundAnswer is A55's answer to a refund: the charge, with Refunded (its

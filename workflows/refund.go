@@ -287,6 +287,7 @@ func (p *payment) runRefund(ctx workflow.Context, id string) (RefundResult, erro
 		Amount:         &r.Amount,
 		Reason:         r.Reason,
 		RefundedBefore: before,
+		Captured:       p.st.Captured,
 	}).Get(ctx, &ans)
 	if err == nil {
 		p.noteRead(ans.Charge)
@@ -308,7 +309,7 @@ func (p *payment) runRefund(ctx workflow.Context, id string) (RefundResult, erro
 	// refunded_amount then shows it), and a refusal may come from a refund
 	// made outside this workflow (the figure is taken).
 	c, ok := p.read(ctx)
-	if ok && refusal == "" && c.Refunded != nil && c.Refunded.Currency == r.Amount.Currency && c.Refunded.Minor >= before.Minor+r.Amount.Minor {
+	if got := p.refundedIn(c); ok && refusal == "" && got != nil && got.Minor >= before.Minor+r.Amount.Minor {
 		return p.recordRefund(ctx, id, c, true)
 	}
 	if ok {
@@ -322,7 +323,7 @@ func (p *payment) runRefund(ctx workflow.Context, id string) (RefundResult, erro
 	case ok:
 		rec.State, rec.ErrType = RefundFailed, ErrTypeRefundFailed
 		rec.Problem = "refund of " + r.Amount.Display() + " did not go through (" + problem + "); A55 shows " +
-			refundedText(c) + " refunded, nothing by this request: ask again with refund_id " + id + " to retry"
+			p.refundedText(c) + " refunded, nothing by this request: ask again with refund_id " + id + " to retry"
 	default:
 		rec.State, rec.ErrType = RefundUnknown, ErrTypeRefundFailed
 		rec.Problem = "refund of " + r.Amount.Display() + " has no known outcome (" + problem +
@@ -333,11 +334,27 @@ func (p *payment) runRefund(ctx workflow.Context, id string) (RefundResult, erro
 	return RefundResult{}, temporal.NewApplicationError(rec.Problem, rec.ErrType)
 }
 
-func refundedText(c ChargeView) string {
-	if c.Refunded == nil {
-		return "nothing"
+func (p *payment) refundedText(c ChargeView) string {
+	if got := p.refundedIn(c); got != nil {
+		return got.Display()
 	}
-	return c.Refunded.Display()
+	return "nothing"
+}
+
+// refundedIn is what A55's answer says it has refunded of the charge in all:
+// its refunded_amount, else the capture less its amount_remaining (both
+// A55's figures); nil when it says neither (in the captured currency).
+func (p *payment) refundedIn(c ChargeView) *money.Amount {
+	cur := p.st.Captured.Currency
+	switch r := c.AmountRemaining; {
+	case c.Refunded != nil:
+		if c.Refunded.Currency == cur {
+			return c.Refunded
+		}
+	case r != nil && r.Currency == cur && r.Minor <= p.st.Captured.Minor:
+		return &money.Amount{Minor: p.st.Captured.Minor - r.Minor, Currency: cur}
+	}
+	return nil
 }
 
 // recordRefund records a completed refund from A55's answer (or a read
@@ -345,7 +362,8 @@ func refundedText(c ChargeView) string {
 // booking system is to be told ("refunded").
 func (p *payment) recordRefund(ctx workflow.Context, id string, c ChargeView, recovered bool) (RefundResult, error) {
 	rec := p.refundRecord(id)
-	if c.Refunded == nil || c.Refunded.Currency != rec.Amount.Currency {
+	refunded := p.refundedIn(c)
+	if refunded == nil {
 		// A55 accepted the refund but did not say what it has refunded:
 		// money is recorded from A55's figures only, so the amount stays
 		// reserved until a person checks.
@@ -356,7 +374,7 @@ func (p *payment) recordRefund(ctx workflow.Context, id string, c ChargeView, re
 		return RefundResult{}, temporal.NewApplicationError(rec.Problem, rec.ErrType)
 	}
 	rec.State, rec.DoneAt, rec.Problem, rec.ErrType = RefundDone, workflow.Now(ctx), "", ""
-	p.setRefunded(ctx, *c.Refunded, "refund "+id+" of "+rec.Amount.Display()+recoveredText(recovered))
+	p.setRefunded(ctx, *refunded, "refund "+id+" of "+rec.Amount.Display()+recoveredText(recovered))
 	p.noteSettled(ctx, c)
 	return p.refundResult(*rec), nil
 }
@@ -393,10 +411,11 @@ func (p *payment) refundResult(r RefundRecord) RefundResult {
 // and refunds A55 reports beyond ours (made in A55's dashboard).
 func (p *payment) applyRefundRead(ctx workflow.Context, c ChargeView) {
 	p.noteSettled(ctx, c)
-	if c.Refunded == nil || c.Refunded.Currency != p.st.Captured.Currency || c.Refunded.Minor <= p.st.Refunded.Minor {
+	got := p.refundedIn(c)
+	if got == nil || got.Minor <= p.st.Refunded.Minor {
 		return
 	}
-	p.setRefunded(ctx, *c.Refunded, "A55 reports "+c.Refunded.Display()+" refunded")
+	p.setRefunded(ctx, *got, "A55 reports "+got.Display()+" refunded")
 }
 
 // noteSettled records the first time A55 reports the charge paid.

@@ -584,3 +584,24 @@ func TestRefundAnswerWithoutAFigureKeepsItsAmountReserved(t *testing.T) {
 		t.Errorf("result = %+v", res)
 	}
 }
+
+// An answer that gives only amount_remaining (A55's v2 refund page) is
+// enough: what A55 has refunded is the capture less what it can still
+// refund, both A55's figures.
+func TestRefundRecordedFromAmountRemaining(t *testing.T) {
+	r := refundRun(t, "R-16")
+	r.env.OnActivity(workflows.ActivityRefund, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in workflows.RefundInput) (*workflows.RefundAnswer, error) {
+			left := brl(in.Captured.Minor - in.RefundedBefore.Minor - in.Amount.Minor)
+			return &workflows.RefundAnswer{Charge: workflows.ChargeView{ChargeUUID: in.ChargeUUID, Status: "refunded", AmountRemaining: &left}}, nil
+		})
+	var out *outcome
+	r.at(2*time.Hour, func() { out = r.refund("u1", "r1", 8000) })
+	res := r.execute()
+	if g := out.refunded(t); g.Refunded != brl(8000) || g.Refundable != brl(24000) {
+		t.Errorf("refund = %+v", g)
+	}
+	if res.Refunded != brl(8000) {
+		t.Errorf("result = %+v", res)
+	}
+}
