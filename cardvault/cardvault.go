@@ -232,9 +232,17 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
+// Compactor is a Store whose destroyed keys' bytes may linger in its files
+// until it rewrites them (pgstore: PostgreSQL keeps a deleted row's bytes
+// in its page until the space is reused). Sweep calls Compact after each
+// round.
+type Compactor interface {
+	Compact(ctx context.Context) error
+}
+
 // Sweep destroys every key past its lifetime, every interval until ctx
-// ends; logf gets one line per destroyed key (its id, never its material)
-// and per failed sweep.
+// ends, then compacts a Compactor store; logf gets one line per destroyed
+// key (its id, never its material) and per failed sweep.
 func Sweep(ctx context.Context, s Store, interval time.Duration, now func() time.Time, logf func(msg string, keyvals ...any)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -245,6 +253,11 @@ func Sweep(ctx context.Context, s Store, interval time.Duration, now func() time
 		}
 		for _, id := range ids {
 			logf("card key destroyed", "key_id", id, "reason", ReasonExpired)
+		}
+		if c, ok := s.(Compactor); ok {
+			if err := c.Compact(ctx); err != nil && ctx.Err() == nil {
+				logf("card-key store compaction failed (retried at the next interval)", "error", err.Error())
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -131,8 +131,11 @@ func (s *Starter) Authorize(ctx context.Context, in workflows.BookingPaymentInpu
 	}
 	if in.CardToken == nil {
 		if s.cardKeys == nil {
-			return res, &RejectedError{Operation: "authorize", BookingID: in.BookingID, Type: "InvalidInput",
-				Reason: "card: no card-key store to seal it (starter.WithCardKeys); nothing was started"}
+			// The workflow would refuse the card too (patch card-token-only):
+			// say so before anything starts.
+			ie := &workflows.InputError{Problems: []a55client.FieldError{{Field: "card",
+				Reason: workflows.PlainCardRefused + "; this starter has no card-key store to seal it (starter.WithCardKeys): nothing was started"}}}
+			return res, &RejectedError{Operation: "authorize", BookingID: in.BookingID, Type: "InvalidInput", Reason: ie.Error(), Err: ie}
 		}
 		tok, err := cardvault.Seal(ctx, s.cardKeys, in.BookingID, in.Card, s.now(), cardvault.MaxKeyLifetime)
 		if err != nil {
@@ -155,10 +158,15 @@ func (s *Starter) Authorize(ctx context.Context, in workflows.BookingPaymentInpu
 	// The server aborts an update when the workflow task that accepted it
 	// fails. A decline can end the workflow in its first task (the create
 	// call is a local activity), and a signal arriving during that task
-	// fails it (UnhandledCommand); the workflow then runs the task again and
-	// goes on. The booking exists: ask it for the outcome again.
-	for retries := 0; isUpdateAborted(err) && retries < 3; retries++ {
-		res, err = s.authorizationOutcome(ctx, in.BookingID, req)
+	// fails it (UnhandledCommand); under load a first task can also time
+	// out. The workflow then runs the task again and goes on. The booking
+	// exists: ask it for the outcome again.
+	if isUpdateAborted(err) {
+		err = retryWhileNotReady(ctx, func() error {
+			var e error
+			res, e = s.authorizationOutcome(ctx, in.BookingID, req)
+			return e
+		})
 	}
 	if err != nil {
 		return res, classify("authorize", in.BookingID, err)
@@ -189,6 +197,36 @@ func (s *Starter) authorizationOutcome(ctx context.Context, bookingID string, re
 func isUpdateAborted(err error) bool {
 	var notReady *serviceerror.WorkflowNotReady
 	return errors.As(err, &notReady)
+}
+
+// notReadyBackoff paces the retries of an update the server refused or
+// aborted because the workflow's task is failing (WorkflowNotReady): the
+// worker runs the task again within seconds (10 s when a task timed out
+// under load), and the update id makes every retry the same update. About
+// 30 s in all, then the error goes to the caller.
+var notReadyBackoff = []time.Duration{
+	100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond,
+	1600 * time.Millisecond, 3200 * time.Millisecond, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second,
+}
+
+// retryWhileNotReady runs op again after each pause of notReadyBackoff
+// while it fails with WorkflowNotReady, and returns its last error.
+func retryWhileNotReady(ctx context.Context, op func() error) error {
+	err := op()
+	for _, pause := range notReadyBackoff {
+		if !isUpdateAborted(err) {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		err = op()
+	}
+	return err
 }
 
 // Capture captures the hold: amount nil captures all of it, a smaller amount
@@ -313,11 +351,14 @@ func (s *Starter) update(ctx context.Context, bookingID, op, updateID, name stri
 	if err := workflows.ValidateBookingID(bookingID); err != nil {
 		return &RejectedError{Operation: op, BookingID: bookingID, Reason: err.Error(), Type: "InvalidInput", Err: err}
 	}
-	handle, err := s.c.UpdateWorkflow(ctx, updateOptions(bookingID, updateID, name, arg))
+	err := retryWhileNotReady(ctx, func() error {
+		handle, err := s.c.UpdateWorkflow(ctx, updateOptions(bookingID, updateID, name, arg))
+		if err != nil {
+			return err
+		}
+		return handle.Get(ctx, result)
+	})
 	if err != nil {
-		return classify(op, bookingID, err)
-	}
-	if err := handle.Get(ctx, result); err != nil {
 		return classify(op, bookingID, err)
 	}
 	return nil

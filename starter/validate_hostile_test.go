@@ -56,3 +56,18 @@ func TestHoldAboveTheMerchantsMaximumIsRefused(t *testing.T) {
 		t.Error("above a lower default: accepted")
 	}
 }
+
+// A stay beyond the hold's reach is refused before anything starts, naming
+// expected_capture_at, unless it chooses a long-stay policy.
+func TestLongStayWithoutPolicyIsRefusedByTheStarter(t *testing.T) {
+	in := bookingInput("BK-long-1")
+	in.ExpectedCaptureAt = time.Now().Add(10 * 24 * time.Hour)
+	err := validateInput(in, workflows.HoldLimits{})
+	if !workflows.IsInputError(err) || !strings.Contains(err.Error(), "expected_capture_at") || !strings.Contains(err.Error(), "long_stay_policy") {
+		t.Fatalf("err = %v, want expected_capture_at refused for want of a long_stay_policy", err)
+	}
+	in.LongStayPolicy = workflows.LongStayDeposit
+	if err := validateInput(in, workflows.HoldLimits{}); err != nil {
+		t.Fatalf("with the deposit policy: %v", err)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/internal/metrics/prom"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -56,6 +57,9 @@ func (g *gateway) register(env *testsuite.TestWorkflowEnvironment) {
 		total := money.Amount{Minor: in.RefundedBefore.Minor + in.Amount.Minor, Currency: in.Amount.Currency}
 		return &workflows.RefundAnswer{Charge: workflows.ChargeView{ChargeUUID: in.ChargeUUID, Status: "refunded", State: a55client.StateRefunded, Refunded: &total}}, nil
 	}, activity.RegisterOptions{Name: workflows.ActivityRefund})
+	env.RegisterActivityWithOptions(func(ctx context.Context, in workflows.DestroyCardKeyInput) error {
+		return nil // the card key store is not what these tests measure
+	}, activity.RegisterOptions{Name: workflows.ActivityDestroyCardKey})
 	env.RegisterActivityWithOptions(func(ctx context.Context, in workflows.CancelInput) (*workflows.OperationResult, error) {
 		return &workflows.OperationResult{Outcome: workflows.OutcomeVoided, Charge: workflows.ChargeView{ChargeUUID: in.ChargeUUID, State: a55client.StateCanceled}}, nil
 	}, activity.RegisterOptions{Name: workflows.ActivityCancel})
@@ -66,7 +70,10 @@ func input(id string) workflows.BookingPaymentInput {
 		BookingID: id, Kind: workflows.KindHotelStay, MerchantID: "m-1", WalletUUID: "w-1",
 		Payer:  a55client.Payer{Name: "Ana Souza", Email: "ana@example.com"},
 		Amount: money.Amount{Minor: 50000, Currency: "BRL"},
-		Card:   a55client.Card{HolderName: "ANA SOUZA", Number: "4111111111111111", ExpiryMonth: 12, ExpiryYear: 2099, CVV: "123"},
+		// A well-formed card token (the starter's); the fake Authorize
+		// never opens it.
+		CardToken: &cardvault.Token{KeyID: "ck_" + strings.Repeat("a", 32), Sealed: "c2VhbGVk", Last4: "1111",
+			ExpiryMonth: 12, ExpiryYear: 2099, ExpiresAt: time.Now().Add(cardvault.MaxKeyLifetime)},
 		// The test environment's clock starts at the real now.
 		ExpectedCaptureAt: time.Now().Add(48 * time.Hour),
 		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},

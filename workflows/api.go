@@ -150,6 +150,13 @@ type BookingPaymentInput struct {
 	// CaptureGrace, hold expiry − SafetyMargin) (0 = 24 h).
 	CaptureGrace   time.Duration  `json:"capture_grace,omitempty"`
 	DeadlinePolicy DeadlinePolicy `json:"deadline_policy"`
+	// LongStayPolicy is required when the check-out lies beyond the hold's
+	// reach (hold expiry − SafetyMargin): deposit, release or reauthorize
+	// (see stay.go).
+	LongStayPolicy LongStayPolicy `json:"long_stay_policy,omitempty"`
+	// ReauthorizeNotice: how long before the deadline the reauthorize policy
+	// asks for a new authorization (0 = 24 h).
+	ReauthorizeNotice time.Duration `json:"reauthorize_notice,omitempty"`
 	// HoldWindow is how long A55 keeps the authorization (0 = 7 days). Longer
 	// only where the merchant has extended authorization.
 	HoldWindow time.Duration `json:"hold_window,omitempty"`
@@ -421,7 +428,14 @@ type PaymentState struct {
 	Refunds            []RefundRecord `json:"refunds,omitempty"`
 	RefundWindowEndsAt time.Time      `json:"refund_window_ends_at,omitzero"`
 	SettledAt          time.Time      `json:"settled_at,omitzero"`
-	History            []Transition   `json:"history"`
+	// LongStayPolicy is the booking's (long stays only).
+	LongStayPolicy LongStayPolicy `json:"long_stay_policy,omitempty"`
+	// Reauthorization is set while the booking waits for a new card
+	// authorization before its hold lapses.
+	Reauthorization *Reauthorization `json:"reauthorization,omitempty"`
+	// Replacement is the booking's last replace_hold (in progress or done).
+	Replacement *ReplaceHoldResult `json:"replacement,omitempty"`
+	History     []Transition       `json:"history"`
 }
 
 // BookingPaymentResult is the workflow's result, for the booking system to store.

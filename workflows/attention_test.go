@@ -92,6 +92,7 @@ func TestCaptureRefusedCredentialsAreRetriedWhileTheHoldLives(t *testing.T) {
 func TestCaptureThatCannotFinishNeedsAttentionAndAnOperatorRetries(t *testing.T) {
 	in := validInput("N-2")
 	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour
+	in.ExpectedCaptureAt = t0.Add(20 * time.Hour) // within the hold's reach; the deadline is still the hold's (23 h)
 	r := newSandboxRun(t, in)
 	cr := newCredentialRotation(t, r)
 	var capture, early, refused, retried *outcome
@@ -131,6 +132,7 @@ func TestOperatorMarksACaptureMadeByHand(t *testing.T) {
 	newCredentialRotation(t, r) // never fixed
 	in := r.in
 	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour
+	in.ExpectedCaptureAt = t0.Add(20 * time.Hour) // within the hold's reach; the deadline is still the hold's (23 h)
 	r.in = in
 	r.at(time.Hour, func() { r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{}) })
 	var bad []*outcome
@@ -165,6 +167,7 @@ func TestOperatorMarksACaptureMadeByHand(t *testing.T) {
 func TestOperatorMayMarkTheWholeHoldCaptured(t *testing.T) {
 	in := validInput("N-7")
 	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour
+	in.ExpectedCaptureAt = t0.Add(20 * time.Hour) // within the hold's reach; the deadline is still the hold's (23 h)
 	r := newSandboxRun(t, in)
 	newCredentialRotation(t, r) // never fixed
 	r.at(time.Hour, func() { r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{}) })
@@ -184,6 +187,7 @@ func TestOperatorMayMarkTheWholeHoldCaptured(t *testing.T) {
 func TestCancellationRequestReleasesABookingThatNeedsAttention(t *testing.T) {
 	in := validInput("N-4")
 	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour
+	in.ExpectedCaptureAt = t0.Add(20 * time.Hour) // within the hold's reach; the deadline is still the hold's (23 h)
 	r := newSandboxRun(t, in)
 	newCredentialRotation(t, r) // captures never succeed; cancels do
 	r.at(time.Hour, func() { r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{}) })

@@ -119,11 +119,11 @@ func (p *payment) adoptExisting(ctx workflow.Context, when string) bool {
 	if len(live) == 0 {
 		return false
 	}
-	keep := live[0]
+	keep, extras := p.chargeToAdopt(ctx, live)
 	p.setCharge(ctx, keep.ChargeUUID)
 	p.noteRead(keep)
 	p.logger(ctx).Info("adopting the charge A55 holds for the booking", "booking_id", p.in.BookingID, "charge_uuid", keep.ChargeUUID, "status", keep.Status, "when", when)
-	for _, extra := range live[1:] {
+	for _, extra := range extras {
 		p.releaseExtra(ctx, extra)
 	}
 	if keep.Amount != nil && *keep.Amount != p.in.Amount {
@@ -257,6 +257,12 @@ func (p *payment) shredCard(ctx workflow.Context, reason string) {
 	if workflow.GetVersion(ctx, ChangeCardVault, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return
 	}
+	p.destroyCardKey(ctx, p.in.CardToken.KeyID, reason)
+}
+
+// destroyCardKey schedules the destruction of a card key (the booking's, or
+// a replacement's) and makes the run wait for it before it closes.
+func (p *payment) destroyCardKey(ctx workflow.Context, keyID, reason string) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    activityStartToClose,
 		ScheduleToCloseTimeout: destroyKeyBudget,
@@ -264,13 +270,21 @@ func (p *payment) shredCard(ctx workflow.Context, reason string) {
 		Summary:                "destroy the card key (A55 answered)",
 	})
 	f := workflow.ExecuteActivity(actx, ActivityDestroyCardKey, DestroyCardKeyInput{
-		KeyID: p.in.CardToken.KeyID, BookingID: p.in.BookingID, Reason: reason})
-	p.cardKeyGone = f
+		KeyID: keyID, BookingID: p.in.BookingID, Reason: reason})
+	// The run waits for every key it destroys: for this one after any
+	// destroyed before it.
+	gone, settle := workflow.NewFuture(ctx)
+	earlier := p.cardKeyGone
+	p.cardKeyGone = gone
 	wait := func(ctx workflow.Context) {
+		if earlier != nil {
+			_ = earlier.Get(ctx, nil)
+		}
 		if err := f.Get(ctx, nil); err != nil {
 			p.logger(ctx).Warn("destroying the card key failed: the store's sweep destroys it at the end of its lifetime",
-				"booking_id", p.in.BookingID, "key_id", p.in.CardToken.KeyID, "error", describe(err))
+				"booking_id", p.in.BookingID, "key_id", keyID, "error", describe(err))
 		}
+		settle.Set(nil, nil)
 	}
 	if p.st.Status.Terminal() {
 		wait(ctx)

@@ -4,29 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/activity"
-
 	"github.com/hotelpay/a55-temporal/a55client"
-	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/cardvault"
-	"github.com/hotelpay/a55-temporal/cardvault/sqlitestore"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
-
-// sealedRun is a run whose booking carries a card token (as the starter and
-// the card intake make it) and whose activities open it from a card-key store.
-type sealedRun struct {
-	*run
-	keys  cardvault.Store
-	token cardvault.Token
-	card  a55client.Card
-}
 
 // flakyStore fails Material while down is set: an unreachable store.
 type flakyStore struct {
@@ -43,36 +29,15 @@ func (f *flakyStore) Material(ctx context.Context, id string, now time.Time) ([]
 	return f.Store.Material(ctx, id, now)
 }
 
+// sealedRun is a run: every run's card is sealed now (newRun). The name
+// stays for the tests that use it.
+type sealedRun = run
+
+// newSealedRun is newRun (the card sealed into a token) whose activities
+// open the token through wrap(store) when wrap is set.
 func newSealedRun(t *testing.T, in workflows.BookingPaymentInput, wrap func(cardvault.Store) cardvault.Store) *sealedRun {
 	t.Helper()
-	r := newRun(t, in)
-	store, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "cardkeys.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	var keys cardvault.Store = store
-	if wrap != nil {
-		keys = wrap(store)
-	}
-	r.acts = activities.New(r.a55, activities.Config{CardKeys: keys, Now: r.env.Now})
-	r.env.RegisterActivityWithOptions(r.acts, activity.RegisterOptions{DisableAlreadyRegisteredCheck: true})
-	tok, err := cardvault.Seal(context.Background(), store, in.BookingID, in.Card, t0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &sealedRun{run: r, keys: store, token: tok, card: in.Card}
-	r.in.Card, r.in.CardToken = a55client.Card{}, &tok
-	return s
-}
-
-// keyDestroyed reports whether the token's key is gone, and why.
-func (s *sealedRun) keyDestroyed() (bool, string) {
-	info, err := s.keys.Info(context.Background(), s.token.KeyID)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return !info.DestroyedAt.IsZero(), info.DestroyReason
+	return newRunOpts(t, in, runOptions{wrapKeys: wrap})
 }
 
 // checkNoCardInActivities: with a token, no activity input carries the

@@ -39,6 +39,10 @@ func (p *payment) register(ctx, work workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: p.validateMoveCaptureTime}); err != nil {
 		return err
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReplaceHold, p.handleReplaceHold,
+		workflow.UpdateHandlerOptions{Validator: p.validateReplaceHold}); err != nil {
+		return err
+	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateResolve, p.handleResolve,
 		workflow.UpdateHandlerOptions{Validator: p.validateResolve}); err != nil {
 		return err
@@ -86,6 +90,9 @@ func (p *payment) onChargeChanged(ctx workflow.Context, s ChargeChangedSignal) {
 		p.logger(ctx).Info("webhook ignored", "charge_uuid", s.ChargeUUID, "why", why)
 		return
 	}
+	if p.replacementWebhook(s.ChargeUUID) {
+		return
+	}
 	if p.readsExhausted() && p.boundsOn(ctx) {
 		p.logger(ctx).Info("webhook ignored", "charge_uuid", s.ChargeUUID, "why", whyReadsExhausted)
 		return
@@ -100,6 +107,9 @@ const whyReadsExhausted = "webhooks brought nothing new on the last reads; A55's
 // (A busy operation's own answer ends the payment, so a read it would ask for
 // is never made; a read already due covers this webhook too.)
 func (p *payment) webhookIgnored(s ChargeChangedSignal) string {
+	if why, about := p.replacementWebhookIgnored(s.ChargeUUID); about {
+		return why
+	}
 	switch {
 	case p.st.ChargeUUID != "" && s.ChargeUUID != "" && s.ChargeUUID != p.st.ChargeUUID:
 		return "it is about another charge"
@@ -131,6 +141,9 @@ func (p *payment) handleChargeChanged(ctx workflow.Context, s ChargeChangedSigna
 }
 
 func (p *payment) on3DSComplete(ctx workflow.Context, s ThreeDSCompleteSignal) {
+	if p.replacementWebhook(s.ChargeUUID) {
+		return
+	}
 	if p.st.ChargeUUID != "" && s.ChargeUUID != "" && s.ChargeUUID != p.st.ChargeUUID {
 		p.logger(ctx).Warn("3DS completion for another charge ignored", "charge_uuid", s.ChargeUUID)
 		return
@@ -279,6 +292,9 @@ func (p *payment) validateMoveCaptureTime(ctx workflow.Context, req MoveCaptureT
 		return fmt.Errorf("move_capture_time refused: expected_capture_at %s is not in the future",
 			req.ExpectedCaptureAt.UTC().Format(time.RFC3339))
 	}
+	if err := p.checkoutWithinReach(req.ExpectedCaptureAt); err != nil {
+		return err
+	}
 	return p.moneyOpAllowed(ctx, "move_capture_time")
 }
 
@@ -288,6 +304,7 @@ func (p *payment) handleMoveCaptureTime(ctx workflow.Context, req MoveCaptureTim
 	}
 	p.st.ExpectedCaptureAt = req.ExpectedCaptureAt
 	p.st.CaptureDeadline = captureDeadline(req.ExpectedCaptureAt, p.grace, p.st.HoldExpiresAt, p.margin)
+	p.dropStaleReauthorization()
 	p.logger(ctx).Info("capture time moved", "expected_capture_at", req.ExpectedCaptureAt, "capture_deadline", p.st.CaptureDeadline)
 	p.upsert(CaptureDeadlineKey.ValueSet(p.st.CaptureDeadline))
 	p.flushSA(ctx)

@@ -24,6 +24,8 @@ import (
 
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/activities"
+	"github.com/hotelpay/a55-temporal/cardvault"
+	"github.com/hotelpay/a55-temporal/cardvault/cardvaulttest"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
@@ -90,6 +92,12 @@ type run struct {
 	a55  *a55client.Client // A55's API as an operator at A55 uses it
 	acts *activities.Activities
 	in   workflows.BookingPaymentInput
+	// card is the booking's card in clear; in carries it sealed (card
+	// token) under a key in keys, unless the run starts with a plain card
+	// (newPlainCardRun).
+	card  a55client.Card
+	keys  cardvault.Store
+	token cardvault.Token
 
 	mu         sync.Mutex
 	activities []startedActivity
@@ -116,6 +124,9 @@ type startedActivity struct {
 	args            string // JSON of the input, to check card data stays in Authorize
 }
 
+// newRun is a booking started as the starter and the card intake start one:
+// the input's card is sealed into a card token under a fresh key in a
+// card-key store (an SQLite file of the test's), which the activities open.
 func newRun(t *testing.T, in workflows.BookingPaymentInput) *run {
 	t.Helper()
 	return newRunWith(t, in, a55sandbox.Config{})
@@ -124,18 +135,56 @@ func newRun(t *testing.T, in workflows.BookingPaymentInput) *run {
 // newRunWith is newRun on a sandbox configured by cfg (see sandboxConfig).
 func newRunWith(t *testing.T, in workflows.BookingPaymentInput, cfg a55sandbox.Config) *run {
 	t.Helper()
+	return newRunOpts(t, in, runOptions{sandbox: cfg})
+}
+
+// newPlainCardRun starts the booking with its card in clear, as a caller
+// that skips the card token would: new runs refuse it (card-token-only).
+func newPlainCardRun(t *testing.T, in workflows.BookingPaymentInput) *run {
+	t.Helper()
+	return newRunOpts(t, in, runOptions{plainCard: true})
+}
+
+type runOptions struct {
+	sandbox a55sandbox.Config
+	// wrapKeys, when set, wraps the card-key store the activities use (a
+	// store that fails or is slow).
+	wrapKeys func(cardvault.Store) cardvault.Store
+	// plainCard keeps the card in clear in the input.
+	plainCard bool
+}
+
+func newRunOpts(t *testing.T, in workflows.BookingPaymentInput, opts runOptions) *run {
+	t.Helper()
+	cfg := opts.sandbox
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(testLogger())
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(t0)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID(in.BookingID), TaskQueue: workflows.TaskQueue})
 	env.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	r := &run{t: t, env: env, in: in}
+	r := &run{t: t, env: env, in: in, card: in.Card}
 	// The mock clock is safe for concurrent use.
 	cfg.Clock = func() time.Time { return env.Now().Add(time.Duration(r.offset.Load())) }
 	sb, c := startSandbox(t, cfg)
-	acts := activities.New(c, activities.Config{})
+	store := cardvaulttest.SQLiteStore(t)
+	r.keys = store
+	var keys cardvault.Store = store
+	if opts.wrapKeys != nil {
+		keys = opts.wrapKeys(store)
+	}
+	acts := activities.New(c, activities.Config{CardKeys: keys, Now: env.Now})
 	env.RegisterActivity(acts)
+	if !opts.plainCard {
+		// As the starter does; the key lives cardvault.MaxKeyLifetime of
+		// workflow time.
+		tok, err := cardvault.Seal(context.Background(), store, in.BookingID, in.Card, t0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.token = tok
+		r.in.Card, r.in.CardToken = a55client.Card{}, &tok
+	}
 	r.sb, r.a55, r.acts = sb, c, acts
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
 		var raw json.RawMessage
@@ -272,12 +321,14 @@ func (r *run) execute() workflows.BookingPaymentResult {
 	return res
 }
 
-// checkNoCardOutsideAuthorize: the PAN, CVV and holder name appear in the
-// Authorize activity's input only: never in another activity, the result or
-// the query answer.
+// checkNoCardOutsideAuthorize: the PAN, its last 8 digits, the CVV and the
+// holder name appear nowhere but in the Authorize activity's input, and
+// there only when the booking started with a plain card: never in another
+// activity, the result or the query answer. A sealed card (the token) is
+// opened inside the activity, so no input carries it in clear.
 func (r *run) checkNoCardOutsideAuthorize(res workflows.BookingPaymentResult) {
 	r.t.Helper()
-	secrets := []string{r.in.Card.Number, `"cvv":"` + r.in.Card.CVV + `"`, testHolder}
+	secrets := []string{r.card.Number, r.card.Number[max(0, len(r.card.Number)-8):], `"cvv":"` + r.card.CVV + `"`, r.card.HolderName}
 	check := func(what, s string) {
 		for _, sec := range secrets {
 			if sec != "" && strings.Contains(s, sec) {
@@ -293,9 +344,9 @@ func (r *run) checkNoCardOutsideAuthorize(res workflows.BookingPaymentResult) {
 	defer r.mu.Unlock()
 	authorizeStarted, authorizeSawCard := false, false
 	for _, a := range r.activities {
-		if a.name == workflows.ActivityAuthorize {
+		if a.name == workflows.ActivityAuthorize && r.in.CardToken == nil {
 			authorizeStarted = true
-			authorizeSawCard = authorizeSawCard || strings.Contains(a.args, r.in.Card.Number)
+			authorizeSawCard = authorizeSawCard || strings.Contains(a.args, r.card.Number)
 			continue
 		}
 		check("activity "+a.name+" input", a.args)
@@ -303,6 +354,15 @@ func (r *run) checkNoCardOutsideAuthorize(res workflows.BookingPaymentResult) {
 	if authorizeStarted && !authorizeSawCard {
 		r.t.Error("the Authorize activity did not receive the card")
 	}
+}
+
+// keyDestroyed reports whether the token's key is gone, and why.
+func (r *run) keyDestroyed() (bool, string) {
+	info, err := r.keys.Info(context.Background(), r.token.KeyID)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return !info.DestroyedAt.IsZero(), info.DestroyReason
 }
 
 func (r *run) started(name string) int {

@@ -41,12 +41,13 @@ const (
 	maxRunEvents = 10_000
 )
 
-// validateRunInput: a first run is checked as the starter checks it; a
-// continued run carries the state of a booking that passed those checks
-// (its card already dropped), and only a continued run may carry it.
+// validateRunInput: a first run is checked as the starter checks it, a
+// plain card refused (ChangeCardTokenOnly); a continued run carries the
+// state of a booking that passed those checks (its card already dropped),
+// and only a continued run may carry it.
 func validateRunInput(ctx workflow.Context, in BookingPaymentInput) error {
 	if in.Continued == nil {
-		return ValidateInput(in, time.Time{})
+		return validateInput(in, time.Time{}, in.CardToken == nil && !cardTokenOnly(ctx))
 	}
 	if workflow.GetInfo(ctx).ContinuedExecutionRunID == "" {
 		return errors.New("continued is set only by the workflow itself when it continues as new")
@@ -124,4 +125,23 @@ func (p *payment) nextRunInput(ctx workflow.Context) BookingPaymentInput {
 	p.logger(ctx).Info("continuing as new to keep the history bounded", "booking_id", p.in.BookingID,
 		"history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength())
 	return next
+}
+
+// ChangeCardTokenOnly is the patch (workflow.GetVersion) that refuses a card
+// in clear in a new booking's input (PCI DSS 3.3.1: its ciphertext would stay
+// in the history for the booking's life); the card comes sealed, as
+// card_token. Bookings started with a plain card before it replay on
+// DefaultVersion and keep it (testdata/release-1 ... bounded-history).
+// Recorded histories: testdata/card-token-only/.
+const ChangeCardTokenOnly = "card-token-only"
+
+// cardTokenOnly reports whether this booking refuses a plain card. It is
+// asked only for an input without card_token, so a booking with a token
+// records no marker. The marker is the run's first command, before the
+// validation that may fail it: a refused run's one workflow task records
+// the marker (and its TemporalChangeVersion search attribute) and the
+// failure, nothing else, and a booking that started before the patch has no
+// marker there and replays on DefaultVersion, accepted as it was.
+func cardTokenOnly(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, ChangeCardTokenOnly, workflow.DefaultVersion, 1) >= 1
 }

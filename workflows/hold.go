@@ -17,19 +17,19 @@ func (p *payment) holdLoop(ctx workflow.Context) {
 	// without a TimerCanceled event (a moved deadline still cancels the old
 	// timer).
 	for p.st.Status == StatusAuthorized {
-		if !p.deadline.armedFor(p.st.CaptureDeadline) {
-			p.deadline.arm(ctx, p.st.CaptureDeadline,
-				"capture deadline: "+p.policyText()+" at "+p.st.CaptureDeadline.UTC().Format(time.RFC3339))
+		if at := p.holdTimerAt(ctx); !p.deadline.armedFor(at) {
+			p.deadline.arm(ctx, at, p.holdTimerSummary(at))
 		}
 		long := false
 		_ = workflow.Await(ctx, func() bool {
 			long = p.bounded >= 0 && historyLong(ctx)
 			return p.st.Status != StatusAuthorized || p.deadline.due || p.readWanted ||
-				!p.deadline.armedFor(p.st.CaptureDeadline) || p.cancelRequested || long
+				!p.deadline.armedFor(p.nextHoldInstant()) || p.cancelRequested || long
 		})
 		switch {
 		case p.st.Status != StatusAuthorized || p.busy || p.cancelRequested:
 			return
+		case p.deadline.due && p.beginReauthorizationWait(ctx):
 		case p.deadline.due:
 			p.applyDeadlinePolicy(ctx)
 			return
@@ -122,6 +122,9 @@ func (p *payment) deadlineCaptureAmount() money.Amount {
 
 func (p *payment) applyDeadlinePolicy(ctx workflow.Context) {
 	p.logger(ctx).Info("capture deadline reached", "policy", string(p.in.DeadlinePolicy.Action))
+	if p.applyLongStayPolicy(ctx) {
+		return
+	}
 	if p.in.DeadlinePolicy.Action == DeadlineCapture {
 		_, _ = p.capture(ctx, p.deadlineCaptureAmount(), CapturedByDeadline)
 		return

@@ -34,6 +34,7 @@ func (r *run) holdAtA55(key string, amount money.Amount) string {
 func TestResetAfterTheIdempotencyKeyExpiredAdoptsTheHold(t *testing.T) {
 	in := validInput("L-1")
 	in.ExpectedCaptureAt = t0.Add(10 * 24 * time.Hour) // the hold lapses first
+	in.LongStayPolicy = workflows.LongStayReauthorize
 	r := newRun(t, in)
 	r.shiftA55Clock(-25 * time.Hour)
 	first := r.holdAtA55(workflows.WorkflowID(in.BookingID)+"/authorize", in.Amount)

@@ -63,6 +63,10 @@ func randomRun(t *testing.T, seed uint64) {
 	in.ExpectedCaptureAt = t0.Add(time.Duration(1+rng.IntN(9*24)) * time.Hour)
 	deadline = min(in.ExpectedCaptureAt.Add(workflows.DefaultCaptureGrace).Sub(t0),
 		workflows.DefaultHoldWindow-workflows.DefaultSafetyMargin)
+	if in.ExpectedCaptureAt.Sub(t0) > workflows.DefaultHoldWindow-workflows.DefaultSafetyMargin {
+		// A long stay that gets no new authorization: the deadline policy.
+		in.LongStayPolicy = workflows.LongStayReauthorize
+	}
 	r := newRunWith(t, in, a55sandbox.Config{Seed: seed})
 	if in.Card.Number == cardUndecided {
 		r.undecided()

@@ -3,28 +3,30 @@ package workflows_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/activities"
 	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/cardvault/sqlitestore"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/historytest"
 	"github.com/hotelpay/a55-temporal/starter"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
@@ -36,24 +38,21 @@ import (
 // goes, with the branch it exercises, once no booking can still run that
 // branch. RECORD_HISTORIES=1 writes into the last one. card-vault: the
 // card travels as a card token whose key is destroyed once A55 answers
-// (workflows.ChangeCardVault). refunds: a captured booking stays open for
-// its refund window and takes refunds (workflows.ChangeRefunds); its
-// recordings use refund windows of seconds.
-var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history", "card-vault", "refunds"}
+// (workflows.ChangeCardVault). card-token-only: a new booking's plain card
+// is refused (workflows.ChangeCardTokenOnly); its bookings with a token are
+// as in card-vault, and plain_card_refused is the refusal. long-stays:
+// long-stay policies and replaced holds (workflows.ChangeLongStays).
+// refunds: a captured booking stays open for its refund window and takes
+// refunds (workflows.ChangeRefunds); its recordings use refund windows of
+// seconds.
+var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history", "card-vault", "card-token-only", "long-stays", "refunds"}
 
 // TestReplayRecordedHistories replays the histories in testdata/ (recorded
 // from a real dev server by TestRecordHistories) against today's workflow
 // code: a change that would break a running booking fails here.
 func TestReplayRecordedHistories(t *testing.T) {
 	for _, dir := range historyDirs {
-		files, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(files) == 0 {
-			t.Fatalf("no recorded histories in testdata/%s (run RECORD_HISTORIES=1 go test -run TestRecordHistories ./workflows)", dir)
-		}
-		for _, file := range files {
+		for _, file := range historytest.Files(t, dir, "./workflows") {
 			t.Run(dir+"/"+filepath.Base(file), func(t *testing.T) {
 				replay(t, readHistory(t, file))
 			})
@@ -427,6 +426,123 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatalf("authorization = %+v", a)
 	}
 	finish("no_charge_key_destroyed", in.BookingID, workflows.StatusFailed)
+
+	// A booking system that skips the card token sends the card in clear,
+	// the way booking systems start a booking (update-with-start): refused
+	// before anything, the card-token-only marker recorded.
+	in = base("REC-plain-card")
+	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: c.NewWithStartWorkflowOperation(starter.StartOptions(in), workflows.WorkflowName, in),
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName: workflows.UpdateAuthorization, UpdateID: "authorization", WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	if err == nil || !strings.Contains(err.Error(), "card: a card in clear is refused") {
+		t.Fatalf("a plain card's authorization update: %v, want the refusal", err)
+	}
+	var app *temporal.ApplicationError
+	if err := c.GetWorkflow(ctx, workflows.WorkflowID(in.BookingID), "").Get(ctx, nil); !errors.As(err, &app) || app.Type() != workflows.ErrTypeInvalidInput {
+		t.Fatalf("a plain card's booking ended with %v, want %s", err, workflows.ErrTypeInvalidInput)
+	}
+	if n := len(sb.ChargesByReference(in.BookingID)); n != 0 {
+		t.Fatalf("A55 holds %d charges for a refused plain card", n)
+	}
+	writeHistory(ctx, t, c, workflows.WorkflowID(in.BookingID), filepath.Join("testdata", historyDirs[len(historyDirs)-1], "plain_card_refused.json"))
+
+	// Long stays (seconds-long holds on the workflow's side): the deposit
+	// captured before the hold lapses.
+	in = base("REC-long-deposit")
+	in.HoldWindow, in.SafetyMargin, in.LongStayPolicy = 8*time.Second, 4*time.Second, workflows.LongStayDeposit
+	if a := authorize(in); a.Status != workflows.StatusAuthorized {
+		t.Fatalf("authorization = %+v", a)
+	}
+	finish("long_stay_deposit", in.BookingID, workflows.StatusCaptured)
+
+	// reauthorize without a new authorization: the wait, then the deadline policy.
+	in = base("REC-long-reauthorize")
+	in.HoldWindow, in.SafetyMargin, in.LongStayPolicy, in.ReauthorizeNotice = 10*time.Second, 3*time.Second, workflows.LongStayReauthorize, 4*time.Second
+	if a := authorize(in); a.Status != workflows.StatusAuthorized {
+		t.Fatalf("authorization = %+v", a)
+	}
+	finish("long_stay_reauthorize_deadline_policy", in.BookingID, workflows.StatusVoided)
+
+	replaceHold := func(in workflows.BookingPaymentInput, number string, req workflows.ReplaceHoldRequest) workflows.ReplaceHoldResult {
+		t.Helper()
+		card := in.Card
+		card.Number = number
+		tok, err := cardvault.Seal(ctx, keys, in.BookingID, card, time.Now(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.CardToken = &tok
+		var res workflows.ReplaceHoldResult
+		if err := update(in.BookingID, workflows.UpdateReplaceHold, req, &res); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	// reauthorize answered by replace_hold during the wait, then captured.
+	in = base("REC-long-replaced")
+	in.HoldWindow, in.SafetyMargin, in.LongStayPolicy, in.ReauthorizeNotice = 40*time.Second, 5*time.Second, workflows.LongStayReauthorize, 33*time.Second
+	in.DeadlinePolicy = workflows.DeadlinePolicy{Action: workflows.DeadlineCapture}
+	if a := authorize(in); a.Status != workflows.StatusAuthorized {
+		t.Fatalf("authorization = %+v", a)
+	}
+	for st := (workflows.PaymentState{}); st.Reauthorization == nil; time.Sleep(100 * time.Millisecond) {
+		v, err := c.QueryWorkflow(ctx, workflows.WorkflowID(in.BookingID), "", workflows.QueryStatus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Get(&st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := replaceHold(in, cardApprove, workflows.ReplaceHoldRequest{Amount: brl(90000), ExpectedCaptureAt: time.Now().Add(96 * time.Hour)}); r.Status != workflows.StatusAuthorized {
+		t.Fatalf("replace_hold = %+v", r)
+	}
+	if err := update(in.BookingID, workflows.UpdateCapture, workflows.CaptureRequest{}, &cr); err != nil {
+		t.Fatal(err)
+	}
+	finish("long_stay_reauthorize_replaced", in.BookingID, workflows.StatusCaptured)
+
+	// A replacement through a 3DS challenge (approved, 3ds_complete), then cancelled.
+	in = base("REC-replace-3ds")
+	authorize(in)
+	r3 := replaceHold(in, cardChallenge, workflows.ReplaceHoldRequest{Amount: brl(70000), ThreeDS: true, DeviceInfo: in.DeviceInfo})
+	if r3.Status != workflows.StatusAwaiting3DS {
+		t.Fatalf("replace_hold = %+v", r3)
+	}
+	complete(r3.ChargeUUID)
+	if err := c.SignalWorkflow(ctx, workflows.WorkflowID(in.BookingID), "", workflows.Signal3DSComplete, workflows.ThreeDSCompleteSignal{ChargeUUID: r3.ChargeUUID}); err != nil {
+		t.Fatal(err)
+	}
+	for st := (workflows.PaymentState{}); st.ChargeUUID != r3.ChargeUUID || st.Replacement.Status != workflows.StatusAuthorized; time.Sleep(100 * time.Millisecond) {
+		v, err := c.QueryWorkflow(ctx, workflows.WorkflowID(in.BookingID), "", workflows.QueryStatus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Get(&st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := update(in.BookingID, workflows.UpdateCancel, workflows.CancelRequest{Reason: "guest cancelled"}, &cancelRes); err != nil {
+		t.Fatal(err)
+	}
+	finish("replace_hold_3ds_cancel", in.BookingID, workflows.StatusVoided)
+
+	// A declined replacement: the booking keeps its hold and captures it.
+	in = base("REC-replace-declined")
+	authorize(in)
+	if r := replaceHold(in, cardDecline, workflows.ReplaceHoldRequest{Amount: brl(70000)}); r.Status != workflows.StatusDeclined {
+		t.Fatalf("replace_hold = %+v", r)
+	}
+	if err := update(in.BookingID, workflows.UpdateCapture, workflows.CaptureRequest{}, &cr); err != nil {
+		t.Fatal(err)
+	}
+	finish("replace_hold_declined", in.BookingID, workflows.StatusCaptured)
 }
 
 func waitFor(ctx context.Context, t *testing.T, c client.Client, bookingID string, want workflows.Status) {
@@ -446,26 +562,7 @@ func waitFor(ctx context.Context, t *testing.T, c client.Client, bookingID strin
 
 func writeHistory(ctx context.Context, t *testing.T, c client.Client, workflowID, file string) {
 	t.Helper()
-	hist := &historypb.History{}
-	iter := c.GetWorkflowHistory(ctx, workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		hist.Events = append(hist.Events, ev)
-	}
-	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(hist)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(file, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote %s (%d events)", file, len(hist.Events))
+	historytest.Write(ctx, t, c, workflowID, file)
 }
 
 // replay runs today's workflow code over hist; a change that would break a
@@ -484,15 +581,7 @@ func replay(t *testing.T, hist *historypb.History) {
 
 func readHistory(t *testing.T, file string) *historypb.History {
 	t.Helper()
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hist historypb.History
-	if err := protojson.Unmarshal(raw, &hist); err != nil {
-		t.Fatal(err)
-	}
-	return &hist
+	return historytest.Read(t, file)
 }
 
 // An update accepted under an older rule replays: the SDK skips validators

@@ -97,7 +97,7 @@ func (p *payment) details(ctx workflow.Context) {
 		d = "waiting for 3DS: " + p.st.URL3DS
 	case StatusAuthorized:
 		d = "authorized " + p.st.Authorized.Display() + "; deadline policy " + string(p.in.DeadlinePolicy.Action) +
-			" at " + p.st.CaptureDeadline.UTC().Format(time.RFC3339)
+			" at " + p.st.CaptureDeadline.UTC().Format(time.RFC3339) + p.stayDetails()
 	case StatusCapturing:
 		d = "capturing (" + p.st.History[len(p.st.History)-1].Reason + ")"
 	case StatusCaptured:

@@ -40,8 +40,23 @@ func (p *inputProblems) add(field, format string, args ...any) {
 // ValidateInput checks a booking payment input and lists every problem in an
 // *InputError (nil when valid). It is pure: now is the caller's clock, used
 // for the card expiry and the expected capture time; the zero time skips
-// those two rules (the workflow does, see BookingPayment).
+// those two rules (the workflow does, see BookingPayment). A plain card is
+// checked, not refused: the Go starter checks the input before it seals the
+// card. The workflow refuses it (ChangeCardTokenOnly).
 func ValidateInput(in BookingPaymentInput, now time.Time) error {
+	return validateInput(in, now, true)
+}
+
+// PlainCardRefused is the rule a plain card breaks, named with the field
+// "card" by the workflow (new bookings) and the Go starter without a
+// card-key store.
+const PlainCardRefused = "a card in clear is refused: it would stay in the booking's history, " +
+	"encrypted or not, for the booking's whole life, and PCI DSS 3.3.1 forbids keeping it after authorization; " +
+	"send card_token instead, from the card intake (POST /v1/card-tokens) or the Go starter (starter.WithCardKeys)"
+
+// validateInput is ValidateInput; plainCardAllowed false refuses a card in
+// clear (card) and requires card_token instead.
+func validateInput(in BookingPaymentInput, now time.Time, plainCardAllowed bool) error {
 	var p inputProblems
 	if err := ValidateBookingID(in.BookingID); err != nil {
 		p.add("booking_id", "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
@@ -76,6 +91,11 @@ func ValidateInput(in BookingPaymentInput, now time.Time) error {
 		p.add("card", "must be empty when card_token is given (send the card once, sealed)")
 	case in.CardToken != nil:
 		checkCardToken(&p, *in.CardToken, now)
+	case !plainCardAllowed && in.Card != (a55client.Card{}):
+		// Refused whole: what is wrong inside it no longer matters.
+		p.add("card", "%s", PlainCardRefused)
+	case !plainCardAllowed:
+		p.add("card_token", "is required: a card token from the card intake (POST /v1/card-tokens) or the Go starter (starter.WithCardKeys)")
 	default:
 		checkCard(&p, in.Card, now)
 	}
@@ -117,6 +137,8 @@ func ValidateInput(in BookingPaymentInput, now time.Time) error {
 	} else if grace := orDefault(in.CaptureGrace, DefaultCaptureGrace); !now.IsZero() && !in.ExpectedCaptureAt.Add(grace).After(now) {
 		p.add("expected_capture_at", "plus capture_grace is already in the past")
 	}
+
+	checkLongStay(&p, in, now)
 
 	switch in.DeadlinePolicy.Action {
 	case DeadlineRelease:

@@ -94,6 +94,12 @@ type payment struct {
 	bounded        int
 	continuing     bool
 
+	// stays caches the long-stays version (stay.go; 0 = not asked yet);
+	// replacing is the replace_hold in progress (replace.go).
+	stays            int
+	replacing        *replacement
+	replacedReleases int
+
 	deadline deadlineTimer
 	// refund is the refund window's own state (refund.go).
 	refund refunding
@@ -109,6 +115,11 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 	// server restart) and must not turn a booking the starter accepted into
 	// invalid input. A deadline already past just runs the policy at once.
 	if err := validateRunInput(ctx, in); err != nil {
+		failure := temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
+		rejectAuthorization(ctx, failure)
+		return BookingPaymentResult{}, failure
+	}
+	if err := refuseLongStayWithoutPolicy(ctx, in); err != nil {
 		return BookingPaymentResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
 	}
 	p := newPayment(ctx, in)
@@ -128,7 +139,8 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 		p.keepRefundable(work)
 		// Updates in flight (an authorization waiter, a capture that found
 		// the hold lapsed) answer their callers before the run closes.
-		_ = workflow.Await(work, func() bool { return workflow.AllHandlersFinished(work) })
+		// So do releases of replaced holds (replace.go).
+		_ = workflow.Await(work, func() bool { return workflow.AllHandlersFinished(work) && p.replacedReleases == 0 })
 		if p.cardKeyGone != nil {
 			_ = p.cardKeyGone.Get(work, nil) // a failure is logged where it is scheduled
 		}
@@ -142,6 +154,18 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 		// this run goes on.
 		p.continuing = false
 	}
+}
+
+// rejectAuthorization makes the authorization update of a booking refused
+// at start (an update-with-start, the way booking systems start one) fail
+// with the refusal itself rather than "unknown update". Its validator
+// always rejects: no event, nothing to replay.
+func rejectAuthorization(ctx workflow.Context, failure error) {
+	_ = workflow.SetUpdateHandlerWithOptions(ctx, UpdateAuthorization,
+		func(workflow.Context, AuthorizationRequest) (AuthorizationResult, error) {
+			return AuthorizationResult{}, failure
+		},
+		workflow.UpdateHandlerOptions{Validator: func(workflow.Context, AuthorizationRequest) error { return failure }})
 }
 
 func newPayment(ctx workflow.Context, in BookingPaymentInput) *payment {
@@ -160,6 +184,7 @@ func newPayment(ctx workflow.Context, in BookingPaymentInput) *payment {
 		Hold:              in.Amount,
 		ExpectedCaptureAt: in.ExpectedCaptureAt,
 		DeadlinePolicy:    in.DeadlinePolicy,
+		LongStayPolicy:    in.LongStayPolicy,
 		History:           []Transition{},
 	}
 	if c := in.Continued; c != nil {

@@ -185,6 +185,8 @@ func TestDeadlineCapturesPerPolicy(t *testing.T) {
 	in.DeadlinePolicy = workflows.DeadlinePolicy{Action: workflows.DeadlineCapture, Amount: &amount}
 	in.ExpectedCaptureAt = t0.Add(10 * 24 * time.Hour) // after the hold: the hold wins
 	in.HoldWindow = 5 * 24 * time.Hour
+	// A long stay that gets no new authorization: the deadline policy.
+	in.LongStayPolicy = workflows.LongStayReauthorize
 	r := newRun(t, in)
 	var late *outcome
 	r.at(5*24*time.Hour-6*time.Hour+time.Second, func() {
@@ -204,7 +206,11 @@ func TestDeadlineCapturesPerPolicy(t *testing.T) {
 }
 
 func TestMoveCaptureTimeRearmsTheTimer(t *testing.T) {
-	r := newRun(t, validInput("H-1008"))
+	in := validInput("H-1008")
+	// The last move goes beyond the hold's reach, which needs a long-stay
+	// policy (TestMovingTheCheckoutBeyondTheHoldNeedsAPolicy).
+	in.LongStayPolicy = workflows.LongStayRelease
+	r := newRun(t, in)
 	var moved, beyond, past *outcome
 	r.at(time.Hour, func() {
 		past = r.update(workflows.UpdateMoveCaptureTime, "past", workflows.MoveCaptureTimeRequest{ExpectedCaptureAt: t0})
@@ -624,19 +630,19 @@ func TestAuthorizeThatKeepsFailingNeedsAttention(t *testing.T) {
 func TestInvalidInputFailsBeforeAnyActivity(t *testing.T) {
 	in := validInput("H-6001")
 	in.Amount = brl(-5)
-	in.Card.Number = "4111111111111112"
 	r := newRun(t, in)
-	r.env.ExecuteWorkflow(workflows.WorkflowName, in)
+	r.in.CardToken.Last4 = "11x1"
+	r.env.ExecuteWorkflow(workflows.WorkflowName, r.in)
 	err := r.env.GetWorkflowError()
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || appErr.Type() != workflows.ErrTypeInvalidInput || !appErr.NonRetryable() {
 		t.Fatalf("error = %v", err)
 	}
-	if !strings.Contains(err.Error(), "amount") || !strings.Contains(err.Error(), "card.number") {
+	if !strings.Contains(err.Error(), "amount") || !strings.Contains(err.Error(), "card_token.last4") {
 		t.Errorf("error does not list every problem: %v", err)
 	}
-	if strings.Contains(err.Error(), in.Card.Number) {
-		t.Error("the error echoes the card number")
+	if strings.Contains(err.Error(), r.card.Number) || strings.Contains(err.Error(), r.in.CardToken.Sealed) {
+		t.Error("the error echoes the card")
 	}
 	if len(r.activities) != 0 {
 		t.Errorf("activities ran: %v", r.activities)
@@ -861,6 +867,7 @@ func TestWebhookForAnotherChargeIsIgnored(t *testing.T) {
 func TestRetryBudgets(t *testing.T) {
 	in := validInput("H-5005")
 	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour
+	in.ExpectedCaptureAt = t0.Add(20 * time.Hour) // within the hold's reach; the deadline is still the hold's (23 h)
 	r := newRun(t, in)
 	var capture *outcome
 	r.at(time.Hour, func() {

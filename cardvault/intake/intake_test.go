@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hotelpay/a55-temporal/cardvault"
+	"github.com/hotelpay/a55-temporal/cardvault/cardvaulttest"
 	"github.com/hotelpay/a55-temporal/cardvault/intake"
 	"github.com/hotelpay/a55-temporal/cardvault/sqlitestore"
 	"github.com/hotelpay/a55-temporal/starter/startertest"
@@ -67,15 +67,7 @@ func mustRead(resp *http.Response) string {
 	return string(v)
 }
 
-func openStore(t *testing.T) *sqlitestore.Store {
-	t.Helper()
-	s, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "cardkeys.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
+func openStore(t *testing.T) *sqlitestore.Store { return cardvaulttest.SQLiteStore(t) }
 
 func cardJSON(booking, number string) string {
 	return `{"booking_id":"` + booking + `","card":{"holder_name":"ANA INTAKE","number":"` + number +

@@ -4,11 +4,19 @@
 // connection string (credentials included) comes from the environment
 // (CARD_KEY_STORE), never from code.
 //
-// A destroyed key's row keeps only its tombstone: the material is set to
-// NULL and the row rewritten at once, and autovacuum reclaims the old row
-// version. PostgreSQL's WAL and base backups may hold the old version until
-// they are recycled: keep them no longer than the key's lifetime matters to
-// you (README, "Card data protection").
+// The key material lives in an UNLOGGED table of its own
+// (card_key_material), one row per live key: PostgreSQL writes no WAL for
+// it, so a key never reaches the WAL, its archive, a streaming replica or a
+// base backup (pg_basebackup skips unlogged data). card_keys keeps the
+// key's id, booking, times and, once destroyed, its tombstone, logged as
+// usual. Destroying a key deletes its material row; the sweep (Compact)
+// then rewrites the material table (VACUUM FULL: it holds live keys only,
+// a few rows), so the deleted row's bytes leave the database's files within
+// a sweep interval. The price of UNLOGGED: a crash or a failover of the
+// card-key database empties the material table, and the bookings whose
+// keys were live (at most cardvault.MaxKeyLifetime old) end declined
+// card_data_expired, nothing charged. See the README, "Card data
+// protection", for what an operator still configures (pg_dump, disk).
 package pgstore
 
 import (
@@ -35,6 +43,13 @@ var migrations = []string{
 		destroy_reason text
 	)`,
 	`CREATE INDEX card_keys_live_expiry ON card_keys (expires_at) WHERE material IS NOT NULL`,
+	// card_keys.material stays for keys sealed by processes older than
+	// this migration (workers roll out first: they read and destroy both).
+	`CREATE UNLOGGED TABLE card_key_material (
+		key_id   text PRIMARY KEY,
+		material bytea NOT NULL
+	)`,
+	`CREATE INDEX card_keys_undestroyed_expiry ON card_keys (expires_at) WHERE destroyed_at IS NULL`,
 }
 
 // migrationLock serializes migrations of processes starting together.
@@ -89,14 +104,21 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 func (s *Store) Create(ctx context.Context, k cardvault.Key) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO card_keys (key_id, booking_id, material, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-		k.ID, k.BookingID, k.Material, k.CreatedAt, k.ExpiresAt)
-	return err
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO card_keys (key_id, booking_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+			k.ID, k.BookingID, k.CreatedAt, k.ExpiresAt); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO card_key_material (key_id, material) VALUES ($1, $2)`, k.ID, k.Material)
+		return err
+	})
 }
 
 func (s *Store) Material(ctx context.Context, id string, now time.Time) ([]byte, error) {
 	var m []byte
-	err := s.pool.QueryRow(ctx, `SELECT material FROM card_keys WHERE key_id = $1 AND material IS NOT NULL AND expires_at > $2`, id, now).Scan(&m)
+	// card_keys.material: a key sealed before the material table existed.
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(m.material, k.material) FROM card_keys k LEFT JOIN card_key_material m USING (key_id)
+		WHERE k.key_id = $1 AND k.destroyed_at IS NULL AND k.expires_at > $2 AND coalesce(m.material, k.material) IS NOT NULL`, id, now).Scan(&m)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, cardvault.ErrKeyGone
 	}
@@ -104,18 +126,49 @@ func (s *Store) Material(ctx context.Context, id string, now time.Time) ([]byte,
 }
 
 func (s *Store) Destroy(ctx context.Context, id, reason string, now time.Time) (bool, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE card_keys SET material = NULL, destroyed_at = $1, destroy_reason = $2 WHERE key_id = $3 AND material IS NOT NULL`,
-		now, reason, id)
-	return tag.RowsAffected() > 0, err
+	var destroyed bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE card_keys SET material = NULL, destroyed_at = $1, destroy_reason = $2 WHERE key_id = $3 AND destroyed_at IS NULL`,
+			now, reason, id)
+		if err != nil {
+			return err
+		}
+		destroyed = tag.RowsAffected() > 0
+		_, err = tx.Exec(ctx, `DELETE FROM card_key_material WHERE key_id = $1`, id)
+		return err
+	})
+	return destroyed && err == nil, err
 }
 
 func (s *Store) DestroyExpired(ctx context.Context, now time.Time) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `UPDATE card_keys SET material = NULL, destroyed_at = $1, destroy_reason = $2
-		WHERE material IS NOT NULL AND expires_at <= $1 RETURNING key_id`, now, cardvault.ReasonExpired)
+	var ids []string
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE card_keys SET material = NULL, destroyed_at = $1, destroy_reason = $2
+			WHERE destroyed_at IS NULL AND expires_at <= $1 RETURNING key_id`, now, cardvault.ReasonExpired)
+		if err != nil {
+			return err
+		}
+		if ids, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		// Also any material left behind by a destroy of an older process
+		// (one that cleared card_keys.material only).
+		_, err = tx.Exec(ctx, `DELETE FROM card_key_material m USING card_keys k WHERE m.key_id = k.key_id AND k.destroyed_at IS NOT NULL`)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	return ids, nil
+}
+
+// Compact rewrites the material table (VACUUM FULL) so the rows of
+// destroyed keys leave its files: a plain VACUUM only marks their space
+// free, their bytes stay in the page until overwritten. The table holds live
+// keys only, so the rewrite is quick; cardvault.Sweep calls it each interval.
+func (s *Store) Compact(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `VACUUM FULL card_key_material`)
+	return err
 }
 
 func (s *Store) Info(ctx context.Context, id string) (cardvault.KeyInfo, error) {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/hotelpay/a55-temporal/a55client"
+	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/internal/cardnum"
 	"github.com/hotelpay/a55-temporal/internal/logging"
 	"github.com/hotelpay/a55-temporal/money"
@@ -26,28 +28,45 @@ func (e *InputError) Error() string { return "input: " + e.Msg }
 // decodeAuthorizeInput reads exactly one JSON object with only known fields.
 func decodeAuthorizeInput(r io.Reader) (workflows.BookingPaymentInput, error) {
 	var in workflows.BookingPaymentInput
+	if err := decodeObject(r, &in, "the booking JSON"); err != nil {
+		return workflows.BookingPaymentInput{}, err
+	}
+	return in, nil
+}
+
+// replaceHoldInput is replace-hold's JSON (card data: a file or stdin only).
+type replaceHoldInput struct {
+	Card       a55client.Card        `json:"card,omitzero"`
+	CardToken  *cardvault.Token      `json:"card_token,omitempty"`
+	ThreeDS    bool                  `json:"threeds"`
+	DeviceInfo *a55client.DeviceInfo `json:"device_info,omitempty"`
+}
+
+// decodeObject reads exactly one JSON object with only known fields into v;
+// what names the expected input in the error for an empty one.
+func decodeObject(r io.Reader, v any, what string) error {
 	data, err := io.ReadAll(io.LimitReader(r, maxInputBytes+1))
 	if err != nil {
-		return in, &InputError{"reading: " + err.Error()}
+		return &InputError{"reading: " + err.Error()}
 	}
 	if len(data) > maxInputBytes {
-		return in, &InputError{fmt.Sprintf("larger than %d bytes", maxInputBytes)}
+		return &InputError{fmt.Sprintf("larger than %d bytes", maxInputBytes)}
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return in, &InputError{"empty: pass the booking JSON with -file or on stdin"}
+		return &InputError{"empty: pass " + what + " with -file or on stdin"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return workflows.BookingPaymentInput{}, &InputError{describeJSONError(err, data)}
+	if err := dec.Decode(v); err != nil {
+		return &InputError{describeJSONError(err, data)}
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return workflows.BookingPaymentInput{}, &InputError{"trailing data after the JSON object"}
+		return &InputError{"trailing data after the JSON object"}
 	}
 	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("null")) {
-		return workflows.BookingPaymentInput{}, &InputError{"want a JSON object, got null"}
+		return &InputError{"want a JSON object, got null"}
 	}
-	return in, nil
+	return nil
 }
 
 func describeJSONError(err error, data []byte) string {

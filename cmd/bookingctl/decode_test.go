@@ -147,6 +147,10 @@ func TestUsageErrorsExit2WithoutContactingTemporal(t *testing.T) {
 		"refund without amount":    {[]string{"refund", "-booking", "B1", "-id", "r1"}, ""},
 		"refund without id":        {[]string{"refund", "-booking", "B1", "-amount", "1.00"}, ""},
 		"refund bad amount":        {[]string{"refund", "-booking", "B1", "-id", "r1", "-amount", "1.001"}, ""},
+		"replace without amount":   {[]string{"replace-hold", "-booking", "B1", "-id", "r1"}, `{"card":{}}`},
+		"replace bad checkout":     {[]string{"replace-hold", "-booking", "B1", "-id", "r1", "-amount", "900.00", "-checkout", "friday"}, `{"card":{}}`},
+		"replace unknown field":    {[]string{"replace-hold", "-booking", "B1", "-id", "r1", "-amount", "900.00"}, `{"pan":"4111111111111111"}`},
+		"replace no card store":    {[]string{"replace-hold", "-booking", "B1", "-id", "r1", "-amount", "900.00"}, `{"card":{"number":"4111111111111111"}}`},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

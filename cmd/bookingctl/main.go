@@ -51,6 +51,10 @@ Commands:
                                                  refund part or all of a captured booking, within its refund window
   resolve        -booking ID -action retry|mark-captured|mark-released -who NAME -why TEXT [-amount 320.00]
                                                  an operator's decision on a booking that needs attention
+  replace-hold   -booking ID -id REPLACEMENT-ID -amount 900.00 [-checkout RFC3339] [-file card.json]
+                                                 a new hold on the card presented again (JSON with card or
+                                                 card_token, threeds, device_info from -file or stdin); the
+                                                 old hold is released once the new one is authorized
   move-checkout  -booking ID -at 2026-12-03T11:00:00-03:00   move the expected check-out / return
   3ds-complete   -booking ID -charge UUID        report the front end's 3ds-auth-complete message
   status         -booking ID                     the payment's state
@@ -59,7 +63,7 @@ Commands:
 Common flags: -timeout (default 30s; result waits without limit unless given), -dev.
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*,
 PAYLOAD_KEYS or PAYLOAD_KEY_FILE (DEV_MODE=1 or -dev allows a generated local key);
-CARD_KEY_STORE (authorize: the workers' card-key store, sqlite:<file> or postgres://...).
+CARD_KEY_STORE (authorize, replace-hold: the workers' card-key store, sqlite:<file> or postgres://...).
 `
 
 // app is one invocation; dial is replaced in tests.
@@ -133,16 +137,11 @@ func (a *app) run(ctx context.Context, args []string) int {
 		if in.CardToken == nil {
 			// The card is sealed under a fresh key in the workers' card-key
 			// store before anything starts.
-			dsn := config.Get(a.env, cardstore.EnvStore, "")
-			if dsn == "" {
-				return a.fail(usageError(cardstore.EnvStore + " is required to authorize with a card (the workers' card-key store)"))
-			}
-			keys, err := cardstore.Open(ctx, dsn)
+			closeKeys, err := a.useCardKeys(ctx, "authorize")
 			if err != nil {
 				return a.fail(err)
 			}
-			defer keys.Close()
-			a.starterOpts = append(a.starterOpts, starter.WithCardKeys(keys))
+			defer closeKeys()
 		}
 		return a.call(ctx, c, func(ctx context.Context, s *starter.Starter) (any, int, error) {
 			res, err := s.Authorize(ctx, in)
@@ -216,6 +215,54 @@ func (a *app) run(ctx context.Context, args []string) int {
 			res, err := s.Cancel(ctx, c.booking, *reason)
 			return res, exitOK, err
 		})
+	case "replace-hold":
+		fs := a.flags(cmd, &c, true)
+		file := fs.String("file", "", "card JSON (default: stdin)")
+		id := fs.String("id", "", "your id of this replacement (the same id is the same replacement)")
+		checkout := fs.String("checkout", "", "new expected check-out / return, RFC 3339 (default: unchanged)")
+		amount := amountFlags(fs, "required")
+		if code, ok := a.parse(fs, args, &c, true); !ok {
+			return code
+		}
+		amt, err := amount()
+		if err != nil || amt == nil {
+			return a.fail(usageError("-amount or -minor is required: the new hold"))
+		}
+		req := starter.ReplaceHold{ID: *id, Amount: *amt}
+		if *checkout != "" {
+			if req.ExpectedCaptureAt, err = time.Parse(time.RFC3339, *checkout); err != nil {
+				return a.fail(usageError(fmt.Sprintf("-checkout %q is not RFC 3339 (e.g. 2026-12-03T11:00:00-03:00)", *checkout)))
+			}
+		}
+		var in replaceHoldInput
+		r := a.stdin
+		if *file != "" && *file != "-" {
+			f, err := os.Open(*file)
+			if err != nil {
+				return a.fail(usageError("-file: " + err.Error()))
+			}
+			defer f.Close()
+			r = f
+		}
+		if err := decodeObject(r, &in, "the card JSON"); err != nil {
+			return a.fail(err)
+		}
+		req.Card, req.CardToken, req.ThreeDS, req.DeviceInfo = in.Card, in.CardToken, in.ThreeDS, in.DeviceInfo
+		if in.CardToken == nil {
+			closeKeys, err := a.useCardKeys(ctx, "replace a hold")
+			if err != nil {
+				return a.fail(err)
+			}
+			defer closeKeys()
+		}
+		return a.call(ctx, c, func(ctx context.Context, s *starter.Starter) (any, int, error) {
+			res, err := s.ReplaceHold(ctx, c.booking, req)
+			code := exitOK
+			if res.Status == workflows.StatusDeclined || res.Status == workflows.StatusFailed {
+				code = exitDeclined
+			}
+			return res, code, err
+		})
 	case "move-checkout":
 		fs := a.flags(cmd, &c, true)
 		at := fs.String("at", "", "new expected check-out / return, RFC 3339")
@@ -269,6 +316,21 @@ func (a *app) run(ctx context.Context, args []string) int {
 	}
 	fmt.Fprintf(a.stderr, "bookingctl: unknown command %q\n\n%s", cmd, usage)
 	return exitUsage
+}
+
+// useCardKeys opens the workers' card-key store (CARD_KEY_STORE) for the
+// starter to seal a card in, to do what; the function closes it.
+func (a *app) useCardKeys(ctx context.Context, what string) (func(), error) {
+	dsn := config.Get(a.env, cardstore.EnvStore, "")
+	if dsn == "" {
+		return nil, usageError(cardstore.EnvStore + " is required to " + what + " with a card (the workers' card-key store)")
+	}
+	keys, err := cardstore.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	a.starterOpts = append(a.starterOpts, starter.WithCardKeys(keys))
+	return func() { _ = keys.Close() }, nil
 }
 
 // parse parses flags; the booking id may also come as the first argument or

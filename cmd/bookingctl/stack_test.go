@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,18 @@ func TestCommandsAgainstTheStack(t *testing.T) {
 	}
 	if code, out, _ := cli("", "move-checkout", "BK-cli-3", "-at", time.Now().Add(96*time.Hour).Format(time.RFC3339)); code != exitOK || !strings.Contains(out, "capture_deadline") {
 		t.Fatalf("move-checkout: exit %d, out %s", code, out)
+	}
+	card := func(number string) string {
+		return `{"card": {"holder_name": "ANA SOUZA", "number": "` + number + `", "expiry_month": 12, "expiry_year": ` +
+			strconv.Itoa(time.Now().Year()+3) + `, "cvv": "123"}}`
+	}
+	code, out, errOut = cli(card("5500000000000004"), "replace-hold", "BK-cli-3", "-id", "longer-stay", "-amount", "700.00",
+		"-checkout", time.Now().Add(120*time.Hour).Format(time.RFC3339))
+	if code != exitOK || !strings.Contains(out, `"status": "authorized"`) || strings.Contains(out+errOut, "5500000000000004") {
+		t.Fatalf("replace-hold: exit %d, out %s, err %s", code, out, errOut)
+	}
+	if code, out, errOut := cli(card("4000000000000002"), "replace-hold", "BK-cli-3", "-id", "card-change", "-amount", "800.00"); code != exitDeclined || !strings.Contains(out, `"status": "declined"`) {
+		t.Fatalf("declined replace-hold: exit %d, out %s, err %s", code, out, errOut)
 	}
 	if code, out, _ := cli("", "cancel", "BK-cli-3", "-reason", "guest cancelled"); code != exitOK || !strings.Contains(out, `"status": "voided"`) {
 		t.Fatalf("cancel: exit %d, out %s", code, out)

@@ -208,7 +208,14 @@ func TestWorkerRunsBookingsAndStopsCleanly(t *testing.T) {
 	if _, err := s.Result(ctx, in.BookingID); err != nil {
 		t.Fatal(err)
 	}
+	// The SDK counts a completed workflow after the server has taken the
+	// task's answer, which can be just after Result returns: read again
+	// until it shows (the assertions below then check every metric).
 	code, body := get("/metrics")
+	for i := 0; i < 100 && code == http.StatusOK && !strings.Contains(body, "temporal_workflow_completed"); i++ {
+		time.Sleep(100 * time.Millisecond)
+		code, body = get("/metrics")
+	}
 	if code != http.StatusOK {
 		t.Fatalf("/metrics = %d", code)
 	}

@@ -102,6 +102,10 @@ func (s *Server) Query(t testing.TB, db, query string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// DataDir is the cluster's data directory (PGDATA): its files, WAL
+// included, for tests that look for bytes left on disk.
+func (s *Server) DataDir() string { return filepath.Join(s.pg.Dir, "data") }
+
 // DSNHost is the server's host:port for a connection string.
 func (s *Server) DSNHost() string { return s.pg.Addr }
 

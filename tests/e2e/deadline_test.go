@@ -32,6 +32,8 @@ func TestHoldDeadlineAppliesThePolicy(t *testing.T) {
 			in.HoldWindow = sandboxHoldWindow
 			in.SafetyMargin = sandboxHoldWindow - deadlineAfter
 			in.ExpectedCaptureAt = time.Now().Add(time.Hour) // the guest has not left: only the hold forces the decision
+			// A long stay that gets no new authorization: the deadline policy.
+			in.LongStayPolicy = workflows.LongStayReauthorize
 			in.DeadlinePolicy = tc.policy
 			auth := env.Authorize(t, ctx, in)
 			if auth.Status != workflows.StatusAuthorized {

@@ -218,6 +218,11 @@ func (p Plan) Input(now time.Time, t Timing) workflows.BookingPaymentInput {
 		// one closes after a short refund window.
 		RefundWindow: stack.ShortRefundWindow,
 	}
+	if workflows.BeyondHoldReach(in, now) {
+		// A scenario's short hold ends before the check-out: no new
+		// authorization comes, so the deadline policy decides.
+		in.LongStayPolicy = workflows.LongStayReauthorize
+	}
 	if p.Card == CardChallenge || p.Card == CardChallengeBad {
 		yes, no := true, false
 		in.ThreeDS = true

@@ -204,7 +204,7 @@ func readCardKeys(ctx context.Context, proj *stack.Project, records []faults.Rec
 		return k, fmt.Errorf("card-key store %s: %w", k.store, err)
 	}
 	defer conn.Close(context.Background())
-	rows, err := conn.Query(ctx, `SELECT booking_id, material IS NULL, coalesce(destroy_reason, '') FROM card_keys`)
+	rows, err := conn.Query(ctx, `SELECT booking_id, destroyed_at IS NOT NULL, coalesce(destroy_reason, '') FROM card_keys`)
 	if err != nil {
 		return k, fmt.Errorf("card-key store %s: %w", k.store, err)
 	}

@@ -306,31 +306,44 @@ func awaitTaskAfter(t *testing.T, ctx context.Context, id string, after int64) {
 
 // A caller in another language starts the workflow itself, without the
 // starter's checks: the workflow validates its input first and fails
-// before any activity, so nothing reaches A55.
+// before any activity, so nothing reaches A55. A card in clear is refused
+// whole, valid or not (card-token-only, PCI DSS 3.3.1).
 func TestWorkflowStartedDirectlyWithHostileInputChargesNothing(t *testing.T) {
 	ctx := testCtx(t)
 	before := ledgerNow(t, ctx)
-	in := booking(ids.Next("direct"), "4111111111111112", 40000) // fails Luhn
-	in.Amount.Minor = -1
-	run, err := env.Client.ExecuteWorkflow(ctx, starter.StartOptions(in), workflows.WorkflowName, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = run.Get(ctx, nil)
-	var app *temporal.ApplicationError
-	if !errors.As(err, &app) || app.Type() != "InvalidInput" {
-		t.Fatalf("workflow result = %v, want an InvalidInput failure", err)
-	}
-	for _, field := range []string{"card.number", "amount"} {
-		if !strings.Contains(app.Message(), field) {
-			t.Errorf("the failure %q does not name %s", app.Message(), field)
-		}
-	}
-	assertQuotesNoCardData(t, app.Message(), in.Card)
-	for _, ev := range history(t, ctx, in.BookingID) {
-		if ev.GetActivityTaskScheduledEventAttributes() != nil {
-			t.Fatalf("an activity was scheduled for invalid input: %v", ev.GetActivityTaskScheduledEventAttributes().GetActivityType())
-		}
+	hostile := booking(ids.Next("direct"), "4111111111111112", 40000) // fails Luhn
+	hostile.Amount.Minor = -1
+	for _, c := range []struct {
+		name string
+		in   workflows.BookingPaymentInput
+		want []string
+	}{
+		{"hostile", hostile, []string{"card: a card in clear is refused", "amount"}},
+		{"a valid card in clear", booking(ids.Next("direct-plain"), panFrictionless, 40000), []string{"card: a card in clear is refused", "PCI DSS 3.3.1", "card_token"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := c.in
+			run, err := env.Client.ExecuteWorkflow(ctx, starter.StartOptions(in), workflows.WorkflowName, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = run.Get(ctx, nil)
+			var app *temporal.ApplicationError
+			if !errors.As(err, &app) || app.Type() != "InvalidInput" {
+				t.Fatalf("workflow result = %v, want an InvalidInput failure", err)
+			}
+			for _, want := range c.want {
+				if !strings.Contains(app.Message(), want) {
+					t.Errorf("the failure %q does not say %q", app.Message(), want)
+				}
+			}
+			assertQuotesNoCardData(t, app.Message(), in.Card)
+			for _, ev := range history(t, ctx, in.BookingID) {
+				if ev.GetActivityTaskScheduledEventAttributes() != nil || ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
+					t.Fatalf("an activity ran for refused input: %v", ev.GetEventType())
+				}
+			}
+		})
 	}
 	assertLedgerUnchanged(t, ctx, before)
 }

@@ -21,6 +21,7 @@ const (
 	pan3DS          = "4000000000000101" // sandbox: 3DS challenge
 	panFrictionless = "4111111111111111" // sandbox: approved
 	panDeclined     = "4000000000000002" // sandbox: CARD_DECLINED
+	panReplacement  = "5500000000000004" // sandbox: approved (a replace_hold's card)
 	cardCVV         = "739"
 	holderName      = "Zacharias Quintero"
 	// payerName is personal data, not card data: the codec server may show
@@ -28,7 +29,7 @@ const (
 	payerName = "Ximena Valderrama"
 )
 
-var usedPANs = []string{pan3DS, panFrictionless, panDeclined}
+var usedPANs = []string{pan3DS, panFrictionless, panDeclined, panReplacement}
 
 // panForms are the ways a card number could be written out.
 func panForms(pan string) []string {

@@ -27,9 +27,10 @@ type Gateway interface {
 	GetCharge(ctx context.Context, walletUUID, chargeUUID string) (*a55client.Charge, error)
 }
 
-// Describer describes a workflow; client.Client satisfies it.
+// Describer describes a workflow and queries it; client.Client satisfies it.
 type Describer interface {
 	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
+	QueryWorkflow(ctx context.Context, workflowID, runID, queryType string, args ...interface{}) (converter.EncodedValue, error)
 }
 
 // Activities are the reconciliation's reads (its release is the booking
@@ -104,6 +105,10 @@ func (a *Activities) ListOpenCharges(ctx context.Context, wallet string) ([]Open
 func (a *Activities) DescribeBookings(ctx context.Context, bookingIDs []string) (map[string]Booking, error) {
 	out := make(map[string]Booking, len(bookingIDs))
 	dc := converter.GetDefaultDataConverter()
+	listed := map[string]int{} // the booking's open charges (its id once per charge)
+	for _, id := range bookingIDs {
+		listed[id]++
+	}
 	for _, id := range bookingIDs {
 		if _, done := out[id]; done {
 			continue
@@ -129,8 +134,36 @@ func (a *Activities) DescribeBookings(ctx context.Context, bookingIDs []string) 
 		if p := fields[workflows.AuthorizedAmountKey.GetName()]; p != nil {
 			_ = dc.FromPayload(p, &b.Authorized)
 		}
+		if b.Open && listed[id] > 1 {
+			b.Holding, b.Replacing = holding(ctx, a.Temporal, id)
+		}
 		out[id] = b
 		activity.RecordHeartbeat(ctx, len(out))
 	}
 	return out, nil
+}
+
+// holding asks an open booking with more than one open charge which it
+// holds, and whether it is replacing its hold (replace_hold): the ChargeUUID
+// search attribute names a replacement only once A55 has approved it, and
+// the replacement's charge id is known only once A55 has answered. Nothing
+// when the query fails (the search attribute decides, as before).
+func holding(ctx context.Context, c Describer, bookingID string) (held []string, replacing bool) {
+	v, err := c.QueryWorkflow(ctx, workflows.WorkflowID(bookingID), "", workflows.QueryStatus)
+	if err != nil {
+		activity.GetLogger(ctx).Warn("querying a booking with two open charges failed", "booking_id", bookingID, "error", err)
+		return nil, false
+	}
+	var st workflows.PaymentState
+	if err := v.Get(&st); err != nil {
+		return nil, false
+	}
+	held = []string{st.ChargeUUID}
+	if r := st.Replacement; r != nil && (r.Status == workflows.StatusAuthorizing || r.Status == workflows.StatusAwaiting3DS) {
+		replacing = true
+		if r.ChargeUUID != "" {
+			held = append(held, r.ChargeUUID)
+		}
+	}
+	return held, replacing
 }

@@ -12,6 +12,7 @@ package reconcile
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -65,6 +66,12 @@ type Booking struct {
 	PaymentStatus string `json:"payment_status,omitempty"`
 	ChargeUUID    string `json:"charge_uuid,omitempty"`
 	Authorized    int64  `json:"authorized_minor,omitempty"`
+	// Holding is what an open booking with several open charges says it
+	// holds (its hold and a replacement in progress); empty otherwise.
+	Holding []string `json:"holding,omitempty"`
+	// Replacing: the booking is placing a replacement hold whose charge it
+	// may not know yet (a second charge of it is left to the next run).
+	Replacing bool `json:"replacing,omitempty"`
 }
 
 // Action is one thing the run did or saw about a charge.
@@ -132,7 +139,8 @@ func Reconcile(ctx workflow.Context, in Input) (Report, error) {
 			report.Owned++ // captured by its booking, open for its refund window: "confirmed" is the seeds' word for a capture
 		case why == "" && b.Open:
 			report.Owned++
-			if c.Amount != nil && b.Authorized != 0 && c.Amount.Minor != b.Authorized {
+			// (A replacement in progress holds its own amount.)
+			if c.Amount != nil && b.Authorized != 0 && c.Amount.Minor != b.Authorized && (b.ChargeUUID == "" || b.ChargeUUID == c.ChargeUUID) {
 				act.Why = fmt.Sprintf("A55 holds %s, the booking records %d minor units", c.Amount.Display(), b.Authorized)
 				report.Disagreements = append(report.Disagreements, act)
 			}
@@ -165,6 +173,8 @@ func ownerProblem(c OpenCharge, b Booking) string {
 	switch {
 	case !b.Exists:
 		return "no workflow for booking " + c.BookingID
+	case b.Open && (b.Replacing || slices.Contains(b.Holding, c.ChargeUUID)):
+		return "" // the booking's hold or its replacement in progress (asked, not the search attribute)
 	case b.Open && b.ChargeUUID != "" && b.ChargeUUID != c.ChargeUUID:
 		return "a second charge: booking " + c.BookingID + " owns " + b.ChargeUUID
 	case b.Open:

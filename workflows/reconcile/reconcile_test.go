@@ -51,6 +51,37 @@ func (d describer) DescribeWorkflowExecution(_ context.Context, workflowID, _ st
 	return nil, serviceerror.NewNotFound("workflow not found")
 }
 
+// QueryWorkflow answers the status query as the booking's workflow would:
+// its hold, and in Holding[1] a replacement hold waiting for its 3DS
+// challenge.
+func (d describer) QueryWorkflow(_ context.Context, workflowID, _, queryType string, _ ...interface{}) (converter.EncodedValue, error) {
+	for id, b := range d {
+		if workflows.WorkflowID(id) != workflowID || !b.Open || queryType != workflows.QueryStatus {
+			continue
+		}
+		st := workflows.PaymentState{BookingID: id, Status: workflows.Status(b.PaymentStatus), ChargeUUID: b.ChargeUUID}
+		switch {
+		case len(b.Holding) > 1:
+			st.ChargeUUID = b.Holding[0]
+			st.Replacement = &workflows.ReplaceHoldResult{Number: 1, Status: workflows.StatusAwaiting3DS, ChargeUUID: b.Holding[1]}
+		case b.Replacing:
+			// The replacement's create call has not been answered yet.
+			st.Replacement = &workflows.ReplaceHoldResult{Number: 1, Status: workflows.StatusAuthorizing}
+		}
+		return encoded{st}, nil
+	}
+	return nil, serviceerror.NewNotFound("workflow not found")
+}
+
+// encoded is a query answer.
+type encoded struct{ v workflows.PaymentState }
+
+func (e encoded) HasValue() bool { return true }
+func (e encoded) Get(ptr interface{}) error {
+	*ptr.(*workflows.PaymentState) = e.v
+	return nil
+}
+
 func hold(t *testing.T, c *a55client.Client, booking string, minor int64) string {
 	t.Helper()
 	ch, err := c.CreateCharge(context.Background(), &a55client.CreateChargeParams{
@@ -119,8 +150,18 @@ func TestReconciliationReleasesEveryHoldWithoutAnOwner(t *testing.T) {
 	if _, err := c.CaptureCharge(context.Background(), &a55client.CaptureParams{WalletUUID: a55sandbox.DefaultWallet, ChargeUUID: inWindow, Amount: &part}, "booking-R-window/capture"); err != nil {
 		t.Fatal(err)
 	}
+	// A booking replacing its hold: the replacement waits for its 3DS
+	// challenge, its search attribute still names the old hold.
+	replaced := hold(t, c, "R-replacing", 50000)
+	replacement := hold(t, c, "R-replacing", 70000)
+	// The same before the workflow has recorded A55's answer to the
+	// replacement's create call.
+	unanswered := hold(t, c, "R-unanswered", 50000)
+	created := hold(t, c, "R-unanswered", 70000)
 	bookings := describer{
 		"R-window":     {Exists: true, Open: true, PaymentStatus: "captured", ChargeUUID: inWindow, Authorized: 50000},
+		"R-unanswered": {Exists: true, Open: true, PaymentStatus: "authorized", ChargeUUID: unanswered, Authorized: 50000, Replacing: true},
+		"R-replacing":  {Exists: true, Open: true, PaymentStatus: "authorized", ChargeUUID: replaced, Authorized: 50000, Holding: []string{replaced, replacement}},
 		"R-owned":      {Exists: true, Open: true, PaymentStatus: "authorized", ChargeUUID: owned, Authorized: 50000},
 		"R-terminated": {Exists: true, Open: false, PaymentStatus: "authorized", ChargeUUID: terminated, Authorized: 50000},
 		"R-twice":      {Exists: true, Open: true, PaymentStatus: "authorized", ChargeUUID: first, Authorized: 50000},
@@ -133,7 +174,8 @@ func TestReconciliationReleasesEveryHoldWithoutAnOwner(t *testing.T) {
 	for _, a := range r.Released {
 		released[a.ChargeUUID] = true
 	}
-	for uuid, want := range map[string]bool{owned: false, terminated: true, orphan: true, first: false, second: true, disputed: false, foreign: false} {
+	for uuid, want := range map[string]bool{owned: false, terminated: true, orphan: true, first: false, second: true, disputed: false, foreign: false,
+		replaced: false, replacement: false, unanswered: false, created: false} {
 		if released[uuid] != want {
 			t.Errorf("charge %s released = %v, want %v (report %+v)", uuid, released[uuid], want, r)
 		}
@@ -145,7 +187,7 @@ func TestReconciliationReleasesEveryHoldWithoutAnOwner(t *testing.T) {
 	if entry, _ := sb.Charge(inWindow); released[inWindow] || entry.Status != "confirmed" {
 		t.Errorf("the charge captured by an open booking: released %v, %s at A55", released[inWindow], entry.Status)
 	}
-	if r.Listed != 8 || r.Owned != 4 || r.Foreign != 1 || len(r.ReleaseFailed) != 0 {
+	if r.Listed != 12 || r.Owned != 8 || r.Foreign != 1 || len(r.ReleaseFailed) != 0 {
 		t.Errorf("report = %+v", r)
 	}
 	if len(r.Disagreements) != 1 || r.Disagreements[0].ChargeUUID != disputed {
