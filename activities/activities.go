@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -70,8 +71,16 @@ type Config struct {
 	// with the key kept there, DestroyCardKey destroys it. Nil: card tokens
 	// cannot be opened (their bookings wait, retrying, for a worker that can).
 	CardKeys cardvault.Store
-	// Now is the clock the card keys' lifetimes are read with (nil: time.Now).
+	// Now is the clock the card keys' lifetimes are read with, and
+	// notifications are signed with (nil: time.Now).
 	Now func() time.Time
+	// Notifications is where each merchant's booking events go and the
+	// secret that signs them (DeliverNotification). Empty: bookings
+	// without their own notification_url send none.
+	Notifications NotifyEndpoints
+	// NotifyClient sends notifications (nil: a client that follows no
+	// redirect).
+	NotifyClient *http.Client
 }
 
 // Activities is registered with worker.RegisterActivity.

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -50,6 +51,9 @@ type Tuning struct {
 	ActivityPollers            int
 	WorkflowPollers            int // at least 2 (sticky execution)
 	StopTimeout                time.Duration
+	// MaxConcurrentNotifications: deliveries to booking systems in flight
+	// (DefaultNotificationConcurrency when 0), apart from the A55 calls.
+	MaxConcurrentNotifications int
 	// StickyCacheSize bounds the workflows kept in memory between their
 	// tasks. The SDK's cache is one per process: SetStickyCacheSize applies
 	// it, before any worker starts.
@@ -140,11 +144,68 @@ func MakeCurrent(ctx context.Context, c client.Client, d Deployment) error {
 }
 
 // New is a worker on the booking-payments task queue, tuned by t and
-// versioned as d, with the workflow and acts registered (not started).
+// versioned as d, with the workflow and acts registered (not started). It
+// starts and stops with it the worker that delivers the bookings'
+// notifications (NewNotifier).
 func New(c client.Client, t Tuning, d Deployment, acts *activities.Activities) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, Options(t, d))
 	Register(w, acts)
+	return &withNotifier{Worker: w, notifier: NewNotifier(c, t, d, acts)}
+}
+
+// DefaultNotificationConcurrency is how many notification deliveries a
+// worker process runs at once (Tuning.MaxConcurrentNotifications).
+const DefaultNotificationConcurrency = 20
+
+// NewNotifier is the worker of workflows.NotificationTaskQueue: the
+// DeliverNotification activity only, with activity slots of its own
+// (Tuning.MaxConcurrentNotifications), so deliveries waiting on a slow
+// booking system never hold the slots captures and releases need. Versioned
+// as d, like the booking-payments worker of the same build.
+func NewNotifier(c client.Client, t Tuning, d Deployment, acts *activities.Activities) sdkworker.Worker {
+	o := Options(t, d)
+	o.Interceptors = nil
+	o.DisableWorkflowWorker = true
+	o.MaxConcurrentWorkflowTaskExecutionSize, o.MaxConcurrentWorkflowTaskPollers = 0, 0
+	o.MaxConcurrentActivityExecutionSize = t.MaxConcurrentNotifications
+	if o.MaxConcurrentActivityExecutionSize <= 0 {
+		o.MaxConcurrentActivityExecutionSize = DefaultNotificationConcurrency
+	}
+	w := sdkworker.New(c, workflows.NotificationTaskQueue, o)
+	w.RegisterActivityWithOptions(acts.DeliverNotification, activity.RegisterOptions{Name: workflows.ActivityDeliverNotification})
 	return w
+}
+
+// withNotifier is the booking-payments worker (registrations go to it)
+// with its notifications worker, started and stopped together.
+type withNotifier struct {
+	sdkworker.Worker
+	notifier sdkworker.Worker
+}
+
+func (w *withNotifier) Start() error {
+	if err := w.notifier.Start(); err != nil {
+		return err
+	}
+	if err := w.Worker.Start(); err != nil {
+		w.notifier.Stop()
+		return err
+	}
+	return nil
+}
+
+func (w *withNotifier) Run(interruptCh <-chan any) error {
+	if err := w.Start(); err != nil {
+		return err
+	}
+	<-interruptCh
+	w.Stop()
+	return nil
+}
+
+func (w *withNotifier) Stop() {
+	w.Worker.Stop()
+	w.notifier.Stop()
 }
 
 // RegisterReconciliation puts the reconciliation (package reconcile) on a

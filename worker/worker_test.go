@@ -1,10 +1,14 @@
 package worker
 
 import (
+	"reflect"
 	"testing"
 
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/hotelpay/a55-temporal/activities"
+	"github.com/hotelpay/a55-temporal/workflows"
 )
 
 func TestOptionsVersionTheWorkerAsItsDeployment(t *testing.T) {
@@ -25,5 +29,20 @@ func TestOptionsVersionTheWorkerAsItsDeployment(t *testing.T) {
 func TestBookingsAutoUpgrade(t *testing.T) {
 	if VersioningBehavior != workflow.VersioningBehaviorAutoUpgrade {
 		t.Errorf("VersioningBehavior = %v, want auto-upgrade", VersioningBehavior)
+	}
+}
+
+// Register puts every activity of the workflow's contract on the worker:
+// each registered name is a method of *activities.Activities.
+func TestRegisterCoversTheActivityContract(t *testing.T) {
+	methods := reflect.TypeOf(&activities.Activities{})
+	for _, name := range []string{
+		workflows.ActivityAuthorize, workflows.ActivityGetCharge, workflows.ActivityCapture, workflows.ActivityCancel,
+		workflows.ActivityRefund, workflows.ActivityFindCharges, workflows.ActivityDestroyCardKey,
+		workflows.ActivityDeliverNotification,
+	} {
+		if _, ok := methods.MethodByName(name); !ok {
+			t.Errorf("activity %s of the contract is no method of *activities.Activities: Register does not put it on the worker", name)
+		}
 	}
 }

@@ -27,6 +27,9 @@ const (
 	// ActivityDestroyCardKey destroys a booking's card key (cardvault) once
 	// A55 has answered the create call.
 	ActivityDestroyCardKey = "DestroyCardKey"
+	// ActivityDeliverNotification POSTs one Event to the booking system,
+	// signed with the merchant's secret (see DeliverNotificationInput).
+	ActivityDeliverNotification = "DeliverNotification"
 )
 
 // Error types of the non-retryable application errors the activities return;
@@ -48,6 +51,10 @@ const (
 	// ErrTypeA55RefundNotAllowed: A55 refused a refund of this charge
 	// (REFUND_NOT_ALLOWED: not captured, already fully refunded).
 	ErrTypeA55RefundNotAllowed = "A55RefundNotAllowed"
+	// ErrTypeNotificationRejected: the booking system answered the event
+	// with a 4xx other than 408 and 429; retrying the same body cannot
+	// change that (non-retryable for that event).
+	ErrTypeNotificationRejected = "NotificationRejected"
 )
 
 // ActivityNonRetryableErrorTypes is the list for RetryPolicy.NonRetryableErrorTypes.
@@ -200,4 +207,22 @@ type DestroyCardKeyInput struct {
 	KeyID     string `json:"key_id"`
 	BookingID string `json:"booking_id"`
 	Reason    string `json:"reason"` // cardvault.ReasonAnswered or ReasonNoCharge
+}
+
+// DeliverNotificationInput is one event for the booking system. The URL is
+// the booking's own (BookingPaymentInput.NotificationURL) or, empty, the
+// worker's for MerchantID; the signing secret is only ever the worker's,
+// looked up by MerchantID, never in history.
+type DeliverNotificationInput struct {
+	MerchantID string `json:"merchant_id"`
+	URL        string `json:"url,omitempty"`
+	Event      Event  `json:"event"`
+}
+
+// DeliverNotificationResult is a delivery the booking system accepted
+// (2xx), or NoEndpoint: no URL is configured for the booking or its
+// merchant, and the booking sends no notifications.
+type DeliverNotificationResult struct {
+	StatusCode int  `json:"status_code,omitempty"`
+	NoEndpoint bool `json:"no_endpoint,omitempty"`
 }

@@ -172,6 +172,14 @@ type BookingPaymentInput struct {
 	// refunds (UpdateRefund); its workflow stays open that long (0 = 30 days,
 	// DefaultRefundWindow; 1 s to 400 days).
 	RefundWindow time.Duration `json:"refund_window,omitempty"`
+	// NotificationURL is where this booking's events (Event) are POSTed,
+	// signed with the merchant's secret from the worker's configuration
+	// (empty = the worker's URL for MerchantID; none there either = the
+	// booking sends no notifications). Never put a secret in it.
+	NotificationURL string `json:"notification_url,omitempty"`
+	// HoldExpiringNotice is how long before the deadline policy runs the
+	// hold_expiring event is sent (0 = DefaultHoldExpiringNotice).
+	HoldExpiringNotice time.Duration `json:"hold_expiring_notice,omitempty"`
 	// Continued is set by the workflow only, on the input of the run that
 	// continues a booking (Continue-As-New); a first run carrying it is
 	// refused.
@@ -436,6 +444,9 @@ type PaymentState struct {
 	// Replacement is the booking's last replace_hold (in progress or done).
 	Replacement *ReplaceHoldResult `json:"replacement,omitempty"`
 	History     []Transition       `json:"history"`
+	// Notifications is the delivery of the booking's events to the booking
+	// system (nil: a booking started before notifications existed).
+	Notifications *NotificationState `json:"notifications,omitempty"`
 }
 
 // BookingPaymentResult is the workflow's result, for the booking system to store.

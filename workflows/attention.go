@@ -115,6 +115,7 @@ func (p *payment) handleResolve(ctx workflow.Context, req ResolveRequest) (Resol
 		p.upsert(AuthorizedAmountKey.ValueSet(p.st.Authorized.Minor), CapturedAmountKey.ValueSet(p.st.Captured.Minor))
 		p.transition(ctx, StatusCaptured, "marked captured "+req.Amount.Display()+" at A55 by "+by)
 	case ResolveMarkReleased:
+		p.voidedBy = VoidedByOperator
 		p.transition(ctx, StatusVoided, "marked released at A55 by "+by)
 	case ResolveRetry:
 		p.retry(ctx, op, by)

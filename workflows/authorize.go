@@ -271,20 +271,26 @@ func (p *payment) destroyCardKey(ctx workflow.Context, keyID, reason string) {
 	})
 	f := workflow.ExecuteActivity(actx, ActivityDestroyCardKey, DestroyCardKeyInput{
 		KeyID: keyID, BookingID: p.in.BookingID, Reason: reason})
-	// The run waits for every key it destroys: for this one after any
-	// destroyed before it.
-	gone, settle := workflow.NewFuture(ctx)
+	// The run waits for every key it destroys. The booking's own key is
+	// the activity's future itself (as before replacements existed: a
+	// settable future resolves a step later and would move the run's last
+	// commands); a replacement's key is chained after the ones before it.
 	earlier := p.cardKeyGone
-	p.cardKeyGone = gone
-	wait := func(ctx workflow.Context) {
-		if earlier != nil {
+	p.cardKeyGone = f
+	if earlier != nil {
+		gone, settle := workflow.NewFuture(ctx)
+		p.cardKeyGone = gone
+		workflow.Go(ctx, func(ctx workflow.Context) {
 			_ = earlier.Get(ctx, nil)
-		}
+			_ = f.Get(ctx, nil)
+			settle.Set(nil, nil)
+		})
+	}
+	wait := func(ctx workflow.Context) {
 		if err := f.Get(ctx, nil); err != nil {
 			p.logger(ctx).Warn("destroying the card key failed: the store's sweep destroys it at the end of its lifetime",
 				"booking_id", p.in.BookingID, "key_id", keyID, "error", describe(err))
 		}
-		settle.Set(nil, nil)
 	}
 	if p.st.Status.Terminal() {
 		wait(ctx)

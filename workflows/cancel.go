@@ -35,6 +35,7 @@ func (p *payment) releaseOnCancellation(ctx workflow.Context) {
 	if p.busy || p.st.Status.Terminal() || p.st.ChargeUUID == "" {
 		return
 	}
+	p.voidedBy = VoidedByCancellationRequest
 	switch p.st.Status {
 	case StatusAuthorizing, StatusAwaiting3DS, StatusAuthorized:
 		_, _ = p.release(ctx, cancellationReason+": releasing the hold", "booking workflow cancelled")

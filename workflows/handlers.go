@@ -281,6 +281,7 @@ func (p *payment) handleCancel(ctx workflow.Context, req CancelRequest) (CancelR
 	if req.Reason != "" {
 		reason += ": " + req.Reason
 	}
+	p.voidedBy = VoidedByCancel
 	return p.release(ctx, reason, req.Reason)
 }
 

@@ -5,6 +5,7 @@ package workflows_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -109,6 +110,8 @@ type run struct {
 	// offset is A55's clock (the sandbox's and the client's) minus the
 	// workflow's; see shiftA55Clock.
 	offset atomic.Int64
+	// metrics counts what the workflow and its activities record.
+	metrics *countingMetrics
 }
 
 // shiftA55Clock sets A55's clock to the workflow's plus d, until shifted
@@ -122,6 +125,7 @@ type startedActivity struct {
 	scheduleToClose time.Duration
 	startToClose    time.Duration
 	args            string // JSON of the input, to check card data stays in Authorize
+	taskQueue       string
 }
 
 // newRun is a booking started as the starter and the card intake start one:
@@ -159,11 +163,13 @@ func newRunOpts(t *testing.T, in workflows.BookingPaymentInput, opts runOptions)
 	cfg := opts.sandbox
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(testLogger())
+	metrics := &countingMetrics{counts: map[string]int64{}}
+	suite.SetMetricsHandler(metrics)
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(t0)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID(in.BookingID), TaskQueue: workflows.TaskQueue})
 	env.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	r := &run{t: t, env: env, in: in, card: in.Card}
+	r := &run{t: t, env: env, in: in, card: in.Card, metrics: metrics}
 	// The mock clock is safe for concurrent use.
 	cfg.Clock = func() time.Time { return env.Now().Add(time.Duration(r.offset.Load())) }
 	sb, c := startSandbox(t, cfg)
@@ -246,7 +252,8 @@ func startSandbox(t *testing.T, cfg a55sandbox.Config) (*a55sandbox.Server, *a55
 
 func (r *run) record(info *activity.Info, local bool, args string) {
 	r.mu.Lock()
-	r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, local: local, scheduleToClose: info.ScheduleToCloseTimeout, startToClose: info.StartToCloseTimeout, args: args})
+	r.activities = append(r.activities, startedActivity{name: info.ActivityType.Name, local: local, scheduleToClose: info.ScheduleToCloseTimeout,
+		startToClose: info.StartToCloseTimeout, args: args, taskQueue: info.TaskQueue})
 	hook := r.onStart
 	r.mu.Unlock()
 	if hook != nil {
@@ -289,6 +296,22 @@ func (r *run) update(name, id string, arg ...any) *outcome {
 }
 
 func (r *run) signal(name string, v any) { r.env.SignalWorkflow(name, v) }
+
+// continuedInput runs the workflow, which must continue as new, and returns
+// the next run's input.
+func (r *run) continuedInput() workflows.BookingPaymentInput {
+	r.t.Helper()
+	r.env.ExecuteWorkflow(workflows.WorkflowName, r.in)
+	var can *workflow.ContinueAsNewError
+	if err := r.env.GetWorkflowError(); !errors.As(err, &can) {
+		r.t.Fatalf("run 1 ended with %v, want continue-as-new", err)
+	}
+	var next workflows.BookingPaymentInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		r.t.Fatal(err)
+	}
+	return next
+}
 
 func (r *run) state() workflows.PaymentState {
 	r.t.Helper()

@@ -51,31 +51,16 @@ func TestWebhookFloodKeepsTheHistoryBounded(t *testing.T) {
 		r.env.SetCurrentHistoryLength(12_000)
 		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: r.chargeFor("B-1"), Status: "canceled"})
 	})
-	r.env.ExecuteWorkflow(workflows.WorkflowName, r.in)
+	next := r.continuedInput()
 	if webhook.rejected == nil {
 		t.Errorf("the charge_changed update was accepted after the reads ran out: %+v", webhook)
-	}
-	var can *workflow.ContinueAsNewError
-	if err := r.env.GetWorkflowError(); !errors.As(err, &can) {
-		t.Fatalf("run 1 ended with %v, want continue-as-new", err)
-	}
-	var next workflows.BookingPaymentInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
-		t.Fatal(err)
 	}
 	if next.Card.Number != "" || next.Card.CVV != "" || next.Continued == nil || next.Continued.State.Status != workflows.StatusAuthorized {
 		t.Fatalf("next run's input: card %q, continued %+v", next.Card.Number, next.Continued)
 	}
 
 	// Run 2, on the same A55.
-	var suite testsuite.WorkflowTestSuite
-	suite.SetLogger(testLogger())
-	env := suite.NewTestWorkflowEnvironment()
-	env.SetStartTime(r.env.Now())
-	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID("B-1"), TaskQueue: workflows.TaskQueue})
-	env.SetContinuedExecutionRunID("run-1")
-	env.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	env.RegisterActivity(r.acts)
+	env := r.nextRunEnv()
 	started := map[string]int{}
 	env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) { started[info.ActivityType.Name]++ })
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
@@ -121,4 +106,18 @@ func TestAStartCannotClaimAContinuedPayment(t *testing.T) {
 	if n := len(r.activities); n != 0 {
 		t.Errorf("%d activities ran", n)
 	}
+}
+
+// nextRunEnv is a test environment for the run r's booking continues as
+// new into: the same A55 and activities, from r's time.
+func (r *run) nextRunEnv() *testsuite.TestWorkflowEnvironment {
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(testLogger())
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartTime(r.env.Now())
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID(r.in.BookingID), TaskQueue: workflows.TaskQueue})
+	env.SetContinuedExecutionRunID("run-1")
+	env.RegisterWorkflowWithOptions(workflows.BookingPayment, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	env.RegisterActivity(r.acts)
+	return env
 }

@@ -20,6 +20,7 @@ func (p *payment) holdLoop(ctx workflow.Context) {
 		if at := p.holdTimerAt(ctx); !p.deadline.armedFor(at) {
 			p.deadline.arm(ctx, at, p.holdTimerSummary(at))
 		}
+		p.armHoldExpiring(ctx)
 		long := false
 		_ = workflow.Await(ctx, func() bool {
 			long = p.bounded >= 0 && historyLong(ctx)
@@ -107,6 +108,14 @@ func (d *deadlineTimer) arm(ctx workflow.Context, at time.Time, summary string) 
 }
 
 func (p *payment) policyText() string {
+	if p.longStay() {
+		switch p.in.LongStayPolicy {
+		case LongStayDeposit:
+			return "long stay: capture the whole hold " + p.st.Authorized.Display() + " as the deposit"
+		case LongStayRelease:
+			return "long stay: release the hold"
+		}
+	}
 	if p.in.DeadlinePolicy.Action == DeadlineCapture {
 		return "capture " + p.deadlineCaptureAmount().Display()
 	}
@@ -129,5 +138,6 @@ func (p *payment) applyDeadlinePolicy(ctx workflow.Context) {
 		_, _ = p.capture(ctx, p.deadlineCaptureAmount(), CapturedByDeadline)
 		return
 	}
+	p.voidedBy = VoidedByDeadlinePolicy
 	_, _ = p.release(ctx, "deadline policy: release the hold", "capture deadline reached")
 }

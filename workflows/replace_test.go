@@ -1,8 +1,10 @@
 package workflows_test
 
 import (
+	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -390,5 +392,67 @@ func TestUnansweredReplacementKeepsTheOldHold(t *testing.T) {
 				t.Errorf("replacement key destroyed by %q, want destroyed %v", why, tc.created)
 			}
 		})
+	}
+}
+
+// flakyFirstDestroy cannot reach the store for the first key it is asked to
+// destroy, failing calls times for it.
+type flakyFirstDestroy struct {
+	cardvault.Store
+	mu    *sync.Mutex
+	first *string
+	calls *int
+	fail  int
+}
+
+func (s flakyFirstDestroy) Destroy(ctx context.Context, id, reason string, now time.Time) (bool, error) {
+	s.mu.Lock()
+	if *s.first == "" {
+		*s.first = id
+	}
+	failing := id == *s.first && *s.calls < s.fail
+
+	if id == *s.first {
+		*s.calls++
+	}
+	s.mu.Unlock()
+	if failing {
+		return false, errors.New("dial tcp 10.0.0.5:5432: connection refused")
+	}
+	return s.Store.Destroy(ctx, id, reason, now)
+}
+
+// The run waits for every card key it destroys, not only the last: the
+// booking's own key, still being retried when a replacement's key is gone
+// and the booking is captured, is gone before the run closes.
+func TestTheRunWaitsForTheFirstKeyAfterAReplacement(t *testing.T) {
+	var mu sync.Mutex
+	var first string
+	calls := 0
+	s := newSealedRun(t, validInput("RH-K"), func(st cardvault.Store) cardvault.Store {
+		// 8 failures: retried for about 2 min (the SDK's test suite stops
+		// at 10 attempts), past the capture at 1 min.
+		return flakyFirstDestroy{Store: st, mu: &mu, first: &first, calls: &calls, fail: 8}
+	})
+	var tok cardvault.Token
+	var firstGoneAtCapture bool
+	s.at(30*time.Second, func() {
+		_, tok = s.replaceHold("replace-1", workflows.ReplaceHoldRequest{Amount: brl(70000)}, cardApprove)
+	})
+	s.at(time.Minute, func() {
+		firstGoneAtCapture, _ = s.keyDestroyed()
+		s.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{})
+	})
+	if res := s.execute(); res.Status != workflows.StatusCaptured {
+		t.Fatalf("result %+v", res)
+	}
+	if firstGoneAtCapture {
+		t.Fatal("the booking's key was gone before the capture: the test needs it still being retried")
+	}
+	if s.destroyed(tok) == "" {
+		t.Error("the replacement's key is alive")
+	}
+	if gone, _ := s.keyDestroyed(); !gone {
+		t.Errorf("the run closed with the booking's own key alive (it waited only for the replacement's); %d destroy calls for it", calls)
 	}
 }

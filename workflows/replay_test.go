@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +31,7 @@ import (
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
 	"github.com/hotelpay/a55-temporal/internal/historytest"
 	"github.com/hotelpay/a55-temporal/starter"
+	wk "github.com/hotelpay/a55-temporal/worker"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -42,10 +46,11 @@ import (
 // is refused (workflows.ChangeCardTokenOnly); its bookings with a token are
 // as in card-vault, and plain_card_refused is the refusal. long-stays:
 // long-stay policies and replaced holds (workflows.ChangeLongStays).
-// refunds: a captured booking stays open for its refund window and takes
-// refunds (workflows.ChangeRefunds); its recordings use refund windows of
-// seconds.
-var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history", "card-vault", "card-token-only", "long-stays", "refunds"}
+// notifications: every booking's events are delivered to the booking
+// system (workflows.ChangeNotifications). refunds: a captured booking stays
+// open for its refund window and takes refunds (workflows.ChangeRefunds);
+// its recordings use refund windows of seconds.
+var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history", "card-vault", "card-token-only", "long-stays", "notifications", "refunds"}
 
 // TestReplayRecordedHistories replays the histories in testdata/ (recorded
 // from a real dev server by TestRecordHistories) against today's workflow
@@ -93,7 +98,22 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer keys.Close()
-	acts := activities.New(a55, activities.Config{CardKeys: keys})
+	// The booking system's notification endpoint: verifies and accepts.
+	const notifySecret = "whsec_dGhlLWJvb2tpbmctc3lzdGVtcy10ZXN0LXNlY3JldA=="
+	var notified atomic.Int64
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if _, err := starter.ConstructEvent(body, r.Header, notifySecret); err != nil {
+			t.Errorf("notification: %v", err)
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		notified.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer receiver.Close()
+	acts := activities.New(a55, activities.Config{CardKeys: keys, Notifications: activities.NotifyEndpoints{
+		Default: activities.NotifyEndpoint{URL: receiver.URL, Secret: notifySecret}}})
 	// afterCreate, when set, runs once, after the next Authorize attempt did
 	// its work at A55 and before its answer reaches the workflow.
 	// expireNextKey destroys the card key before the next Authorize attempt.
@@ -140,6 +160,11 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Stop()
+	notifier := wk.NewNotifier(c, wk.Tuning{}, wk.Deployment{}, acts)
+	if err := notifier.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer notifier.Stop()
 
 	now := time.Now().UTC()
 	base := func(id string) workflows.BookingPaymentInput {
@@ -197,6 +222,13 @@ func TestRecordHistories(t *testing.T) {
 		}
 		if res.Status != want {
 			t.Fatalf("%s ended %s (%s), want %s", name, res.Status, res.Reason, want)
+		}
+		var st workflows.PaymentState
+		if v, err := c.QueryWorkflow(ctx, workflows.WorkflowID(id), "", workflows.QueryStatus); err != nil || v.Get(&st) != nil {
+			t.Fatalf("%s: status query: %v", name, err)
+		}
+		if n := st.Notifications; n == nil || n.Delivered == 0 || n.Delivered != n.LastSequence {
+			t.Fatalf("%s: notifications %+v", name, st.Notifications)
 		}
 		writeHistory(ctx, t, c, workflows.WorkflowID(id), filepath.Join("testdata", historyDirs[len(historyDirs)-1], name+".json"))
 	}

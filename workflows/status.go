@@ -84,6 +84,9 @@ func (p *payment) transition(ctx workflow.Context, to Status, reason string) boo
 		p.flushSA(ctx, PaymentStatusKey.ValueSet(string(to)))
 	}
 	p.details(ctx)
+	if t, ok := statusEvents[to]; ok {
+		p.notify(ctx, t, reason)
+	}
 	return true
 }
 

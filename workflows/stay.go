@@ -198,7 +198,8 @@ func (p *payment) holdTimerSummary(at time.Time) string {
 // policy starts waiting for a new card authorization (replace_hold) until
 // its deadline: the booking shows it in its status (Reauthorization) and
 // current details. It reports whether the timer that came was this one
-// (false: it was the deadline). Notifications (hold_expiring) go here.
+// (false: it was the deadline). The booking system's hold_expiring goes
+// at the same instant (notify.go's holdExpiringNotice).
 func (p *payment) beginReauthorizationWait(ctx workflow.Context) bool {
 	at := p.reauthorizeWaitAt()
 	if at.IsZero() || !at.Before(p.st.CaptureDeadline) || !p.deadline.armedFor(at) {

@@ -164,6 +164,18 @@ func validateInput(in BookingPaymentInput, now time.Time, plainCardAllowed bool)
 	if in.ReturnURL != "" {
 		checkURL(&p, "return_url", in.ReturnURL)
 	}
+	if in.NotificationURL != "" {
+		checkURL(&p, "notification_url", in.NotificationURL)
+		if u, err := url.Parse(in.NotificationURL); err == nil && u.User != nil {
+			p.add("notification_url", "must not carry a user or password (the signing secret comes from the worker's configuration)")
+		}
+		if len(in.NotificationURL) > 2048 {
+			p.add("notification_url", "must be at most 2048 characters")
+		}
+	}
+	if in.HoldExpiringNotice < 0 {
+		p.add("hold_expiring_notice", "must not be negative")
+	}
 	if len(in.Description) > 255 {
 		p.add("description", "must be at most 255 characters")
 	}

@@ -82,6 +82,11 @@ func TestValidateInputNamesFieldAndRule(t *testing.T) {
 		{"expected past", "expected_capture_at", "past", func(in *workflows.BookingPaymentInput) { in.ExpectedCaptureAt = t0.Add(-25 * time.Hour) }},
 		{"webhook url", "webhook_base_url", "absolute http(s)", func(in *workflows.BookingPaymentInput) { in.WebhookBaseURL = "hooks.example/a55" }},
 		{"return url", "return_url", "absolute http(s)", func(in *workflows.BookingPaymentInput) { in.ReturnURL = "ftp://x" }},
+		{"notification url", "notification_url", "absolute http(s)", func(in *workflows.BookingPaymentInput) { in.NotificationURL = "booking.example/hooks" }},
+		{"notification url with a password", "notification_url", "user or password", func(in *workflows.BookingPaymentInput) {
+			in.NotificationURL = "https://u:whsec_x@booking.example/hooks"
+		}},
+		{"negative hold_expiring notice", "hold_expiring_notice", "negative", func(in *workflows.BookingPaymentInput) { in.HoldExpiringNotice = -time.Hour }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -103,6 +103,11 @@ type payment struct {
 	deadline deadlineTimer
 	// refund is the refund window's own state (refund.go).
 	refund refunding
+
+	// Notifications (notify.go): voidedBy is why the hold is being
+	// released (Event.VoidedBy); expiring is the hold_expiring timer.
+	voidedBy string
+	expiring holdExpiring
 }
 
 // BookingPayment runs one booking's card payment: authorize (with 3DS when the
@@ -130,6 +135,7 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 	if err := p.register(ctx, work); err != nil {
 		return BookingPaymentResult{}, err
 	}
+	p.startNotifications(work)
 	for first := true; ; first = false {
 		// A booking in its refund window that could not hand over goes
 		// on in the window, never through the payment's stages again.
@@ -145,6 +151,7 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 			_ = p.cardKeyGone.Get(work, nil) // a failure is logged where it is scheduled
 		}
 		if !p.continuing {
+			p.drainNotifications(work)
 			return p.result(), nil
 		}
 		if p.st.Status == StatusAuthorized && !p.busy && !p.cancelRequested || p.refundsContinue() {

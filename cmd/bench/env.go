@@ -86,6 +86,7 @@ func startEnv(ctx context.Context, o options) (*benchEnv, error) {
 	if o.memoryDB {
 		env.proj.Server.DBFile = ""
 	}
+	env.proj.Notify = o.notify
 	if needsOurs(o) {
 		env.proj.Apps = []string{stack.BinSandbox, stack.BinReceiver, stack.BinWorker}
 		env.proj.Binaries = map[string]string{stack.BinWorker: o.workerBin}

@@ -132,6 +132,7 @@ func renderHold(r *holdRun) string {
 	if len(o.workerEnv) > 0 {
 		fmt.Fprintf(&b, ", worker env %s", kvString(o.workerEnv))
 	}
+	fmt.Fprint(&b, notificationsNote(o))
 	fmt.Fprint(&b, ".\n\n")
 	fmt.Fprintln(&b, "| Step | Result |")
 	fmt.Fprintln(&b, "|---|---|")

@@ -43,6 +43,7 @@ type options struct {
 	label       string
 	workerEnv   map[string]string
 	memoryDB    bool
+	notify      bool // a booking-system endpoint receives every booking's notifications
 	prod        bool // the real server on PostgreSQL (-server prod)
 	keep        bool
 	pollEvery   time.Duration
@@ -122,6 +123,7 @@ func main() {
 	flag.StringVar(&o.workerBin, "worker-bin", "", "use this worker binary instead of building ./cmd/worker (to measure a proposed change built from a copy of the tree)")
 	var server string
 	flag.StringVar(&server, "server", "dev", "dev: the CLI's dev server (SQLite); prod: the compose file's topology, the real Temporal server on PostgreSQL (make temporal-server first)")
+	flag.BoolVar(&o.notify, "notify", false, "run a booking-system endpoint and point the worker at it: every booking's notifications are signed, delivered and verified (default: no notification URL, each booking's first delivery finds nowhere to send and stops)")
 	flag.BoolVar(&o.memoryDB, "memory-db", false, "run the dev server in memory instead of a fresh SQLite file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temp directory (logs, database) and print its path")
 	flag.DurationVar(&o.pollEvery, "poll", 20*time.Millisecond, "status query interval while waiting for authorized after 3DS")

@@ -60,6 +60,7 @@ func renderThroughput(r *throughputRun) string {
 	if len(o.workerEnv) > 0 {
 		fmt.Fprintf(&b, ", worker env %s", kvString(o.workerEnv))
 	}
+	fmt.Fprint(&b, notificationsNote(o))
 	if o.workerBin != "" {
 		fmt.Fprintf(&b, ", worker binary `%s`", o.workerBin)
 	}
@@ -340,4 +341,12 @@ func renderDBRequests(b *strings.Builder, phases []*phaseResult, prod bool) {
 	fmt.Fprintln(b, rule+"|")
 	fmt.Fprintln(b, strings.Join(rows, "\n"))
 	fmt.Fprintln(b)
+}
+
+// notificationsNote says where the bookings' notifications went.
+func notificationsNote(o options) string {
+	if o.notify {
+		return ", notifications delivered to a booking-system endpoint that verifies each (`-notify`)"
+	}
+	return ", no notification URL (each booking's first delivery finds nowhere to send and stops)"
 }

@@ -211,6 +211,32 @@ func (d *demo) finish(ctx context.Context, bookingID, chargeUUID string) error {
 	if e.Calls.Create != 1 {
 		return errors.New("the ledger shows more than one authorization for one booking")
 	}
+	// The workflow closes once its events are delivered: all are in.
+	if bs := d.proj.BookingSystem(); bs != nil {
+		var got []string
+		for _, ev := range bs.Events(bookingID) {
+			got = append(got, eventLine(ev))
+		}
+		d.step("booking system notified (signed, verified): %s", strings.Join(got, "; "))
+	}
 	fmt.Fprintln(d.out)
 	return nil
+}
+
+// eventLine is one notification as the demo prints it.
+func eventLine(ev workflows.Event) string {
+	line := fmt.Sprintf("#%d %s", ev.Sequence, ev.Type)
+	switch ev.Type {
+	case workflows.EventAuthorized:
+		line += " " + ev.Authorized.Display()
+	case workflows.EventCaptured:
+		line += " " + ev.Captured.Display()
+	case workflows.EventAwaiting3DS:
+		line += " (url_3ds)"
+	case workflows.EventVoided:
+		line += " (" + ev.VoidedBy + ")"
+	case workflows.EventDeclined:
+		line += " (" + ev.DeclineCode + ")"
+	}
+	return line
 }

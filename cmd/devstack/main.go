@@ -68,6 +68,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		Apps:     stack.AllApps,
 		Tools:    []string{stack.BinCtl},
 		Server:   stack.Server{DBFile: filepath.Join(o.stateDir, "temporal.db")},
+		Notify:   true, // the booking system's notification endpoint the demo prints from
 		Progress: out,
 	}
 	if !o.dynamicPorts { // dynamic: Start picks free ports
@@ -170,6 +171,9 @@ func printLinks(out io.Writer, proj *stack.Project) {
   webhook receiver %s
 `, proj.UIURL(), proj.Addrs.Temporal, proj.Addrs.Temporal, proj.SandboxURL(), proj.SandboxURL(), proj.ReceiverURL())
 	fmt.Fprintf(out, "  codec server     %s  (the UI decrypts payloads through it; card data masked)\n", proj.CodecURL())
+	if bs := proj.BookingSystem(); bs != nil {
+		fmt.Fprintf(out, "  booking system   %s  (receives the bookings' signed notifications)\n", bs.URL)
+	}
 	fmt.Fprintf(out, "  bookingctl       TEMPORAL_ADDRESS=%s PAYLOAD_KEY_FILE=%s bin/bookingctl status -booking <id>\n",
 		proj.Addrs.Temporal, proj.PayloadKeyFile())
 	fmt.Fprintln(out)

@@ -49,6 +49,13 @@ const (
 	EnvReconcileInterval          = "RECONCILE_INTERVAL"
 	EnvMaxHold                    = "MAX_HOLD_MINOR"
 	EnvMaxHoldByMerchant          = "MAX_HOLD_MINOR_BY_MERCHANT"
+	// Notifications to booking systems: the URL every merchant's events go
+	// to unless the merchant (or the booking's notification_url) has its
+	// own, and the whsec_ secrets that sign them (secrets: environment only).
+	EnvNotifyURL              = "NOTIFY_URL"
+	EnvNotifyURLByMerchant    = "NOTIFY_URL_BY_MERCHANT"
+	EnvNotifySecret           = "NOTIFY_SECRET"
+	EnvNotifySecretByMerchant = "NOTIFY_SECRET_BY_MERCHANT"
 )
 
 // settings is the worker's whole configuration.
@@ -73,6 +80,9 @@ type settings struct {
 	// CardKeyStore is the card-key store's connection string (a secret:
 	// from the environment only).
 	CardKeyStore string
+	// Notifications: where each merchant's booking events go and their
+	// signing secrets.
+	Notifications activities.NotifyEndpoints
 }
 
 func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, error) {
@@ -103,6 +113,8 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	}
 	wallets := fs.String("reconcile-wallets", config.Get(env, EnvReconcileWallets, ""), "comma-separated A55 wallet UUIDs whose open charges the reconciliation checks; empty: no reconciliation schedule ("+EnvReconcileWallets+")")
 	maxHold := fs.String("max-hold-minor", config.Get(env, EnvMaxHold, strconv.FormatInt(workflows.DefaultMaxHoldMinor, 10)), "largest hold of a merchant without its own maximum, minor units ("+EnvMaxHold+")")
+	notifyURL := fs.String("notify-url", config.Get(env, EnvNotifyURL, ""), "URL booking events are POSTed to for merchants without their own ("+EnvNotifyURL+")")
+	notifyURLBy := fs.String("notify-url-by-merchant", config.Get(env, EnvNotifyURLByMerchant, ""), "merchant_id=url,... each merchant's own notification URL ("+EnvNotifyURLByMerchant+")")
 	maxHoldBy := fs.String("max-hold-minor-by-merchant", config.Get(env, EnvMaxHoldByMerchant, ""), "merchant_id=minor_units,... each merchant's own maximum hold ("+EnvMaxHoldByMerchant+")")
 	fs.StringVar(&s.Deployment.Name, "deployment-name", config.Get(env, EnvDeploymentName, worker.DefaultDeploymentName), "Worker Deployment this worker belongs to ("+EnvDeploymentName+")")
 	fs.StringVar(&s.Deployment.BuildID, "build-id", config.Get(env, EnvBuildID, ""), "this build's id in the deployment; default: from the build (link-time id, else git revision, else a digest of the executable) ("+EnvBuildID+")")
@@ -114,7 +126,7 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 	fs.StringVar(&s.MetricsAddr, "metrics-addr", config.Get(env, config.EnvMetricsAddr, "127.0.0.1:9464"), "Prometheus /metrics and /healthz listen address ("+config.EnvMetricsAddr+")")
 	fs.StringVar(&s.WebhookBaseURL, "webhook-base-url", config.Get(env, config.EnvWebhookBaseURL, ""), "public base URL of the webhook receiver as A55 sees it ("+config.EnvWebhookBaseURL+")")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: worker [flags]\n\nEnvironment (secrets only there): %s, %s, CARD_KEY_STORE (required);\nTEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*; PAYLOAD_KEYS or PAYLOAD_KEY_FILE.\n\nFlags (each also read from the variable in brackets):\n",
+		fmt.Fprintf(fs.Output(), "Usage: worker [flags]\n\nEnvironment (secrets only there): %s, %s, CARD_KEY_STORE (required);\nNOTIFY_SECRET, NOTIFY_SECRET_BY_MERCHANT (the booking events' whsec_ signing secrets);\nTEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*; PAYLOAD_KEYS or PAYLOAD_KEY_FILE.\n\nFlags (each also read from the variable in brackets):\n",
 			config.EnvA55ClientSecret, config.EnvWebhookRouteSecret)
 		fs.PrintDefaults()
 	}
@@ -172,6 +184,9 @@ func loadSettings(args []string, env config.Env, stderr io.Writer) (settings, er
 		}
 	}
 	if s.HoldLimits, err = holdLimits(*maxHold, *maxHoldBy); err != nil {
+		return s, err
+	}
+	if s.Notifications, err = notifyEndpoints(env, *notifyURL, *notifyURLBy); err != nil {
 		return s, err
 	}
 	if s.CardKeyStore = config.Get(env, cardstore.EnvStore, ""); s.CardKeyStore == "" {
@@ -283,15 +298,36 @@ func serve(ctx context.Context, s settings, p *startup.Process, stderr io.Writer
 
 	worker.SetStickyCacheSize(s.Tuning) // process-wide: before the worker starts
 	w := worker.New(c, s.Tuning, s.Deployment, activities.New(a55, activities.Config{
-		WebhookBaseURL: s.WebhookBaseURL, WebhookSecret: s.WebhookRouteSecret, HoldLimits: s.HoldLimits, CardKeys: cardKeys}))
+		WebhookBaseURL: s.WebhookBaseURL, WebhookSecret: s.WebhookRouteSecret, HoldLimits: s.HoldLimits, CardKeys: cardKeys,
+		Notifications: s.Notifications}))
 	worker.RegisterReconciliation(w, a55, c)
 	if len(s.ReconcileWallets) == 0 {
 		zl.Warn().Msg(EnvReconcileWallets + " is not set: no reconciliation schedule; a hold whose booking's workflow is terminated stays until it lapses")
-	} else if err := reconcile.EnsureSchedule(ctx, c, s.ReconcileInterval, reconcile.Input{Wallets: s.ReconcileWallets}); err != nil {
-		zl.Error().Err(err).Msg("reconciliation schedule")
-		return 1
 	} else {
-		zl.Info().Str("schedule_id", reconcile.ScheduleID).Dur("interval", s.ReconcileInterval).Strs("wallets", s.ReconcileWallets).Msg("reconciliation schedule registered")
+		// The schedule is the safety net behind the bookings, not their
+		// owner: a server that cannot register it now (overloaded,
+		// restarting) must not keep the worker from running the bookings
+		// that own their holds. The first try is before the worker starts
+		// (the usual case: registered when the worker is ready); after a
+		// failure the worker starts and keeps trying.
+		ensure := func(ctx context.Context) error {
+			return reconcile.EnsureSchedule(ctx, c, s.ReconcileInterval, reconcile.Input{Wallets: s.ReconcileWallets})
+		}
+		registered := func() {
+			zl.Info().Str("schedule_id", reconcile.ScheduleID).Dur("interval", s.ReconcileInterval).Strs("wallets", s.ReconcileWallets).Msg("reconciliation schedule registered")
+		}
+		if err := ensure(ctx); err != nil {
+			zl.Error().Err(err).Msg("reconciliation schedule not registered: the worker starts and tries again")
+			go func() {
+				if keepTrying(ctx, time.Second, time.Minute, ensure, func(err error, next time.Duration) {
+					zl.Error().Err(err).Dur("retry_in", next).Msg("reconciliation schedule not registered")
+				}) == nil {
+					registered()
+				}
+			}()
+		} else {
+			registered()
+		}
 	}
 	if err := w.Start(); err != nil {
 		zl.Error().Err(err).Msg("worker start")
@@ -352,6 +388,68 @@ func namespaceOf(opts client.Options) string {
 	return opts.Namespace
 }
 
+// notifyEndpoints reads the notification URLs (NOTIFY_URL, the flag's
+// NOTIFY_URL_BY_MERCHANT "merchant=url,...") and their signing secrets
+// (NOTIFY_SECRET, NOTIFY_SECRET_BY_MERCHANT "merchant=whsec_...,...",
+// environment only). A secret is a Standard Webhooks whsec_ secret; an
+// error never echoes one.
+func notifyEndpoints(env config.Env, url, urlByMerchant string) (activities.NotifyEndpoints, error) {
+	var e activities.NotifyEndpoints
+	if url = strings.TrimSpace(url); url != "" {
+		if err := config.CheckHTTPURL(EnvNotifyURL, url); err != nil {
+			return e, err
+		}
+		e.Default.URL = url
+	}
+	if secret := strings.TrimSpace(config.Get(env, EnvNotifySecret, "")); secret != "" {
+		if err := activities.CheckNotifySecret(secret); err != nil {
+			return e, config.Errorf(EnvNotifySecret, "%v", err)
+		}
+		e.Default.Secret = secret
+	}
+	set := func(variable, list string, apply func(ep *activities.NotifyEndpoint, v string) error) error {
+		for _, pair := range strings.Split(list, ",") {
+			if pair = strings.TrimSpace(pair); pair == "" {
+				continue
+			}
+			merchant, v, ok := strings.Cut(pair, "=")
+			merchant = strings.TrimSpace(merchant)
+			if !ok || merchant == "" || strings.TrimSpace(v) == "" {
+				return config.Errorf(variable, "an entry is not merchant_id=value (e.g. hotel-1=...)")
+			}
+			if e.Merchant == nil {
+				e.Merchant = map[string]activities.NotifyEndpoint{}
+			}
+			ep := e.Merchant[merchant]
+			if err := apply(&ep, strings.TrimSpace(v)); err != nil {
+				return config.Errorf(variable, "merchant %s: %v", merchant, err)
+			}
+			e.Merchant[merchant] = ep
+		}
+		return nil
+	}
+	if err := set(EnvNotifyURLByMerchant, urlByMerchant, func(ep *activities.NotifyEndpoint, v string) error {
+		if err := config.CheckHTTPURL(EnvNotifyURLByMerchant, v); err != nil {
+			return errors.New("not an absolute http(s) URL")
+		}
+		ep.URL = v
+		return nil
+	}); err != nil {
+		return e, err
+	}
+	// The value may itself hold "=" (base64 padding): Cut splits at the first.
+	if err := set(EnvNotifySecretByMerchant, config.Get(env, EnvNotifySecretByMerchant, ""), func(ep *activities.NotifyEndpoint, v string) error {
+		if err := activities.CheckNotifySecret(v); err != nil {
+			return err
+		}
+		ep.Secret = v
+		return nil
+	}); err != nil {
+		return e, err
+	}
+	return e, nil
+}
+
 // holdLimits parses MAX_HOLD_MINOR (every merchant) and
 // MAX_HOLD_MINOR_BY_MERCHANT ("merchant=minor,..."), minor units.
 func holdLimits(def, byMerchant string) (workflows.HoldLimits, error) {
@@ -376,4 +474,29 @@ func holdLimits(def, byMerchant string) (workflows.HoldLimits, error) {
 		l.Merchant[strings.TrimSpace(merchant)] = n
 	}
 	return l, nil
+}
+
+// keepTrying runs op until it succeeds or ctx ends, pausing between tries
+// (first, doubling up to most) and telling failed about each failure and
+// the pause after it. It returns nil on success, ctx's error otherwise.
+func keepTrying(ctx context.Context, first, most time.Duration, op func(context.Context) error, failed func(err error, next time.Duration)) error {
+	pause := first
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := op(ctx)
+		if err == nil {
+			return nil
+		}
+		failed(err, pause)
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		pause = min(2*pause, most)
+	}
 }

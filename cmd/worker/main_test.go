@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -89,6 +91,29 @@ func TestReconciliationAndHoldLimitSettings(t *testing.T) {
 	}
 }
 
+func TestNotificationSettings(t *testing.T) {
+	const secret1, secret2 = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_dGhlLWJvb2tpbmctc3lzdGVtcy10ZXN0LXNlY3JldA=="
+	env := baseEnv()
+	env[EnvNotifyURL] = "https://bookings.example/hooks"
+	env[EnvNotifySecret] = secret1
+	env[EnvNotifyURLByMerchant] = "car-2=https://cars.example/events"
+	env[EnvNotifySecretByMerchant] = " hotel-1=" + secret2 + ","
+	s, err := loadSettings(nil, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := s.Notifications
+	if got := n.For("hotel-1"); got.URL != "https://bookings.example/hooks" || got.Secret != secret2 {
+		t.Errorf("hotel-1: %+v", got)
+	}
+	if got := n.For("car-2"); got.URL != "https://cars.example/events" || got.Secret != secret1 {
+		t.Errorf("car-2: %+v", got)
+	}
+	if s, err = loadSettings(nil, baseEnv(), io.Discard); err != nil || s.Notifications.For("any").URL != "" {
+		t.Errorf("unset: %+v, %v", s.Notifications, err)
+	}
+}
+
 func TestBadConfigurationExits2NamingTheVariable(t *testing.T) {
 	cases := map[string]struct {
 		unset, key, value string
@@ -113,7 +138,12 @@ func TestBadConfigurationExits2NamingTheVariable(t *testing.T) {
 		"zero sticky cache":   {key: EnvStickyCacheSize, value: "0"},
 		"bad merchant max":    {key: EnvMaxHoldByMerchant, value: "hotel-1:500"},
 		"A55 timeout longer than an activity attempt allows": {key: EnvA55Timeout, value: "31s"},
-		"no card-key store": {unset: cardstore.EnvStore},
+		"no card-key store":                {unset: cardstore.EnvStore},
+		"bad notification URL":             {key: EnvNotifyURL, value: "hooks.example"},
+		"notification secret not whsec_":   {key: EnvNotifySecret, value: "0123456789abcdef0123456789abcdef"},
+		"short notification secret":        {key: EnvNotifySecret, value: "whsec_c2hvcnQ="},
+		"merchant secret without merchant": {key: EnvNotifySecretByMerchant, value: "=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+		"merchant URL not a URL":           {key: EnvNotifyURLByMerchant, value: "hotel-1=ftp://x"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -134,7 +164,8 @@ func TestBadConfigurationExits2NamingTheVariable(t *testing.T) {
 			if !strings.Contains(stderr.String(), want) {
 				t.Errorf("stderr %q does not name %s", stderr.String(), want)
 			}
-			if strings.Contains(stderr.String(), "client-secret") || strings.Contains(stderr.String(), routeSecret) {
+			if strings.Contains(stderr.String(), "client-secret") || strings.Contains(stderr.String(), routeSecret) ||
+				strings.Contains(stderr.String(), "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") || strings.Contains(stderr.String(), "0123456789abcdef0123456789abcdef") {
 				t.Errorf("stderr leaks a secret: %q", stderr.String())
 			}
 		})
@@ -225,4 +256,31 @@ func TestWorkerRunsBookingsAndStopsCleanly(t *testing.T) {
 		`outcome="authorized"`,
 		`booking_payment_captures_total{`)
 	r.Stop(t, 45*time.Second)
+}
+
+// The reconciliation schedule's registration is tried again until it
+// succeeds (seen: a dev server under load answered "Namespace default is
+// not found" once, and the worker used to exit), with growing pauses.
+func TestKeepTryingUntilTheScheduleIsRegistered(t *testing.T) {
+	tries := 0
+	var pauses []time.Duration
+	err := keepTrying(context.Background(), time.Millisecond, 4*time.Millisecond, func(context.Context) error {
+		tries++
+		if tries < 5 {
+			return errors.New("Namespace default is not found.")
+		}
+		return nil
+	}, func(_ error, next time.Duration) { pauses = append(pauses, next) })
+	if err != nil || tries != 5 {
+		t.Fatalf("keepTrying = %v after %d tries, want success on the 5th", err, tries)
+	}
+	want := []time.Duration{time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond, 4 * time.Millisecond}
+	if fmt.Sprint(pauses) != fmt.Sprint(want) {
+		t.Errorf("pauses %v, want %v", pauses, want)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := keepTrying(ctx, time.Millisecond, time.Millisecond, func(context.Context) error { return errors.New("down") }, func(error, time.Duration) {}); !errors.Is(err, context.Canceled) {
+		t.Errorf("after the worker stopped: %v, want context.Canceled", err)
+	}
 }

@@ -8,7 +8,11 @@
 // _seconds to timers.
 package metrics
 
-import "go.temporal.io/sdk/client"
+import (
+	"go.temporal.io/sdk/client"
+
+	"github.com/hotelpay/a55-temporal/workflows"
+)
 
 // Metric names.
 const (
@@ -129,4 +133,22 @@ func Reconciliation(h client.MetricsHandler, result string, n int) {
 	if n > 0 {
 		nopIfNil(h).WithTags(map[string]string{TagResult: result}).Counter(Reconciled).Inc(int64(n))
 	}
+}
+
+// Notification metrics: deliveries of events to booking systems.
+const (
+	// NotificationDeliveries counts delivery attempts (tags type, result:
+	// accepted | rejected | retry | no_endpoint).
+	NotificationDeliveries = "booking_notification_deliveries"
+	// NotificationsUndelivered counts events given up (tags type, reason:
+	// rejected | gave_up | booking_closed): alert on any increase, the
+	// booking system missed an outcome. The workflow records it.
+	NotificationsUndelivered = workflows.MetricNotificationsUndelivered
+	// TagType is the event type.
+	TagType = "type"
+)
+
+// NotificationDelivery records one delivery attempt of an event.
+func NotificationDelivery(h client.MetricsHandler, eventType, result string) {
+	nopIfNil(h).WithTags(map[string]string{TagType: eventType, TagResult: result}).Counter(NotificationDeliveries).Inc(1)
 }

@@ -31,8 +31,14 @@ func (p *Project) Start(ctx context.Context) error {
 		}
 		p.Addrs, p.dynamic = addrs, true
 	}
-	if _, err := p.Secrets(); err != nil {
+	secrets, err := p.Secrets()
+	if err != nil {
 		return err
+	}
+	if p.Notify && p.bookings == nil {
+		if p.bookings, err = StartBookingSystem(p.Addrs.BookingSystem, secrets[EnvNotifySecret]); err != nil {
+			return fmt.Errorf("booking system (notifications) on %s: %w", p.Addrs.BookingSystem, err)
+		}
 	}
 	for _, name := range append([]string{Temporal}, p.Apps...) {
 		if _, err := p.launch(ctx, name); err != nil {
@@ -207,6 +213,10 @@ func (p *Project) startOnce(ctx context.Context, name string) (*Process, error) 
 			"LOG_LEVEL":           "info",
 			cardstore.EnvStore:    p.CardKeyStore(),
 		})
+		if p.bookings != nil {
+			env["NOTIFY_URL"] = p.bookings.URL
+			env[EnvNotifySecret] = s[EnvNotifySecret]
+		}
 		ready = HTTPCheck("http://" + metricsAddr + HealthPaths[BinWorker])
 	default:
 		return nil, fmt.Errorf("%s is not a process of the stack", name)

@@ -77,6 +77,7 @@ type Addrs struct {
 	ReceiverMetrics string
 	Worker2Metrics  string // BinWorker2's
 	Postgres        string // the production stack's PostgreSQL (Server.Prod)
+	BookingSystem   string // the booking system's notification endpoint (Project.Notify)
 }
 
 // DefaultAddrs are the fixed ports of the dev stack (make dev / make demo).
@@ -89,6 +90,7 @@ func DefaultAddrs() Addrs {
 		Receiver:        "127.0.0.1:8088",
 		WorkerMetrics:   "127.0.0.1:9464",
 		ReceiverMetrics: "127.0.0.1:9465",
+		BookingSystem:   "127.0.0.1:8091",
 	}
 }
 
@@ -120,7 +122,7 @@ func (a *Addrs) uses(addr string) bool {
 }
 
 func (a *Addrs) all() []*string {
-	return []*string{&a.Temporal, &a.TemporalUI, &a.TemporalMetrics, &a.Sandbox, &a.Codec, &a.Receiver, &a.WorkerMetrics, &a.ReceiverMetrics, &a.Worker2Metrics, &a.Postgres}
+	return []*string{&a.Temporal, &a.TemporalUI, &a.TemporalMetrics, &a.Sandbox, &a.Codec, &a.Receiver, &a.WorkerMetrics, &a.ReceiverMetrics, &a.Worker2Metrics, &a.Postgres, &a.BookingSystem}
 }
 
 // owned are the addresses a process listens on, which a start on fresh
@@ -195,6 +197,10 @@ type Project struct {
 	SandboxArgs []string
 	// ExtraEnv adds or overrides variables per binary name.
 	ExtraEnv map[string]map[string]string
+	// Notify runs a booking system's notification endpoint (BookingSystem,
+	// in this process) before the apps and points the worker at it
+	// (NOTIFY_URL, NOTIFY_SECRET).
+	Notify bool
 	// Progress receives one line per step; nil = silent.
 	Progress io.Writer
 
@@ -206,6 +212,7 @@ type Project struct {
 	pids     map[string][]int    // every process started under each name
 	prod     prodState
 	logFiles map[string]*os.File
+	bookings *BookingSystem // Notify's
 }
 
 // Secret names the dev stack generates.
@@ -299,6 +306,7 @@ func (p *Project) Secrets() (map[string]string, error) {
 		EnvWebhookRouteSecret:   secret,
 		EnvWebhookSigningSecret: secret,
 		EnvCodecAuthToken:       secret,
+		EnvNotifySecret:         NewNotifySecret,
 	})
 	if err != nil {
 		return nil, err
@@ -323,6 +331,10 @@ func (p *Project) Stop() error {
 		_ = f.Close()
 	}
 	p.logFiles = nil
+	if p.bookings != nil {
+		_ = p.bookings.Close()
+		p.bookings = nil
+	}
 	if p.prod.pg != nil {
 		p.prod.pg.Remove()
 	}
@@ -333,7 +345,14 @@ func (p *Project) Stop() error {
 func (p *Project) SandboxURL() string  { return "http://" + p.Addrs.Sandbox }
 func (p *Project) CodecURL() string    { return "http://" + p.Addrs.Codec }
 func (p *Project) ReceiverURL() string { return "http://" + p.Addrs.Receiver }
-func (p *Project) UIURL() string       { return "http://" + p.Addrs.TemporalUI }
+
+// BookingSystem is the running notification endpoint (nil without Notify).
+func (p *Project) BookingSystem() *BookingSystem { return p.bookings }
+
+// BookingSystemSecret is the whsec_ secret the worker signs with and the
+// booking system verifies with.
+func (p *Project) BookingSystemSecret() string { return p.secrets[EnvNotifySecret] }
+func (p *Project) UIURL() string               { return "http://" + p.Addrs.TemporalUI }
 
 // ServerMetricsURL is the dev server's Prometheus endpoint ("" when its
 // port was not chosen: see Addrs.TemporalMetrics).

@@ -130,11 +130,16 @@ func Start(t testing.TB) *Stack {
 	}
 	t.Cleanup(func() { _ = keys.Close() })
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
-	worker.Register(w, activities.New(a55, activities.Config{WebhookBaseURL: hooks.URL, WebhookSecret: routeSecret, CardKeys: keys}))
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
+	acts := activities.New(a55, activities.Config{WebhookBaseURL: hooks.URL, WebhookSecret: routeSecret, CardKeys: keys})
+	worker.Register(w, acts)
+	// The notifications' own worker (worker.New starts it with the other).
+	notifier := worker.NewNotifier(c, worker.Tuning{}, worker.Deployment{}, acts)
+	for _, w := range []sdkworker.Worker{w, notifier} {
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Stop)
 	}
-	t.Cleanup(w.Stop)
 	return &Stack{Client: c, ClientOptions: opts, HostPort: srv.FrontendHostPort(), Sandbox: sandbox, Wallet: "00000000-0000-4000-8000-000000000001",
 		CardKeys: keys, CardKeyStore: "sqlite:" + keysFile}
 }

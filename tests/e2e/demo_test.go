@@ -36,6 +36,8 @@ func TestDemoRunsBothBookingsWithoutLeakingCardData(t *testing.T) {
 		"workflow finished: voided, nothing captured",
 		"── demo done ──",
 		"/namespaces/default/workflows/booking-demo-hotel-",
+		"booking system notified (signed, verified): #1 authorized R$ 500,00; #2 captured R$ 320,00",
+		"booking system notified (signed, verified): #1 awaiting_3ds (url_3ds); #2 authorized R$ 1.200,00; #3 voided (cancel)",
 	} {
 		if !strings.Contains(output, want) {
 			t.Errorf("demo output lacks %q", want)

@@ -41,6 +41,7 @@ func TestMain(m *testing.M) {
 			p.BuildFlags = buildFlags()
 			// The tests need no Web UI (the browser tests look at it).
 			p.Server = stack.Server{Headless: true}
+			p.Notify = true // the booking system's notification endpoint (notify_test.go)
 			p.SandboxArgs = []string{
 				"-hold-window", sandboxHoldWindow.String(),
 				"-webhook-retry-scale", "0.001",
