@@ -708,3 +708,24 @@ func TestChargeCreatedAt(t *testing.T) {
 		}
 	}
 }
+
+// refunded_amount is A55's total refunded of the charge (several partial
+// refunds add up there): decoded exactly, in the charge's currency.
+func TestDecodeChargeRefundedAmount(t *testing.T) {
+	c, err := DecodeCharge([]byte(`{"uuid":"c1","status":"refunded","currency":"BRL","local_currency":320.00,"refunded_amount":120.5,"amount_remaining":"199.50"}`), VocabularySeeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Refunded == nil || c.Refunded.Minor != 12050 || c.Refunded.Currency != "BRL" {
+		t.Fatalf("refunded = %+v", c.Refunded)
+	}
+	if c.AmountRemaining == nil || c.AmountRemaining.Minor != 19950 {
+		t.Fatalf("amount_remaining = %+v", c.AmountRemaining)
+	}
+	if c, err = DecodeCharge([]byte(`{"uuid":"c1","status":"confirmed","currency":"BRL"}`), VocabularySeeds); err != nil || c.Refunded != nil {
+		t.Fatalf("a charge without refunded_amount: %+v, %v", c.Refunded, err)
+	}
+	if _, err := DecodeCharge([]byte(`{"uuid":"c1","currency":"BRL","refunded_amount":1.005}`), VocabularySeeds); err == nil {
+		t.Fatal("an inexact refunded_amount was accepted")
+	}
+}

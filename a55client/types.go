@@ -181,6 +181,8 @@ type Charge struct {
 	ECI                  string
 	AuthenticationStatus string
 	Amount               *money.Amount // local_currency / value / amount when A55 sent one
+	Refunded             *money.Amount // refunded_amount: all A55 has refunded of the charge, when it said
+	AmountRemaining      *money.Amount // amount_remaining: what A55 can still refund (a refund's answer), when it said
 	Code                 string        // error code when Status is "error"
 	Message              string        // human-readable message, flattened from any shape
 	CreatedAt            time.Time     // created_at when A55 sent one it could be read as (UTC); zero otherwise

@@ -159,6 +159,8 @@ type chargeWire struct {
 	LocalCurrency        *Decimal        `json:"local_currency"`
 	Value                *Decimal        `json:"value"`
 	Amount               *Decimal        `json:"amount"`
+	RefundedAmount       *Decimal        `json:"refunded_amount"`
+	AmountRemaining      *Decimal        `json:"amount_remaining"`
 	Code                 looseString     `json:"code"`
 	Message              json.RawMessage `json:"message"`
 	CreatedAt            looseString     `json:"created_at"`
@@ -219,7 +221,28 @@ func chargeFromWire(w *chargeWire, raw []byte, v Vocabulary) (*Charge, error) {
 		return nil, err
 	}
 	c.Amount = amt
+	if c.Refunded, err = w.inCurrency(w.RefundedAmount, "refunded_amount"); err != nil {
+		return nil, err
+	}
+	if c.AmountRemaining, err = w.inCurrency(w.AmountRemaining, "amount_remaining"); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// inCurrency reads one of a refund's figures (refunded_amount: what A55 has
+// refunded of the charge in all; amount_remaining: what it can still
+// refund) in the charge's currency; nil when A55 did not say.
+func (w *chargeWire) inCurrency(d *Decimal, field string) (*money.Amount, error) {
+	cur := money.Currency(strings.ToUpper(strings.TrimSpace(string(w.Currency))))
+	if d == nil || !cur.Known() {
+		return nil, nil
+	}
+	a, err := ParseAmount(*d, cur)
+	if err != nil {
+		return nil, fmt.Errorf("decoding charge %s: %w", field, err)
+	}
+	return &a, nil
 }
 
 // parseCreatedAt reads created_at (RFC 3339, with or without fractional

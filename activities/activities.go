@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -34,6 +35,7 @@ import (
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/cardvault"
 	"github.com/hotelpay/a55-temporal/internal/webhook"
+	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
 
@@ -117,7 +119,8 @@ func viewOf(c *a55client.Charge) workflows.ChargeView {
 	}
 	return workflows.ChargeView{
 		ChargeUUID: c.UUID, Status: c.Status, State: c.State, URL3DS: c.URL3DS,
-		Amount: c.Amount, Code: c.Code, Message: c.Message, CreatedAt: c.CreatedAt,
+		Amount: c.Amount, Code: c.Code, Message: c.Message, CreatedAt: c.CreatedAt, Refunded: c.Refunded,
+		AmountRemaining: c.AmountRemaining,
 	}
 }
 
@@ -408,14 +411,82 @@ func (a *Activities) Cancel(ctx context.Context, in workflows.CancelInput) (*wor
 	return nil, temporalError(err)
 }
 
-// Refund refunds a captured charge, fully or partly.
-func (a *Activities) Refund(ctx context.Context, in workflows.RefundInput) (*workflows.ChargeView, error) {
+// Refund refunds a captured charge, fully or partly: one refund the booking
+// system asked for, under its own Idempotency-Key. After an ambiguous
+// failure (attempt > 1) it first reads the charge: A55's refunded_amount at
+// RefundedBefore + Amount or more proves the earlier attempt refunded, and
+// nothing is sent again. A55's refusals come back named:
+// ErrTypeA55RefundExceedsRefundable (amount_exceeds_refundable) and
+// ErrTypeA55RefundNotAllowed (REFUND_NOT_ALLOWED); the workflow reads the
+// charge after them.
+func (a *Activities) Refund(ctx context.Context, in workflows.RefundInput) (*workflows.RefundAnswer, error) {
+	logger := activity.GetLogger(ctx)
+	if in.Amount == nil {
+		return nil, temporal.NewNonRetryableApplicationError("refund: amount is required", workflows.ErrTypeA55Invalid, nil)
+	}
+	if activity.GetInfo(ctx).Attempt > 1 {
+		if done, err := a.refundDone(ctx, in); err != nil || done != nil {
+			return done, err
+		}
+	}
 	ch, err := a.gw.RefundCharge(ctx, &a55client.RefundParams{WalletUUID: in.WalletUUID, ChargeUUID: in.ChargeUUID, Amount: in.Amount, Reason: in.Reason}, in.IdempotencyKey)
+	if err == nil {
+		v := viewOfAnswer(ch, in.ChargeUUID)
+		v.Refunded = refundedOf(ch, in.Captured)
+		if v.Refunded == nil {
+			// The answer does not say how much A55 has refunded in all:
+			// the charge does (money comes from A55's answers).
+			if got, gerr := a.gw.GetCharge(ctx, in.WalletUUID, in.ChargeUUID); gerr == nil {
+				v.Refunded = refundedOf(got, in.Captured)
+			}
+		}
+		logger.Info("A55 refunded the charge", "charge_uuid", in.ChargeUUID, "status", ch.Status, "refund_minor", in.Amount.Minor)
+		return &workflows.RefundAnswer{Charge: v}, nil
+	}
+	if a55client.IsRetryable(err) || a55client.ClassOf(err) == a55client.ClassUnknown {
+		return nil, temporalError(err)
+	}
+	var e *a55client.Error
+	if errors.As(err, &e) {
+		switch {
+		case strings.EqualFold(e.Code, "amount_exceeds_refundable"):
+			return nil, temporal.NewNonRetryableApplicationError(e.Error(), workflows.ErrTypeA55RefundExceedsRefundable, nil)
+		case strings.EqualFold(e.Code, "REFUND_NOT_ALLOWED"):
+			return nil, temporal.NewNonRetryableApplicationError(e.Error(), workflows.ErrTypeA55RefundNotAllowed, nil)
+		}
+	}
+	return nil, temporalError(err)
+}
+
+// refundedOf is what A55 says it has refunded of the charge: its
+// refunded_amount, else the capture less its amount_remaining (both A55's
+// figures); nil when it says neither.
+func refundedOf(ch *a55client.Charge, captured money.Amount) *money.Amount {
+	switch r := ch.AmountRemaining; {
+	case ch.Refunded != nil:
+		return ch.Refunded
+	case r != nil && !captured.IsZero() && r.Currency == captured.Currency && r.Minor <= captured.Minor:
+		return &money.Amount{Minor: captured.Minor - r.Minor, Currency: captured.Currency}
+	}
+	return nil
+}
+
+// refundDone reads the charge: a RefundResult (Recovered) when A55's
+// refunded_amount shows this refund done, nil when it does not.
+func (a *Activities) refundDone(ctx context.Context, in workflows.RefundInput) (*workflows.RefundAnswer, error) {
+	ch, err := a.gw.GetCharge(ctx, in.WalletUUID, in.ChargeUUID)
 	if err != nil {
 		return nil, temporalError(err)
 	}
-	v := viewOf(ch)
-	return &v, nil
+	want := in.RefundedBefore.Minor + in.Amount.Minor
+	refunded := refundedOf(ch, in.Captured)
+	if refunded == nil || refunded.Currency != in.Amount.Currency || refunded.Minor < want {
+		return nil, nil
+	}
+	v := viewOfAnswer(ch, in.ChargeUUID)
+	v.Refunded = refunded
+	activity.GetLogger(ctx).Info("the refund was already done (an earlier attempt's answer was lost)", "charge_uuid", in.ChargeUUID, "refunded_minor", ch.Refunded.Minor)
+	return &workflows.RefundAnswer{Charge: v, Recovered: true}, nil
 }
 
 // temporalError maps an a55client error to what Temporal's retry policy

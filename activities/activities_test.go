@@ -505,7 +505,7 @@ func TestRefundAfterCapture(t *testing.T) {
 	}
 	// A hold cannot be refunded: A55 says so and the activity does not retry.
 	err := refund("booking-H-12/refund-early")
-	if app := appError(t, err); !app.NonRetryable() || app.Type() != workflows.ErrTypeA55Conflict {
+	if app := appError(t, err); !app.NonRetryable() || app.Type() != workflows.ErrTypeA55RefundNotAllowed {
 		t.Errorf("refund of a hold: type %s non-retryable %v", app.Type(), app.NonRetryable())
 	}
 	if _, err := f.capture(workflows.CaptureInput{IdempotencyKey: "booking-H-12/capture", WalletUUID: wallet, ChargeUUID: uuid}); err != nil {
@@ -642,5 +642,47 @@ func TestFindChargesReadsEveryPage(t *testing.T) {
 	res, err := execute[workflows.FindChargesResult](f, f.acts.FindCharges, workflows.FindChargesInput{WalletUUID: wallet, BookingID: "H-P"})
 	if err != nil || len(res.Charges) != 101 {
 		t.Fatalf("found %d charges (%v), want 101", len(res.Charges), err)
+	}
+}
+
+// A refund's answer carries A55's refunded_amount (all refunded so far);
+// more than what remains is refused by A55 as amount_exceeds_refundable,
+// named; a refund whose key A55 no longer knows but which the charge shows
+// done is recognised by reading the charge, not refused.
+func TestRefundAnswersAndRefusals(t *testing.T) {
+	f := newFixture(t, a55sandbox.Config{})
+	uuid := f.mustAuthorize("H-13")
+	if _, err := f.capture(workflows.CaptureInput{IdempotencyKey: "booking-H-13/capture", WalletUUID: wallet, ChargeUUID: uuid}); err != nil {
+		t.Fatal(err)
+	}
+	refund := func(key string, minor, before int64) (*workflows.RefundAnswer, error) {
+		amount := money.Amount{Minor: minor, Currency: "BRL"}
+		v, err := f.env.ExecuteActivity(f.acts.Refund, workflows.RefundInput{IdempotencyKey: key, WalletUUID: wallet, ChargeUUID: uuid,
+			Amount: &amount, RefundedBefore: money.Amount{Minor: before, Currency: "BRL"}})
+		if err != nil {
+			return nil, err
+		}
+		var ans workflows.RefundAnswer
+		if err := v.Get(&ans); err != nil {
+			t.Fatal(err)
+		}
+		return &ans, nil
+	}
+	ans, err := refund("booking-H-13/refund/r1", 30000, 0)
+	if err != nil || ans.Charge.Refunded == nil || ans.Charge.Refunded.Minor != 30000 || ans.Recovered {
+		t.Fatalf("first refund: %+v, %v", ans, err)
+	}
+	if _, err := refund("booking-H-13/refund/r2", 40000, 30000); appError(t, err).Type() != workflows.ErrTypeA55RefundExceedsRefundable {
+		t.Errorf("over-refund: %v", err)
+	}
+	// A retry (attempt 2 and later) whose charge shows the refund done
+	// sends nothing.
+	ans, err = retriedRefund(t, f, workflows.RefundInput{IdempotencyKey: "booking-H-13/refund/r1", WalletUUID: wallet, ChargeUUID: uuid,
+		Amount: &money.Amount{Minor: 30000, Currency: "BRL"}}, a55sandbox.Fault{ErrorNext: 1, ErrorStatuses: []int{500}})
+	if err != nil || !ans.Recovered || ans.Charge.Refunded.Minor != 30000 {
+		t.Fatalf("refund recognised by a read: %+v, %v", ans, err)
+	}
+	if entry, _ := f.sb.Charge(uuid); entry.Refunded.Minor != 30000 || entry.Calls.Refund != 1 {
+		t.Errorf("ledger refunded %v in %d calls", entry.Refunded, entry.Calls.Refund)
 	}
 }

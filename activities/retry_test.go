@@ -112,3 +112,34 @@ func TestRetriedCaptureReadsFirst(t *testing.T) {
 		t.Errorf("A55 was asked to capture a lapsed hold %d times", e.Calls.Capture)
 	}
 }
+
+// retriedRefund runs a Refund through Temporal's retries with fault on the
+// sandbox's refund endpoint for the first attempt.
+func retriedRefund(t *testing.T, f *fixture, in workflows.RefundInput, fault a55sandbox.Fault) (*workflows.RefundAnswer, error) {
+	t.Helper()
+	if err := f.sb.SetFault("refund", fault); err != nil {
+		t.Fatal(err)
+	}
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterActivity(f.acts)
+	env.RegisterWorkflowWithOptions(func(ctx workflow.Context) (*workflows.RefundAnswer, error) {
+		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: time.Minute,
+			RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Millisecond, MaximumAttempts: 3},
+		})
+		var ans workflows.RefundAnswer
+		err := workflow.ExecuteActivity(ctx, workflows.ActivityRefund, in).Get(ctx, &ans)
+		return &ans, err
+	}, workflow.RegisterOptions{Name: "retried-refund"})
+	env.ExecuteWorkflow("retried-refund")
+	if err := env.GetWorkflowError(); err != nil {
+		return nil, err
+	}
+	var ans workflows.RefundAnswer
+	if err := env.GetWorkflowResult(&ans); err != nil {
+		t.Fatal(err)
+	}
+	return &ans, nil
+}

@@ -34,6 +34,9 @@ func TestStarterDrivesTheRealWorkflow(t *testing.T) {
 		in.WalletUUID = stack.Wallet
 		in.Card.Number = card
 		in.ExpectedCaptureAt = time.Now().Add(72 * time.Hour)
+		// A captured booking stays open this long for refunds, then
+		// completes (30 days by default).
+		in.RefundWindow = 2 * time.Minute
 		return in
 	}
 
@@ -52,14 +55,40 @@ func TestStarterDrivesTheRealWorkflow(t *testing.T) {
 		if err != nil || again != capRes {
 			t.Fatalf("retried capture = %+v, %v", again, err)
 		}
+		// Refunds: a partial one, the same refund id again (the first
+		// result, refunded once), the same id with another amount (refused
+		// by name), then the rest, which ends the booking refunded at once.
+		minibar := money.Amount{Minor: 4500, Currency: "BRL"}
+		ref, err := s.Refund(ctx, in.BookingID, "minibar-1", minibar, "minibar charged in error")
+		if err != nil || ref.Refunded != minibar || ref.Refundable.Minor != 27500 || ref.Status != workflows.StatusCaptured {
+			t.Fatalf("refund = %+v, %v", ref, err)
+		}
+		if again, err := s.Refund(ctx, in.BookingID, "minibar-1", minibar, "asked twice"); err != nil || again != ref {
+			t.Fatalf("the same refund again = %+v, %v; want %+v", again, err, ref)
+		}
+		var rej *RejectedError
+		if _, err := s.Refund(ctx, in.BookingID, "minibar-1", money.Amount{Minor: 5000, Currency: "BRL"}, ""); !errors.As(err, &rej) || rej.Type != workflows.ErrTypeRefundIDReused {
+			t.Fatalf("the same refund id with another amount = %v, want %s", err, workflows.ErrTypeRefundIDReused)
+		}
+		if st, err := s.Status(ctx, in.BookingID); err != nil || st.Refunded != minibar || len(st.Refunds) != 1 || st.RefundWindowEndsAt.IsZero() {
+			t.Fatalf("status after a refund = %+v, %v", st, err)
+		}
+		rest, err := s.Refund(ctx, in.BookingID, "rest", money.Amount{Minor: 27500, Currency: "BRL"}, "stay cancelled")
+		if err != nil || rest.Refunded != part || rest.Status != workflows.StatusRefunded {
+			t.Fatalf("refund of the rest = %+v, %v", rest, err)
+		}
 		final, err := s.Result(ctx, in.BookingID)
-		if err != nil || final.Status != workflows.StatusCaptured || final.CapturedBy != "request" {
+		if err != nil || final.Status != workflows.StatusRefunded || final.Captured != part || final.Refunded != part || final.CapturedBy != "request" {
 			t.Fatalf("result = %+v, %v", final, err)
 		}
-		// A happy path records three patches: notifications (asked first),
-		// the look-up by booking (find-charges-by-booking) and the card
-		// key's destruction (card-vault): a version marker and a
-		// TemporalChangeVersion upsert each. The bounded-history patch
+		if e, _ := stack.Sandbox.Charge(capRes.ChargeUUID); e.Refunded != part || e.Calls.Refund != 2 {
+			t.Errorf("A55 refunded %v in %d calls", e.Refunded, e.Calls.Refund)
+		}
+		// This path records four patches: notifications (asked first), the
+		// look-up by booking (find-charges-by-booking), the card key's
+		// destruction (card-vault) and the refund window (refunds): a
+		// version marker and a TemporalChangeVersion upsert each. The
+		// bounded-history patch
 		// costs nothing until a bound is reached.
 		markers := 0
 		var upserts []string
@@ -78,15 +107,15 @@ func TestStarterDrivesTheRealWorkflow(t *testing.T) {
 				}
 			}
 		}
-		want := []string{"find-charges-by-booking-1", workflows.ChangeCardVault + "-1", workflows.ChangeNotifications + "-1"}
+		want := []string{"find-charges-by-booking-1", workflows.ChangeCardVault + "-1", workflows.ChangeNotifications + "-1", workflows.ChangeRefunds + "-1"}
 		var last []string
 		if len(upserts) > 0 {
 			_ = json.Unmarshal([]byte(upserts[len(upserts)-1]), &last)
 		}
 		slices.Sort(last) // the SDK's order varies
 		slices.Sort(want)
-		if markers != 3 || len(upserts) != 3 || !slices.Equal(last, want) {
-			t.Errorf("%d version markers, TemporalChangeVersion upserts %q; want three, the last %v", markers, upserts, want)
+		if markers != 4 || len(upserts) != 4 || !slices.Equal(last, want) {
+			t.Errorf("%d version markers, TemporalChangeVersion upserts %q; want four, the last %v", markers, upserts, want)
 		}
 	})
 

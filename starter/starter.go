@@ -54,7 +54,7 @@ const TypeBookingFinished = "BookingFinished"
 // RejectedError says why the request was refused: invalid input (nothing was
 // started) or the workflow's validator / handler refused the operation.
 type RejectedError struct {
-	Operation string // authorize, capture, cancel, move_capture_time, 3ds_complete
+	Operation string // authorize, capture, cancel, refund, move_capture_time, 3ds_complete
 	BookingID string
 	Reason    string // human-readable, never card data
 	Type      string // the application error type, e.g. InvalidInput
@@ -247,6 +247,32 @@ func (s *Starter) Capture(ctx context.Context, bookingID string, amount *money.A
 func (s *Starter) Cancel(ctx context.Context, bookingID, reason string) (workflows.CancelResult, error) {
 	var res workflows.CancelResult
 	err := s.update(ctx, bookingID, "cancel", UpdateIDCancel, workflows.UpdateCancel, workflows.CancelRequest{Reason: reason}, &res)
+	return res, err
+}
+
+// Refund refunds part or all of a captured booking's payment within its
+// refund window (BookingPaymentInput.RefundWindow, 30 days after the capture
+// by default). refundID is the booking system's own id for this refund
+// (1-48 letters, digits, '.', '_' or '-'): asking again with the same id and
+// amount returns the first result and A55 refunds once; the same id with
+// another amount is refused (Type workflows.ErrTypeRefundIDReused). Several
+// refunds may follow one another up to what was captured. Refusals come
+// back as *RejectedError whose Type names them: InvalidRefund (the field and
+// rule are in Reason), RefundNotAvailable (not captured, window closed),
+// RefundExceedsCaptured, RefundIDReused, A55's RefundExceedsRefundable and
+// RefundNotAllowed, and RefundFailed (no outcome: ask again with the same id).
+func (s *Starter) Refund(ctx context.Context, bookingID, refundID string, amount money.Amount, reason string) (workflows.RefundResult, error) {
+	var res workflows.RefundResult
+	if err := amount.Validate(); err != nil {
+		return res, &RejectedError{Operation: "refund", BookingID: bookingID, Reason: "amount: " + err.Error(), Type: workflows.ErrTypeInvalidRefund, Err: err}
+	}
+	req := workflows.RefundRequest{RefundID: refundID, Amount: amount, Reason: reason}
+	// One update per refund id and amount: a repeat is deduplicated to the
+	// first answer, another amount reaches the validator (RefundIDReused).
+	id := contentUpdateID("refund:"+refundID, struct {
+		Amount money.Amount `json:"amount"`
+	}{amount})
+	err := s.update(ctx, bookingID, "refund", id, workflows.UpdateRefund, req, &res)
 	return res, err
 }
 

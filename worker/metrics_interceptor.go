@@ -59,7 +59,10 @@ func (i *paymentMetricsInbound) ExecuteWorkflow(ctx workflow.Context, in *interc
 	h := workflow.GetMetricsHandler(ctx)
 	if res, ok := out.(workflows.BookingPaymentResult); ok && err == nil {
 		switch res.Status {
-		case workflows.StatusCaptured:
+		// A booking refunded in full was captured first. Captures are
+		// counted when the booking closes: after its refund window
+		// (workflows.ChangeRefunds), at once for bookings captured before.
+		case workflows.StatusCaptured, workflows.StatusRefunded:
 			by := res.CapturedBy
 			if by == "" {
 				by = "unknown"

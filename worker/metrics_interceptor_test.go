@@ -53,6 +53,10 @@ func (g *gateway) register(env *testsuite.TestWorkflowEnvironment) {
 		}
 		return &workflows.OperationResult{Outcome: workflows.OutcomeCaptured, Charge: v}, nil
 	}, activity.RegisterOptions{Name: workflows.ActivityCapture})
+	env.RegisterActivityWithOptions(func(ctx context.Context, in workflows.RefundInput) (*workflows.RefundAnswer, error) {
+		total := money.Amount{Minor: in.RefundedBefore.Minor + in.Amount.Minor, Currency: in.Amount.Currency}
+		return &workflows.RefundAnswer{Charge: workflows.ChargeView{ChargeUUID: in.ChargeUUID, Status: "refunded", State: a55client.StateRefunded, Refunded: &total}}, nil
+	}, activity.RegisterOptions{Name: workflows.ActivityRefund})
 	env.RegisterActivityWithOptions(func(ctx context.Context, in workflows.DestroyCardKeyInput) error {
 		return nil // the card key store is not what these tests measure
 	}, activity.RegisterOptions{Name: workflows.ActivityDestroyCardKey})
@@ -171,16 +175,32 @@ func TestBusinessMetricsFromTheRealWorkflow(t *testing.T) {
 		t.Fatalf("booking 5 ended %s", res.Status)
 	}
 
+	// Captured by the booking system, then refunded in full: still a capture.
+	res = runBooking(t, e, &gateway{authorize: authorized, readState: a55client.StateAuthorized}, input("BK-m6"),
+		func(env *testsuite.TestWorkflowEnvironment) {
+			env.UpdateWorkflow(workflows.UpdateCapture, "capture", &testsuite.TestUpdateCallback{
+				OnReject: func(err error) { t.Errorf("capture rejected: %v", err) },
+			}, workflows.CaptureRequest{})
+			env.RegisterDelayedCallback(func() {
+				env.UpdateWorkflow(workflows.UpdateRefund, "refund", &testsuite.TestUpdateCallback{
+					OnReject: func(err error) { t.Errorf("refund rejected: %v", err) },
+				}, workflows.RefundRequest{RefundID: "all", Amount: money.Amount{Minor: 50000, Currency: "BRL"}})
+			}, time.Hour)
+		})
+	if res.Status != workflows.StatusRefunded {
+		t.Fatalf("booking 6 ended %s", res.Status)
+	}
+
 	body := scrape(t, e)
 	for _, want := range []string{
 		`booking_payment_needs_attention_total 1`,
 		`booking_payment_releases_total{by="operator"} 1`,
-		`booking_payment_authorizations_total{outcome="authorized"} 3`,
+		`booking_payment_authorizations_total{outcome="authorized"} 4`,
 		`booking_payment_authorizations_total{outcome="awaiting_3ds"} 1`,
 		`booking_payment_authorizations_total{outcome="declined"} 1`,
 		`booking_payment_threeds_challenges_total 1`,
 		`booking_payment_threeds_outcomes_total{outcome="authorized"} 1`,
-		`booking_payment_captures_total{by="request"} 1`,
+		`booking_payment_captures_total{by="request"} 2`,
 		`booking_payment_releases_total{by="deadline"} 1`,
 		`booking_payment_releases_total{by="request"} 1`,
 	} {
@@ -240,6 +260,22 @@ func TestCaptureAmountMismatchIsCountedAndLogged(t *testing.T) {
 	if res.Status != workflows.StatusCaptured || res.Captured.Minor != 32000 {
 		t.Fatalf("partial capture: %+v", res)
 	}
+	// Captured by the booking system, then refunded in full: still a capture.
+	res = runBooking(t, e, &gateway{authorize: authorized, readState: a55client.StateAuthorized}, input("BK-m6"),
+		func(env *testsuite.TestWorkflowEnvironment) {
+			env.UpdateWorkflow(workflows.UpdateCapture, "capture", &testsuite.TestUpdateCallback{
+				OnReject: func(err error) { t.Errorf("capture rejected: %v", err) },
+			}, workflows.CaptureRequest{})
+			env.RegisterDelayedCallback(func() {
+				env.UpdateWorkflow(workflows.UpdateRefund, "refund", &testsuite.TestUpdateCallback{
+					OnReject: func(err error) { t.Errorf("refund rejected: %v", err) },
+				}, workflows.RefundRequest{RefundID: "all", Amount: money.Amount{Minor: 50000, Currency: "BRL"}})
+			}, time.Hour)
+		})
+	if res.Status != workflows.StatusRefunded {
+		t.Fatalf("booking 6 ended %s", res.Status)
+	}
+
 	body := scrape(t, e)
 	if !strings.Contains(body, "booking_payment_capture_amount_mismatch_total 1\n") {
 		t.Errorf("/metrics: want booking_payment_capture_amount_mismatch_total 1 (one mismatch, one capture as asked):\n%s",

@@ -45,6 +45,12 @@ const (
 	// ErrTypeCardDataExpired: the card token's key is destroyed or past its
 	// lifetime, so the create call cannot be sent (non-retryable).
 	ErrTypeCardDataExpired = "CardDataExpired"
+	// ErrTypeA55RefundExceedsRefundable: A55 refused a refund as more than
+	// what remains refundable (amount_exceeds_refundable).
+	ErrTypeA55RefundExceedsRefundable = "A55RefundExceedsRefundable"
+	// ErrTypeA55RefundNotAllowed: A55 refused a refund of this charge
+	// (REFUND_NOT_ALLOWED: not captured, already fully refunded).
+	ErrTypeA55RefundNotAllowed = "A55RefundNotAllowed"
 	// ErrTypeNotificationRejected: the booking system answered the event
 	// with a 4xx other than 408 and 429; retrying the same body cannot
 	// change that (non-retryable for that event).
@@ -54,7 +60,7 @@ const (
 // ActivityNonRetryableErrorTypes is the list for RetryPolicy.NonRetryableErrorTypes.
 var ActivityNonRetryableErrorTypes = []string{
 	ErrTypeA55Invalid, ErrTypeA55NotFound, ErrTypeA55Conflict, ErrTypeA55Unauthorized,
-	ErrTypeA55NotCapturable, ErrTypeA55Declined,
+	ErrTypeA55NotCapturable, ErrTypeA55Declined, ErrTypeA55RefundExceedsRefundable, ErrTypeA55RefundNotAllowed,
 }
 
 // ChargeView is what the workflow learns about a charge: never card data.
@@ -69,6 +75,11 @@ type ChargeView struct {
 	// Captured is what A55's answer says was captured: a capture answer's
 	// local_currency. Nil when the answer does not say (a read, a cancel).
 	Captured *money.Amount `json:"captured,omitempty"`
+	// Refunded is A55's refunded_amount (all refunded of the charge), nil
+	// when the answer does not say; AmountRemaining is A55's
+	// amount_remaining (what it can still refund: §8.6's v2 answer).
+	Refunded        *money.Amount `json:"refunded,omitempty"`
+	AmountRemaining *money.Amount `json:"amount_remaining,omitempty"`
 	// CreatedAt is A55's created_at when the answer carries one (a charge
 	// found by FindCharges: its hold is counted from then).
 	CreatedAt time.Time `json:"created_at,omitzero"`
@@ -163,13 +174,32 @@ type CancelInput struct {
 	Reason         string `json:"reason,omitempty"`
 }
 
-// RefundInput refunds a captured charge (operators; the workflow never refunds on its own).
+// RefundInput refunds part or all of a captured charge: one refund the
+// booking system asked for (UpdateRefund); the workflow never refunds on its
+// own.
 type RefundInput struct {
-	IdempotencyKey string        `json:"idempotency_key"` // "<workflow id>/refund"
+	IdempotencyKey string        `json:"idempotency_key"` // "<workflow id>/refund/<refund id>"
 	WalletUUID     string        `json:"wallet_uuid"`
 	ChargeUUID     string        `json:"charge_uuid"`
 	Amount         *money.Amount `json:"amount,omitempty"`
 	Reason         string        `json:"reason,omitempty"`
+	// RefundedBefore is what A55 had refunded of the charge before this
+	// refund (the workflow runs one refund at a time): a read showing
+	// RefundedBefore + Amount or more proves this refund done, which
+	// resolves a lost answer.
+	RefundedBefore money.Amount `json:"refunded_before,omitzero"`
+	// Captured is what A55 captured: with amount_remaining it gives what
+	// A55 has refunded when an answer leaves refunded_amount out.
+	Captured money.Amount `json:"captured,omitzero"`
+}
+
+// RefundAnswer is A55's answer to a refund: the charge, with Refunded (its
+// refunded_amount, all refunded so far) when A55 said it.
+type RefundAnswer struct {
+	Charge ChargeView `json:"charge"`
+	// Recovered: a read found the refund already done (an earlier attempt
+	// whose answer was lost).
+	Recovered bool `json:"recovered,omitempty"`
 }
 
 // DestroyCardKeyInput destroys the key of a booking's card token.

@@ -40,6 +40,9 @@ const (
 	// attention (ResolveRequest → ResolveResult): retry the operation, or
 	// record what was done at A55 by hand.
 	UpdateResolve = "resolve"
+	// UpdateRefund refunds a captured booking, fully or partly, within its
+	// refund window (RefundRequest → RefundResult; see refund.go).
+	UpdateRefund = "refund"
 
 	// UpdateChargeChanged is how the webhook receiver delivers an A55 webhook
 	// (ChargeChangedSignal → nothing). Its validator rejects, with error type
@@ -165,6 +168,10 @@ type BookingPaymentInput struct {
 	WebhookBaseURL string `json:"webhook_base_url,omitempty"`
 	// ReturnURL is where A55 sends the card holder after the 3DS challenge (redirect_url).
 	ReturnURL string `json:"return_url,omitempty"`
+	// RefundWindow is how long after the capture the booking accepts
+	// refunds (UpdateRefund); its workflow stays open that long (0 = 30 days,
+	// DefaultRefundWindow; 1 s to 400 days).
+	RefundWindow time.Duration `json:"refund_window,omitempty"`
 	// NotificationURL is where this booking's events (Event) are POSTed,
 	// signed with the merchant's secret from the worker's configuration
 	// (empty = the worker's URL for MerchantID; none there either = the
@@ -189,6 +196,8 @@ type ContinuedBooking struct {
 	LastReadStatus     string               `json:"last_read_status,omitempty"`
 	FruitlessReads     int                  `json:"fruitless_reads,omitempty"`
 	ReadWanted         bool                 `json:"read_wanted,omitempty"`
+	// CapturedBy: a booking continued in its refund window (refund.go).
+	CapturedBy string `json:"captured_by,omitempty"`
 }
 
 // ReasonCardDataExpired is the decline reason (and code) of a booking whose
@@ -217,12 +226,20 @@ const (
 	// workflow keeps owning the charge until an operator resolves it
 	// (UpdateResolve).
 	StatusNeedsAttention Status = "needs_attention"
+	// StatusRefunded: everything captured has been refunded (A55's
+	// refunded_amount equals the capture). A partly refunded booking stays
+	// captured, with PaymentState.Refunded saying how much went back.
+	StatusRefunded Status = "refunded"
 )
 
-// Terminal reports whether no event can move the status any more.
+// Terminal reports whether the hold's life is over: nothing will capture or
+// release it any more, and the booking's outcome (what A55 took) is final.
+// The one move after a terminal status is a refund's: captured → refunded,
+// within the booking's refund window (the workflow stays open that long; see
+// refund.go).
 func (s Status) Terminal() bool {
 	switch s {
-	case StatusCaptured, StatusVoided, StatusDeclined, StatusExpired, StatusFailed:
+	case StatusCaptured, StatusVoided, StatusDeclined, StatusExpired, StatusFailed, StatusRefunded:
 		return true
 	}
 	return false
@@ -411,6 +428,14 @@ type PaymentState struct {
 	Reason            string         `json:"reason,omitempty"`
 	// Attention is set while the status is needs_attention.
 	Attention *Attention `json:"attention,omitempty"`
+	// Refunds after the capture (refund.go): Refunded is what A55 reports
+	// refunded in all (its refunded_amount), Refunds each request by refund
+	// id, RefundWindowEndsAt when the booking stops accepting refunds and
+	// its workflow closes, SettledAt when A55 first reported the charge paid.
+	Refunded           money.Amount   `json:"refunded,omitzero"`
+	Refunds            []RefundRecord `json:"refunds,omitempty"`
+	RefundWindowEndsAt time.Time      `json:"refund_window_ends_at,omitzero"`
+	SettledAt          time.Time      `json:"settled_at,omitzero"`
 	// LongStayPolicy is the booking's (long stays only).
 	LongStayPolicy LongStayPolicy `json:"long_stay_policy,omitempty"`
 	// Reauthorization is set while the booking waits for a new card
@@ -438,6 +463,10 @@ type BookingPaymentResult struct {
 	DeclineCode      string       `json:"decline_code,omitempty"`
 	DeclineMessage   string       `json:"decline_message,omitempty"`
 	Reason           string       `json:"reason,omitempty"`
+	// Refunded is what A55 refunded of the capture (PaymentState.Refunded);
+	// SettledAt when A55 reported the charge paid.
+	Refunded  money.Amount `json:"refunded,omitzero"`
+	SettledAt time.Time    `json:"settled_at,omitzero"`
 }
 
 // Authorization is the authorization outcome the result holds: what an
@@ -464,10 +493,12 @@ var (
 	AuthorizedAmountKey = temporal.NewSearchAttributeKeyInt64("AuthorizedAmount")
 	CapturedAmountKey   = temporal.NewSearchAttributeKeyInt64("CapturedAmount")
 	CaptureDeadlineKey  = temporal.NewSearchAttributeKeyTime("CaptureDeadline")
+	RefundedAmountKey   = temporal.NewSearchAttributeKeyInt64("RefundedAmount")
 )
 
 // SearchAttributeFlags is the dev server's --search-attribute list, in one place.
 var SearchAttributeFlags = []string{
 	"BookingID=Keyword", "ChargeUUID=Keyword", "PaymentStatus=Keyword",
 	"AuthorizedAmount=Int", "CapturedAmount=Int", "CaptureDeadline=Datetime",
+	"RefundedAmount=Int",
 }

@@ -47,6 +47,10 @@ func (p *payment) register(ctx, work workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: p.validateResolve}); err != nil {
 		return err
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRefund, p.handleRefund,
+		workflow.UpdateHandlerOptions{Validator: p.validateRefund}); err != nil {
+		return err
+	}
 	// The webhook receiver delivers A55 webhooks as this update (a redundant
 	// one is rejected and leaves no event), falling back to the signal below.
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateChargeChanged, p.handleChargeChanged,
@@ -109,7 +113,7 @@ func (p *payment) webhookIgnored(s ChargeChangedSignal) string {
 	switch {
 	case p.st.ChargeUUID != "" && s.ChargeUUID != "" && s.ChargeUUID != p.st.ChargeUUID:
 		return "it is about another charge"
-	case p.st.Status.Terminal():
+	case p.st.Status.Terminal() && !p.refundWindowOpen():
 		return "the payment is already " + string(p.st.Status)
 	case p.busy:
 		return "a capture or cancel is in flight and its own answer decides"

@@ -55,8 +55,8 @@ func validateRunInput(ctx workflow.Context, in BookingPaymentInput) error {
 	if err := ValidateBookingID(in.BookingID); err != nil {
 		return err
 	}
-	if in.Continued.State.Status != StatusAuthorized || in.Continued.State.ChargeUUID == "" {
-		return errors.New("continued: only an authorized booking with its charge continues as new")
+	if !validContinuedStatus(in.Continued.State) || in.Continued.State.ChargeUUID == "" {
+		return errors.New("continued: only an authorized booking, or a captured one in its refund window, with its charge continues as new")
 	}
 	return nil
 }
@@ -69,6 +69,7 @@ func (p *payment) resume(c *ContinuedBooking) {
 	p.fruitlessReads = c.FruitlessReads
 	p.readWanted = c.ReadWanted
 	p.bounded = 1 // this code continued it
+	p.resumeRefunds(c)
 }
 
 // resumeSearchAttributes sets the booking's search attributes again if the
@@ -81,6 +82,9 @@ func (p *payment) resumeSearchAttributes(ctx workflow.Context) {
 	p.upsert(BookingIDKey.ValueSet(p.in.BookingID), ChargeUUIDKey.ValueSet(p.st.ChargeUUID),
 		PaymentStatusKey.ValueSet(string(p.st.Status)), AuthorizedAmountKey.ValueSet(p.st.Authorized.Minor),
 		CaptureDeadlineKey.ValueSet(p.st.CaptureDeadline))
+	if p.st.Status == StatusCaptured {
+		p.upsert(CapturedAmountKey.ValueSet(p.st.Captured.Minor), RefundedAmountKey.ValueSet(p.st.Refunded.Minor))
+	}
 	p.flushSA(ctx)
 }
 
@@ -116,6 +120,7 @@ func (p *payment) nextRunInput(ctx workflow.Context) BookingPaymentInput {
 	next.Continued = &ContinuedBooking{
 		State: st, Request: p.request, AuthorizeStartedAt: p.authorizeStartedAt,
 		LastReadStatus: p.lastReadStatus, FruitlessReads: p.fruitlessReads, ReadWanted: p.readWanted,
+		CapturedBy: p.capturedBy,
 	}
 	p.logger(ctx).Info("continuing as new to keep the history bounded", "booking_id", p.in.BookingID,
 		"history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength())

@@ -47,8 +47,10 @@ import (
 // as in card-vault, and plain_card_refused is the refusal. long-stays:
 // long-stay policies and replaced holds (workflows.ChangeLongStays).
 // notifications: every booking's events are delivered to the booking
-// system (workflows.ChangeNotifications).
-var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history", "card-vault", "card-token-only", "long-stays", "notifications"}
+// system (workflows.ChangeNotifications). refunds: a captured booking stays
+// open for its refund window and takes refunds (workflows.ChangeRefunds);
+// its recordings use refund windows of seconds.
+var historyDirs = []string{"release-1", "find-charges-by-booking", "bounded-history", "card-vault", "card-token-only", "long-stays", "notifications", "refunds"}
 
 // TestReplayRecordedHistories replays the histories in testdata/ (recorded
 // from a real dev server by TestRecordHistories) against today's workflow
@@ -169,6 +171,7 @@ func TestRecordHistories(t *testing.T) {
 		in := validInput(id)
 		in.Card.ExpiryYear = now.Year() + 3
 		in.ExpectedCaptureAt = now.Add(48 * time.Hour)
+		in.RefundWindow = 3 * time.Second // a captured booking closes 3 s after its capture
 		return in
 	}
 	authorize := func(in workflows.BookingPaymentInput) workflows.AuthorizationResult {
@@ -241,6 +244,54 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	finish("capture_partial", in.BookingID, workflows.StatusCaptured)
+
+	// Refunds: part, the same refund id again (the first result), the
+	// rest: the booking ends refunded at once.
+	in = base("REC-refund-all")
+	in.RefundWindow = time.Minute
+	authorize(in)
+	if err := update(in.BookingID, workflows.UpdateCapture, workflows.CaptureRequest{Amount: &part}, &cr); err != nil {
+		t.Fatal(err)
+	}
+	var rr workflows.RefundResult
+	for _, req := range []workflows.RefundRequest{
+		{RefundID: "minibar-1", Amount: brl(12000), Reason: "minibar charged in error"},
+		{RefundID: "minibar-1", Amount: brl(12000), Reason: "minibar charged in error"},
+		{RefundID: "rest", Amount: brl(20000)},
+	} {
+		if err := update(in.BookingID, workflows.UpdateRefund, req, &rr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	finish("refund_partial_then_rest", in.BookingID, workflows.StatusRefunded)
+
+	// A refund whose answer is lost (resolved by reading the charge), a
+	// refund A55 refuses (money refunded in its dashboard meanwhile), a
+	// webhook read in the window, then the window closes.
+	in = base("REC-refund-window")
+	in.RefundWindow = 20 * time.Second
+	windowAuth := authorize(in)
+	if err := update(in.BookingID, workflows.UpdateCapture, workflows.CaptureRequest{}, &cr); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.SetFault("refund", lostResponses(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := update(in.BookingID, workflows.UpdateRefund, workflows.RefundRequest{RefundID: "r1", Amount: brl(5000)}, &rr); err != nil {
+		t.Fatal(err)
+	}
+	dashboard := brl(40000)
+	if _, err := a55.RefundCharge(ctx, &a55client.RefundParams{WalletUUID: in.WalletUUID, ChargeUUID: windowAuth.ChargeUUID, Amount: &dashboard}, "dashboard/refund/"+windowAuth.ChargeUUID); err != nil {
+		t.Fatal(err)
+	}
+	if err := update(in.BookingID, workflows.UpdateRefund, workflows.RefundRequest{RefundID: "r2", Amount: brl(20000)}, &rr); err == nil {
+		t.Fatal("A55 refunded more than it captured")
+	}
+	if err := c.SignalWorkflow(ctx, workflows.WorkflowID(in.BookingID), "", workflows.SignalChargeChanged,
+		workflows.ChargeChangedSignal{ChargeUUID: windowAuth.ChargeUUID, Status: "refunded"}); err != nil {
+		t.Fatal(err)
+	}
+	finish("refund_lost_answer_refusal_window_closes", in.BookingID, workflows.StatusCaptured)
 
 	// 3DS challenge approved, then the booking is cancelled.
 	in = base("REC-3ds-cancel")

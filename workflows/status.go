@@ -16,7 +16,9 @@ var allowed = map[Status][]Status{
 	StatusAwaiting3DS: {StatusAuthorized, StatusDeclined, StatusFailed, StatusVoiding, StatusCaptured, StatusNeedsAttention},
 	StatusAuthorized:  {StatusCapturing, StatusVoiding, StatusExpired, StatusFailed, StatusCaptured, StatusNeedsAttention},
 	StatusCapturing:   {StatusCaptured, StatusExpired, StatusFailed, StatusNeedsAttention},
-	StatusVoiding:     {StatusVoided, StatusDeclined, StatusCaptured, StatusFailed, StatusNeedsAttention},
+	// Within the refund window, everything captured refunded (refund.go).
+	StatusCaptured: {StatusRefunded},
+	StatusVoiding:  {StatusVoided, StatusDeclined, StatusCaptured, StatusFailed, StatusNeedsAttention},
 	// An operator's decision (UpdateResolve) moves a booking on: a retried
 	// operation, or what was done at A55 by hand.
 	StatusNeedsAttention: {StatusAuthorizing, StatusAwaiting3DS, StatusAuthorized, StatusCapturing, StatusVoiding,
@@ -104,6 +106,12 @@ func (p *payment) details(ctx workflow.Context) {
 	case StatusCaptured:
 		released, _ := p.st.Authorized.Sub(p.st.Captured)
 		d = "captured " + p.st.Captured.Display() + ", released " + released.Display()
+		if !p.st.Refunded.IsZero() {
+			d += ", refunded " + p.st.Refunded.Display()
+		}
+		if p.refundWindowOpen() {
+			d += "; refunds until " + p.st.RefundWindowEndsAt.UTC().Format(time.RFC3339)
+		}
 	case StatusVoiding:
 		d = "releasing the hold"
 	case StatusNeedsAttention:
@@ -154,8 +162,10 @@ func (p *payment) result() BookingPaymentResult {
 		DeclineCode:    p.st.DeclineCode,
 		DeclineMessage: p.st.DeclineMessage,
 		Reason:         p.st.Reason,
+		Refunded:       p.st.Refunded,
+		SettledAt:      p.st.SettledAt,
 	}
-	if p.st.Status == StatusCaptured {
+	if p.st.Status == StatusCaptured || p.st.Status == StatusRefunded {
 		r.CapturedBy = p.capturedBy
 		if !p.st.CaptureRequested.IsZero() && p.st.CaptureRequested != p.st.Captured {
 			r.CaptureRequested = p.st.CaptureRequested

@@ -129,6 +129,9 @@ func validateInput(in BookingPaymentInput, now time.Time, plainCardAllowed bool)
 	if in.ThreeDSTimeout < 0 {
 		p.add("threeds_timeout", "must not be negative")
 	}
+	if w := in.RefundWindow; w != 0 && (w < MinRefundWindow || w > MaxRefundWindow) {
+		p.add("refund_window", "must be 0 (30 days) or from 1s to 400 days (9600h); got %s", w)
+	}
 	if in.ExpectedCaptureAt.IsZero() {
 		p.add("expected_capture_at", "is required (the check-out or return time)")
 	} else if grace := orDefault(in.CaptureGrace, DefaultCaptureGrace); !now.IsZero() && !in.ExpectedCaptureAt.Add(grace).After(now) {

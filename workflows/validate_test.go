@@ -73,6 +73,11 @@ func TestValidateInputNamesFieldAndRule(t *testing.T) {
 		{"margin", "safety_margin", "shorter than hold_window", func(in *workflows.BookingPaymentInput) { in.SafetyMargin = 7 * 24 * time.Hour }},
 		{"grace", "capture_grace", "negative", func(in *workflows.BookingPaymentInput) { in.CaptureGrace = -time.Second }},
 		{"3ds timeout", "threeds_timeout", "negative", func(in *workflows.BookingPaymentInput) { in.ThreeDSTimeout = -time.Second }},
+		{"refund window too short", "refund_window", "from 1s to 400 days", func(in *workflows.BookingPaymentInput) { in.RefundWindow = time.Second - 1 }},
+		{"refund window negative", "refund_window", "from 1s to 400 days", func(in *workflows.BookingPaymentInput) { in.RefundWindow = -time.Hour }},
+		{"refund window too long", "refund_window", "from 1s to 400 days", func(in *workflows.BookingPaymentInput) {
+			in.RefundWindow = workflows.MaxRefundWindow + time.Second
+		}},
 		{"expected zero", "expected_capture_at", "required", func(in *workflows.BookingPaymentInput) { in.ExpectedCaptureAt = time.Time{} }},
 		{"expected past", "expected_capture_at", "past", func(in *workflows.BookingPaymentInput) { in.ExpectedCaptureAt = t0.Add(-25 * time.Hour) }},
 		{"webhook url", "webhook_base_url", "absolute http(s)", func(in *workflows.BookingPaymentInput) { in.WebhookBaseURL = "hooks.example/a55" }},

@@ -101,6 +101,8 @@ type payment struct {
 	replacedReleases int
 
 	deadline deadlineTimer
+	// refund is the refund window's own state (refund.go).
+	refund refunding
 
 	// Notifications (notify.go): voidedBy is why the hold is being
 	// released (Event.VoidedBy); expiring is the hold_expiring timer.
@@ -134,8 +136,13 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 		return BookingPaymentResult{}, err
 	}
 	p.startNotifications(work)
-	for {
-		p.run(work)
+	for first := true; ; first = false {
+		// A booking in its refund window that could not hand over goes
+		// on in the window, never through the payment's stages again.
+		if first || !p.refundWindowOpen() {
+			p.run(work)
+		}
+		p.keepRefundable(work)
 		// Updates in flight (an authorization waiter, a capture that found
 		// the hold lapsed) answer their callers before the run closes.
 		// So do releases of replaced holds (replace.go).
@@ -147,7 +154,7 @@ func BookingPayment(ctx workflow.Context, in BookingPaymentInput) (BookingPaymen
 			p.drainNotifications(work)
 			return p.result(), nil
 		}
-		if p.st.Status == StatusAuthorized && !p.busy && !p.cancelRequested {
+		if p.st.Status == StatusAuthorized && !p.busy && !p.cancelRequested || p.refundsContinue() {
 			return BookingPaymentResult{}, workflow.NewContinueAsNewError(work, WorkflowName, p.nextRunInput(work))
 		}
 		// An update acted on the hold while the run was handing over:

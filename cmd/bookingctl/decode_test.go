@@ -127,7 +127,7 @@ func TestUsageErrorsExit2WithoutContactingTemporal(t *testing.T) {
 		stdin string
 	}{
 		"no command":               {nil, ""},
-		"unknown command":          {[]string{"refund"}, ""},
+		"unknown command":          {[]string{"rebate"}, ""},
 		"unknown flag":             {[]string{"status", "-booking", "B1", "-pan", "4111"}, ""},
 		"missing booking":          {[]string{"capture"}, ""},
 		"bad booking id":           {[]string{"status", "-booking", "B1;rm -rf /"}, ""},
@@ -144,6 +144,9 @@ func TestUsageErrorsExit2WithoutContactingTemporal(t *testing.T) {
 		"resolve amount and minor": {[]string{"resolve", "-booking", "B1", "-action", "mark-captured", "-amount", "1.00", "-minor", "100"}, ""},
 		"resolve bad amount":       {[]string{"resolve", "-booking", "B1", "-action", "mark-captured", "-amount", "x"}, ""},
 		"resolve missing booking":  {[]string{"resolve", "-action", "retry"}, ""},
+		"refund without amount":    {[]string{"refund", "-booking", "B1", "-id", "r1"}, ""},
+		"refund without id":        {[]string{"refund", "-booking", "B1", "-amount", "1.00"}, ""},
+		"refund bad amount":        {[]string{"refund", "-booking", "B1", "-id", "r1", "-amount", "1.001"}, ""},
 		"replace without amount":   {[]string{"replace-hold", "-booking", "B1", "-id", "r1"}, `{"card":{}}`},
 		"replace bad checkout":     {[]string{"replace-hold", "-booking", "B1", "-id", "r1", "-amount", "900.00", "-checkout", "friday"}, `{"card":{}}`},
 		"replace unknown field":    {[]string{"replace-hold", "-booking", "B1", "-id", "r1", "-amount", "900.00"}, `{"pan":"4111111111111111"}`},

@@ -47,6 +47,8 @@ Commands:
   authorize      [-file booking.json]            start the booking's payment (input JSON from -file or stdin)
   capture        -booking ID [-amount 320.00 | -minor 32000] [-currency BRL]   capture (all when no amount)
   cancel         -booking ID [-reason text]      release the hold
+  refund         -booking ID -id REFUND_ID (-amount 120.00 | -minor 12000) [-currency BRL] [-reason text]
+                                                 refund part or all of a captured booking, within its refund window
   resolve        -booking ID -action retry|mark-captured|mark-released -who NAME -why TEXT [-amount 320.00]
                                                  an operator's decision on a booking that needs attention
   replace-hold   -booking ID -id REPLACEMENT-ID -amount 900.00 [-checkout RFC3339] [-file card.json]
@@ -161,6 +163,28 @@ func (a *app) run(ctx context.Context, args []string) int {
 		}
 		return a.call(ctx, c, func(ctx context.Context, s *starter.Starter) (any, int, error) {
 			res, err := s.Capture(ctx, c.booking, amt)
+			return res, exitOK, err
+		})
+	case "refund":
+		fs := a.flags(cmd, &c, true)
+		id := fs.String("id", "", "the booking system's refund id (1-48 letters, digits, '.', '_', '-'): the same id again returns the first result")
+		reason := fs.String("reason", "", "why the money goes back (kept in the history and sent to A55)")
+		amount := amountFlags(fs, "none; required")
+		if code, ok := a.parse(fs, args, &c, true); !ok {
+			return code
+		}
+		amt, err := amount()
+		if err != nil {
+			return a.fail(usageError(err.Error()))
+		}
+		if amt == nil {
+			return a.fail(usageError("-amount or -minor is required (a refund names its amount)"))
+		}
+		if *id == "" {
+			return a.fail(usageError("-id is required (the booking system's refund id)"))
+		}
+		return a.call(ctx, c, func(ctx context.Context, s *starter.Starter) (any, int, error) {
+			res, err := s.Refund(ctx, c.booking, *id, *amt, *reason)
 			return res, exitOK, err
 		})
 	case "resolve":

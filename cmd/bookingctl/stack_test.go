@@ -36,6 +36,7 @@ func TestCommandsAgainstTheStack(t *testing.T) {
 		in["card"].(map[string]any)["number"] = card
 		in["card"].(map[string]any)["expiry_year"] = time.Now().Year() + 3
 		in["expected_capture_at"] = time.Now().Add(72 * time.Hour).Format(time.RFC3339)
+		in["refund_window"] = int64(2 * time.Minute) // refunds for 2 minutes after the capture (nanoseconds)
 		b, _ := json.Marshal(in)
 		return string(b)
 	}
@@ -64,9 +65,26 @@ func TestCommandsAgainstTheStack(t *testing.T) {
 	if code != exitOK || json.Unmarshal([]byte(out), &capRes) != nil || capRes.Captured.Minor != 32000 || capRes.Released.Minor != 18000 {
 		t.Fatalf("capture: exit %d, out %s, err %s", code, out, errOut)
 	}
+	// Refunds: part, the same id with another amount (refused by name,
+	// exit 4), a refund id missing (usage), then the rest: the booking
+	// ends refunded and its workflow closes at once.
+	code, out, errOut = cli("", "refund", "BK-cli-1", "-id", "minibar-1", "-amount", "45.00", "-reason", "minibar charged in error")
+	var ref workflows.RefundResult
+	if code != exitOK || json.Unmarshal([]byte(out), &ref) != nil || ref.Refunded.Minor != 4500 || ref.Refundable.Minor != 27500 {
+		t.Fatalf("refund: exit %d, out %s, err %s", code, out, errOut)
+	}
+	if code, _, errOut := cli("", "refund", "BK-cli-1", "-id", "minibar-1", "-amount", "50.00"); code != exitRejected || !strings.Contains(errOut, workflows.ErrTypeRefundIDReused) {
+		t.Fatalf("refund id reused: exit %d, stderr %s", code, errOut)
+	}
+	if code, _, errOut := cli("", "refund", "BK-cli-1", "-amount", "50.00"); code != exitUsage || !strings.Contains(errOut, "-id is required") {
+		t.Fatalf("refund without an id: exit %d, stderr %s", code, errOut)
+	}
+	if code, out, errOut := cli("", "refund", "BK-cli-1", "-id", "rest", "-minor", "27500"); code != exitOK || !strings.Contains(out, `"status": "refunded"`) {
+		t.Fatalf("refund of the rest: exit %d, out %s, err %s", code, out, errOut)
+	}
 	code, out, _ = cli("", "result", "-booking", "BK-cli-1")
 	var final workflows.BookingPaymentResult
-	if code != exitOK || json.Unmarshal([]byte(out), &final) != nil || final.Status != workflows.StatusCaptured {
+	if code != exitOK || json.Unmarshal([]byte(out), &final) != nil || final.Status != workflows.StatusRefunded || final.Refunded.Minor != 32000 {
 		t.Fatalf("result: exit %d, out %s", code, out)
 	}
 

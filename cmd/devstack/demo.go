@@ -60,6 +60,9 @@ func (d *demo) step(format string, args ...any) {
 	fmt.Fprintf(d.out, "  • "+format+"\n", args...)
 }
 
+// demoRefundWindow is the demo hotel stay's refund window.
+const demoRefundWindow = 10 * time.Second
+
 func brl(minor int64) money.Amount { return money.Amount{Minor: minor, Currency: "BRL"} }
 
 func (d *demo) hotelStay(ctx context.Context, bookingID string) error {
@@ -70,6 +73,9 @@ func (d *demo) hotelStay(ctx context.Context, bookingID string) error {
 		Card:              stack.SampleCard("4111111111111111"),
 		ExpectedCaptureAt: time.Now().Add(72 * time.Hour),
 		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},
+		// A hotel keeps a stay refundable for weeks (30 days by default);
+		// the demo's closes in seconds so that it can show the result.
+		RefundWindow: demoRefundWindow,
 	}
 	d.step("booking %s: hold %s on a Visa ending 1111 (no 3DS)", bookingID, in.Amount.Display())
 	auth, err := d.st.Authorize(ctx, in)
@@ -90,6 +96,14 @@ func (d *demo) hotelStay(ctx context.Context, bookingID string) error {
 		return fmt.Errorf("capture %s: %w", bookingID, err)
 	}
 	d.step("captured %s, released %s (status %s)", capt.Captured.Display(), capt.Released.Display(), capt.Status)
+
+	d.step("the guest disputes a minibar charge: refunding %s (refund id minibar-1)", brl(4500).Display())
+	ref, err := d.st.Refund(ctx, bookingID, "minibar-1", brl(4500), "minibar charged in error")
+	if err != nil {
+		return fmt.Errorf("refund %s: %w", bookingID, err)
+	}
+	d.step("refunded %s; %s refunded in all, %s left refundable (status %s)", ref.Amount.Display(), ref.Refunded.Display(), ref.Refundable.Display(), ref.Status)
+	d.step("the booking takes refunds for %s after the capture (30 days unless the booking says), then its workflow completes", demoRefundWindow)
 	return d.finish(ctx, bookingID, auth.ChargeUUID)
 }
 
@@ -180,6 +194,9 @@ func (d *demo) finish(ctx context.Context, bookingID, chargeUUID string) error {
 	} else {
 		d.step("workflow finished: %s, %s captured (by %s)", res.Status, res.Captured.Display(), res.CapturedBy)
 	}
+	if !res.Refunded.IsZero() {
+		d.step("refunded %s of it", res.Refunded.Display())
+	}
 	e, err := d.admin.Charge(ctx, chargeUUID)
 	if err != nil {
 		return err
@@ -188,8 +205,8 @@ func (d *demo) finish(ctx context.Context, bookingID, chargeUUID string) error {
 	for _, h := range e.History {
 		history = append(history, h.Status)
 	}
-	d.step("A55 sandbox ledger: %s authorized %s, captured %s, released %s; status history %s; webhooks delivered %d",
-		e.CardBrand, e.Authorized.Display(), e.Captured.Display(), e.Released.Display(),
+	d.step("A55 sandbox ledger: %s authorized %s, captured %s, released %s, refunded %s; status history %s; webhooks delivered %d",
+		e.CardBrand, e.Authorized.Display(), e.Captured.Display(), e.Released.Display(), e.Refunded.Display(),
 		strings.Join(history, " → "), e.Webhooks.Delivered)
 	if e.Calls.Create != 1 {
 		return errors.New("the ledger shows more than one authorization for one booking")

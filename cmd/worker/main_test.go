@@ -228,6 +228,7 @@ func TestWorkerRunsBookingsAndStopsCleanly(t *testing.T) {
 		Card:              a55client.Card{HolderName: "ANA SOUZA", Number: "5500000000000004", ExpiryMonth: 12, ExpiryYear: 2099, CVV: "123"},
 		ExpectedCaptureAt: time.Now().Add(48 * time.Hour),
 		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},
+		RefundWindow:      time.Second, // the captured booking's workflow completes a second after the capture
 	}
 	if res, err := s.Authorize(ctx, in); err != nil || res.Status != workflows.StatusAuthorized {
 		t.Fatalf("authorize through the worker = %+v, %v", res, err)

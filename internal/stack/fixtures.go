@@ -43,9 +43,16 @@ func SampleDeviceInfo(sessionID, userAgent string) *a55client.DeviceInfo {
 	}
 }
 
+// ShortRefundWindow is the refund window of the test suites' bookings: a
+// captured booking's workflow stays open that long for refunds and then
+// completes with its result (a booking left at the default keeps it open 30
+// days, workflows.DefaultRefundWindow). A test that refunds sets a longer one.
+const ShortRefundWindow = 2 * time.Second
+
 // HotelHold is a hotel booking's input on the sandbox's default wallet: the
 // amount held on the sample guest's card, check-out in two days, released
-// at the deadline. Callers name the merchant and describe the stay.
+// at the deadline, refunds for ShortRefundWindow after a capture. Callers
+// name the merchant and describe the stay.
 func HotelHold(bookingID, merchantID, description, card string, amount money.Amount) workflows.BookingPaymentInput {
 	return workflows.BookingPaymentInput{
 		BookingID: bookingID, Kind: workflows.KindHotelStay, MerchantID: merchantID,
@@ -56,5 +63,6 @@ func HotelHold(bookingID, merchantID, description, card string, amount money.Amo
 		Card:              SampleCard(card),
 		ExpectedCaptureAt: time.Now().Add(48 * time.Hour),
 		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},
+		RefundWindow:      ShortRefundWindow,
 	}
 }

@@ -27,7 +27,9 @@ func TestDemoRunsBothBookingsWithoutLeakingCardData(t *testing.T) {
 	for _, want := range []string{
 		"hold R$ 500,00 on a Visa ending 1111",
 		"captured R$ 320,00, released R$ 180,00 (status captured)",
-		"authorized R$ 500,00, captured R$ 320,00, released R$ 180,00",
+		"authorized R$ 500,00, captured R$ 320,00, released R$ 180,00, refunded R$ 45,00",
+		"refunded R$ 45,00; R$ 45,00 refunded in all, R$ 275,00 left refundable (status captured)",
+		"workflow finished: captured, R$ 320,00 captured (by request)",
 		"awaiting 3DS: the booking site shows the challenge page http://",
 		"authorized after 3DS: R$ 1.200,00 held",
 		"released (status voided)",

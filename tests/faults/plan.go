@@ -8,6 +8,7 @@ import (
 
 	"github.com/hotelpay/a55-temporal/a55client"
 	"github.com/hotelpay/a55-temporal/internal/a55sandbox"
+	"github.com/hotelpay/a55-temporal/internal/stack"
 	"github.com/hotelpay/a55-temporal/money"
 	"github.com/hotelpay/a55-temporal/workflows"
 )
@@ -213,6 +214,9 @@ func (p Plan) Input(now time.Time, t Timing) workflows.BookingPaymentInput {
 		HoldWindow:        t.HoldWindow,
 		SafetyMargin:      t.SafetyMargin,
 		ThreeDSTimeout:    t.ThreeDSTimeout,
+		// Every booking must end (the "terminal" invariant): a captured
+		// one closes after a short refund window.
+		RefundWindow: stack.ShortRefundWindow,
 	}
 	if workflows.BeyondHoldReach(in, now) {
 		// A scenario's short hold ends before the check-out: no new

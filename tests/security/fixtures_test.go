@@ -34,6 +34,7 @@ func booking(id, pan string, minor int64) workflows.BookingPaymentInput {
 			ExpiryYear: time.Now().Year() + 3, CVV: cardCVV},
 		ExpectedCaptureAt: time.Now().Add(48 * time.Hour),
 		DeadlinePolicy:    workflows.DeadlinePolicy{Action: workflows.DeadlineRelease},
+		RefundWindow:      stack.ShortRefundWindow, // the tests wait for captured bookings to close
 	}
 }
 

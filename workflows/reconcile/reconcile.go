@@ -135,6 +135,8 @@ func Reconcile(ctx workflow.Context, in Input) (Report, error) {
 		b := bookings[c.BookingID]
 		act := Action{ChargeUUID: c.ChargeUUID, BookingID: c.BookingID, A55Status: c.Status}
 		switch why := ownerProblem(c, b); {
+		case why == "" && b.Open && (b.PaymentStatus == string(workflows.StatusCaptured) || b.PaymentStatus == string(workflows.StatusRefunded)):
+			report.Owned++ // captured by its booking, open for its refund window: "confirmed" is the seeds' word for a capture
 		case why == "" && b.Open:
 			report.Owned++
 			// (A replacement in progress holds its own amount.)

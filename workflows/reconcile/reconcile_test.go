@@ -143,6 +143,13 @@ func TestReconciliationReleasesEveryHoldWithoutAnOwner(t *testing.T) {
 	second := hold(t, c, "R-twice", 50000)
 	disputed := hold(t, c, "R-amount", 50000)
 	foreign := hold(t, c, "not a booking id!", 1000)
+	// Captured in part by its booking, whose workflow stays open for its
+	// refund window: A55 says "confirmed" (the seeds' capture) for 320,00.
+	inWindow := hold(t, c, "R-window", 50000)
+	part := money.Amount{Minor: 32000, Currency: "BRL"}
+	if _, err := c.CaptureCharge(context.Background(), &a55client.CaptureParams{WalletUUID: a55sandbox.DefaultWallet, ChargeUUID: inWindow, Amount: &part}, "booking-R-window/capture"); err != nil {
+		t.Fatal(err)
+	}
 	// A booking replacing its hold: the replacement waits for its 3DS
 	// challenge, its search attribute still names the old hold.
 	replaced := hold(t, c, "R-replacing", 50000)
@@ -152,6 +159,7 @@ func TestReconciliationReleasesEveryHoldWithoutAnOwner(t *testing.T) {
 	unanswered := hold(t, c, "R-unanswered", 50000)
 	created := hold(t, c, "R-unanswered", 70000)
 	bookings := describer{
+		"R-window":     {Exists: true, Open: true, PaymentStatus: "captured", ChargeUUID: inWindow, Authorized: 50000},
 		"R-unanswered": {Exists: true, Open: true, PaymentStatus: "authorized", ChargeUUID: unanswered, Authorized: 50000, Replacing: true},
 		"R-replacing":  {Exists: true, Open: true, PaymentStatus: "authorized", ChargeUUID: replaced, Authorized: 50000, Holding: []string{replaced, replacement}},
 		"R-owned":      {Exists: true, Open: true, PaymentStatus: "authorized", ChargeUUID: owned, Authorized: 50000},
@@ -176,7 +184,10 @@ func TestReconciliationReleasesEveryHoldWithoutAnOwner(t *testing.T) {
 			t.Errorf("charge %s is %s at A55 after the run", uuid, entry.Status)
 		}
 	}
-	if r.Listed != 11 || r.Owned != 7 || r.Foreign != 1 || len(r.ReleaseFailed) != 0 {
+	if entry, _ := sb.Charge(inWindow); released[inWindow] || entry.Status != "confirmed" {
+		t.Errorf("the charge captured by an open booking: released %v, %s at A55", released[inWindow], entry.Status)
+	}
+	if r.Listed != 12 || r.Owned != 8 || r.Foreign != 1 || len(r.ReleaseFailed) != 0 {
 		t.Errorf("report = %+v", r)
 	}
 	if len(r.Disagreements) != 1 || r.Disagreements[0].ChargeUUID != disputed {
