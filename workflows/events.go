@@ -78,7 +78,11 @@ type Event struct {
 	Authorized money.Amount `json:"authorized,omitzero"`
 	Captured   money.Amount `json:"captured,omitzero"`
 	Refunded   money.Amount `json:"refunded,omitzero"`
-	URL3DS     string       `json:"url_3ds,omitempty"`
+	// RefundID is the booking system's id of the refund a refunded event
+	// is about (empty: A55 reports a refund made elsewhere, e.g. its
+	// dashboard).
+	RefundID string `json:"refund_id,omitempty"`
+	URL3DS   string `json:"url_3ds,omitempty"`
 	// CaptureDeadline is when the deadline policy runs (authorized,
 	// hold_expiring).
 	CaptureDeadline time.Time      `json:"capture_deadline,omitzero"`

@@ -697,3 +697,26 @@ func TestReplacementsAreNotified(t *testing.T) {
 		t.Errorf("replacement_declined %+v (the booking keeps charge %s)", declined, res.ChargeUUID)
 	}
 }
+
+// Each refund is told with the booking system's refund id and A55's total
+// so far; the one that refunds everything comes with status refunded.
+func TestRefundsAreNotified(t *testing.T) {
+	b := newBookingSystem(t)
+	r := newRun(t, validInput("N-RF"))
+	r.notifyTo(b)
+	captured := brl(32000)
+	r.at(time.Hour, func() { r.update(workflows.UpdateCapture, "capture", workflows.CaptureRequest{Amount: &captured}) })
+	r.at(2*time.Hour, func() { r.refund("r-1", "minibar-1", 12000) })
+	r.at(3*time.Hour, func() { r.refund("r-2", "rest", 20000) })
+	r.execute()
+	got := b.accepted()
+	if types(got) != "1:authorized 2:captured 3:refunded 4:refunded" {
+		t.Fatalf("events %s", types(got))
+	}
+	if e := got[2]; e.RefundID != "minibar-1" || e.Refunded != brl(12000) || e.Status != workflows.StatusCaptured || e.Captured != brl(32000) {
+		t.Errorf("first refund %+v", e)
+	}
+	if e := got[3]; e.RefundID != "rest" || e.Refunded != brl(32000) || e.Status != workflows.StatusRefunded {
+		t.Errorf("second refund %+v", e)
+	}
+}

@@ -374,7 +374,7 @@ func (p *payment) recordRefund(ctx workflow.Context, id string, c ChargeView, re
 		return RefundResult{}, temporal.NewApplicationError(rec.Problem, rec.ErrType)
 	}
 	rec.State, rec.DoneAt, rec.Problem, rec.ErrType = RefundDone, workflow.Now(ctx), "", ""
-	p.setRefunded(ctx, *refunded, "refund "+id+" of "+rec.Amount.Display()+recoveredText(recovered))
+	p.setRefunded(ctx, *refunded, id, "refund "+id+" of "+rec.Amount.Display()+recoveredText(recovered))
 	p.noteSettled(ctx, c)
 	return p.refundResult(*rec), nil
 }
@@ -386,17 +386,21 @@ func recoveredText(recovered bool) string {
 	return ""
 }
 
-// setRefunded records what A55 says it has refunded in all.
-func (p *payment) setRefunded(ctx workflow.Context, total money.Amount, why string) {
+// setRefunded records what A55 says it has refunded in all, after the
+// booking's refund refundID ("" when a read found it: a refund made in
+// A55's dashboard), and tells the booking system (refunded).
+func (p *payment) setRefunded(ctx workflow.Context, total money.Amount, refundID, why string) {
 	p.st.Refunded = total
 	p.upsert(RefundedAmountKey.ValueSet(total.Minor))
 	p.logger(ctx).Info("refunded", "booking_id", p.in.BookingID, "refunded_minor", total.Minor, "captured_minor", p.st.Captured.Minor, "why", why)
 	if p.st.Status == StatusCaptured && total.Minor >= p.st.Captured.Minor {
-		p.transition(ctx, StatusRefunded, why+": everything captured is refunded ("+total.Display()+")")
-		return
+		why += ": everything captured is refunded (" + total.Display() + ")"
+		p.transition(ctx, StatusRefunded, why)
+	} else {
+		p.flushSA(ctx)
+		p.details(ctx)
 	}
-	p.flushSA(ctx)
-	p.details(ctx)
+	p.notify(ctx, EventRefunded, why, func(e *Event) { e.Refunded, e.RefundID = total, refundID })
 }
 
 func (p *payment) refundResult(r RefundRecord) RefundResult {
@@ -415,7 +419,7 @@ func (p *payment) applyRefundRead(ctx workflow.Context, c ChargeView) {
 	if got == nil || got.Minor <= p.st.Refunded.Minor {
 		return
 	}
-	p.setRefunded(ctx, *got, "A55 reports "+got.Display()+" refunded")
+	p.setRefunded(ctx, *got, "", "A55 reports "+got.Display()+" refunded")
 }
 
 // noteSettled records the first time A55 reports the charge paid.
