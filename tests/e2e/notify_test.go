@@ -107,6 +107,8 @@ func TestEveryOutcomeIsNotifiedOnceInOrder(t *testing.T) {
 		in.HoldWindow = sandboxHoldWindow
 		in.SafetyMargin = sandboxHoldWindow - 4*time.Second
 		in.ExpectedCaptureAt = time.Now().Add(time.Hour)
+		// A long stay that gets no new authorization: the deadline policy.
+		in.LongStayPolicy = workflows.LongStayReauthorize
 		env.Authorize(t, ctx, in)
 		result(t, ctx, id)
 		// The deadline is seconds away: within the default notice at once.
