@@ -11,8 +11,9 @@ import (
 
 // businessMetrics derives the business metrics from what the booking-payment
 // workflow already does in a replay-safe way: its PaymentStatus search
-// attribute upserts (every status transition), its cancel update and its
-// result (captures, releases, captures of another amount than asked).
+// attribute upserts (every status transition: authorizations, 3DS,
+// needs_attention); the workflow counts its captures and releases itself
+// (workflows.MetricCaptures, MetricReleases), when they happen.
 // Counters go through workflow.GetMetricsHandler, which emits nothing
 // while a workflow replays, so a worker restart never double counts.
 type businessMetrics struct {
@@ -29,24 +30,11 @@ func (*businessMetrics) InterceptWorkflow(ctx workflow.Context, next interceptor
 // paymentMetricsInbound lives as long as one workflow execution (in a worker's cache).
 type paymentMetricsInbound struct {
 	interceptor.WorkflowInboundInterceptorBase
-	status          workflows.Status
-	cancelRequested bool
-	operatorDecided bool
+	status workflows.Status
 }
 
 func (i *paymentMetricsInbound) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
 	return i.Next.Init(&paymentMetricsOutbound{WorkflowOutboundInterceptorBase: interceptor.WorkflowOutboundInterceptorBase{Next: outbound}, in: i})
-}
-
-func (i *paymentMetricsInbound) ExecuteUpdate(ctx workflow.Context, in *interceptor.UpdateInput) (any, error) {
-	res, err := i.Next.ExecuteUpdate(ctx, in)
-	if err == nil && in.Name == workflows.UpdateCancel {
-		i.cancelRequested = true
-	}
-	if err == nil && in.Name == workflows.UpdateResolve {
-		i.operatorDecided = true
-	}
-	return res, err
 }
 
 func (i *paymentMetricsInbound) ExecuteWorkflow(ctx workflow.Context, in *interceptor.ExecuteWorkflowInput) (any, error) {
@@ -55,36 +43,7 @@ func (i *paymentMetricsInbound) ExecuteWorkflow(ctx workflow.Context, in *interc
 	if s, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(workflows.PaymentStatusKey); ok {
 		i.status = workflows.Status(s)
 	}
-	out, err := i.Next.ExecuteWorkflow(ctx, in)
-	h := workflow.GetMetricsHandler(ctx)
-	if res, ok := out.(workflows.BookingPaymentResult); ok && err == nil {
-		switch res.Status {
-		// A booking refunded in full was captured first. Captures are
-		// counted when the booking closes: after its refund window
-		// (workflows.ChangeRefunds), at once for bookings captured before.
-		case workflows.StatusCaptured, workflows.StatusRefunded:
-			by := res.CapturedBy
-			if by == "" {
-				by = "unknown"
-			}
-			metrics.Capture(h, by)
-			if asked := res.CaptureRequested; !asked.IsZero() && asked != res.Captured {
-				// The workflow logged the booking and both amounts when it
-				// recorded A55's figure; this is the alert's counter.
-				metrics.CaptureAmountMismatch(h)
-			}
-		case workflows.StatusVoided:
-			switch {
-			case i.operatorDecided:
-				metrics.Release(h, metrics.ByOperator)
-			case i.cancelRequested:
-				metrics.Release(h, metrics.ByRequest)
-			default:
-				metrics.Release(h, metrics.ByDeadline)
-			}
-		}
-	}
-	return out, err
+	return i.Next.ExecuteWorkflow(ctx, in)
 }
 
 // transition turns a status change into authorization and 3DS metrics.
@@ -98,6 +57,7 @@ func (i *paymentMetricsInbound) transition(ctx workflow.Context, to workflows.St
 	if to == workflows.StatusNeedsAttention {
 		metrics.BookingNeedsAttention(h)
 	}
+
 	switch from {
 	case workflows.StatusAuthorizing:
 		switch to {

@@ -175,12 +175,16 @@ func TestBusinessMetricsFromTheRealWorkflow(t *testing.T) {
 		t.Fatalf("booking 5 ended %s", res.Status)
 	}
 
-	// Captured by the booking system, then refunded in full: still a capture.
+	// Captured by the booking system, then refunded in full: still a
+	// capture, counted when it happened (the workflow stays open for its
+	// refund window).
+	var duringWindow string
 	res = runBooking(t, e, &gateway{authorize: authorized, readState: a55client.StateAuthorized}, input("BK-m6"),
 		func(env *testsuite.TestWorkflowEnvironment) {
 			env.UpdateWorkflow(workflows.UpdateCapture, "capture", &testsuite.TestUpdateCallback{
 				OnReject: func(err error) { t.Errorf("capture rejected: %v", err) },
 			}, workflows.CaptureRequest{})
+			env.RegisterDelayedCallback(func() { duringWindow = scrape(t, e) }, 30*time.Minute)
 			env.RegisterDelayedCallback(func() {
 				env.UpdateWorkflow(workflows.UpdateRefund, "refund", &testsuite.TestUpdateCallback{
 					OnReject: func(err error) { t.Errorf("refund rejected: %v", err) },
@@ -191,6 +195,9 @@ func TestBusinessMetricsFromTheRealWorkflow(t *testing.T) {
 		t.Fatalf("booking 6 ended %s", res.Status)
 	}
 
+	if want := `booking_payment_captures_total{by="request"} 2`; !strings.Contains(duringWindow, want) {
+		t.Errorf("in the refund window after the second capture, /metrics lacks %s", want)
+	}
 	body := scrape(t, e)
 	for _, want := range []string{
 		`booking_payment_needs_attention_total 1`,

@@ -649,6 +649,19 @@ func TestALongStayIsToldWhenItNeedsANewAuthorization(t *testing.T) {
 	if types(got) != "1:authorized 2:hold_expiring 3:captured" || !strings.Contains(got[1].Reason, "deposit") {
 		t.Errorf("deposit: %s %+v", types(got), got)
 	}
+
+	l := newBookingSystem(t)
+	in = validInput("N-LR")
+	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour
+	in.ExpectedCaptureAt = t0.Add(72 * time.Hour)
+	in.LongStayPolicy = workflows.LongStayRelease
+	r = newRun(t, in)
+	r.notifyTo(l)
+	r.execute()
+	got = l.accepted()
+	if types(got) != "1:authorized 2:hold_expiring 3:voided" || got[2].VoidedBy != workflows.VoidedByDeadlinePolicy {
+		t.Errorf("long-stay release: %s %+v", types(got), got)
+	}
 }
 
 // A replacement is told while the booking keeps its status: hold_replaced

@@ -84,10 +84,50 @@ func (p *payment) transition(ctx workflow.Context, to Status, reason string) boo
 		p.flushSA(ctx, PaymentStatusKey.ValueSet(string(to)))
 	}
 	p.details(ctx)
+	switch to {
+	case StatusCaptured:
+		p.countCapture(ctx)
+	case StatusVoided:
+		p.countRelease(ctx)
+	}
 	if t, ok := statusEvents[to]; ok {
 		p.notify(ctx, t, reason)
 	}
 	return true
+}
+
+// Money metrics, recorded by the workflow when a booking enters captured or
+// voided (its workflow closes later: at the end of its refund window, or
+// once its last notifications are delivered). internal/metrics names them
+// for the worker's exporter and alerts; the workflow's metrics handler emits
+// nothing while it replays, so nothing is counted twice.
+const (
+	// MetricCaptures counts captures, tag MetricTagBy: who captured
+	// (BookingPaymentResult.CapturedBy).
+	MetricCaptures = "booking_payment_captures"
+	// MetricReleases counts released holds, tag MetricTagBy: request (the
+	// booking system's cancel), deadline (the deadline or long-stay policy),
+	// cancellation_request (the workflow's cancellation: Temporal UI, CLI)
+	// or operator (recorded by an operator's decision).
+	MetricReleases = "booking_payment_releases"
+	// MetricCaptureAmountMismatches counts captures where A55 captured
+	// another amount than the workflow asked for.
+	MetricCaptureAmountMismatches = "booking_payment_capture_amount_mismatch"
+	MetricTagBy                   = "by"
+)
+
+func (p *payment) countCapture(ctx workflow.Context) {
+	by := p.capturedBy
+	if by == "" {
+		by = "unknown"
+	}
+	h := workflow.GetMetricsHandler(ctx)
+	h.WithTags(map[string]string{MetricTagBy: by}).Counter(MetricCaptures).Inc(1)
+	if asked := p.st.CaptureRequested; !asked.IsZero() && asked != p.st.Captured {
+		// The workflow logged the booking and both amounts when it
+		// recorded A55's figure; this is the alert's counter.
+		h.Counter(MetricCaptureAmountMismatches).Inc(1)
+	}
 }
 
 // details keeps the Web UI's "current details" line in step with the status.
@@ -172,4 +212,20 @@ func (p *payment) result() BookingPaymentResult {
 		}
 	}
 	return r
+}
+
+// releaseTag is the by tag of MetricReleases for why the hold was released.
+var releaseTag = map[string]string{
+	VoidedByCancel:              "request",
+	VoidedByDeadlinePolicy:      "deadline",
+	VoidedByCancellationRequest: "cancellation_request",
+	VoidedByOperator:            "operator",
+}
+
+func (p *payment) countRelease(ctx workflow.Context) {
+	by, ok := releaseTag[p.voidedBy]
+	if !ok {
+		by = "unknown"
+	}
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{MetricTagBy: by}).Counter(MetricReleases).Inc(1)
 }

@@ -231,6 +231,7 @@ func (p *payment) applyLongStayPolicy(ctx workflow.Context) bool {
 		_, _ = p.capture(ctx, p.st.Authorized, CapturedByDeposit)
 		return true
 	case LongStayRelease:
+		p.voidedBy = VoidedByDeadlinePolicy
 		_, _ = p.release(ctx, "long-stay policy: release the hold before it lapses ("+reach+")", "hold about to lapse")
 		return true
 	}

@@ -22,10 +22,12 @@ const (
 	ThreeDSChallenges = "booking_payment_threeds_challenges"
 	// ThreeDSOutcomes counts how 3DS challenges ended (tag outcome).
 	ThreeDSOutcomes = "booking_payment_threeds_outcomes"
-	// Captures counts captures (tag by: request | deadline).
-	Captures = "booking_payment_captures"
-	// Releases counts released holds (tag by: request | deadline).
-	Releases = "booking_payment_releases"
+	// Captures counts captures (tag by: who captured, counted by the
+	// workflow when it happens; see workflows.MetricCaptures).
+	Captures = workflows.MetricCaptures
+	// Releases counts released holds (tag by: request | deadline |
+	// cancellation_request | operator; see workflows.MetricReleases).
+	Releases = workflows.MetricReleases
 	// NeedsAttention counts bookings that entered needs_attention: alert on
 	// any increase.
 	NeedsAttention = "booking_payment_needs_attention"
@@ -33,7 +35,7 @@ const (
 	// amount than the capture asked (an acquirer without partial capture
 	// books the whole hold): the booking records A55's figure; alert on any
 	// increase (the guest may have been charged more than the bill).
-	CaptureAmountMismatches = "booking_payment_capture_amount_mismatch"
+	CaptureAmountMismatches = workflows.MetricCaptureAmountMismatches
 
 	// Reconciled counts what reconciliation runs found (tag result:
 	// released | release_failed | settled | disagreement): alert on
@@ -62,18 +64,11 @@ const (
 // Tag names.
 const (
 	TagOutcome = "outcome"
-	TagBy      = "by"
+	TagBy      = workflows.MetricTagBy
 	TagOp      = "op"
 	TagClass   = "class"
 	TagReason  = "reason"
 	TagResult  = "result"
-)
-
-// Values of TagBy.
-const (
-	ByRequest  = "request"
-	ByDeadline = "deadline"
-	ByOperator = "operator" // recorded by an operator's decision (needs_attention)
 )
 
 func nopIfNil(h client.MetricsHandler) client.MetricsHandler {
@@ -99,25 +94,9 @@ func ThreeDSOutcome(h client.MetricsHandler, outcome string) {
 	nopIfNil(h).WithTags(map[string]string{TagOutcome: outcome}).Counter(ThreeDSOutcomes).Inc(1)
 }
 
-// Capture records a capture, by ByRequest or ByDeadline.
-func Capture(h client.MetricsHandler, by string) {
-	nopIfNil(h).WithTags(map[string]string{TagBy: by}).Counter(Captures).Inc(1)
-}
-
 // BookingNeedsAttention records a booking entering needs_attention.
 func BookingNeedsAttention(h client.MetricsHandler) {
 	nopIfNil(h).Counter(NeedsAttention).Inc(1)
-}
-
-// CaptureAmountMismatch records a capture whose amount at A55 differs from
-// the one asked.
-func CaptureAmountMismatch(h client.MetricsHandler) {
-	nopIfNil(h).Counter(CaptureAmountMismatches).Inc(1)
-}
-
-// Release records a released hold, by ByRequest or ByDeadline.
-func Release(h client.MetricsHandler, by string) {
-	nopIfNil(h).WithTags(map[string]string{TagBy: by}).Counter(Releases).Inc(1)
 }
 
 // Values of TagResult for Reconciled.

@@ -29,7 +29,7 @@ func TestBusinessMetricsAreExported(t *testing.T) {
 	}
 	metrics.Authorization(e.Handler(), "declined")
 	metrics.Authorization(e.Handler(), "declined")
-	metrics.Capture(e.Handler(), metrics.ByDeadline)
+	metrics.ThreeDSChallenge(e.Handler())
 
 	a55 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -45,7 +45,7 @@ func TestBusinessMetricsAreExported(t *testing.T) {
 	body := scrape(t, e)
 	for _, want := range []string{
 		`booking_payment_authorizations_total{outcome="declined"} 2`,
-		`booking_payment_captures_total{by="deadline"} 1`,
+		`booking_payment_threeds_challenges_total 1`,
 		`a55_request_errors_total{class="server_error",op="GET /api/v1/wallets/:id/charges"} 1`,
 		`a55_request_latency_seconds_bucket{class="server_error",op="GET /api/v1/wallets/:id/charges",le="0.005"}`,
 	} {
