@@ -230,8 +230,8 @@ func chargeFromWire(w *chargeWire, raw []byte, v Vocabulary) (*Charge, error) {
 	return c, nil
 }
 
-// inCurrency reads one of a refund's figures (refunded_amount: what A55 has
-// refunded of the charge in all; amount_remaining: what it can still
+// inCurrency reads one of the charge's figures (its amount; refunded_amount:
+// what A55 has refunded of it in all; amount_remaining: what it can still
 // refund) in the charge's currency; nil when A55 did not say.
 func (w *chargeWire) inCurrency(d *Decimal, field string) (*money.Amount, error) {
 	cur := money.Currency(strings.ToUpper(strings.TrimSpace(string(w.Currency))))
@@ -269,15 +269,7 @@ func (w *chargeWire) amount() (*money.Amount, error) {
 	if d == nil {
 		d, field = w.Amount, "amount"
 	}
-	cur := money.Currency(strings.ToUpper(strings.TrimSpace(string(w.Currency))))
-	if d == nil || !cur.Known() {
-		return nil, nil
-	}
-	a, err := ParseAmount(*d, cur)
-	if err != nil {
-		return nil, fmt.Errorf("decoding charge %s: %w", field, err)
-	}
-	return &a, nil
+	return w.inCurrency(d, field)
 }
 
 // IsConfirmed reports whether A55 answered "confirmed": a capture in the

@@ -480,18 +480,7 @@ func TestNotificationsCarriedAcrossContinueAsNew(t *testing.T) {
 	up = true
 	mu.Unlock()
 
-	env := r.nextRunEnv()
-	env.RegisterActivityWithOptions(r.notifyActivities(b).DeliverNotification, activity.RegisterOptions{
-		Name: workflows.ActivityDeliverNotification, DisableAlreadyRegisteredCheck: true})
-	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(workflows.UpdateCapture, "capture", &testsuite.TestUpdateCallback{
-			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("capture rejected: %v", err) }, OnComplete: func(any, error) {},
-		}, workflows.CaptureRequest{})
-	}, time.Hour)
-	env.ExecuteWorkflow(workflows.WorkflowName, next)
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatal(err)
-	}
+	r.captureInNextRun(b, next)
 	if got := b.accepted(); types(got) != "1:authorized 2:captured" || got[0].ID != "booking-N-15/1/authorized" {
 		t.Errorf("accepted %s", types(got))
 	}
@@ -537,18 +526,7 @@ func TestHoldExpiringNotRepeatedAfterContinueAsNew(t *testing.T) {
 		r.signal(workflows.SignalChargeChanged, workflows.ChargeChangedSignal{ChargeUUID: r.chargeFor("N-17"), Status: "canceled"})
 	})
 	next := r.continuedInput()
-	env := r.nextRunEnv()
-	env.RegisterActivityWithOptions(r.notifyActivities(b).DeliverNotification, activity.RegisterOptions{
-		Name: workflows.ActivityDeliverNotification, DisableAlreadyRegisteredCheck: true})
-	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(workflows.UpdateCapture, "capture", &testsuite.TestUpdateCallback{
-			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("capture rejected: %v", err) }, OnComplete: func(any, error) {},
-		}, workflows.CaptureRequest{})
-	}, time.Hour)
-	env.ExecuteWorkflow(workflows.WorkflowName, next)
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatal(err)
-	}
+	r.captureInNextRun(b, next)
 	if got := b.accepted(); types(got) != "1:authorized 2:hold_expiring 3:captured" {
 		t.Errorf("accepted %s", types(got))
 	}
@@ -731,5 +709,23 @@ func TestRefundsAreNotified(t *testing.T) {
 	}
 	if e := got[3]; e.RefundID != "rest" || e.Refunded != brl(32000) || e.Status != workflows.StatusRefunded {
 		t.Errorf("second refund %+v", e)
+	}
+}
+
+// captureInNextRun runs the booking's next run (after a continue-as-new)
+// with deliveries to b, captures it an hour in and waits for its end.
+func (r *run) captureInNextRun(b *bookingSystem, next workflows.BookingPaymentInput) {
+	r.t.Helper()
+	env := r.nextRunEnv()
+	env.RegisterActivityWithOptions(r.notifyActivities(b).DeliverNotification, activity.RegisterOptions{
+		Name: workflows.ActivityDeliverNotification, DisableAlreadyRegisteredCheck: true})
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.UpdateCapture, "capture", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { r.t.Errorf("capture rejected: %v", err) }, OnComplete: func(any, error) {},
+		}, workflows.CaptureRequest{})
+	}, time.Hour)
+	env.ExecuteWorkflow(workflows.WorkflowName, next)
+	if err := env.GetWorkflowError(); err != nil {
+		r.t.Fatal(err)
 	}
 }
