@@ -21,6 +21,7 @@ type notReadyClient struct {
 	client.Client
 	notReady int
 	calls    []string // update ids asked
+	answer   client.WorkflowUpdateHandle
 }
 
 func (c *notReadyClient) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
@@ -28,7 +29,7 @@ func (c *notReadyClient) UpdateWorkflow(_ context.Context, o client.UpdateWorkfl
 	if len(c.calls) <= c.notReady {
 		return nil, serviceerror.NewWorkflowNotReady("Unable to perform workflow execution update due to Workflow Task in failed state.")
 	}
-	return capturedHandle{}, nil
+	return c.answer, nil
 }
 
 type capturedHandle struct{ client.WorkflowUpdateHandle }
@@ -51,7 +52,7 @@ func fastNotReadyBackoff(t *testing.T) {
 // update id) instead of handing the booking system an error.
 func TestUpdateRetriesWhileTheWorkflowTaskIsFailing(t *testing.T) {
 	fastNotReadyBackoff(t)
-	fake := &notReadyClient{notReady: 3}
+	fake := &notReadyClient{notReady: 3, answer: capturedHandle{}}
 	res, err := New(fake).Capture(context.Background(), "BK-1", nil)
 	if err != nil {
 		t.Fatalf("capture: %v", err)
@@ -71,7 +72,7 @@ func TestUpdateRetriesWhileTheWorkflowTaskIsFailing(t *testing.T) {
 
 func TestUpdateGivesUpWhenTheWorkflowStaysNotReady(t *testing.T) {
 	fastNotReadyBackoff(t)
-	fake := &notReadyClient{notReady: 100}
+	fake := &notReadyClient{notReady: 100, answer: capturedHandle{}}
 	_, err := New(fake).Capture(context.Background(), "BK-1", nil)
 	var notReady *serviceerror.WorkflowNotReady
 	if !errors.As(err, &notReady) {
@@ -83,7 +84,7 @@ func TestUpdateGivesUpWhenTheWorkflowStaysNotReady(t *testing.T) {
 }
 
 func TestUpdateStopsRetryingWhenTheCallerGivesUp(t *testing.T) {
-	fake := &notReadyClient{notReady: 100} // the real backoff: the context ends first
+	fake := &notReadyClient{notReady: 100, answer: capturedHandle{}} // the real backoff: the context ends first
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := New(fake).Capture(ctx, "BK-1", nil)
@@ -107,14 +108,6 @@ func (c *notReadyStartClient) UpdateWithStartWorkflow(context.Context, client.Up
 	return nil, serviceerror.NewWorkflowNotReady("Unable to perform workflow execution update due to Workflow Task in failed state.")
 }
 
-func (c *notReadyStartClient) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
-	c.calls = append(c.calls, o.UpdateID)
-	if len(c.calls) <= c.notReady {
-		return nil, serviceerror.NewWorkflowNotReady("Unable to perform workflow execution update due to Workflow Task in failed state.")
-	}
-	return authorizedHandle{}, nil
-}
-
 type authorizedHandle struct{ client.WorkflowUpdateHandle }
 
 func (authorizedHandle) Get(_ context.Context, v any) error {
@@ -124,7 +117,7 @@ func (authorizedHandle) Get(_ context.Context, v any) error {
 
 func TestAuthorizeAsksAgainWhileTheFirstTaskIsFailing(t *testing.T) {
 	fastNotReadyBackoff(t)
-	fake := &notReadyStartClient{notReadyClient{notReady: 4}}
+	fake := &notReadyStartClient{notReadyClient{notReady: 4, answer: authorizedHandle{}}}
 	in := bookingInput("BK-1")
 	tok := cardvault.Token{KeyID: "ck_0123456789abcdef0123456789abcdef", Sealed: "c2VhbGVk", Last4: "1111", ExpiryMonth: in.Card.ExpiryMonth,
 		ExpiryYear: in.Card.ExpiryYear, ExpiresAt: time.Now().Add(time.Hour)}

@@ -179,21 +179,7 @@ func TestBusinessMetricsFromTheRealWorkflow(t *testing.T) {
 	// capture, counted when it happened (the workflow stays open for its
 	// refund window).
 	var duringWindow string
-	res = runBooking(t, e, &gateway{authorize: authorized, readState: a55client.StateAuthorized}, input("BK-m6"),
-		func(env *testsuite.TestWorkflowEnvironment) {
-			env.UpdateWorkflow(workflows.UpdateCapture, "capture", &testsuite.TestUpdateCallback{
-				OnReject: func(err error) { t.Errorf("capture rejected: %v", err) },
-			}, workflows.CaptureRequest{})
-			env.RegisterDelayedCallback(func() { duringWindow = scrape(t, e) }, 30*time.Minute)
-			env.RegisterDelayedCallback(func() {
-				env.UpdateWorkflow(workflows.UpdateRefund, "refund", &testsuite.TestUpdateCallback{
-					OnReject: func(err error) { t.Errorf("refund rejected: %v", err) },
-				}, workflows.RefundRequest{RefundID: "all", Amount: money.Amount{Minor: 50000, Currency: "BRL"}})
-			}, time.Hour)
-		})
-	if res.Status != workflows.StatusRefunded {
-		t.Fatalf("booking 6 ended %s", res.Status)
-	}
+	captureThenRefundAll(t, e, func() { duringWindow = scrape(t, e) })
 
 	if want := `booking_payment_captures_total{by="request"} 2`; !strings.Contains(duringWindow, want) {
 		t.Errorf("in the refund window after the second capture, /metrics lacks %s", want)
@@ -268,11 +254,27 @@ func TestCaptureAmountMismatchIsCountedAndLogged(t *testing.T) {
 		t.Fatalf("partial capture: %+v", res)
 	}
 	// Captured by the booking system, then refunded in full: still a capture.
-	res = runBooking(t, e, &gateway{authorize: authorized, readState: a55client.StateAuthorized}, input("BK-m6"),
+	captureThenRefundAll(t, e, func() {})
+
+	body := scrape(t, e)
+	if !strings.Contains(body, "booking_payment_capture_amount_mismatch_total 1\n") {
+		t.Errorf("/metrics: want booking_payment_capture_amount_mismatch_total 1 (one mismatch, one capture as asked):\n%s",
+			grep(body, "booking_payment"))
+	}
+}
+
+// captureThenRefundAll runs a booking captured in full by the booking system
+// and refunded in full an hour later (duringWindow runs half an hour in,
+// inside its refund window).
+func captureThenRefundAll(t *testing.T, e *prom.Exporter, duringWindow func()) {
+	t.Helper()
+	authorized := workflows.ChargeView{ChargeUUID: "ch-1", Status: "authorized", State: a55client.StateAuthorized}
+	res := runBooking(t, e, &gateway{authorize: authorized, readState: a55client.StateAuthorized}, input("BK-m6"),
 		func(env *testsuite.TestWorkflowEnvironment) {
 			env.UpdateWorkflow(workflows.UpdateCapture, "capture", &testsuite.TestUpdateCallback{
 				OnReject: func(err error) { t.Errorf("capture rejected: %v", err) },
 			}, workflows.CaptureRequest{})
+			env.RegisterDelayedCallback(duringWindow, 30*time.Minute)
 			env.RegisterDelayedCallback(func() {
 				env.UpdateWorkflow(workflows.UpdateRefund, "refund", &testsuite.TestUpdateCallback{
 					OnReject: func(err error) { t.Errorf("refund rejected: %v", err) },
@@ -280,12 +282,6 @@ func TestCaptureAmountMismatchIsCountedAndLogged(t *testing.T) {
 			}, time.Hour)
 		})
 	if res.Status != workflows.StatusRefunded {
-		t.Fatalf("booking 6 ended %s", res.Status)
-	}
-
-	body := scrape(t, e)
-	if !strings.Contains(body, "booking_payment_capture_amount_mismatch_total 1\n") {
-		t.Errorf("/metrics: want booking_payment_capture_amount_mismatch_total 1 (one mismatch, one capture as asked):\n%s",
-			grep(body, "booking_payment"))
+		t.Fatalf("captured then refunded in full: ended %s", res.Status)
 	}
 }

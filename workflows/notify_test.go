@@ -594,10 +594,7 @@ func (c countingCounter) Inc(n int64) {
 // deadline will capture.
 func TestALongStayIsToldWhenItNeedsANewAuthorization(t *testing.T) {
 	b := newBookingSystem(t)
-	in := validInput("N-LS")
-	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour // deadline 23 h after the start
-	in.ExpectedCaptureAt = t0.Add(72 * time.Hour)
-	in.LongStayPolicy = workflows.LongStayReauthorize
+	in := oneDayLongStay("N-LS", workflows.LongStayReauthorize)
 	in.ReauthorizeNotice = 6 * time.Hour
 	r := newRun(t, in)
 	r.notifyTo(b)
@@ -616,10 +613,7 @@ func TestALongStayIsToldWhenItNeedsANewAuthorization(t *testing.T) {
 	}
 
 	d := newBookingSystem(t)
-	in = validInput("N-LD")
-	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour
-	in.ExpectedCaptureAt = t0.Add(72 * time.Hour)
-	in.LongStayPolicy = workflows.LongStayDeposit
+	in = oneDayLongStay("N-LD", workflows.LongStayDeposit)
 	r = newRun(t, in)
 	r.notifyTo(d)
 	r.execute()
@@ -629,10 +623,7 @@ func TestALongStayIsToldWhenItNeedsANewAuthorization(t *testing.T) {
 	}
 
 	l := newBookingSystem(t)
-	in = validInput("N-LR")
-	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour
-	in.ExpectedCaptureAt = t0.Add(72 * time.Hour)
-	in.LongStayPolicy = workflows.LongStayRelease
+	in = oneDayLongStay("N-LR", workflows.LongStayRelease)
 	r = newRun(t, in)
 	r.notifyTo(l)
 	r.execute()
@@ -728,4 +719,12 @@ func (r *run) captureInNextRun(b *bookingSystem, next workflows.BookingPaymentIn
 	if err := env.GetWorkflowError(); err != nil {
 		r.t.Fatal(err)
 	}
+}
+
+// oneDayLongStay is longStayInput on a one-day hold (deadline 23 h after
+// the start).
+func oneDayLongStay(id string, policy workflows.LongStayPolicy) workflows.BookingPaymentInput {
+	in := longStayInput(id, policy)
+	in.HoldWindow, in.SafetyMargin = 24*time.Hour, time.Hour
+	return in
 }
